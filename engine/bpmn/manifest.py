@@ -1,0 +1,133 @@
+"""What the engine needs to know about a bundle's human tasks, read from the BPMN XML.
+
+SpiffWorkflow reads neither `camunda:candidateGroups` nor `camunda:assignee`, and its parsers
+disagree on where forms live; we read them ourselves, once, at deploy time, and store the
+result with the bundle version as its manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from .namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
+
+HUMAN_TASK_TAGS = ("userTask", "manualTask")
+
+
+@dataclass(frozen=True)
+class HumanTaskInfo:
+    """A human task element: who may work on it and which form it shows."""
+
+    element: str
+    name: str
+    process: str
+    groups: tuple[str, ...] = ()
+    assignee: str | None = None
+    form: str | None = None
+    lane: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HumanTaskInfo:
+        return cls(**{**data, "groups": tuple(data.get("groups", ()))})
+
+
+def _properties(node: etree._Element) -> dict[str, str]:
+    """camunda:properties and spiffworkflow:properties of an element, merged."""
+    props: dict[str, str] = {}
+    for prop in node.xpath(
+        "./bpmn:extensionElements/camunda:properties/camunda:property"
+        " | ./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+        namespaces=NSMAP,
+    ):
+        name = prop.get("name")
+        if name:
+            props[name] = prop.get("value", "")
+    return props
+
+
+def _split_groups(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(g.strip() for g in value.split(",") if g.strip())
+
+
+def form_key(node: etree._Element) -> str | None:
+    """The form an element refers to: camunda:formKey, a formKey property, or Spiff's file name."""
+    key = node.get(tag(CAMUNDA, "formKey"))
+    if key:
+        return key.strip()
+    props = _properties(node)
+    if props.get("formKey"):
+        return props["formKey"].strip()
+    spiff = node.find(f"./{{{BPMN}}}extensionElements/{{{SPIFF}}}formJsonSchemaFilename")
+    if spiff is not None and spiff.text and spiff.text.strip():
+        return spiff.text.strip()
+    return None
+
+
+def lanes_by_element(root: etree._Element) -> dict[str, str]:
+    """Map each flow node id to the name (or id) of the lane it sits in."""
+    lanes: dict[str, str] = {}
+    for lane in root.iter(tag(BPMN, "lane")):
+        label = (lane.get("name") or lane.get("id") or "").strip()
+        for ref in lane.findall(tag(BPMN, "flowNodeRef")):
+            if ref.text:
+                lanes[ref.text.strip()] = label
+    return lanes
+
+
+def read_human_tasks(root: etree._Element) -> list[HumanTaskInfo]:
+    """Every user or manual task of every process in the document."""
+    lanes = lanes_by_element(root)
+    tasks = []
+    for process in root.iter(tag(BPMN, "process")):
+        for node in process.iter(*(tag(BPMN, t) for t in HUMAN_TASK_TAGS)):
+            element = node.get("id", "")
+            props = _properties(node)
+            lane = lanes.get(element)
+            groups = (
+                _split_groups(node.get(tag(CAMUNDA, "candidateGroups")))
+                or _split_groups(props.get("candidateGroups"))
+                or ((lane,) if lane else ())
+            )
+            assignee = node.get(tag(CAMUNDA, "assignee")) or props.get("assignee") or None
+            tasks.append(
+                HumanTaskInfo(
+                    element=element,
+                    name=(node.get("name") or element).strip(),
+                    process=process.get("id", ""),
+                    groups=groups,
+                    assignee=assignee.strip() if assignee else None,
+                    form=form_key(node),
+                    lane=lane,
+                    properties=props,
+                    line=node.sourceline,
+                )
+            )
+    return tasks
+
+
+def start_forms(root: etree._Element) -> dict[str, str]:
+    """Form keys of the none start events, by process id."""
+    forms = {}
+    for process in root.iter(tag(BPMN, "process")):
+        for start in process.findall(tag(BPMN, "startEvent")):
+            key = form_key(start)
+            if key:
+                forms[process.get("id", "")] = key
+    return forms
+
+
+def element_label(node: etree._Element) -> str:
+    """A short human label for an element, for error messages: `bpmn:userTask 'intake'`."""
+    return f"{local_name(node.tag)} '{node.get('id', '?')}'"

@@ -1,0 +1,139 @@
+"""Running one case's workflow: start, list open human tasks, complete one, cancel.
+
+Everything here works on an in-memory `BpmnWorkflow`; loading and saving are the caller's.
+Two guards against SpiffWorkflow 3.2.0 live here (docs/engine-guards.md):
+- its task iterator silently stops at depth 1000, so open tasks and completion are decided from
+  the workflow's flat task table, and a step that leaves engine work undone fails loudly;
+- its `is_completed()` can report a case finished while a task is still ready; never trusted alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .script_engine import SafeScriptEngine
+from .serializer import Specs, dump_state, load_state
+
+# SpiffWorkflow logs every task state change at INFO.
+logging.getLogger("spiff").setLevel(logging.WARNING)
+
+_SCRIPT_ENGINE = SafeScriptEngine()
+
+
+class StepFailed(Exception):
+    """The engine could not carry out a step; the case must be left as it was."""
+
+    def __init__(self, message: str, element: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.element = element
+
+
+class EngineLimitExceeded(StepFailed):
+    """SpiffWorkflow lost track of work (its depth limit); refuse rather than corrupt the case."""
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A human task the engine is waiting on."""
+
+    id: str
+    element: str
+    name: str
+
+
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of the workflow and its subprocesses, without the depth-limited iterator."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def _element(task: Task) -> str:
+    spec = task.task_spec
+    return str(getattr(spec, "bpmn_id", None) or spec.name)
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+    return [
+        ReadyTask(str(t.id), _element(t), str(getattr(t.task_spec, "bpmn_name", None) or _element(t)))
+        for t in all_tasks(workflow)
+        if t.state == TaskState.READY and t.task_spec.manual
+    ]
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """True when the process reached its end and no task anywhere is still definite."""
+    pending = any(t.state & TaskState.DEFINITE_MASK for t in all_tasks(workflow))
+    if workflow.completed and pending:
+        raise EngineLimitExceeded("流程引擎报告已办结, 但仍有未完成的任务; 已拒绝该步骤")
+    return bool(workflow.completed) and not pending
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as err:
+        task = getattr(err, "task", None)
+        element = _element(task) if task is not None else None
+        detail = str(err)
+        raise StepFailed(f"流程无法继续: {detail}", element) from err
+    stuck = [t for t in all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual]
+    if stuck:
+        raise EngineLimitExceeded(
+            "流程历史过长, 引擎无法继续推进 (SpiffWorkflow 深度上限); 已拒绝该步骤",
+            _element(stuck[0]),
+        )
+
+
+class ProcessRuntime:
+    """One bundle version's parsed specs, ready to run cases on."""
+
+    def __init__(self, specs: Specs) -> None:
+        self.specs = specs
+
+    def start(self, data: Mapping[str, Any]) -> BpmnWorkflow:
+        spec, subprocess_specs = self.specs
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
+        for task in all_tasks(workflow):
+            task.data.update(data)
+        _run_engine(workflow)
+        return workflow
+
+    def load(self, state: str) -> BpmnWorkflow:
+        return load_state(state, self.specs, _SCRIPT_ENGINE)
+
+    @staticmethod
+    def dump(workflow: BpmnWorkflow) -> str:
+        return dump_state(workflow)
+
+    @staticmethod
+    def complete(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> None:
+        """Complete a ready human task with `data` and run the engine to the next wait."""
+        task = workflow.tasks.get(UUID(task_id))
+        if task is None:
+            for sub in workflow.subprocesses.values():
+                task = sub.tasks.get(UUID(task_id))
+                if task is not None:
+                    break
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise StepFailed("任务不在可办理状态")
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            raise StepFailed(f"流程无法继续: {err}", _element(task)) from err
+        _run_engine(workflow)
+
+    @staticmethod
+    def cancel(workflow: BpmnWorkflow) -> None:
+        workflow.cancel()

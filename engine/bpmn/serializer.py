@@ -1,0 +1,107 @@
+"""Stored forms of a process version's specs and of a case's workflow state.
+
+A case's state never repeats its spec: the spec is stored once per bundle version and the
+workflow is rebuilt around the cached spec object. The task tree uses SpiffWorkflow's own
+versioned format ("1.5"); a state written by any other version is refused, not guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+
+STATE_FORMAT = "spiff-1.5/lianban-1"
+
+
+class StateFormatError(RuntimeError):
+    """A stored case state this build cannot read."""
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Leaves the spec out of a workflow's dict; takes the spec objects back in on restore."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        from uuid import UUID
+
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs")
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer(config: dict[Any, Any]) -> BpmnWorkflowSerializer:
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_SPEC_SERIALIZER = _make_serializer(DEFAULT_CONFIG)
+_STATE_SERIALIZER = _make_serializer({**DEFAULT_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter})
+
+Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+
+
+def specs_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
+    """The parsed process and the processes it calls, as JSON stored with the bundle version."""
+    reg = _SPEC_SERIALIZER.registry
+    return json.dumps(
+        {
+            "format": STATE_FORMAT,
+            "spec": reg.convert(spec),
+            "subprocess_specs": {k: reg.convert(v) for k, v in subprocess_specs.items()},
+        },
+        ensure_ascii=False,
+    )
+
+
+def specs_from_json(text: str) -> Specs:
+    data = json.loads(text)
+    if data.get("format") != STATE_FORMAT:
+        raise StateFormatError(f"unknown spec format {data.get('format')!r}")
+    reg = _SPEC_SERIALIZER.registry
+    spec = reg.restore(data["spec"])
+    subs = {k: reg.restore(v) for k, v in data["subprocess_specs"].items()}
+    return spec, subs
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """The workflow's task tree and data as JSON, without its spec."""
+    ser = _STATE_SERIALIZER
+    ser.registry._encoder_mode = True
+    try:
+        dct = ser.to_dict(workflow)
+        dct["format"] = STATE_FORMAT
+        return json.dumps(dct, cls=ser._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+    finally:
+        ser.registry._encoder_mode = False
+
+
+def load_state(text: str, specs: Specs, script_engine: Any) -> BpmnWorkflow:
+    """Rebuild a workflow from `dump_state` output around already-parsed specs."""
+    dct = json.loads(text, cls=_STATE_SERIALIZER.json_decoder_cls)
+    if dct.pop("format", None) != STATE_FORMAT:
+        raise StateFormatError("case state written by an unknown serializer version")
+    spec, subprocess_specs = specs
+    dct["spec"] = spec
+    dct["subprocess_specs"] = subprocess_specs
+    workflow: BpmnWorkflow = _STATE_SERIALIZER.from_dict(dct)
+    workflow.script_engine = script_engine
+    return workflow

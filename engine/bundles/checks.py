@@ -1,0 +1,117 @@
+"""Checks of a BPMN document that SpiffWorkflow does not make: no code, safe expressions, groups.
+
+Each check returns problems rather than raising, so one upload reports everything at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
+from engine.expressions import check_expression
+
+from .problems import Problem
+
+# Elements that would run code or call out of the engine, with the reason given to the designer.
+FORBIDDEN_ELEMENTS = {
+    tag(BPMN, "scriptTask"): "不允许脚本任务: 上传的流程不能包含代码, 请改用用户任务和网关条件",
+    tag(BPMN, "serviceTask"): "不支持服务任务: 流程不能调用外部服务",
+    tag(BPMN, "sendTask"): "暂不支持发送任务 (消息)",
+    tag(BPMN, "receiveTask"): "暂不支持接收任务 (消息)",
+    tag(BPMN, "messageEventDefinition"): "暂不支持消息事件",
+    tag(BPMN, "businessRuleTask"): "暂不支持业务规则任务 (DMN)",
+    tag(BPMN, "script"): "不允许脚本: 上传的流程不能包含代码",
+    tag(SPIFF, "preScript"): "不允许前置脚本 (preScript): 上传的流程不能包含代码",
+    tag(SPIFF, "postScript"): "不允许后置脚本 (postScript): 上传的流程不能包含代码",
+    tag(SPIFF, "serviceTaskOperator"): "不支持服务任务: 流程不能调用外部服务",
+    tag(CAMUNDA, "executionListener"): "不允许执行监听器: 上传的流程不能包含代码",
+    tag(CAMUNDA, "taskListener"): "不允许任务监听器: 上传的流程不能包含代码",
+    tag(CAMUNDA, "script"): "不允许脚本: 上传的流程不能包含代码",
+    tag(CAMUNDA, "inputOutput"): "不支持 camunda:inputOutput 映射",
+    tag(CAMUNDA, "connector"): "不支持 camunda 连接器",
+}
+FORBIDDEN_ATTRIBUTES = {
+    tag(CAMUNDA, "class"): "不允许 camunda:class: 流程不能调用程序代码",
+    tag(CAMUNDA, "delegateExpression"): "不允许 camunda:delegateExpression",
+    tag(CAMUNDA, "expression"): "不允许 camunda:expression",
+    tag(CAMUNDA, "type"): "不支持 camunda:type 外部任务",
+    tag(CAMUNDA, "resultVariable"): "不支持 camunda:resultVariable",
+}
+# Where an expression sits, as (path relative to its owning element, what it is).
+EXPRESSION_PLACES = (
+    ("./bpmn:conditionExpression", "条件"),
+    ("./bpmn:timeDate", "定时器日期"),
+    ("./bpmn:timeDuration", "定时器时长"),
+    ("./bpmn:timeCycle", "定时器周期"),
+    ("./bpmn:loopCardinality", "多实例数量"),
+    ("./bpmn:completionCondition", "多实例完成条件"),
+    ("./bpmn:loopCondition", "循环条件"),
+    ("./bpmn:condition", "条件事件条件"),
+)
+
+
+def _owner(node: etree._Element) -> etree._Element:
+    """The nearest ancestor (or self) with an id: what an error should name."""
+    current: etree._Element | None = node
+    while current is not None:
+        if current.get("id"):
+            return current
+        current = current.getparent()
+    return node
+
+
+def _problem(message: str, node: etree._Element, file: str) -> Problem:
+    owner = _owner(node)
+    return Problem(message, owner.get("id"), node.sourceline, file)
+
+
+def forbidden_constructs(root: etree._Element, file: str) -> Iterator[Problem]:
+    for node in root.iter(tag=etree.Element):
+        reason = FORBIDDEN_ELEMENTS.get(node.tag)
+        if reason:
+            yield _problem(f"{reason} ({local_name(node.tag)})", node, file)
+        for attr, why in FORBIDDEN_ATTRIBUTES.items():
+            if node.get(attr) is not None:
+                yield _problem(why, node, file)
+        lang = node.get("language")
+        if node.tag == tag(BPMN, "conditionExpression") and lang and "python" not in lang.lower():
+            yield _problem(f"不支持的表达式语言 '{lang}': 请使用本系统的表达式", node, file)
+
+
+def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
+    for path, what in EXPRESSION_PLACES:
+        for node in root.xpath("//" + path[2:], namespaces=NSMAP):
+            text = (node.text or "").strip()
+            if not text:
+                yield _problem(f"{what}表达式为空", node, file)
+                continue
+            error = check_expression(text)
+            if error is not None:
+                yield _problem(f"{what}表达式 `{text}` 无效: {error.message}", node, file)
+    for node in root.xpath("//bpmn:loopDataInputRef", namespaces=NSMAP):
+        text = (node.text or "").strip()
+        if not text.isidentifier() or text.startswith("_"):
+            yield _problem(f"多实例集合 `{text}` 必须是一个数据字段名", node, file)
+    for node in root.xpath("//bpmn:multiInstanceLoopCharacteristics[@camunda:collection]", namespaces=NSMAP):
+        yield _problem(
+            "请用标准的 loopDataInputRef 指定多实例集合, 不支持 camunda:collection", node, file
+        )
+
+
+def gateway_flows(root: etree._Element, file: str) -> Iterator[Problem]:
+    """Each outgoing flow of a deciding gateway needs a condition, except its default flow."""
+    flows = {f.get("id"): f for f in root.iter(tag(BPMN, "sequenceFlow"))}
+    for kind in ("exclusiveGateway", "inclusiveGateway"):
+        for gateway in root.iter(tag(BPMN, kind)):
+            outgoing = [flows[f] for f in flows if flows[f].get("sourceRef") == gateway.get("id")]
+            if len(outgoing) < 2:
+                continue
+            default = gateway.get("default")
+            for flow in outgoing:
+                has_condition = flow.find(tag(BPMN, "conditionExpression")) is not None
+                if not has_condition and flow.get("id") != default:
+                    yield _problem(
+                        f"网关 '{gateway.get('id')}' 的出口连线没有条件, 也不是默认连线", flow, file
+                    )

@@ -1,0 +1,232 @@
+"""Turning an upload into a deployable bundle version, or into the full list of its problems.
+
+Order: each file must be safe, well-formed XML valid against the BPMN 2.0 schema; then our own
+checks (no code, every expression in the safe language, every deciding flow conditioned, every
+human task with a group and an existing, valid form); then SpiffWorkflow must parse the main
+process. Nothing is stored by this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree
+
+from engine.bpmn import manifest
+from engine.bpmn.namespaces import BPMN, tag
+from engine.bpmn.parser import LianbanParser, ValidationException, is_bpmn, schema_errors
+from engine.bpmn.serializer import specs_to_json
+from engine.bpmn.xml import XmlProblem, parse_xml
+from engine.forms import FormFileInvalid, load_form
+
+from . import checks
+from .metadata import KEY_PATTERN, METADATA_FILE, read_metadata
+from .problems import BundleInvalid, Problem
+from .source import BundleSource
+
+
+@dataclass(frozen=True)
+class CompiledBundle:
+    """Everything a bundle version stores: checked, parsed, self-contained."""
+
+    key: str
+    name: str
+    description: str
+    process_id: str
+    metadata: dict[str, Any]
+    specs_json: str
+    human_tasks: dict[str, manifest.HumanTaskInfo]
+    start_form: str | None
+    forms: dict[str, dict[str, Any]]
+    files: dict[str, bytes] = field(repr=False)
+    checksum: str = ""
+
+
+class FormLibrary:
+    """Shared form files (the project's `forms/`), used when a bundle does not carry the form."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def get(self, key: str) -> bytes | None:
+        path = PurePosixPath(key)
+        if self.root is None or path.is_absolute() or ".." in path.parts:
+            return None
+        file = self.root.joinpath(*path.parts)
+        return file.read_bytes() if file.is_file() else None
+
+
+def _find_form(key: str, files: dict[str, bytes], library: FormLibrary) -> bytes | None:
+    for candidate in (key, f"forms/{key}"):
+        if candidate in files:
+            return files[candidate]
+    suffix = "/" + key
+    for path in sorted(files):
+        if path.endswith(suffix):
+            return files[path]
+    return library.get(key)
+
+
+def _parse_documents(source: BundleSource, problems: list[Problem]) -> dict[str, etree._ElementTree]:
+    documents = {}
+    for path, data in source.by_suffix(".bpmn", ".bpmn20.xml", ".dmn").items():
+        if path.lower().endswith(".dmn"):
+            problems.append(Problem("暂不支持 DMN 决策表文件", file=path))
+            continue
+        try:
+            tree = parse_xml(data)
+        except XmlProblem as err:
+            problems.append(Problem(err.message, line=err.line, file=path))
+            continue
+        if not is_bpmn(tree):
+            problems.append(Problem("不是 BPMN 2.0 文档 (根元素应为 bpmn:definitions)", line=1, file=path))
+            continue
+        for message, line, element in schema_errors(tree):
+            problems.append(Problem(f"不符合 BPMN 2.0 规范: {message}", element, line, path))
+        documents[path] = tree
+    if not documents and not problems:
+        problems.append(Problem("上传内容中没有 .bpmn 文件", file=source.name))
+    return documents
+
+
+def _executable_processes(documents: dict[str, etree._ElementTree]) -> dict[str, str]:
+    """Executable process ids mapped to the file holding them."""
+    found = {}
+    for path, tree in documents.items():
+        for process in tree.getroot().iter(tag(BPMN, "process")):
+            if process.get("isExecutable", "true") != "false" and process.get("id"):
+                found[process.get("id", "")] = path
+    return found
+
+
+def _called(documents: dict[str, etree._ElementTree]) -> set[str]:
+    return {
+        node.get("calledElement", "")
+        for tree in documents.values()
+        for node in tree.getroot().iter(tag(BPMN, "callActivity"))
+    }
+
+
+def _line_of(documents: dict[str, etree._ElementTree], element: str | None) -> tuple[int | None, str | None]:
+    if not element:
+        return None, None
+    for path, tree in documents.items():
+        for node in tree.getroot().iter():
+            if isinstance(node.tag, str) and node.get("id") == element:
+                return node.sourceline, path
+    return None, None
+
+
+def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle:
+    """Check an upload completely; return it compiled or raise BundleInvalid with every problem."""
+    problems: list[Problem] = []
+    meta, meta_problems = read_metadata(source.files)
+    problems.extend(meta_problems)
+    documents = _parse_documents(source, problems)
+
+    human_tasks: dict[str, manifest.HumanTaskInfo] = {}
+    start_forms: dict[str, str] = {}
+    for path, tree in documents.items():
+        root = tree.getroot()
+        problems.extend(checks.forbidden_constructs(root, path))
+        problems.extend(checks.expressions(root, path))
+        problems.extend(checks.gateway_flows(root, path))
+        for info in manifest.read_human_tasks(root):
+            if not info.groups:
+                problems.append(Problem(
+                    f"人工任务 '{info.name}' 没有办理组: 请设置 candidateGroups 或把它放进泳道",
+                    info.element, info.line, path,
+                ))
+            human_tasks[info.element] = info
+        start_forms.update(manifest.start_forms(root))
+
+    processes = _executable_processes(documents)
+    main = meta.process
+    if main is None:
+        roots = [p for p in processes if p not in _called(documents)]
+        if len(roots) == 1:
+            main = roots[0]
+        elif documents:
+            problems.append(Problem(
+                "无法确定主流程: 请在 bundle.json 的 process 中指定" if roots
+                else "没有可执行的流程 (isExecutable)",
+                file=METADATA_FILE if roots else None,
+            ))
+    elif main not in processes:
+        problems.append(Problem(f"bundle.json 指定的主流程 '{main}' 不存在或不可执行", file=METADATA_FILE))
+
+    forms: dict[str, dict[str, Any]] = {}
+    wanted = [(i.form, i.element, i.line, i.name) for i in human_tasks.values() if i.form]
+    wanted += [(key, pid, None, "开始事件") for pid, key in start_forms.items()]
+    for key, element, line, label in wanted:
+        assert key is not None
+        if key in forms:
+            continue
+        content = _find_form(key, source.files, library)
+        if content is None:
+            problems.append(Problem(f"'{label}' 引用的表单 '{key}' 不存在", element, line))
+            continue
+        try:
+            forms[key] = load_form(content)
+        except FormFileInvalid as err:
+            problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
+
+    specs_json = ""
+    if main and not problems:
+        specs_json = _parse_specs(documents, main, problems)
+    if problems:
+        raise BundleInvalid(problems)
+    assert main is not None
+
+    process_node = next(
+        p for t in documents.values() for p in t.getroot().iter(tag(BPMN, "process")) if p.get("id") == main
+    )
+    key = meta.key or main
+    if not re.match(KEY_PATTERN, key):
+        raise BundleInvalid([Problem(f"事项包标识 '{key}' 只能包含字母、数字、_ . -", main)])
+    return CompiledBundle(
+        key=key,
+        name=meta.name or process_node.get("name") or key,
+        description=meta.description,
+        process_id=main,
+        metadata=meta.raw,
+        specs_json=specs_json,
+        human_tasks=human_tasks,
+        start_form=start_forms.get(main),
+        forms=forms,
+        files=dict(source.files),
+        checksum=_checksum(source.files, forms),
+    )
+
+
+def _parse_specs(documents: dict[str, etree._ElementTree], main: str, problems: list[Problem]) -> str:
+    parser = LianbanParser()
+    try:
+        for path, tree in documents.items():
+            parser.add_bpmn_xml(tree, filename=path)
+        spec = parser.get_spec(main)
+        subprocess_specs = parser.get_subprocess_specs(main)
+        return specs_to_json(spec, subprocess_specs)
+    except ValidationException as err:
+        line, path = _line_of(documents, getattr(err, "id", None))
+        message = str(err).split("\n")[0]
+        problems.append(Problem(f"流程无法解析: {message}", getattr(err, "id", None) or None,
+                                line or (err.line_number or None), path or err.file_name or None))
+    except Exception as err:  # SpiffWorkflow raises assorted errors on malformed models
+        problems.append(Problem(f"流程无法解析: {type(err).__name__}: {err}"))
+    return ""
+
+
+def _checksum(files: dict[str, bytes], forms: dict[str, dict[str, Any]]) -> str:
+    import json
+
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path.rsplit("/", 1)[-1] == METADATA_FILE or not path.lower().endswith(".json"):
+            digest.update(path.encode() + b"\0" + files[path] + b"\0")
+    digest.update(json.dumps(forms, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()

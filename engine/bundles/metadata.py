@@ -1,0 +1,70 @@
+"""The optional `bundle.json` of a bundle: its key, name, main process and items (事项)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .problems import Problem
+
+METADATA_FILE = "bundle.json"
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "key": {"type": "string", "pattern": KEY_PATTERN},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "process": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "name"],
+                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class BundleMetadata:
+    key: str | None = None
+    name: str | None = None
+    process: str | None = None
+    description: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem]]:
+    path = next((p for p in sorted(files, key=len) if p.rsplit("/", 1)[-1] == METADATA_FILE), None)
+    if path is None:
+        return BundleMetadata(), []
+    try:
+        raw = json.loads(files[path].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return BundleMetadata(), [Problem(f"元数据不是有效的 JSON: {err}", file=path)]
+    problems = [
+        Problem(
+            f"元数据字段 {'/'.join(str(p) for p in e.absolute_path) or '(根)'} 不符合要求: {e.message}",
+            file=path,
+        )
+        for e in Draft202012Validator(_SCHEMA).iter_errors(raw)
+    ]
+    if problems:
+        return BundleMetadata(), problems
+    return (
+        BundleMetadata(
+            key=raw.get("key"),
+            name=raw.get("name"),
+            process=raw.get("process"),
+            description=raw.get("description", ""),
+            raw=raw,
+        ),
+        [],
+    )

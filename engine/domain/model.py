@@ -1,0 +1,168 @@
+"""Cases, their human tasks and their events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from engine.errors import Conflict, Forbidden
+
+from .users import Role, User
+
+
+class CaseStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class EventType(StrEnum):
+    CASE_STARTED = "case_started"
+    TASK_CLAIMED = "task_claimed"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TASK_COMPLETED = "task_completed"
+    CASE_COMPLETED = "case_completed"
+    CASE_CANCELLED = "case_cancelled"
+
+
+@dataclass
+class HumanTask:
+    id: str
+    case_id: int
+    element: str
+    name: str
+    groups: tuple[str, ...]
+    form: str | None
+    status: TaskStatus = TaskStatus.OPEN
+    assignee: str | None = None
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+
+    def in_groups_of(self, user: User) -> bool:
+        return bool(user.groups.intersection(self.groups))
+
+    def _require_open(self) -> None:
+        if self.status != TaskStatus.OPEN:
+            raise Conflict(f"任务已{'办结' if self.status == TaskStatus.COMPLETED else '取消'}, 不能再办理")
+
+    def _require_group(self, user: User) -> None:
+        if not user.has_role(Role.CLERK):
+            raise Forbidden("只有窗口和审批人员可以办理任务")
+        if not self.in_groups_of(user) and self.assignee != user.name:
+            raise Forbidden(f"任务属于 {', '.join(self.groups)} 组, 您不在其中")
+
+    def claim(self, user: User) -> bool:
+        """Claim for `user`; False when it already was theirs (nothing changed)."""
+        self._require_group(user)
+        self._require_open()
+        if self.assignee == user.name:
+            return False
+        if self.assignee is not None:
+            raise Conflict(f"任务已被 {self.assignee} 认领")
+        self.assignee = user.name
+        return True
+
+    def unclaim(self, user: User) -> bool:
+        self._require_group(user)
+        self._require_open()
+        if self.assignee is None:
+            return False
+        if self.assignee != user.name:
+            raise Conflict(f"任务由 {self.assignee} 认领, 只有认领人可以退回")
+        self.assignee = None
+        return True
+
+    def check_can_complete(self, user: User) -> None:
+        self._require_group(user)
+        self._require_open()
+        if self.assignee is not None and self.assignee != user.name:
+            raise Forbidden(f"任务已被 {self.assignee} 认领, 只有认领人可以办理")
+
+    def end(self, status: TaskStatus, by: str | None, at: datetime) -> None:
+        self.status, self.ended_by, self.ended_at = status, by, at
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "element": self.element,
+            "name": self.name,
+            "groups": list(self.groups),
+            "assignee": self.assignee,
+            "form": self.form,
+            "status": str(self.status),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+@dataclass
+class CaseEvent:
+    case_id: int
+    seq: int
+    type: EventType
+    actor: str
+    at: datetime
+    task_id: str | None = None
+    element: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "type": str(self.type),
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "task": self.task_id,
+            "element": self.element,
+            "data": self.data,
+        }
+
+
+@dataclass
+class Case:
+    id: int
+    bundle_key: str
+    bundle_version_id: int
+    version: int
+    status: CaseStatus
+    data: dict[str, Any]
+    state: str
+    revision: int
+    last_seq: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None = None
+    new_events: list[CaseEvent] = field(default_factory=list)
+
+    def record(
+        self,
+        type: EventType,
+        actor: str,
+        at: datetime,
+        task: HumanTask | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> CaseEvent:
+        """Append an event; the unit of work stores it with the case's change."""
+        self.last_seq += 1
+        event = CaseEvent(
+            self.id, self.last_seq, type, actor, at,
+            task.id if task else None, task.element if task else None, data or {},
+        )
+        self.new_events.append(event)
+        self.updated_at = at
+        return event
+
+    def require_running(self) -> None:
+        if self.status != CaseStatus.RUNNING:
+            raise Conflict(f"办件状态为 {self.status}, 不能再办理")

@@ -1,0 +1,1 @@
+"""Persistence adapters: the only place in the engine that knows SQLAlchemy."""

@@ -1,0 +1,132 @@
+"""The database schema (SQLAlchemy Core). Migrations in `migrations/` create exactly this."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+user_groups = Table(
+    "user_groups",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(100), primary_key=True),
+)
+
+bundles = Table(
+    "bundles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+bundle_versions = Table(
+    "bundle_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_id", ForeignKey("bundles.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("process_id", String(200), nullable=False),
+    Column("metadata", JsonType, nullable=False),
+    Column("specs", Text, nullable=False),
+    Column("human_tasks", JsonType, nullable=False),
+    Column("start_form", String(300)),
+    Column("forms", JsonType, nullable=False),
+    Column("files", JsonType, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("deployed_by", String(100), nullable=False),
+    Column("deployed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("bundle_id", "version", name="uq_bundle_versions_bundle_version"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_version_id", ForeignKey("bundle_versions.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", JsonType, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("ix_cases_status", "status"),
+)
+
+human_tasks = Table(
+    "human_tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("element", String(200), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("form", String(300)),
+    Column("status", String(20), nullable=False),
+    Column("assignee", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_by", String(100)),
+    Index("ix_human_tasks_case", "case_id", "status"),
+    Index("ix_human_tasks_assignee", "assignee", "status"),
+)
+
+human_task_groups = Table(
+    "human_task_groups",
+    metadata,
+    Column("task_id", ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(100), primary_key=True),
+    # A copy of the task's openness so a worklist is one index range scan.
+    Column("open", Integer, nullable=False),
+    Index("ix_human_task_groups_worklist", "group_name", "open", "task_id"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("task_id", String(36)),
+    Column("element", String(200)),
+    Column("data", JsonType, nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+)

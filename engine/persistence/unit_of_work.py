@@ -1,0 +1,47 @@
+"""One database transaction, with the repositories that work inside it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from .db import WRITE
+from .repository import BundleRepository, CaseRepository, TaskRepository, UserRepository
+
+
+class UnitOfWork:
+    """`with UnitOfWork(engine, write=True) as uow: ...; uow.commit()`; anything else rolls back."""
+
+    conn: Connection
+
+    def __init__(self, engine: Engine, write: bool = False) -> None:
+        self.engine = engine
+        self.write = write
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self.engine.connect()
+        if self.write:
+            conn = conn.execution_options(**{WRITE: True})
+        self.conn = conn
+        self._tx = conn.begin()
+        self.bundles = BundleRepository(conn)
+        self.cases = CaseRepository(conn)
+        self.tasks = TaskRepository(conn)
+        self.users = UserRepository(conn)
+        return self
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()

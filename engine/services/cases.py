@@ -1,0 +1,255 @@
+"""Starting cases and working their tasks: each call is one transaction with its event.
+
+A step locks the case row (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite),
+so two clerks completing parallel tasks of one case queue rather than overwrite each other;
+the case's revision is checked again on write, and a lost race is retried from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.exc import OperationalError
+
+from engine.bpmn.runtime import ProcessRuntime, StepFailed, is_finished, ready_human_tasks
+from engine.domain.bundles import BundleVersion
+from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskStatus
+from engine.domain.users import Role, User
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.forms import validate_form_data
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .queries import case_view
+
+if TYPE_CHECKING:
+    from .context import Services
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+class _Stale(Exception):
+    """The case changed under us; the whole step is retried."""
+
+
+def _retrying(step: Callable[[], T]) -> T:
+    for attempt in range(ATTEMPTS):
+        try:
+            return step()
+        except _Stale:
+            if attempt == ATTEMPTS - 1:
+                raise Conflict("办件正被他人同时办理, 请稍后重试") from None
+        except OperationalError as err:  # deadlock / lock timeout / serialization failure
+            if attempt == ATTEMPTS - 1:
+                raise Conflict("数据库繁忙, 请稍后重试") from err
+    raise AssertionError("unreachable")
+
+
+def _require_clerk(user: User) -> None:
+    if not user.has_role(Role.CLERK):
+        raise Forbidden("只有窗口和审批人员可以办理办件")
+
+
+def _require_object(data: Any, what: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise Invalid(f"{what}必须是 JSON 对象", [{"message": f"{what}必须是 JSON 对象", "field": "data"}])
+    return data
+
+
+def _check_form(schema: dict[str, Any] | None, data: dict[str, Any], element: str | None) -> None:
+    if schema is None:
+        return
+    errors = validate_form_data(schema, data)
+    if errors:
+        raise Invalid("表单填写有误", [e.to_dict() | {"element": element} for e in errors])
+
+
+def _step_failed(err: StepFailed) -> Invalid:
+    return Invalid(err.message, [{"message": err.message, "element": err.element}])
+
+
+def _sync_tasks(uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any) -> list[HumanTask]:
+    """Make the task table match the engine: add newly ready tasks, cancel vanished ones."""
+    now = case.updated_at
+    ready = {t.id: t for t in ready_human_tasks(workflow)}
+    stored = {t.id: t for t in uow.tasks.open_for_case(case.id)}
+    opened = []
+    for task_id, ready_task in ready.items():
+        if task_id in stored:
+            continue
+        info = version.human_tasks.get(ready_task.element)
+        task = HumanTask(
+            id=task_id, case_id=case.id, element=ready_task.element,
+            name=info.name if info else ready_task.name,
+            groups=info.groups if info else (), form=info.form if info else None,
+            assignee=info.assignee if info else None, created_at=now,
+        )
+        uow.tasks.add(task)
+        opened.append(task)
+    for task_id, task in stored.items():
+        if task_id not in ready:
+            task.end(TaskStatus.CANCELLED, None, now)
+            uow.tasks.save(task)
+    return opened
+
+
+def _finish(case: Case, workflow: Any, actor: str) -> None:
+    if is_finished(workflow):
+        case.status = CaseStatus.COMPLETED
+        case.ended_at = case.updated_at
+        case.record(EventType.CASE_COMPLETED, actor, case.updated_at)
+
+
+def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[str, Any]:
+    _require_clerk(user)
+    if not isinstance(bundle_key, str) or not bundle_key:
+        raise Invalid("缺少事项包", [{"message": "请给出事项包标识 bundle", "field": "bundle"}])
+    data = _require_object(data, "申请数据")
+
+    def step() -> dict[str, Any]:
+        with svc.uow(write=True) as uow:
+            latest = uow.bundles.latest(bundle_key)
+            if latest is None:
+                raise NotFound(f"事项包 '{bundle_key}' 不存在")
+            version, runtime = svc.runtimes.put(latest)
+            _check_form(version.forms.get(version.start_form or ""), data, version.process_id)
+            try:
+                workflow = runtime.start(data)
+            except StepFailed as err:
+                raise _step_failed(err) from None
+            now = svc.clock()
+            case = Case(
+                id=0, bundle_key=version.key, bundle_version_id=version.id, version=version.version,
+                status=CaseStatus.RUNNING, data=dict(data), state="", revision=0, last_seq=0,
+                created_by=user.name, created_at=now, updated_at=now,
+            )
+            uow.cases.add(case)
+            opened = _sync_tasks(uow, case, version, workflow)
+            case.record(EventType.CASE_STARTED, user.name, now, data={
+                "bundle": version.key, "version": version.version, "data": data,
+                "opened": [t.element for t in opened],
+            })
+            _finish(case, workflow, user.name)
+            case.state = ProcessRuntime.dump(workflow)
+            uow.cases.save(case)
+            view = case_view(uow, case)
+            uow.commit()
+            return view
+
+    return _retrying(step)
+
+
+def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask]:
+    """The task and its case, with the case row locked for this transaction."""
+    task = uow.tasks.get(task_id)
+    if task is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    case = uow.cases.get(task.case_id, lock=True)
+    task = uow.tasks.get(task_id)  # re-read: it may have changed while we waited for the lock
+    if case is None or task is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    return case, task
+
+
+def _save(uow: UnitOfWork, case: Case) -> None:
+    try:
+        uow.cases.save(case)
+    except Conflict:
+        raise _Stale() from None
+
+
+def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[str, Any]:
+    _require_clerk(user)
+
+    def step() -> dict[str, Any]:
+        with svc.uow(write=True) as uow:
+            case, task = _locked(uow, task_id)
+            changed = task.claim(user) if claim else task.unclaim(user)
+            if changed:
+                case.updated_at = svc.clock()
+                uow.tasks.save(task)
+                kind = EventType.TASK_CLAIMED if claim else EventType.TASK_UNCLAIMED
+                case.record(kind, user.name, case.updated_at, task)
+                _save(uow, case)
+                uow.commit()
+            return task.to_dict()
+
+    return _retrying(step)
+
+
+def claim(svc: Services, user: User, task_id: str) -> dict[str, Any]:
+    return _claim_step(svc, user, task_id, True)
+
+
+def unclaim(svc: Services, user: User, task_id: str) -> dict[str, Any]:
+    return _claim_step(svc, user, task_id, False)
+
+
+def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, Any]:
+    _require_clerk(user)
+    data = _require_object(data, "表单数据")
+
+    def step() -> dict[str, Any]:
+        with svc.uow(write=True) as uow:
+            case, task = _locked(uow, task_id)
+            task.check_can_complete(user)
+            case.require_running()
+            version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+            _check_form(version.forms.get(task.form or ""), data, task.element)
+            workflow = runtime.load(case.state)
+            merged = {**case.data, **data}
+            try:
+                runtime.complete(workflow, task.id, merged)
+            except StepFailed as err:
+                raise _step_failed(err) from None
+            case.updated_at = svc.clock()
+            case.data = merged
+            task.end(TaskStatus.COMPLETED, user.name, case.updated_at)
+            uow.tasks.save(task)
+            opened = _sync_tasks(uow, case, version, workflow)
+            case.record(EventType.TASK_COMPLETED, user.name, case.updated_at, task, {
+                "form": data, "opened": [t.element for t in opened],
+            })
+            _finish(case, workflow, user.name)
+            case.state = runtime.dump(workflow)
+            _save(uow, case)
+            view = case_view(uow, case)
+            uow.commit()
+            return view
+
+    return _retrying(step)
+
+
+def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, Any]:
+    """Withdraw (撤回) a running case: every open task is cancelled."""
+    if not user.has_role(Role.CLERK, Role.ADMIN):
+        raise Forbidden("只有窗口人员和管理员可以撤销办件")
+    if reason is not None and not isinstance(reason, str):
+        raise Invalid("撤销原因必须是文本", [{"message": "撤销原因必须是文本", "field": "reason"}])
+
+    def step() -> dict[str, Any]:
+        with svc.uow(write=True) as uow:
+            case = uow.cases.get(case_id, lock=True)
+            if case is None:
+                raise NotFound(f"办件 {case_id} 不存在")
+            case.require_running()
+            _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+            workflow = runtime.load(case.state)
+            runtime.cancel(workflow)
+            case.updated_at = svc.clock()
+            for task in uow.tasks.open_for_case(case.id):
+                task.end(TaskStatus.CANCELLED, user.name, case.updated_at)
+                uow.tasks.save(task)
+            case.status = CaseStatus.CANCELLED
+            case.ended_at = case.updated_at
+            case.record(EventType.CASE_CANCELLED, user.name, case.updated_at, data={"reason": reason or ""})
+            case.state = runtime.dump(workflow)
+            _save(uow, case)
+            view = case_view(uow, case)
+            uow.commit()
+            return view
+
+    return _retrying(step)

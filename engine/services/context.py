@@ -1,0 +1,81 @@
+"""The services object: shared state (database, caches, clock) and the use cases on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from engine.bundles.compiler import FormLibrary
+from engine.domain.users import User
+from engine.persistence.unit_of_work import UnitOfWork
+
+from . import bundles, cases, queries, users
+from .runtimes import RuntimeCache
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Services:
+    """The engine's public face; every method is one use case."""
+
+    def __init__(
+        self, engine: Engine, forms_dir: Path | None = None, clock: Clock = utc_now
+    ) -> None:
+        self.engine = engine
+        self.forms = FormLibrary(forms_dir)
+        self.clock = clock
+        self.runtimes = RuntimeCache()
+
+    def uow(self, write: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=write)
+
+    # users
+    def create_user(self, name: str, role: str, groups: list[str]) -> tuple[User, str]:
+        return users.create_user(self, name, role, groups)
+
+    def authenticate(self, token: str | None) -> User:
+        return users.authenticate(self, token)
+
+    # bundles
+    def deploy(self, source: Any, actor: User | str, skip_unchanged: bool = False) -> dict[str, Any]:
+        return bundles.deploy(self, source, actor, skip_unchanged)
+
+    def list_bundles(self, actor: User) -> list[dict[str, Any]]:
+        return bundles.list_bundles(self, actor)
+
+    # cases
+    def start_case(self, actor: User, bundle_key: Any, data: Any) -> dict[str, Any]:
+        return cases.start_case(self, actor, bundle_key, data)
+
+    def claim(self, actor: User, task_id: str) -> dict[str, Any]:
+        return cases.claim(self, actor, task_id)
+
+    def unclaim(self, actor: User, task_id: str) -> dict[str, Any]:
+        return cases.unclaim(self, actor, task_id)
+
+    def complete(self, actor: User, task_id: str, data: Any) -> dict[str, Any]:
+        return cases.complete(self, actor, task_id, data)
+
+    def cancel_case(self, actor: User, case_id: int, reason: Any) -> dict[str, Any]:
+        return cases.cancel(self, actor, case_id, reason)
+
+    # queries
+    def get_case(self, actor: User, case_id: int) -> dict[str, Any]:
+        return queries.get_case(self, actor, case_id)
+
+    def get_task(self, actor: User, task_id: str) -> dict[str, Any]:
+        return queries.get_task(self, actor, task_id)
+
+    def worklist(self, actor: User, limit: int = 50, after: str | None = None) -> dict[str, Any]:
+        return queries.worklist(self, actor, limit, after)
+
+    def events(self, actor: User, case_id: int) -> list[dict[str, Any]]:
+        return queries.events(self, actor, case_id)

@@ -1,0 +1,51 @@
+"""Creating users and recognising them by their API token."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.domain.users import Role, User, hash_token, new_token
+from engine.errors import Invalid, Unauthorized
+
+if TYPE_CHECKING:
+    from .context import Services
+
+
+def create_user(svc: Services, name: str, role: str, groups: list[str]) -> tuple[User, str]:
+    """Create a user; returns it with its token, which is shown this once and never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid("用户名无效", [{"message": "用户名不能为空, 且不超过 100 个字符", "field": "name"}])
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise Invalid("角色无效", [{"message": f"角色必须是 {roles} 之一", "field": "role"}]) from None
+    token = new_token()
+    with svc.uow(write=True) as uow:
+        user = uow.users.add(name, parsed_role, [g.strip() for g in groups if g.strip()],
+                             hash_token(token), svc.clock())
+        uow.commit()
+    return user, token
+
+
+def authenticate(svc: Services, token: str | None) -> User:
+    if not token:
+        raise Unauthorized("需要登录: 请在 Authorization 头中提供 Bearer 令牌")
+    with svc.uow() as uow:
+        user = uow.users.by_token_hash(hash_token(token))
+    if user is None:
+        raise Unauthorized("令牌无效")
+    return user
+
+
+def reissue_token(svc: Services, name: str) -> str:
+    """Give an existing user a new token; the old one stops working."""
+    from engine.persistence.repository import set_token
+
+    token = new_token()
+    with svc.uow(write=True) as uow:
+        if not set_token(uow.conn, name, hash_token(token)):
+            raise Invalid("用户不存在", [{"message": f"用户 {name} 不存在", "field": "name"}])
+        uow.commit()
+    return token

@@ -1,0 +1,128 @@
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, services, API client.
+
+PostgreSQL comes from LIANBAN_TEST_PG_URL (default: the machine's server, database
+lianban_test, created when missing). When it cannot be reached the PostgreSQL tests fail with
+the reason; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.persistence.db import make_engine, normalise_url
+from engine.persistence.schema import upgrade
+from engine.persistence.tables import metadata
+from engine.services import Services
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMS = ROOT / "forms"
+PROCESSES = ROOT / "processes"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get("LIANBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/lianban_test")
+
+
+def _create_pg_database(url: str) -> None:
+    parsed = make_url(normalise_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).first()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    try:
+        _create_pg_database(PG_URL)
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        upgrade(engine)
+    except Exception as err:  # the reason goes into the failure, never a skip
+        pytest.fail(f"PostgreSQL is required for these tests and is not usable at {PG_URL}: {err}")
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: each test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'lianban.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        return url
+    engine = request.getfixturevalue("pg_engine")
+    _truncate(engine)
+    return PG_URL
+
+
+@pytest.fixture
+def services(db_url: str) -> Iterator[Services]:
+    engine = make_engine(db_url)
+    yield Services(engine, FORMS)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(services: Services) -> Any:
+    from web import create_app
+
+    return create_app({"SERVICES": services, "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+CLERKS = {
+    "front_desk": ["front_desk"],
+    "market_reviewer": ["market_regulation"],
+    "food_reviewer": ["food_safety"],
+    "inspector": ["inspection"],
+    "issuer": ["issuance"],
+    "other_clerk": ["front_desk"],
+}
+
+
+@pytest.fixture
+def users(services: Services) -> dict[str, Any]:
+    """Named users of every role; each value has .user and .token and .headers."""
+    from types import SimpleNamespace
+
+    made = {}
+    specs = [(n, "clerk", g) for n, g in CLERKS.items()]
+    specs += [("designer", "designer", []), ("auditor", "auditor", []), ("admin", "admin", [])]
+    for name, role, groups in specs:
+        user, token = services.create_user(name, role, groups)
+        made[name] = SimpleNamespace(user=user, token=token, headers={"Authorization": f"Bearer {token}"})
+    return made
+
+
+@pytest.fixture
+def restaurant(services: Services) -> dict[str, Any]:
+    """The shipped restaurant bundle, deployed."""
+    from engine.bundles.source import from_path
+
+    return services.deploy(from_path(PROCESSES / "restaurant"), "test")

@@ -1,0 +1,112 @@
+"""The guards around SpiffWorkflow 3.2.0 (see docs/engine-guards.md), each tested."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from engine.bpmn.parser import LianbanParser
+from engine.bpmn.runtime import (
+    EngineLimitExceeded,
+    ProcessRuntime,
+    StepFailed,
+    is_finished,
+    ready_human_tasks,
+)
+from engine.bpmn.script_engine import SafeEnvironment, ScriptsNotAllowed
+from engine.bpmn.serializer import StateFormatError, specs_from_json, specs_to_json
+from engine.bpmn.xml import parse_xml
+from engine.expressions import ExpressionError
+from tests.fixtures import bpmn
+
+
+def runtime_for(document: bytes, process: str) -> ProcessRuntime:
+    """Parse directly, skipping upload checks: as if a stored spec had been tampered with."""
+    parser = LianbanParser()
+    parser.add_bpmn_xml(parse_xml(document), "t.bpmn")
+    spec = parser.get_spec(process)
+    return ProcessRuntime(specs_from_json(specs_to_json(spec, parser.get_subprocess_specs(process))))
+
+
+def test_the_environment_never_executes_scripts() -> None:
+    env = SafeEnvironment()
+    with pytest.raises(ScriptsNotAllowed):
+        env.execute("import os", {})
+    with pytest.raises(ScriptsNotAllowed):
+        env.call_service({})
+    with pytest.raises(ExpressionError):
+        env.evaluate("__import__('os').system('id')", {})
+
+
+def test_code_in_a_stored_condition_cannot_run_at_run_time(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    rt = runtime_for(bpmn.decision(f"__import__('os').system('touch {marker}') == 0"), "p")
+    workflow = rt.start({})
+    task = ready_human_tasks(workflow)[0]
+    with pytest.raises(StepFailed) as err:
+        rt.complete(workflow, task.id, {})
+    assert err.value.element == "gw" or "gw" in err.value.message or err.value.element == "yes"
+    assert not marker.exists()
+
+
+def test_a_condition_reading_a_missing_field_fails_the_step_plainly() -> None:
+    rt = runtime_for(bpmn.decision("approved == True"), "p")
+    workflow = rt.start({})
+    task = ready_human_tasks(workflow)[0]
+    saved = rt.dump(workflow)
+    with pytest.raises(StepFailed) as err:
+        rt.complete(workflow, task.id, {})
+    assert "approved" in err.value.message
+    workflow = rt.load(saved)  # the service discards the failed copy; the stored state is intact
+    rt.complete(workflow, task.id, {"approved": True})
+    assert is_finished(workflow)
+
+
+def test_a_task_cannot_be_completed_twice() -> None:
+    rt = runtime_for(bpmn.linear(), "p")
+    workflow = rt.start({})
+    task = ready_human_tasks(workflow)[0]
+    rt.complete(workflow, task.id, {})
+    with pytest.raises(StepFailed):
+        rt.complete(workflow, task.id, {})
+
+
+def test_stored_state_does_not_repeat_the_spec_and_refuses_unknown_formats() -> None:
+    rt = runtime_for(bpmn.parallel(), "parallel")
+    state = rt.dump(rt.start({}))
+    assert "task_specs" not in state
+    data = json.loads(state)
+    data["format"] = "spiff-1.4"
+    with pytest.raises(StateFormatError):
+        rt.load(json.dumps(data))
+
+
+def test_spiff_logging_is_quiet() -> None:
+    assert logging.getLogger("spiff").getEffectiveLevel() >= logging.WARNING
+
+
+def test_a_deep_loop_never_reports_a_false_completion() -> None:
+    """SpiffWorkflow's task iterator stops at depth 1000 (about 330 rounds of a two-task loop):
+    its own get_tasks()/is_completed() then lose the open task. Our runtime refuses that step
+    loudly, and the stored state from before it still holds the open task."""
+    rt = runtime_for(bpmn.loop(), "loop")
+    workflow = rt.start({})
+    for rounds in range(400):
+        ready = ready_human_tasks(workflow)
+        assert len(ready) == 1, "the open task was lost"
+        assert not is_finished(workflow)
+        saved = rt.dump(workflow)
+        try:
+            rt.complete(workflow, ready[0].id, {"again": True})
+        except EngineLimitExceeded as err:
+            assert "深度" in err.message
+            break
+    else:
+        pytest.fail("400 rounds passed the depth limit without the guard noticing")
+    assert rounds > 300
+    restored = rt.load(saved)
+    assert [t.element for t in ready_human_tasks(restored)] == ["task"]
+    assert not is_finished(restored)

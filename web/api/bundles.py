@@ -1,0 +1,33 @@
+"""POST /bundles (upload), GET /bundles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from engine.bundles.problems import BundleInvalid
+from engine.bundles.source import from_upload
+from engine.errors import Invalid
+
+from . import api
+from .common import current_user, services
+
+
+@api.post("/bundles")
+def upload_bundle() -> Any:
+    user = current_user()
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid("缺少上传文件", [{"message": "请用 multipart 字段 file 上传 .bpmn 或 .zip",
+                                        "element": None, "line": None}])
+    try:
+        source = from_upload(upload.filename or "upload.bpmn", upload.read())
+    except BundleInvalid as err:
+        raise Invalid("事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]) from None
+    return services().deploy(source, user), 201
+
+
+@api.get("/bundles")
+def list_bundles() -> Any:
+    return {"bundles": services().list_bundles(current_user())}

@@ -1,0 +1,31 @@
+"""POST /cases, GET /cases/ID, GET /cases/ID/events, POST /cases/ID/cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import api
+from .common import current_user, json_body, services
+
+
+@api.post("/cases")
+def start_case() -> Any:
+    user = current_user()
+    body = json_body()
+    return services().start_case(user, body.get("bundle"), body.get("data")), 201
+
+
+@api.get("/cases/<int:case_id>")
+def get_case(case_id: int) -> Any:
+    return services().get_case(current_user(), case_id)
+
+
+@api.get("/cases/<int:case_id>/events")
+def case_events(case_id: int) -> Any:
+    return {"events": services().events(current_user(), case_id)}
+
+
+@api.post("/cases/<int:case_id>/cancel")
+def cancel_case(case_id: int) -> Any:
+    user = current_user()
+    return services().cancel_case(user, case_id, json_body().get("reason"))

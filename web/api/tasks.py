@@ -1,0 +1,43 @@
+"""GET /tasks (worklist), GET /tasks/ID, claim, unclaim, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from engine.errors import Invalid
+
+from . import api
+from .common import current_user, json_body, services
+
+
+@api.get("/tasks")
+def worklist() -> Any:
+    user = current_user()
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        raise Invalid("分页大小无效", [{"message": "limit 必须是整数", "field": "limit"}]) from None
+    return services().worklist(user, limit, request.args.get("after") or None)
+
+
+@api.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Any:
+    return services().get_task(current_user(), task_id)
+
+
+@api.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Any:
+    return services().claim(current_user(), task_id)
+
+
+@api.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Any:
+    return services().unclaim(current_user(), task_id)
+
+
+@api.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Any:
+    user = current_user()
+    return services().complete(user, task_id, json_body().get("data"))

@@ -1,0 +1,125 @@
+"""The `lianban` command: init-db, deploy, user create, demo-users, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine import config
+from engine.bundles.problems import BundleInvalid
+from engine.bundles.source import from_path
+from engine.errors import Conflict, Invalid
+from engine.persistence.db import make_engine
+from engine.persistence.schema import upgrade
+from engine.services import Services
+from engine.services.users import reissue_token
+
+DEMO_USERS = [
+    ("designer", "designer", []),
+    ("front_desk", "clerk", ["front_desk"]),
+    ("market_reviewer", "clerk", ["market_regulation"]),
+    ("food_reviewer", "clerk", ["food_safety"]),
+    ("inspector", "clerk", ["inspection"]),
+    ("issuer", "clerk", ["issuance"]),
+    ("auditor", "auditor", []),
+    ("admin", "admin", []),
+]
+
+
+def _services() -> Services:
+    return Services(make_engine(config.database_url()), config.forms_dir())
+
+
+@click.group()
+def main() -> None:
+    """联办 lianban: 证照联办 workflow engine."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    url = config.database_url()
+    upgrade(make_engine(url))
+    click.echo(f"数据库已就绪: {make_engine(url).url.render_as_string(hide_password=True)}")
+
+
+def _bundle_paths(path: Path) -> list[Path]:
+    """A bundle directory is deployed as one; a folder of bundles (like processes/) as each."""
+    if not path.is_dir():
+        return [path]
+    if (path / "bundle.json").exists() or any(path.glob("*.bpmn")):
+        return [path]
+    found = [p for p in sorted(path.iterdir()) if p.is_dir() or p.suffix in (".bpmn", ".zip")]
+    return [q for p in found for q in _bundle_paths(p)]
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Store a new version even when nothing changed.")
+def deploy(paths: tuple[Path, ...], force: bool) -> None:
+    """Deploy bundle directories, .bpmn or .zip files (a folder of bundles deploys each)."""
+    svc = _services()
+    failed = False
+    for path in [q for p in paths for q in _bundle_paths(p)]:
+        try:
+            result = svc.deploy(from_path(path), "cli", skip_unchanged=not force)
+        except (BundleInvalid, Invalid) as err:
+            failed = True
+            problems = err.problems if isinstance(err, BundleInvalid) else err.errors
+            click.echo(f"{path}: 未通过检查, 没有保存任何内容", err=True)
+            for p in problems:
+                item = p if isinstance(p, dict) else p.to_dict()
+                where = ", ".join(
+                    f"{k} {item[k]}" for k in ("file", "element", "line") if item.get(k) is not None
+                )
+                click.echo(f"  - {item['message']}" + (f" ({where})" if where else ""), err=True)
+            continue
+        state = "未变化" if result["unchanged"] else "已部署"
+        click.echo(f"{path}: {state} {result['key']} 第 {result['version']} 版 ({result['name']})")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["designer", "clerk", "auditor", "admin"]))
+@click.option("--group", "groups", multiple=True, help="A group the user works for (repeatable).")
+def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
+    """Create a user; the API token is printed alone on the last line."""
+    try:
+        created, token = _services().create_user(name, role, list(groups))
+    except (Invalid, Conflict) as err:
+        click.echo(f"错误: {err.message}", err=True)
+        sys.exit(1)
+    click.echo(f"已创建用户 {created.name} (角色 {created.role}, 组 {', '.join(sorted(created.groups)) or '-'})")
+    click.echo(token)
+
+
+@main.command("demo-users")
+def demo_users() -> None:
+    """Create the demo users (or re-issue their tokens) and print each token."""
+    svc = _services()
+    for name, role, groups in DEMO_USERS:
+        try:
+            _, token = svc.create_user(name, role, groups)
+        except Conflict:
+            token = reissue_token(svc, name)
+        click.echo(f"{name:16} {role:9} {','.join(groups) or '-':18} {token}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Server processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app and the API (gunicorn, several worker processes)."""
+    from .server import run
+
+    run(host, port, workers)
