@@ -1,0 +1,63 @@
+"""The `lianban` command as an operator runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import PROCESSES
+from tests.e2e.server import run_cli
+from tests.fixtures import bpmn
+
+
+def test_init_db_is_idempotent_and_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run_cli("init-db", db_url=url).returncode == 0
+    again = run_cli("init-db", db_url=url)
+    assert again.returncode == 0, again.stderr
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "x.db").execute("select name from sqlite_master")}
+    assert {"cases", "human_tasks", "case_events", "bundle_versions", "alembic_version"} <= tables
+
+
+def test_deploy_user_create_and_errors(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    deployed = run_cli("deploy", str(PROCESSES), db_url=url)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "restaurant" in deployed.stdout and "第 1 版" in deployed.stdout
+    again = run_cli("deploy", str(PROCESSES), db_url=url)
+    assert again.returncode == 0 and "未变化" in again.stdout
+
+    bad = tmp_path / "bad.bpmn"
+    bad.write_bytes(bpmn.decision("__import__('os').system('id')"))
+    good = tmp_path / "good.bpmn"
+    good.write_bytes(bpmn.linear())
+    result = run_cli("deploy", str(bad), str(good), db_url=url)
+    assert result.returncode == 1
+    assert "yes" in result.stderr and "条件" in result.stderr
+    assert "p" in result.stdout  # the good one is still deployed
+
+    made = run_cli("user", "create", "王五", "--role", "clerk", "--group", "front_desk",
+                   "--group", "food_safety", db_url=url)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    assert len(token) >= 32 and " " not in token
+    dup = run_cli("user", "create", "王五", "--role", "clerk", db_url=url)
+    assert dup.returncode == 1 and "已存在" in dup.stderr
+    assert run_cli("user", "create", "x", "--role", "boss", db_url=url).returncode != 0
+
+
+def test_the_token_printed_works_against_the_server(tmp_path: Path) -> None:
+    from tests.e2e.server import Server
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    run_cli("deploy", str(PROCESSES), db_url=url, check=True)
+    token = run_cli("user", "create", "d", "--role", "designer", db_url=url, check=True).stdout.split()[-1]
+    with Server(url, workers=1) as server:
+        status, body = server.call("GET", "/bundles", token)
+        assert status == 200 and [b["key"] for b in body["bundles"]] == ["restaurant"]
+        assert server.call("GET", "/bundles", "nope")[0] == 401
+    json.dumps(body)
