@@ -116,7 +116,9 @@ def users(services: Services) -> dict[str, Any]:
     specs += [("designer", "designer", []), ("auditor", "auditor", []), ("admin", "admin", [])]
     for name, role, groups in specs:
         user, token = services.create_user(name, role, groups)
-        made[name] = SimpleNamespace(user=user, token=token, headers={"Authorization": f"Bearer {token}"})
+        made[name] = SimpleNamespace(
+            user=user, token=token, headers={"Authorization": f"Bearer {token}"}
+        )
     return made
 
 

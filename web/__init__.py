@@ -26,9 +26,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     services = app.config.get("SERVICES")
     if services is None:
         forms = app.config["FORMS_DIR"]
-        services = Services(
-            make_engine(app.config["DATABASE_URL"]), Path(forms) if forms else None
-        )
+        services = Services(make_engine(app.config["DATABASE_URL"]), Path(forms) if forms else None)
     app.extensions["lianban"] = services
 
     from .api import api

@@ -98,7 +98,9 @@ def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
     except (Invalid, Conflict) as err:
         click.echo(f"错误: {err.message}", err=True)
         sys.exit(1)
-    click.echo(f"已创建用户 {created.name} (角色 {created.role}, 组 {', '.join(sorted(created.groups)) or '-'})")
+    click.echo(
+        f"已创建用户 {created.name} (角色 {created.role}, 组 {', '.join(sorted(created.groups)) or '-'})"
+    )
     click.echo(token)
 
 

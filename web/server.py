@@ -23,9 +23,11 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 
 def run(host: str, port: int, workers: int) -> None:
-    _Server({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "accesslog": "-",
-        "timeout": 60,
-    }).run()
+    _Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "accesslog": "-",
+            "timeout": 60,
+        }
+    ).run()

@@ -63,15 +63,16 @@ def _split_groups(value: str | None) -> tuple[str, ...]:
 
 def form_key(node: etree._Element) -> str | None:
     """The form an element refers to: camunda:formKey, a formKey property, or Spiff's file name."""
-    key = node.get(tag(CAMUNDA, "formKey"))
+    key: str | None = node.get(tag(CAMUNDA, "formKey"))
     if key:
         return key.strip()
     props = _properties(node)
     if props.get("formKey"):
         return props["formKey"].strip()
     spiff = node.find(f"./{{{BPMN}}}extensionElements/{{{SPIFF}}}formJsonSchemaFilename")
-    if spiff is not None and spiff.text and spiff.text.strip():
-        return spiff.text.strip()
+    text: str | None = spiff.text if spiff is not None else None
+    if text and text.strip():
+        return text.strip()
     return None
 
 

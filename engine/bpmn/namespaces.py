@@ -12,7 +12,14 @@ DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
 )
 
-NSMAP = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI, "camunda": CAMUNDA, "spiffworkflow": SPIFF}
+NSMAP = {
+    "bpmn": BPMN,
+    "bpmndi": BPMNDI,
+    "dc": DC,
+    "di": DI,
+    "camunda": CAMUNDA,
+    "spiffworkflow": SPIFF,
+}
 
 
 def tag(ns: str, local: str) -> str:

@@ -63,8 +63,7 @@ def schema_errors(tree: etree._ElementTree) -> list[tuple[str, int | None, str |
 
 
 def is_bpmn(tree: etree._ElementTree) -> bool:
-    root = tree.getroot()
-    return root.tag == f"{{{BPMN}}}definitions"
+    return bool(tree.getroot().tag == f"{{{BPMN}}}definitions")
 
 
 def root_label(tree: etree._ElementTree) -> str:

@@ -65,7 +65,9 @@ def _element(task: Task) -> str:
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     return [
-        ReadyTask(str(t.id), _element(t), str(getattr(t.task_spec, "bpmn_name", None) or _element(t)))
+        ReadyTask(
+            str(t.id), _element(t), str(getattr(t.task_spec, "bpmn_name", None) or _element(t))
+        )
         for t in all_tasks(workflow)
         if t.state == TaskState.READY and t.task_spec.manual
     ]
@@ -87,7 +89,9 @@ def _run_engine(workflow: BpmnWorkflow) -> None:
         element = _element(task) if task is not None else None
         detail = str(err)
         raise StepFailed(f"流程无法继续: {detail}", element) from err
-    stuck = [t for t in all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual]
+    stuck = [
+        t for t in all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual
+    ]
     if stuck:
         raise EngineLimitExceeded(
             "流程历史过长, 引擎无法继续推进 (SpiffWorkflow 深度上限); 已拒绝该步骤",

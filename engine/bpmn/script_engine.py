@@ -49,7 +49,7 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
         external_context: Mapping[str, Any] | None = None,
     ) -> Any:
         variables: Mapping[str, Any] = (
-            ChainMap(context, external_context) if external_context else context
+            ChainMap(dict(context), dict(external_context)) if external_context else context
         )
         return self.compile(expression).evaluate(variables, self.functions)
 

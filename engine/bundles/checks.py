@@ -94,7 +94,9 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
         text = (node.text or "").strip()
         if not text.isidentifier() or text.startswith("_"):
             yield _problem(f"多实例集合 `{text}` 必须是一个数据字段名", node, file)
-    for node in root.xpath("//bpmn:multiInstanceLoopCharacteristics[@camunda:collection]", namespaces=NSMAP):
+    for node in root.xpath(
+        "//bpmn:multiInstanceLoopCharacteristics[@camunda:collection]", namespaces=NSMAP
+    ):
         yield _problem(
             "请用标准的 loopDataInputRef 指定多实例集合, 不支持 camunda:collection", node, file
         )

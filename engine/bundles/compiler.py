@@ -71,7 +71,9 @@ def _find_form(key: str, files: dict[str, bytes], library: FormLibrary) -> bytes
     return library.get(key)
 
 
-def _parse_documents(source: BundleSource, problems: list[Problem]) -> dict[str, etree._ElementTree]:
+def _parse_documents(
+    source: BundleSource, problems: list[Problem]
+) -> dict[str, etree._ElementTree]:
     documents = {}
     for path, data in source.by_suffix(".bpmn", ".bpmn20.xml", ".dmn").items():
         if path.lower().endswith(".dmn"):
@@ -83,7 +85,9 @@ def _parse_documents(source: BundleSource, problems: list[Problem]) -> dict[str,
             problems.append(Problem(err.message, line=err.line, file=path))
             continue
         if not is_bpmn(tree):
-            problems.append(Problem("不是 BPMN 2.0 文档 (根元素应为 bpmn:definitions)", line=1, file=path))
+            problems.append(
+                Problem("不是 BPMN 2.0 文档 (根元素应为 bpmn:definitions)", line=1, file=path)
+            )
             continue
         for message, line, element in schema_errors(tree):
             problems.append(Problem(f"不符合 BPMN 2.0 规范: {message}", element, line, path))
@@ -111,7 +115,9 @@ def _called(documents: dict[str, etree._ElementTree]) -> set[str]:
     }
 
 
-def _line_of(documents: dict[str, etree._ElementTree], element: str | None) -> tuple[int | None, str | None]:
+def _line_of(
+    documents: dict[str, etree._ElementTree], element: str | None
+) -> tuple[int | None, str | None]:
     if not element:
         return None, None
     for path, tree in documents.items():
@@ -137,10 +143,14 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         problems.extend(checks.gateway_flows(root, path))
         for info in manifest.read_human_tasks(root):
             if not info.groups:
-                problems.append(Problem(
-                    f"人工任务 '{info.name}' 没有办理组: 请设置 candidateGroups 或把它放进泳道",
-                    info.element, info.line, path,
-                ))
+                problems.append(
+                    Problem(
+                        f"人工任务 '{info.name}' 没有办理组: 请设置 candidateGroups 或把它放进泳道",
+                        info.element,
+                        info.line,
+                        path,
+                    )
+                )
             human_tasks[info.element] = info
         start_forms.update(manifest.start_forms(root))
 
@@ -151,13 +161,18 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         if len(roots) == 1:
             main = roots[0]
         elif documents:
-            problems.append(Problem(
-                "无法确定主流程: 请在 bundle.json 的 process 中指定" if roots
-                else "没有可执行的流程 (isExecutable)",
-                file=METADATA_FILE if roots else None,
-            ))
+            problems.append(
+                Problem(
+                    "无法确定主流程: 请在 bundle.json 的 process 中指定"
+                    if roots
+                    else "没有可执行的流程 (isExecutable)",
+                    file=METADATA_FILE if roots else None,
+                )
+            )
     elif main not in processes:
-        problems.append(Problem(f"bundle.json 指定的主流程 '{main}' 不存在或不可执行", file=METADATA_FILE))
+        problems.append(
+            Problem(f"bundle.json 指定的主流程 '{main}' 不存在或不可执行", file=METADATA_FILE)
+        )
 
     forms: dict[str, dict[str, Any]] = {}
     wanted = [(i.form, i.element, i.line, i.name) for i in human_tasks.values() if i.form]
@@ -183,7 +198,10 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     assert main is not None
 
     process_node = next(
-        p for t in documents.values() for p in t.getroot().iter(tag(BPMN, "process")) if p.get("id") == main
+        p
+        for t in documents.values()
+        for p in t.getroot().iter(tag(BPMN, "process"))
+        if p.get("id") == main
     )
     key = meta.key or main
     if not re.match(KEY_PATTERN, key):
@@ -203,7 +221,9 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     )
 
 
-def _parse_specs(documents: dict[str, etree._ElementTree], main: str, problems: list[Problem]) -> str:
+def _parse_specs(
+    documents: dict[str, etree._ElementTree], main: str, problems: list[Problem]
+) -> str:
     parser = LianbanParser()
     try:
         for path, tree in documents.items():
@@ -212,10 +232,16 @@ def _parse_specs(documents: dict[str, etree._ElementTree], main: str, problems: 
         subprocess_specs = parser.get_subprocess_specs(main)
         return specs_to_json(spec, subprocess_specs)
     except ValidationException as err:
-        line, path = _line_of(documents, getattr(err, "id", None))
+        line, where = _line_of(documents, getattr(err, "id", None))
         message = str(err).split("\n")[0]
-        problems.append(Problem(f"流程无法解析: {message}", getattr(err, "id", None) or None,
-                                line or (err.line_number or None), path or err.file_name or None))
+        problems.append(
+            Problem(
+                f"流程无法解析: {message}",
+                getattr(err, "id", None) or None,
+                line or (err.line_number or None),
+                where or err.file_name or None,
+            )
+        )
     except Exception as err:  # SpiffWorkflow raises assorted errors on malformed models
         problems.append(Problem(f"流程无法解析: {type(err).__name__}: {err}"))
     return ""

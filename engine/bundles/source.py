@@ -53,10 +53,14 @@ def from_zip(name: str, data: bytes) -> BundleSource:
     problems: list[Problem] = []
     members = [m for m in archive.infolist() if not m.is_dir()]
     if len(members) > MAX_FILES:
-        raise BundleInvalid([Problem(f"zip 内文件过多 ({len(members)} 个, 上限 {MAX_FILES})", file=name)])
+        raise BundleInvalid(
+            [Problem(f"zip 内文件过多 ({len(members)} 个, 上限 {MAX_FILES})", file=name)]
+        )
     total = sum(m.file_size for m in members)
     if total > MAX_TOTAL_BYTES:
-        raise BundleInvalid([Problem(f"zip 解压后过大 ({total} 字节, 上限 {MAX_TOTAL_BYTES})", file=name)])
+        raise BundleInvalid(
+            [Problem(f"zip 解压后过大 ({total} 字节, 上限 {MAX_TOTAL_BYTES})", file=name)]
+        )
     source = BundleSource(PurePosixPath(name).stem)
     for member in members:
         path = PurePosixPath(member.filename)

@@ -53,7 +53,9 @@ class HumanTask:
 
     def _require_open(self) -> None:
         if self.status != TaskStatus.OPEN:
-            raise Conflict(f"任务已{'办结' if self.status == TaskStatus.COMPLETED else '取消'}, 不能再办理")
+            raise Conflict(
+                f"任务已{'办结' if self.status == TaskStatus.COMPLETED else '取消'}, 不能再办理"
+            )
 
     def _require_group(self, user: User) -> None:
         if not user.has_role(Role.CLERK):
@@ -156,8 +158,14 @@ class Case:
         """Append an event; the unit of work stores it with the case's change."""
         self.last_seq += 1
         event = CaseEvent(
-            self.id, self.last_seq, type, actor, at,
-            task.id if task else None, task.element if task else None, data or {},
+            self.id,
+            self.last_seq,
+            type,
+            actor,
+            at,
+            task.id if task else None,
+            task.element if task else None,
+            data or {},
         )
         self.new_events.append(event)
         self.updated_at = at

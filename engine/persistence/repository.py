@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Insert, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.bpmn.manifest import HumanTaskInfo
@@ -14,8 +14,21 @@ from engine.domain.model import Case, CaseEvent, CaseStatus, EventType, HumanTas
 from engine.domain.users import Role, User
 from engine.errors import Conflict
 
-from .tables import bundle_versions, bundles, case_events, cases, human_task_groups, human_tasks
-from .tables import user_groups, users
+from .tables import (
+    bundle_versions,
+    bundles,
+    case_events,
+    cases,
+    human_task_groups,
+    human_tasks,
+    user_groups,
+    users,
+)
+
+
+def _insert_id(conn: Connection, statement: Insert) -> int:
+    """Run an INSERT and return the new row's id (RETURNING works on SQLite and PostgreSQL)."""
+    return int(conn.execute(statement.returning(statement.table.c.id)).scalar_one())
 
 
 class BundleRepository:
@@ -24,11 +37,20 @@ class BundleRepository:
 
     def _version(self, row: Any, key: str) -> BundleVersion:
         return BundleVersion(
-            id=row.id, key=key, version=row.version, name=row.name, description=row.description,
-            process_id=row.process_id, metadata=row.metadata, specs_json=row.specs,
+            id=row.id,
+            key=key,
+            version=row.version,
+            name=row.name,
+            description=row.description,
+            process_id=row.process_id,
+            metadata=row.metadata,
+            specs_json=row.specs,
             human_tasks={k: HumanTaskInfo.from_dict(v) for k, v in row.human_tasks.items()},
-            start_form=row.start_form, forms=row.forms, checksum=row.checksum,
-            deployed_by=row.deployed_by, deployed_at=row.deployed_at,
+            start_form=row.start_form,
+            forms=row.forms,
+            checksum=row.checksum,
+            deployed_by=row.deployed_by,
+            deployed_at=row.deployed_at,
         )
 
     def get_version(self, version_id: int) -> BundleVersion | None:
@@ -42,8 +64,13 @@ class BundleRepository:
     def latest(self, key: str) -> BundleVersion | None:
         row = self.conn.execute(
             select(bundle_versions, bundles.c.key)
-            .join(bundles, and_(bundles.c.id == bundle_versions.c.bundle_id,
-                                bundles.c.latest_version == bundle_versions.c.version))
+            .join(
+                bundles,
+                and_(
+                    bundles.c.id == bundle_versions.c.bundle_id,
+                    bundles.c.latest_version == bundle_versions.c.version,
+                ),
+            )
             .where(bundles.c.key == key)
         ).first()
         return self._version(row, row.key) if row else None
@@ -51,8 +78,13 @@ class BundleRepository:
     def list_latest(self) -> list[BundleVersion]:
         rows = self.conn.execute(
             select(bundle_versions, bundles.c.key)
-            .join(bundles, and_(bundles.c.id == bundle_versions.c.bundle_id,
-                                bundles.c.latest_version == bundle_versions.c.version))
+            .join(
+                bundles,
+                and_(
+                    bundles.c.id == bundle_versions.c.bundle_id,
+                    bundles.c.latest_version == bundle_versions.c.version,
+                ),
+            )
             .order_by(bundles.c.key)
         ).all()
         return [self._version(r, r.key) for r in rows]
@@ -60,22 +92,28 @@ class BundleRepository:
     def add_version(self, key: str, name: str, values: dict[str, Any], at: datetime) -> int:
         """Store the next version of `key`; returns its number. Raises Conflict on a race."""
         bundle = self.conn.execute(
-            select(bundles.c.id, bundles.c.latest_version).where(bundles.c.key == key).with_for_update()
+            select(bundles.c.id, bundles.c.latest_version)
+            .where(bundles.c.key == key)
+            .with_for_update()
         ).first()
         try:
             if bundle is None:
-                bundle_id = self.conn.execute(
-                    insert(bundles).values(key=key, name=name, latest_version=1, created_at=at)
-                ).inserted_primary_key[0]
+                bundle_id = _insert_id(
+                    self.conn,
+                    insert(bundles).values(key=key, name=name, latest_version=1, created_at=at),
+                )
                 number = 1
             else:
                 bundle_id, number = bundle.id, bundle.latest_version + 1
                 self.conn.execute(
-                    update(bundles).where(bundles.c.id == bundle_id)
+                    update(bundles)
+                    .where(bundles.c.id == bundle_id)
                     .values(latest_version=number, name=name)
                 )
             self.conn.execute(
-                insert(bundle_versions).values(bundle_id=bundle_id, version=number, name=name, **values)
+                insert(bundle_versions).values(
+                    bundle_id=bundle_id, version=number, name=name, **values
+                )
             )
         except IntegrityError:
             raise Conflict("同一事项包正在被同时部署, 请重试") from None
@@ -99,21 +137,37 @@ class CaseRepository:
         if row is None:
             return None
         return Case(
-            id=row.id, bundle_key=row.key, bundle_version_id=row.bundle_version_id,
-            version=row.version, status=CaseStatus(row.status), data=row.data, state=row.state,
-            revision=row.revision, last_seq=row.last_seq, created_by=row.created_by,
-            created_at=row.created_at, updated_at=row.updated_at, ended_at=row.ended_at,
+            id=row.id,
+            bundle_key=row.key,
+            bundle_version_id=row.bundle_version_id,
+            version=row.version,
+            status=CaseStatus(row.status),
+            data=row.data,
+            state=row.state,
+            revision=row.revision,
+            last_seq=row.last_seq,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            ended_at=row.ended_at,
         )
 
     def add(self, case: Case) -> int:
-        case.id = int(self.conn.execute(
+        case.id = _insert_id(
+            self.conn,
             insert(cases).values(
-                bundle_version_id=case.bundle_version_id, status=str(case.status), data=case.data,
-                state=case.state, revision=case.revision, last_seq=case.last_seq,
-                created_by=case.created_by, created_at=case.created_at,
-                updated_at=case.updated_at, ended_at=case.ended_at,
-            )
-        ).inserted_primary_key[0])
+                bundle_version_id=case.bundle_version_id,
+                status=str(case.status),
+                data=case.data,
+                state=case.state,
+                revision=case.revision,
+                last_seq=case.last_seq,
+                created_by=case.created_by,
+                created_at=case.created_at,
+                updated_at=case.updated_at,
+                ended_at=case.ended_at,
+            ),
+        )
         for event in case.new_events:
             event.case_id = case.id
         self._flush_events(case)
@@ -125,9 +179,13 @@ class CaseRepository:
             update(cases)
             .where(cases.c.id == case.id, cases.c.revision == case.revision)
             .values(
-                status=str(case.status), data=case.data, state=case.state,
-                revision=case.revision + 1, last_seq=case.last_seq,
-                updated_at=case.updated_at, ended_at=case.ended_at,
+                status=str(case.status),
+                data=case.data,
+                state=case.state,
+                revision=case.revision + 1,
+                last_seq=case.last_seq,
+                updated_at=case.updated_at,
+                ended_at=case.ended_at,
             )
         )
         if result.rowcount != 1:
@@ -137,11 +195,22 @@ class CaseRepository:
 
     def _flush_events(self, case: Case) -> None:
         if case.new_events:
-            self.conn.execute(insert(case_events), [
-                {"case_id": case.id, "seq": e.seq, "type": str(e.type), "actor": e.actor,
-                 "at": e.at, "task_id": e.task_id, "element": e.element, "data": e.data}
-                for e in case.new_events
-            ])
+            self.conn.execute(
+                insert(case_events),
+                [
+                    {
+                        "case_id": case.id,
+                        "seq": e.seq,
+                        "type": str(e.type),
+                        "actor": e.actor,
+                        "at": e.at,
+                        "task_id": e.task_id,
+                        "element": e.element,
+                        "data": e.data,
+                    }
+                    for e in case.new_events
+                ],
+            )
             case.new_events.clear()
 
     def events(self, case_id: int) -> list[CaseEvent]:
@@ -149,7 +218,9 @@ class CaseRepository:
             select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq)
         ).all()
         return [
-            CaseEvent(r.case_id, r.seq, EventType(r.type), r.actor, r.at, r.task_id, r.element, r.data)
+            CaseEvent(
+                r.case_id, r.seq, EventType(r.type), r.actor, r.at, r.task_id, r.element, r.data
+            )
             for r in rows
         ]
 
@@ -174,9 +245,17 @@ class TaskRepository:
         groups = self._groups([r.id for r in rows])
         return [
             HumanTask(
-                id=r.id, case_id=r.case_id, element=r.element, name=r.name, groups=groups[r.id],
-                form=r.form, status=TaskStatus(r.status), assignee=r.assignee,
-                created_at=r.created_at, ended_at=r.ended_at, ended_by=r.ended_by,
+                id=r.id,
+                case_id=r.case_id,
+                element=r.element,
+                name=r.name,
+                groups=groups[r.id],
+                form=r.form,
+                status=TaskStatus(r.status),
+                assignee=r.assignee,
+                created_at=r.created_at,
+                ended_at=r.ended_at,
+                ended_by=r.ended_by,
             )
             for r in rows
         ]
@@ -195,25 +274,43 @@ class TaskRepository:
         return self._tasks(list(rows))
 
     def add(self, task: HumanTask) -> None:
-        self.conn.execute(insert(human_tasks).values(
-            id=task.id, case_id=task.case_id, element=task.element, name=task.name, form=task.form,
-            status=str(task.status), assignee=task.assignee, created_at=task.created_at,
-        ))
+        self.conn.execute(
+            insert(human_tasks).values(
+                id=task.id,
+                case_id=task.case_id,
+                element=task.element,
+                name=task.name,
+                form=task.form,
+                status=str(task.status),
+                assignee=task.assignee,
+                created_at=task.created_at,
+            )
+        )
         if task.groups:
-            self.conn.execute(insert(human_task_groups), [
-                {"task_id": task.id, "group_name": g, "open": 1} for g in dict.fromkeys(task.groups)
-            ])
+            self.conn.execute(
+                insert(human_task_groups),
+                [
+                    {"task_id": task.id, "group_name": g, "open": 1}
+                    for g in dict.fromkeys(task.groups)
+                ],
+            )
 
     def save(self, task: HumanTask) -> None:
         self.conn.execute(
-            update(human_tasks).where(human_tasks.c.id == task.id).values(
-                status=str(task.status), assignee=task.assignee,
-                ended_at=task.ended_at, ended_by=task.ended_by,
+            update(human_tasks)
+            .where(human_tasks.c.id == task.id)
+            .values(
+                status=str(task.status),
+                assignee=task.assignee,
+                ended_at=task.ended_at,
+                ended_by=task.ended_by,
             )
         )
         if task.status != TaskStatus.OPEN:
             self.conn.execute(
-                update(human_task_groups).where(human_task_groups.c.task_id == task.id).values(open=0)
+                update(human_task_groups)
+                .where(human_task_groups.c.task_id == task.id)
+                .values(open=0)
             )
 
     def worklist(self, user: User, limit: int, after: str | None = None) -> list[HumanTask]:
@@ -230,10 +327,12 @@ class TaskRepository:
                 select(human_tasks.c.created_at).where(human_tasks.c.id == after)
             ).scalar()
             if anchor is not None:
-                query = query.where(or_(
-                    human_tasks.c.created_at > anchor,
-                    and_(human_tasks.c.created_at == anchor, human_tasks.c.id > after),
-                ))
+                query = query.where(
+                    or_(
+                        human_tasks.c.created_at > anchor,
+                        and_(human_tasks.c.created_at == anchor, human_tasks.c.id > after),
+                    )
+                )
         rows = self.conn.execute(
             query.order_by(human_tasks.c.created_at, human_tasks.c.id).limit(limit)
         ).all()
@@ -246,24 +345,32 @@ class UserRepository:
 
     def add(self, name: str, role: Role, groups: list[str], token_hash: str, at: datetime) -> User:
         try:
-            user_id = self.conn.execute(insert(users).values(
-                name=name, role=str(role), token_hash=token_hash, created_at=at
-            )).inserted_primary_key[0]
+            user_id = _insert_id(
+                self.conn,
+                insert(users).values(
+                    name=name, role=str(role), token_hash=token_hash, created_at=at
+                ),
+            )
         except IntegrityError:
             raise Conflict(f"用户 {name} 已存在") from None
         if groups:
-            self.conn.execute(insert(user_groups), [
-                {"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)
-            ])
+            self.conn.execute(
+                insert(user_groups),
+                [{"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)],
+            )
         return User(int(user_id), name, role, frozenset(groups))
 
     def by_token_hash(self, token_hash: str) -> User | None:
         row = self.conn.execute(select(users).where(users.c.token_hash == token_hash)).first()
         if row is None:
             return None
-        groups = self.conn.execute(
-            select(user_groups.c.group_name).where(user_groups.c.user_id == row.id)
-        ).scalars().all()
+        groups = (
+            self.conn.execute(
+                select(user_groups.c.group_name).where(user_groups.c.user_id == row.id)
+            )
+            .scalars()
+            .all()
+        )
         return User(row.id, row.name, Role(row.role), frozenset(groups))
 
 

@@ -18,7 +18,9 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def deploy(svc: Services, source: BundleSource, actor: User | str, skip_unchanged: bool) -> dict[str, Any]:
+def deploy(
+    svc: Services, source: BundleSource, actor: User | str, skip_unchanged: bool
+) -> dict[str, Any]:
     """Check the upload completely, then store it as the bundle's next version.
 
     With `skip_unchanged` (the CLI's redeploy of `processes/`), an upload identical to the
@@ -30,25 +32,32 @@ def deploy(svc: Services, source: BundleSource, actor: User | str, skip_unchange
     try:
         compiled = compile_bundle(source, svc.forms)
     except BundleInvalid as err:
-        raise Invalid("事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]) from None
+        raise Invalid(
+            "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]
+        ) from None
     with svc.uow(write=True) as uow:
         latest = uow.bundles.latest(compiled.key)
         if skip_unchanged and latest is not None and latest.checksum == compiled.checksum:
             return {**latest.summary(), "unchanged": True}
         now = svc.clock()
-        number = uow.bundles.add_version(compiled.key, compiled.name, {
-            "description": compiled.description,
-            "process_id": compiled.process_id,
-            "metadata": compiled.metadata,
-            "specs": compiled.specs_json,
-            "human_tasks": {k: v.to_dict() for k, v in compiled.human_tasks.items()},
-            "start_form": compiled.start_form,
-            "forms": compiled.forms,
-            "files": {p: _text(b) for p, b in compiled.files.items()},
-            "checksum": compiled.checksum,
-            "deployed_by": actor_name,
-            "deployed_at": now,
-        }, now)
+        number = uow.bundles.add_version(
+            compiled.key,
+            compiled.name,
+            {
+                "description": compiled.description,
+                "process_id": compiled.process_id,
+                "metadata": compiled.metadata,
+                "specs": compiled.specs_json,
+                "human_tasks": {k: v.to_dict() for k, v in compiled.human_tasks.items()},
+                "start_form": compiled.start_form,
+                "forms": compiled.forms,
+                "files": {p: _text(b) for p, b in compiled.files.items()},
+                "checksum": compiled.checksum,
+                "deployed_by": actor_name,
+                "deployed_at": now,
+            },
+            now,
+        )
         uow.commit()
     return {
         "key": compiled.key,

@@ -55,7 +55,9 @@ def _require_object(data: Any, what: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise Invalid(f"{what}必须是 JSON 对象", [{"message": f"{what}必须是 JSON 对象", "field": "data"}])
+        raise Invalid(
+            f"{what}必须是 JSON 对象", [{"message": f"{what}必须是 JSON 对象", "field": "data"}]
+        )
     return data
 
 
@@ -71,7 +73,9 @@ def _step_failed(err: StepFailed) -> Invalid:
     return Invalid(err.message, [{"message": err.message, "element": err.element}])
 
 
-def _sync_tasks(uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any) -> list[HumanTask]:
+def _sync_tasks(
+    uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any
+) -> list[HumanTask]:
     """Make the task table match the engine: add newly ready tasks, cancel vanished ones."""
     now = case.updated_at
     ready = {t.id: t for t in ready_human_tasks(workflow)}
@@ -82,10 +86,14 @@ def _sync_tasks(uow: UnitOfWork, case: Case, version: BundleVersion, workflow: A
             continue
         info = version.human_tasks.get(ready_task.element)
         task = HumanTask(
-            id=task_id, case_id=case.id, element=ready_task.element,
+            id=task_id,
+            case_id=case.id,
+            element=ready_task.element,
             name=info.name if info else ready_task.name,
-            groups=info.groups if info else (), form=info.form if info else None,
-            assignee=info.assignee if info else None, created_at=now,
+            groups=info.groups if info else (),
+            form=info.form if info else None,
+            assignee=info.assignee if info else None,
+            created_at=now,
         )
         uow.tasks.add(task)
         opened.append(task)
@@ -122,16 +130,32 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 raise _step_failed(err) from None
             now = svc.clock()
             case = Case(
-                id=0, bundle_key=version.key, bundle_version_id=version.id, version=version.version,
-                status=CaseStatus.RUNNING, data=dict(data), state="", revision=0, last_seq=0,
-                created_by=user.name, created_at=now, updated_at=now,
+                id=0,
+                bundle_key=version.key,
+                bundle_version_id=version.id,
+                version=version.version,
+                status=CaseStatus.RUNNING,
+                data=dict(data),
+                state="",
+                revision=0,
+                last_seq=0,
+                created_by=user.name,
+                created_at=now,
+                updated_at=now,
             )
             uow.cases.add(case)
             opened = _sync_tasks(uow, case, version, workflow)
-            case.record(EventType.CASE_STARTED, user.name, now, data={
-                "bundle": version.key, "version": version.version, "data": data,
-                "opened": [t.element for t in opened],
-            })
+            case.record(
+                EventType.CASE_STARTED,
+                user.name,
+                now,
+                data={
+                    "bundle": version.key,
+                    "version": version.version,
+                    "data": data,
+                    "opened": [t.element for t in opened],
+                },
+            )
             _finish(case, workflow, user.name)
             case.state = ProcessRuntime.dump(workflow)
             uow.cases.save(case)
@@ -210,9 +234,16 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             task.end(TaskStatus.COMPLETED, user.name, case.updated_at)
             uow.tasks.save(task)
             opened = _sync_tasks(uow, case, version, workflow)
-            case.record(EventType.TASK_COMPLETED, user.name, case.updated_at, task, {
-                "form": data, "opened": [t.element for t in opened],
-            })
+            case.record(
+                EventType.TASK_COMPLETED,
+                user.name,
+                case.updated_at,
+                task,
+                {
+                    "form": data,
+                    "opened": [t.element for t in opened],
+                },
+            )
             _finish(case, workflow, user.name)
             case.state = runtime.dump(workflow)
             _save(uow, case)
@@ -245,7 +276,9 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
                 uow.tasks.save(task)
             case.status = CaseStatus.CANCELLED
             case.ended_at = case.updated_at
-            case.record(EventType.CASE_CANCELLED, user.name, case.updated_at, data={"reason": reason or ""})
+            case.record(
+                EventType.CASE_CANCELLED, user.name, case.updated_at, data={"reason": reason or ""}
+            )
             case.state = runtime.dump(workflow)
             _save(uow, case)
             view = case_view(uow, case)

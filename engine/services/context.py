@@ -45,7 +45,9 @@ class Services:
         return users.authenticate(self, token)
 
     # bundles
-    def deploy(self, source: Any, actor: User | str, skip_unchanged: bool = False) -> dict[str, Any]:
+    def deploy(
+        self, source: Any, actor: User | str, skip_unchanged: bool = False
+    ) -> dict[str, Any]:
         return bundles.deploy(self, source, actor, skip_unchanged)
 
     def list_bundles(self, actor: User) -> list[dict[str, Any]]:

@@ -54,7 +54,9 @@ def worklist(svc: Services, user: User, limit: int, after: str | None) -> dict[s
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口和审批人员有待办任务")
     if not 1 <= limit <= MAX_PAGE:
-        raise Invalid("分页大小无效", [{"message": f"limit 应在 1 到 {MAX_PAGE} 之间", "field": "limit"}])
+        raise Invalid(
+            "分页大小无效", [{"message": f"limit 应在 1 到 {MAX_PAGE} 之间", "field": "limit"}]
+        )
     with svc.uow() as uow:
         tasks = uow.tasks.worklist(user, limit + 1, after)
     page = tasks[:limit]

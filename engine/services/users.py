@@ -15,16 +15,25 @@ def create_user(svc: Services, name: str, role: str, groups: list[str]) -> tuple
     """Create a user; returns it with its token, which is shown this once and never stored."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise Invalid("用户名无效", [{"message": "用户名不能为空, 且不超过 100 个字符", "field": "name"}])
+        raise Invalid(
+            "用户名无效", [{"message": "用户名不能为空, 且不超过 100 个字符", "field": "name"}]
+        )
     try:
         parsed_role = Role(role)
     except ValueError:
         roles = ", ".join(r.value for r in Role)
-        raise Invalid("角色无效", [{"message": f"角色必须是 {roles} 之一", "field": "role"}]) from None
+        raise Invalid(
+            "角色无效", [{"message": f"角色必须是 {roles} 之一", "field": "role"}]
+        ) from None
     token = new_token()
     with svc.uow(write=True) as uow:
-        user = uow.users.add(name, parsed_role, [g.strip() for g in groups if g.strip()],
-                             hash_token(token), svc.clock())
+        user = uow.users.add(
+            name,
+            parsed_role,
+            [g.strip() for g in groups if g.strip()],
+            hash_token(token),
+            svc.clock(),
+        )
         uow.commit()
     return user, token
 

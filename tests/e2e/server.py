@@ -26,8 +26,9 @@ def free_port() -> int:
 def run_cli(*args: str, db_url: str, check: bool = False) -> subprocess.CompletedProcess[str]:
     assert LIANBAN.exists(), f"the lianban command is not installed next to {sys.executable}"
     env = {**os.environ, "LIANBAN_DATABASE_URL": db_url}
-    return subprocess.run([str(LIANBAN), *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=check)
+    return subprocess.run(
+        [str(LIANBAN), *args], env=env, capture_output=True, text=True, timeout=120, check=check
+    )
 
 
 class Server:
@@ -41,7 +42,10 @@ class Server:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [str(LIANBAN), "serve", "--port", str(self.port), "--workers", str(workers)],
-            env=env, stdout=subprocess.DEVNULL, stderr=self.log, text=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            text=True,
         )
 
     def __enter__(self) -> Server:

@@ -17,7 +17,9 @@ def test_init_db_is_idempotent_and_creates_the_schema(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     import sqlite3
 
-    tables = {r[0] for r in sqlite3.connect(tmp_path / "x.db").execute("select name from sqlite_master")}
+    tables = {
+        r[0] for r in sqlite3.connect(tmp_path / "x.db").execute("select name from sqlite_master")
+    }
     assert {"cases", "human_tasks", "case_events", "bundle_versions", "alembic_version"} <= tables
 
 
@@ -39,8 +41,18 @@ def test_deploy_user_create_and_errors(tmp_path: Path) -> None:
     assert "yes" in result.stderr and "条件" in result.stderr
     assert "p" in result.stdout  # the good one is still deployed
 
-    made = run_cli("user", "create", "王五", "--role", "clerk", "--group", "front_desk",
-                   "--group", "food_safety", db_url=url)
+    made = run_cli(
+        "user",
+        "create",
+        "王五",
+        "--role",
+        "clerk",
+        "--group",
+        "front_desk",
+        "--group",
+        "food_safety",
+        db_url=url,
+    )
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]
     assert len(token) >= 32 and " " not in token
@@ -55,7 +67,9 @@ def test_the_token_printed_works_against_the_server(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     run_cli("init-db", db_url=url, check=True)
     run_cli("deploy", str(PROCESSES), db_url=url, check=True)
-    token = run_cli("user", "create", "d", "--role", "designer", db_url=url, check=True).stdout.split()[-1]
+    token = run_cli(
+        "user", "create", "d", "--role", "designer", db_url=url, check=True
+    ).stdout.split()[-1]
     with Server(url, workers=1) as server:
         status, body = server.call("GET", "/bundles", token)
         assert status == 200 and [b["key"] for b in body["bundles"]] == ["restaurant"]

@@ -6,47 +6,39 @@ simultaneous requests from threads; each request may be served by a different pr
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from engine.bundles.source import from_upload
 from engine.services import Services
 from tests.e2e.server import Server
 from tests.fixtures import bpmn
+from tests.fixtures.concurrency import simultaneously
 
 ROUNDS = 8
-
-
-def simultaneously(*calls: Any) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_parallel_tasks_completed_at_once_through_several_processes(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
     services.deploy(from_upload("parallel.bpmn", bpmn.parallel()), "test")
-    desk, market, food = (users[n].token for n in ("front_desk", "market_reviewer", "food_reviewer"))
+    desk, market, food = (
+        users[n].token for n in ("front_desk", "market_reviewer", "food_reviewer")
+    )
     auditor = users["auditor"].token
     with Server(db_url) as server:
         for round_ in range(ROUNDS):
-            status, case = server.call("POST", "/cases", desk, {"bundle": "parallel", "data": {"round": round_}})
+            status, case = server.call(
+                "POST", "/cases", desk, {"bundle": "parallel", "data": {"round": round_}}
+            )
             assert status == 201, case
             tasks = {t["element"]: t["id"] for t in case["tasks"]}
             (s1, r1), (s2, r2) = simultaneously(
-                lambda: server.call("POST", f"/tasks/{tasks['a']}/complete", market, {"data": {"a_ok": True}}),
-                lambda: server.call("POST", f"/tasks/{tasks['b']}/complete", food, {"data": {"b_ok": True}}),
+                lambda t=tasks["a"]: server.call(
+                    "POST", f"/tasks/{t}/complete", market, {"data": {"a_ok": True}}
+                ),
+                lambda t=tasks["b"]: server.call(
+                    "POST", f"/tasks/{t}/complete", food, {"data": {"b_ok": True}}
+                ),
             )
             assert (s1, s2) == (200, 200), (r1, r2)
             status, final = server.call("GET", f"/cases/{case['id']}", auditor)
@@ -68,8 +60,12 @@ def test_one_task_completed_twice_at_once_lands_once(
             _, case = server.call("POST", "/cases", desk, {"bundle": "p", "data": {}})
             task = case["tasks"][0]["id"]
             results = simultaneously(
-                lambda: server.call("POST", f"/tasks/{task}/complete", desk, {"data": {"by": "desk"}}),
-                lambda: server.call("POST", f"/tasks/{task}/complete", other, {"data": {"by": "other"}}),
+                lambda t=task: server.call(
+                    "POST", f"/tasks/{t}/complete", desk, {"data": {"by": "desk"}}
+                ),
+                lambda t=task: server.call(
+                    "POST", f"/tasks/{t}/complete", other, {"data": {"by": "other"}}
+                ),
             )
             assert sorted(s for s, _ in results) == [200, 409], results
             _, events = server.call("GET", f"/cases/{case['id']}/events", users["auditor"].token)

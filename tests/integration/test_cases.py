@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from engine.persistence.tables import case_events, cases
 from engine.services import Services
 from tests.conftest import PROCESSES
 from tests.fixtures import bpmn
+from tests.fixtures.concurrency import simultaneously
 from tests.fixtures.restaurant import APPLICATION, PATHS, REFUSE
 
 
@@ -25,14 +25,20 @@ def task_of(view: dict[str, Any], element: str) -> dict[str, Any]:
 
 def clerk_for(users: dict[str, Any], element: str) -> Any:
     return {
-        "intake": "front_desk", "correction": "front_desk", "review_licence": "market_reviewer",
-        "review_food": "food_reviewer", "site_inspection": "inspector",
-        "joint_issuance": "issuer", "denial_notice": "issuer",
+        "intake": "front_desk",
+        "correction": "front_desk",
+        "review_licence": "market_reviewer",
+        "review_food": "food_reviewer",
+        "site_inspection": "inspector",
+        "joint_issuance": "issuer",
+        "denial_notice": "issuer",
     }[element]
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
-def test_every_restaurant_path(services: Services, users: dict[str, Any], restaurant: Any, path: str) -> None:
+def test_every_restaurant_path(
+    services: Services, users: dict[str, Any], restaurant: Any, path: str
+) -> None:
     steps, _end = PATHS[path]
     view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
     assert view["status"] == "running" and view["version"] == 1
@@ -52,7 +58,9 @@ def test_every_restaurant_path(services: Services, users: dict[str, Any], restau
     assert [(e["element"], e["data"]["form"]) for e in completed] == [(el, f) for el, f in steps]
 
 
-def test_worklists_follow_groups_and_claims(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_worklists_follow_groups_and_claims(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
     intake = task_of(view, "intake")
     assert [t["id"] for t in services.worklist(users["front_desk"].user)["tasks"]] == [intake["id"]]
@@ -64,24 +72,32 @@ def test_worklists_follow_groups_and_claims(services: Services, users: dict[str,
     with pytest.raises(Conflict):
         services.claim(users["other_clerk"].user, intake["id"])
     with pytest.raises(Forbidden):
-        services.complete(users["other_clerk"].user, intake["id"], PATHS["refused_at_intake"][0][0][1])
+        services.complete(
+            users["other_clerk"].user, intake["id"], PATHS["refused_at_intake"][0][0][1]
+        )
     services.unclaim(users["front_desk"].user, intake["id"])
     view = services.complete(users["other_clerk"].user, intake["id"], {"intake_decision": "accept"})
     elements = {t["element"] for t in view["tasks"]}
     assert elements == {"review_licence", "review_food"}
-    assert [t["element"] for t in services.worklist(users["food_reviewer"].user)["tasks"]] == ["review_food"]
+    assert [t["element"] for t in services.worklist(users["food_reviewer"].user)["tasks"]] == [
+        "review_food"
+    ]
     types = [e["type"] for e in services.events(users["admin"].user, view["id"])]
     assert types == ["case_started", "task_claimed", "task_unclaimed", "task_completed"]
 
 
 def _counts(services: Services, case_id: int) -> tuple[Any, ...]:
     with services.engine.connect() as conn:
-        row = conn.execute(select(cases.c.revision, cases.c.state, cases.c.data).where(cases.c.id == case_id)).one()
+        row = conn.execute(
+            select(cases.c.revision, cases.c.state, cases.c.data).where(cases.c.id == case_id)
+        ).one()
         events = conn.execute(select(func.count()).where(case_events.c.case_id == case_id)).scalar()
     return (row.revision, row.state, row.data, events)
 
 
-def test_a_failed_step_leaves_the_case_exactly_as_it_was(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_a_failed_step_leaves_the_case_exactly_as_it_was(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
     intake = task_of(view, "intake")
     before = _counts(services, view["id"])
@@ -94,9 +110,13 @@ def test_a_failed_step_leaves_the_case_exactly_as_it_was(services: Services, use
     assert _counts(services, view["id"]) == before
 
 
-def test_start_data_is_checked_against_the_start_form(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_start_data_is_checked_against_the_start_form(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     with pytest.raises(Invalid) as err:
-        services.start_case(users["front_desk"].user, "restaurant", {**APPLICATION, "contact_phone": "123"})
+        services.start_case(
+            users["front_desk"].user, "restaurant", {**APPLICATION, "contact_phone": "123"}
+        )
     assert [e["field"] for e in err.value.errors] == ["contact_phone"]
     with pytest.raises(NotFound):
         services.start_case(users["front_desk"].user, "no-such-bundle", {})
@@ -104,7 +124,9 @@ def test_start_data_is_checked_against_the_start_form(services: Services, users:
         services.start_case(users["designer"].user, "restaurant", APPLICATION)
 
 
-def test_running_cases_stay_on_their_version(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_running_cases_stay_on_their_version(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     old = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
     source = from_path(PROCESSES / "restaurant")
     name = next(p for p in source.files if p.endswith(".bpmn"))
@@ -117,17 +139,25 @@ def test_running_cases_stay_on_their_version(services: Services, users: dict[str
     assert view["version"] == 1 and view["status"] == "completed"
 
 
-def test_a_step_never_reparses_bpmn(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_a_step_never_reparses_bpmn(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     services.runtimes.loads = 0
     for _ in range(3):
         view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
-        services.complete(users["front_desk"].user, task_of(view, "intake")["id"], {"intake_decision": "accept"})
+        services.complete(
+            users["front_desk"].user, task_of(view, "intake")["id"], {"intake_decision": "accept"}
+        )
     assert services.runtimes.loads <= 1
 
 
-def test_cancel_withdraws_every_open_task(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_cancel_withdraws_every_open_task(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
-    view = services.complete(users["front_desk"].user, task_of(view, "intake")["id"], {"intake_decision": "accept"})
+    view = services.complete(
+        users["front_desk"].user, task_of(view, "intake")["id"], {"intake_decision": "accept"}
+    )
     licence = task_of(view, "review_licence")
     view = services.cancel_case(users["front_desk"].user, view["id"], "申请人撤回")
     assert view["status"] == "cancelled" and view["tasks"] == []
@@ -136,7 +166,9 @@ def test_cancel_withdraws_every_open_task(services: Services, users: dict[str, A
     assert services.worklist(users["market_reviewer"].user)["tasks"] == []
 
 
-def test_a_completed_task_cannot_be_completed_again(services: Services, users: dict[str, Any], restaurant: Any) -> None:
+def test_a_completed_task_cannot_be_completed_again(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
     view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
     intake = task_of(view, "intake")
     services.complete(users["front_desk"].user, intake["id"], {"intake_decision": "accept"})
@@ -144,30 +176,19 @@ def test_a_completed_task_cannot_be_completed_again(services: Services, users: d
         services.complete(users["front_desk"].user, intake["id"], {"intake_decision": "accept"})
 
 
-def test_parallel_completions_at_the_same_moment_both_land(services: Services, users: dict[str, Any]) -> None:
+def test_parallel_completions_at_the_same_moment_both_land(
+    services: Services, users: dict[str, Any]
+) -> None:
     services.deploy(from_upload("parallel.bpmn", bpmn.parallel()), users["designer"].user)
+    market, food = users["market_reviewer"].user, users["food_reviewer"].user
     for _ in range(5):
         view = services.start_case(users["front_desk"].user, "parallel", {"applicant": "李四"})
         a, b = task_of(view, "a"), task_of(view, "b")
-        barrier = threading.Barrier(2)
-        results: dict[str, Any] = {}
-
-        def work(name: str, task: dict[str, Any], data: dict[str, Any]) -> None:
-            barrier.wait()
-            try:
-                results[name] = services.complete(users[name].user, task["id"], data)
-            except Exception as err:  # reported below
-                results[name] = err
-
-        threads = [
-            threading.Thread(target=work, args=("market_reviewer", a, {"a_ok": True})),
-            threading.Thread(target=work, args=("food_reviewer", b, {"b_ok": True})),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert all(isinstance(r, dict) for r in results.values()), results
+        results = simultaneously(
+            lambda a=a: services.complete(market, a["id"], {"a_ok": True}),
+            lambda b=b: services.complete(food, b["id"], {"b_ok": True}),
+        )
+        assert all(isinstance(r, dict) for r in results), results
         final = services.get_case(users["auditor"].user, view["id"])
         assert final["status"] == "completed"
         assert final["data"] == {"applicant": "李四", "a_ok": True, "b_ok": True}

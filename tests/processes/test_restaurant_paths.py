@@ -47,8 +47,10 @@ def test_path(path: str) -> None:
     assert ready_human_tasks(workflow) == []
     assert is_finished(workflow)
     ended = [
-        t.task_spec.bpmn_id for t in workflow.tasks.values()
-        if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id in ("concluded", "refused", "denied")
+        t.task_spec.bpmn_id
+        for t in workflow.tasks.values()
+        if t.state == TaskState.COMPLETED
+        and t.task_spec.bpmn_id in ("concluded", "refused", "denied")
     ]
     assert ended == [end]
 

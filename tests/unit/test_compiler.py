@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
-import io
 
 import pytest
 
@@ -113,7 +113,7 @@ def test_a_multi_instance_collection_must_be_a_field_name() -> None:
 def test_spiff_prescripts_and_camunda_listeners_are_refused() -> None:
     extra = """<bpmn:extensionElements><spiffworkflow:preScript>x = 1</spiffworkflow:preScript>
     <camunda:executionListener class="com.Evil" event="start" /></bpmn:extensionElements>"""
-    data = bpmn.linear(f'camunda:candidateGroups="g"').replace(
+    data = bpmn.linear('camunda:candidateGroups="g"').replace(
         b"<bpmn:incoming>f1</bpmn:incoming>", extra.encode() + b"<bpmn:incoming>f1</bpmn:incoming>"
     )
     messages = [p.message for p in problems_of(data) if p.element == "task"]
@@ -122,25 +122,37 @@ def test_spiff_prescripts_and_camunda_listeners_are_refused() -> None:
 
 
 def test_missing_and_invalid_forms_are_named() -> None:
-    assert "不存在" in one(problems_of(bpmn.linear('camunda:candidateGroups="g" camunda:formKey="nope.json"')), "task").message
-    bad = bpmn.zipped({
-        "p.bpmn": bpmn.linear('camunda:candidateGroups="g" camunda:formKey="f.json"'),
-        "forms/f.json": {"type": "object", "properties": {"a": {"type": "no-such-type"}}},
-    })
+    assert (
+        "不存在"
+        in one(
+            problems_of(bpmn.linear('camunda:candidateGroups="g" camunda:formKey="nope.json"')),
+            "task",
+        ).message
+    )
+    bad = bpmn.zipped(
+        {
+            "p.bpmn": bpmn.linear('camunda:candidateGroups="g" camunda:formKey="f.json"'),
+            "forms/f.json": {"type": "object", "properties": {"a": {"type": "no-such-type"}}},
+        }
+    )
     assert "无效" in one(problems_of(bad, "b.zip"), "task").message
-    not_json = bpmn.zipped({
-        "p.bpmn": bpmn.linear('camunda:candidateGroups="g" camunda:formKey="f.json"'),
-        "f.json": "{not json",
-    })
+    not_json = bpmn.zipped(
+        {
+            "p.bpmn": bpmn.linear('camunda:candidateGroups="g" camunda:formKey="f.json"'),
+            "f.json": "{not json",
+        }
+    )
     assert "JSON" in one(problems_of(not_json, "b.zip"), "task").message
 
 
 def test_a_zip_carries_its_own_forms() -> None:
-    data = bpmn.zipped({
-        "p.bpmn": bpmn.linear('camunda:candidateGroups="g" camunda:formKey="f.json"'),
-        "forms/f.json": FORM,
-        "bundle.json": {"key": "zipped", "name": "打包的事项"},
-    })
+    data = bpmn.zipped(
+        {
+            "p.bpmn": bpmn.linear('camunda:candidateGroups="g" camunda:formKey="f.json"'),
+            "forms/f.json": FORM,
+            "bundle.json": {"key": "zipped", "name": "打包的事项"},
+        }
+    )
     compiled = compile_bundle(from_upload("b.zip", data), FormLibrary(None))
     assert (compiled.key, compiled.name) == ("zipped", "打包的事项")
     assert compiled.forms["f.json"]["required"] == ["ok"]
@@ -219,7 +231,9 @@ def test_the_main_process_must_be_clear() -> None:
         b'<bpmn:process id="two" isExecutable="true"><bpmn:startEvent id="s2"/></bpmn:process></bpmn:definitions>',
     )
     assert any("主流程" in p.message for p in problems_of(two))
-    source = BundleSource("x", {"p.bpmn": bpmn.linear(), "bundle.json": json.dumps({"process": "zzz"}).encode()})
+    source = BundleSource(
+        "x", {"p.bpmn": bpmn.linear(), "bundle.json": json.dumps({"process": "zzz"}).encode()}
+    )
     with pytest.raises(BundleInvalid) as err:
         compile_bundle(source, LIBRARY)
     assert "zzz" in err.value.problems[0].message

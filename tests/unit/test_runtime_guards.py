@@ -28,7 +28,9 @@ def runtime_for(document: bytes, process: str) -> ProcessRuntime:
     parser = LianbanParser()
     parser.add_bpmn_xml(parse_xml(document), "t.bpmn")
     spec = parser.get_spec(process)
-    return ProcessRuntime(specs_from_json(specs_to_json(spec, parser.get_subprocess_specs(process))))
+    return ProcessRuntime(
+        specs_from_json(specs_to_json(spec, parser.get_subprocess_specs(process)))
+    )
 
 
 def test_the_environment_never_executes_scripts() -> None:
@@ -94,7 +96,8 @@ def test_a_deep_loop_never_reports_a_false_completion() -> None:
     loudly, and the stored state from before it still holds the open task."""
     rt = runtime_for(bpmn.loop(), "loop")
     workflow = rt.start({})
-    for rounds in range(400):
+    rounds = 0
+    for rounds in range(400):  # noqa: B007  (read after the loop)
         ready = ready_human_tasks(workflow)
         assert len(ready) == 1, "the open task was lost"
         assert not is_finished(workflow)

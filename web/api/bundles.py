@@ -19,12 +19,22 @@ def upload_bundle() -> Any:
     user = current_user()
     upload = request.files.get("file")
     if upload is None:
-        raise Invalid("缺少上传文件", [{"message": "请用 multipart 字段 file 上传 .bpmn 或 .zip",
-                                        "element": None, "line": None}])
+        raise Invalid(
+            "缺少上传文件",
+            [
+                {
+                    "message": "请用 multipart 字段 file 上传 .bpmn 或 .zip",
+                    "element": None,
+                    "line": None,
+                }
+            ],
+        )
     try:
         source = from_upload(upload.filename or "upload.bpmn", upload.read())
     except BundleInvalid as err:
-        raise Invalid("事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]) from None
+        raise Invalid(
+            "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]
+        ) from None
     return services().deploy(source, user), 201
 
 

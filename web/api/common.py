@@ -30,5 +30,7 @@ def json_body() -> dict[str, Any]:
         return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise Invalid("请求体必须是 JSON 对象", [{"message": "请求体必须是 JSON 对象", "element": None}])
+        raise Invalid(
+            "请求体必须是 JSON 对象", [{"message": "请求体必须是 JSON 对象", "element": None}]
+        )
     return body
