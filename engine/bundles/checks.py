@@ -5,12 +5,15 @@ Each check returns problems rather than raising, so one upload reports everythin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
-from engine.expressions import check_expression
+from engine.expressions import check_expression, compile_expression
 
 from .problems import Problem
 
@@ -52,6 +55,38 @@ EXPRESSION_PLACES = (
 )
 
 
+TIMER_PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "./bpmn:timeDate": (
+        'ISO 8601 日期时间, 如 "2026-12-01T09:00:00+08:00"',
+        TimerEventDefinition.get_datetime,
+    ),
+    "./bpmn:timeDuration": ('ISO 8601 时长, 如 "P10D"', TimerEventDefinition.parse_iso_duration),
+    "./bpmn:timeCycle": (
+        'ISO 8601 重复间隔, 如 "R3/PT1H"',
+        TimerEventDefinition.parse_iso_recurring_interval,
+    ),
+}
+_LOOKS_LIKE_ISO = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.,]+$|^\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+
+
+def _timer_problem(path: str, text: str) -> str | None:
+    """A constant timer must evaluate to text in ISO 8601; an unquoted literal gets a hint."""
+    expected, parse = TIMER_PARSERS[path]
+    expression = compile_expression(text)
+    if expression.names:
+        if _LOOKS_LIKE_ISO.match(text.strip()):
+            return f'需要加引号, 写作 "{text.strip()}"'
+        return None  # depends on case data: checked when the timer starts
+    try:
+        value = expression.evaluate({})
+        if not isinstance(value, str):
+            return f"的值应为{expected}"
+        parse(value)
+    except Exception:  # EvaluationError, or SpiffWorkflow's parse errors (bare Exception)
+        return f"的值应为{expected}"
+    return None
+
+
 def _owner(node: etree._Element) -> etree._Element:
     """The nearest ancestor (or self) with an id: what an error should name."""
     current: etree._Element | None = node
@@ -90,6 +125,10 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
             error = check_expression(text)
             if error is not None:
                 yield _problem(f"{what}表达式 `{text}` 无效: {error.message}", node, file)
+            elif path in TIMER_PARSERS:
+                problem = _timer_problem(path, text)
+                if problem:
+                    yield _problem(f"{what}表达式 `{text}` {problem}", node, file)
     for node in root.xpath("//bpmn:loopDataInputRef", namespaces=NSMAP):
         text = (node.text or "").strip()
         if not text.isidentifier() or text.startswith("_"):

@@ -41,3 +41,16 @@ class BundleVersion:
             "deployed_at": self.deployed_at.isoformat(),
             "checksum": self.checksum,
         }
+
+    def detail(self) -> dict[str, Any]:
+        """The summary plus what a client needs to work the bundle: tasks, forms, items."""
+        return {
+            **self.summary(),
+            "metadata": self.metadata,
+            "start_form": self.start_form,
+            "human_tasks": [
+                {"element": t.element, "name": t.name, "groups": list(t.groups), "form": t.form}
+                for t in self.human_tasks.values()
+            ],
+            "forms": self.forms,
+        }

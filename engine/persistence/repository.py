@@ -75,6 +75,14 @@ class BundleRepository:
         ).first()
         return self._version(row, row.key) if row else None
 
+    def get(self, key: str, version: int) -> BundleVersion | None:
+        row = self.conn.execute(
+            select(bundle_versions, bundles.c.key)
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .where(bundles.c.key == key, bundle_versions.c.version == version)
+        ).first()
+        return self._version(row, row.key) if row else None
+
     def list_latest(self) -> list[BundleVersion]:
         rows = self.conn.execute(
             select(bundle_versions, bundles.c.key)

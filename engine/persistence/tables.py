@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -14,11 +16,31 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 
 metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored and returned in UTC with their zone, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: the engine stores only zone-aware UTC times")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
@@ -31,7 +53,7 @@ users = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 user_groups = Table(
@@ -48,7 +70,7 @@ bundles = Table(
     Column("key", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("latest_version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 bundle_versions = Table(
@@ -68,7 +90,7 @@ bundle_versions = Table(
     Column("files", JsonType, nullable=False),
     Column("checksum", String(64), nullable=False),
     Column("deployed_by", String(100), nullable=False),
-    Column("deployed_at", DateTime(timezone=True), nullable=False),
+    Column("deployed_at", UtcDateTime(), nullable=False),
     UniqueConstraint("bundle_id", "version", name="uq_bundle_versions_bundle_version"),
 )
 
@@ -83,9 +105,9 @@ cases = Table(
     Column("revision", Integer, nullable=False),
     Column("last_seq", Integer, nullable=False),
     Column("created_by", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime()),
     Index("ix_cases_status", "status"),
 )
 
@@ -99,8 +121,8 @@ human_tasks = Table(
     Column("form", String(300)),
     Column("status", String(20), nullable=False),
     Column("assignee", String(100)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime()),
     Column("ended_by", String(100)),
     Index("ix_human_tasks_case", "case_id", "status"),
     Index("ix_human_tasks_assignee", "assignee", "status"),
@@ -124,7 +146,7 @@ case_events = Table(
     Column("seq", Integer, nullable=False),
     Column("type", String(40), nullable=False),
     Column("actor", String(100), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("task_id", String(36)),
     Column("element", String(200)),
     Column("data", JsonType, nullable=False),

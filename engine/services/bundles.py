@@ -8,7 +8,7 @@ from engine.bundles.compiler import compile_bundle
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource
 from engine.domain.users import Role, User
-from engine.errors import Forbidden, Invalid
+from engine.errors import Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
     from .context import Services
@@ -75,3 +75,11 @@ def deploy(
 def list_bundles(svc: Services, actor: User) -> list[dict[str, Any]]:
     with svc.uow() as uow:
         return [v.summary() for v in uow.bundles.list_latest()]
+
+
+def bundle_detail(svc: Services, actor: User, key: str, version: int | None) -> dict[str, Any]:
+    with svc.uow() as uow:
+        found = uow.bundles.latest(key) if version is None else uow.bundles.get(key, version)
+    if found is None:
+        raise NotFound(f"事项包 '{key}'" + (f" 第 {version} 版" if version else "") + " 不存在")
+    return found.detail()

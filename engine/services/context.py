@@ -53,6 +53,9 @@ class Services:
     def list_bundles(self, actor: User) -> list[dict[str, Any]]:
         return bundles.list_bundles(self, actor)
 
+    def bundle_detail(self, actor: User, key: str, version: int | None = None) -> dict[str, Any]:
+        return bundles.bundle_detail(self, actor, key, version)
+
     # cases
     def start_case(self, actor: User, bundle_key: Any, data: Any) -> dict[str, Any]:
         return cases.start_case(self, actor, bundle_key, data)

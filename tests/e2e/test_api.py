@@ -272,3 +272,17 @@ def test_paging_the_worklist(client: Any, users: dict[str, Any], restaurant: Any
         after = page["next"]
     assert len(seen) == len(set(seen)) == 5
     assert client.get("/api/v1/tasks?limit=0", headers=clerk).status_code == 422
+
+
+def test_bundle_detail_gives_tasks_and_forms(
+    client: Any, users: dict[str, Any], restaurant: Any
+) -> None:
+    headers = users["front_desk"].headers
+    detail = client.get("/api/v1/bundles/restaurant", headers=headers).json
+    assert detail["version"] == 1 and detail["start_form"] == "restaurant/application.json"
+    tasks = {t["element"]: t for t in detail["human_tasks"]}
+    assert tasks["review_food"]["groups"] == ["food_safety"]
+    assert detail["forms"][tasks["intake"]["form"]]["required"] == ["intake_decision"]
+    assert client.get("/api/v1/bundles/restaurant/versions/1", headers=headers).json == detail
+    assert client.get("/api/v1/bundles/restaurant/versions/2", headers=headers).status_code == 404
+    assert client.get("/api/v1/bundles/nope", headers=headers).status_code == 404

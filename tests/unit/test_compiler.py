@@ -237,3 +237,29 @@ def test_the_main_process_must_be_clear() -> None:
     with pytest.raises(BundleInvalid) as err:
         compile_bundle(source, LIBRARY)
     assert "zzz" in err.value.problems[0].message
+
+
+def timer(expression: str, kind: str = "timeDuration") -> bytes:
+    return bpmn.document(f"""
+  <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait" />
+  <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="td">
+    <bpmn:{kind}>{expression}</bpmn:{kind}>
+  </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+  <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="e" /><bpmn:endEvent id="e" />""")
+
+
+def test_timer_expressions_must_give_iso_8601() -> None:
+    compile_bundle(from_upload("t.bpmn", timer('"P10D"')), LIBRARY)
+    compile_bundle(
+        from_upload(
+            "t.bpmn",
+            timer("wait_for"),
+        ),
+        LIBRARY,
+    )  # from case data
+    compile_bundle(from_upload("t.bpmn", timer('"2026-12-01T09:00:00+08:00"', "timeDate")), LIBRARY)
+    compile_bundle(from_upload("t.bpmn", timer('"R3/PT1H"', "timeCycle")), LIBRARY)
+    assert "引号" in one(problems_of(timer("P10D")), "td").message
+    assert "ISO 8601 时长" in one(problems_of(timer('"ten days"')), "td").message
+    assert "ISO 8601" in one(problems_of(timer("10")), "td").message
+    assert "日期" in one(problems_of(timer('"tomorrow"', "timeDate")), "td").message

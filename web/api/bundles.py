@@ -41,3 +41,13 @@ def upload_bundle() -> Any:
 @api.get("/bundles")
 def list_bundles() -> Any:
     return {"bundles": services().list_bundles(current_user())}
+
+
+@api.get("/bundles/<key>")
+def bundle_detail(key: str) -> Any:
+    return services().bundle_detail(current_user(), key)
+
+
+@api.get("/bundles/<key>/versions/<int:version>")
+def bundle_version(key: str, version: int) -> Any:
+    return services().bundle_detail(current_user(), key, version)
