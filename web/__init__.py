@@ -30,6 +30,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.extensions["lianban"] = services
 
     from .api import api
+    from .pages import pages
 
     app.register_blueprint(api)
+    app.register_blueprint(pages)
     return app

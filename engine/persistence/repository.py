@@ -75,6 +75,21 @@ class BundleRepository:
         ).first()
         return self._version(row, row.key) if row else None
 
+    def latest_id(self, key: str) -> int | None:
+        """The id of the newest version of `key`: enough to find its cached runtime."""
+        found = self.conn.execute(
+            select(bundle_versions.c.id)
+            .join(
+                bundles,
+                and_(
+                    bundles.c.id == bundle_versions.c.bundle_id,
+                    bundles.c.latest_version == bundle_versions.c.version,
+                ),
+            )
+            .where(bundles.c.key == key)
+        ).scalar()
+        return int(found) if found is not None else None
+
     def get(self, key: str, version: int) -> BundleVersion | None:
         row = self.conn.execute(
             select(bundle_versions, bundles.c.key)

@@ -119,10 +119,10 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
-            latest = uow.bundles.latest(bundle_key)
+            latest = uow.bundles.latest_id(bundle_key)
             if latest is None:
                 raise NotFound(f"事项包 '{bundle_key}' 不存在")
-            version, runtime = svc.runtimes.put(latest)
+            version, runtime = svc.runtimes.get(uow, latest)
             _check_form(version.forms.get(version.start_form or ""), data, version.process_id)
             try:
                 workflow = runtime.start(data)

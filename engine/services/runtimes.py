@@ -21,21 +21,8 @@ class RuntimeCache:
         self._lock = threading.Lock()
         self.loads = 0  # how many times specs were rebuilt from storage (tests read this)
 
-    def put(self, version: BundleVersion) -> tuple[BundleVersion, ProcessRuntime]:
-        with self._lock:
-            found = self._items.get(version.id)
-            if found is not None:
-                self._items.move_to_end(version.id)
-                return found
-        entry = (version, ProcessRuntime(specs_from_json(version.specs_json)))
-        with self._lock:
-            self.loads += 1
-            self._items[version.id] = entry
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return entry
-
     def get(self, uow: UnitOfWork, version_id: int) -> tuple[BundleVersion, ProcessRuntime]:
+        """The version and its runtime; its specs are rebuilt only on the first use."""
         with self._lock:
             found = self._items.get(version_id)
             if found is not None:
@@ -44,4 +31,10 @@ class RuntimeCache:
         version = uow.bundles.get_version(version_id)
         if version is None:
             raise NotFound(f"流程版本 {version_id} 不存在")
-        return self.put(version)
+        entry = (version, ProcessRuntime(specs_from_json(version.specs_json)))
+        with self._lock:
+            self.loads += 1
+            self._items[version_id] = entry
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return entry

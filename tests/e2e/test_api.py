@@ -286,3 +286,9 @@ def test_bundle_detail_gives_tasks_and_forms(
     assert client.get("/api/v1/bundles/restaurant/versions/1", headers=headers).json == detail
     assert client.get("/api/v1/bundles/restaurant/versions/2", headers=headers).status_code == 404
     assert client.get("/api/v1/bundles/nope", headers=headers).status_code == 404
+
+
+def test_the_home_page_serves_without_signing_in(client: Any) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "联办" in page.get_data(as_text=True)
+    assert client.get("/no-such-page").status_code == 404
