@@ -252,27 +252,15 @@ class TaskRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def _groups(self, ids: list[str]) -> dict[str, tuple[str, ...]]:
-        found: dict[str, list[str]] = {i: [] for i in ids}
-        if ids:
-            rows = self.conn.execute(
-                select(human_task_groups.c.task_id, human_task_groups.c.group_name)
-                .where(human_task_groups.c.task_id.in_(ids))
-                .order_by(human_task_groups.c.task_id, human_task_groups.c.group_name)
-            )
-            for task_id, group in rows:
-                found[task_id].append(group)
-        return {k: tuple(v) for k, v in found.items()}
-
-    def _tasks(self, rows: list[Any]) -> list[HumanTask]:
-        groups = self._groups([r.id for r in rows])
+    @staticmethod
+    def _tasks(rows: list[Any]) -> list[HumanTask]:
         return [
             HumanTask(
                 id=r.id,
                 case_id=r.case_id,
                 element=r.element,
                 name=r.name,
-                groups=groups[r.id],
+                groups=tuple(r.groups),
                 form=r.form,
                 status=TaskStatus(r.status),
                 assignee=r.assignee,
@@ -282,6 +270,12 @@ class TaskRepository:
             )
             for r in rows
         ]
+
+    def case_id_of(self, task_id: str) -> int | None:
+        found = self.conn.execute(
+            select(human_tasks.c.case_id).where(human_tasks.c.id == task_id)
+        ).scalar()
+        return int(found) if found is not None else None
 
     def get(self, task_id: str) -> HumanTask | None:
         rows = self.conn.execute(select(human_tasks).where(human_tasks.c.id == task_id)).all()
@@ -304,6 +298,7 @@ class TaskRepository:
                 element=task.element,
                 name=task.name,
                 form=task.form,
+                groups=list(task.groups),
                 status=str(task.status),
                 assignee=task.assignee,
                 created_at=task.created_at,

@@ -119,6 +119,9 @@ human_tasks = Table(
     Column("element", String(200), nullable=False),
     Column("name", String(300), nullable=False),
     Column("form", String(300)),
+    # The candidate groups, copied here so a task loads in one query; human_task_groups
+    # holds the same, indexed, for worklists.
+    Column("groups", JsonType, nullable=False),
     Column("status", String(20), nullable=False),
     Column("assignee", String(100)),
     Column("created_at", UtcDateTime(), nullable=False),

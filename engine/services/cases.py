@@ -75,8 +75,10 @@ def _step_failed(err: StepFailed) -> Invalid:
 
 def _sync_tasks(
     uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any
-) -> list[HumanTask]:
-    """Make the task table match the engine: add newly ready tasks, cancel vanished ones."""
+) -> tuple[list[HumanTask], list[HumanTask]]:
+    """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
+
+    Returns the tasks opened by this step and all the case's open tasks after it."""
     now = case.updated_at
     ready = {t.id: t for t in ready_human_tasks(workflow)}
     stored = {t.id: t for t in uow.tasks.open_for_case(case.id)}
@@ -97,11 +99,14 @@ def _sync_tasks(
         )
         uow.tasks.add(task)
         opened.append(task)
+    still_open = []
     for task_id, task in stored.items():
-        if task_id not in ready:
+        if task_id in ready:
+            still_open.append(task)
+        else:
             task.end(TaskStatus.CANCELLED, None, now)
             uow.tasks.save(task)
-    return opened
+    return opened, still_open + sorted(opened, key=lambda t: t.id)  # as open_for_case orders
 
 
 def _finish(case: Case, workflow: Any, actor: str) -> None:
@@ -144,7 +149,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 updated_at=now,
             )
             uow.cases.add(case)
-            opened = _sync_tasks(uow, case, version, workflow)
+            opened, open_tasks = _sync_tasks(uow, case, version, workflow)
             case.record(
                 EventType.CASE_STARTED,
                 user.name,
@@ -159,7 +164,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             _finish(case, workflow, user.name)
             case.state = ProcessRuntime.dump(workflow)
             uow.cases.save(case)
-            view = case_view(uow, case)
+            view = case_view(case, open_tasks)
             uow.commit()
             return view
 
@@ -168,11 +173,11 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
 
 def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask]:
     """The task and its case, with the case row locked for this transaction."""
-    task = uow.tasks.get(task_id)
-    if task is None:
+    case_id = uow.tasks.case_id_of(task_id)
+    if case_id is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    case = uow.cases.get(task.case_id, lock=True)
-    task = uow.tasks.get(task_id)  # re-read: it may have changed while we waited for the lock
+    case = uow.cases.get(case_id, lock=True)
+    task = uow.tasks.get(task_id)  # read under the lock: it may have changed while we waited
     if case is None or task is None:
         raise NotFound(f"任务 {task_id} 不存在")
     return case, task
@@ -233,7 +238,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             case.data = merged
             task.end(TaskStatus.COMPLETED, user.name, case.updated_at)
             uow.tasks.save(task)
-            opened = _sync_tasks(uow, case, version, workflow)
+            opened, open_tasks = _sync_tasks(uow, case, version, workflow)
             case.record(
                 EventType.TASK_COMPLETED,
                 user.name,
@@ -247,7 +252,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             _finish(case, workflow, user.name)
             case.state = runtime.dump(workflow)
             _save(uow, case)
-            view = case_view(uow, case)
+            view = case_view(case, open_tasks)
             uow.commit()
             return view
 
@@ -281,7 +286,7 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             )
             case.state = runtime.dump(workflow)
             _save(uow, case)
-            view = case_view(uow, case)
+            view = case_view(case, [])
             uow.commit()
             return view
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.model import Case
+from engine.domain.model import Case, HumanTask
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.persistence.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from .context import Services
@@ -15,14 +14,14 @@ if TYPE_CHECKING:
 MAX_PAGE = 200
 
 
-def case_view(uow: UnitOfWork, case: Case) -> dict[str, Any]:
+def case_view(case: Case, open_tasks: list[HumanTask]) -> dict[str, Any]:
     return {
         "id": case.id,
         "bundle": case.bundle_key,
         "version": case.version,
         "status": str(case.status),
         "data": case.data,
-        "tasks": [t.to_dict() for t in uow.tasks.open_for_case(case.id)],
+        "tasks": [t.to_dict() for t in open_tasks],
         "created_by": case.created_by,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
@@ -37,7 +36,7 @@ def get_case(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         case = uow.cases.get(case_id)
         if case is None:
             raise NotFound(f"办件 {case_id} 不存在")
-        return case_view(uow, case)
+        return case_view(case, uow.tasks.open_for_case(case.id))
 
 
 def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:

@@ -170,6 +170,11 @@ def upgrade() -> None:
         sa.Column("element", sa.String(length=200), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("form", sa.String(length=300), nullable=True),
+        sa.Column(
+            "groups",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("assignee", sa.String(length=100), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
