@@ -132,7 +132,9 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     problems: list[Problem] = []
     meta, meta_problems = read_metadata(source.files)
     problems.extend(meta_problems)
+    before = len(problems)
     documents = _parse_documents(source, problems)
+    well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN documents
 
     human_tasks: dict[str, manifest.HumanTaskInfo] = {}
     start_forms: dict[str, str] = {}
@@ -191,7 +193,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
 
     specs_json = ""
-    if main and not problems:
+    if main in processes and well_formed:
         specs_json = _parse_specs(documents, main, problems)
     if problems:
         raise BundleInvalid(problems)

@@ -263,3 +263,14 @@ def test_timer_expressions_must_give_iso_8601() -> None:
     assert "ISO 8601 时长" in one(problems_of(timer('"ten days"')), "td").message
     assert "ISO 8601" in one(problems_of(timer("10")), "td").message
     assert "日期" in one(problems_of(timer('"tomorrow"', "timeDate")), "td").message
+
+
+def test_engine_parse_problems_are_reported_alongside_the_others() -> None:
+    body = """
+  <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+  <bpmn:userTask id="t" camunda:formKey="missing.json" camunda:candidateGroups="g">
+    <bpmn:standardLoopCharacteristics /></bpmn:userTask>
+  <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e" /><bpmn:endEvent id="e" />"""
+    messages = [p.message for p in problems_of(bpmn.document(body)) if p.element == "t"]
+    assert any("表单" in m for m in messages)
+    assert any("流程无法解析" in m for m in messages)
