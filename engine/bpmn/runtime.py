@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .clock import Clock, engine_time
 from .script_engine import SafeScriptEngine
 from .serializer import Specs, dump_state, load_state
 
@@ -105,12 +108,13 @@ class ProcessRuntime:
     def __init__(self, specs: Specs) -> None:
         self.specs = specs
 
-    def start(self, data: Mapping[str, Any]) -> BpmnWorkflow:
+    def start(self, data: Mapping[str, Any], at: datetime | None = None) -> BpmnWorkflow:
         spec, subprocess_specs = self.specs
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
-        for task in all_tasks(workflow):
-            task.data.update(data)
-        _run_engine(workflow)
+        with engine_time(_fixed(at)):
+            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
+            for task in all_tasks(workflow):
+                task.data.update(data)
+            _run_engine(workflow)
         return workflow
 
     def load(self, state: str) -> BpmnWorkflow:
@@ -121,7 +125,9 @@ class ProcessRuntime:
         return dump_state(workflow)
 
     @staticmethod
-    def complete(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> None:
+    def complete(
+        workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any], at: datetime | None = None
+    ) -> None:
         """Complete a ready human task with `data` and run the engine to the next wait."""
         task = workflow.tasks.get(UUID(task_id))
         if task is None:
@@ -131,13 +137,54 @@ class ProcessRuntime:
                     break
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise StepFailed("任务不在可办理状态")
-        task.data.update(data)
-        try:
-            task.run()
-        except SpiffWorkflowException as err:
-            raise StepFailed(f"流程无法继续: {err}", _element(task)) from err
-        _run_engine(workflow)
+        with engine_time(_fixed(at)):
+            task.data.update(data)
+            try:
+                task.run()
+            except SpiffWorkflowException as err:
+                raise StepFailed(f"流程无法继续: {err}", _element(task)) from err
+            _run_engine(workflow)
 
     @staticmethod
-    def cancel(workflow: BpmnWorkflow) -> None:
-        workflow.cancel()
+    def fire_timers(workflow: BpmnWorkflow, at: datetime) -> None:
+        """Let every timer due by `at` fire, and run the engine on from there."""
+        with engine_time(_fixed(at)):
+            workflow.refresh_timers()
+            _run_engine(workflow)
+
+    @staticmethod
+    def cancel(workflow: BpmnWorkflow, at: datetime | None = None) -> None:
+        with engine_time(_fixed(at)):
+            workflow.cancel()
+
+
+def _fixed(at: datetime | None) -> Clock:
+    """The clock of one step: the time it was asked to run at, or the wall clock."""
+    if at is None:
+        return lambda: datetime.now(UTC)
+    return lambda: at
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    """A timer the workflow is waiting on, and when it is due."""
+
+    task_id: str
+    element: str
+    due: datetime
+
+
+def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
+    """Waiting timer events with their due times (known once the engine has started them)."""
+    found = []
+    for task in all_tasks(workflow):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):  # a cycle: the next occurrence
+            value = value.get("next")
+        if isinstance(value, str):
+            due = TimerEventDefinition.get_datetime(value)
+            found.append(PendingTimer(str(task.id), _element(task), due.astimezone(UTC)))
+    return found

@@ -129,11 +129,11 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 raise NotFound(f"事项包 '{bundle_key}' 不存在")
             version, runtime = svc.runtimes.get(uow, latest)
             _check_form(version.forms.get(version.start_form or ""), data, version.process_id)
+            now = svc.clock()
             try:
-                workflow = runtime.start(data)
+                workflow = runtime.start(data, at=now)
             except StepFailed as err:
                 raise _step_failed(err) from None
-            now = svc.clock()
             case = Case(
                 id=0,
                 bundle_key=version.key,
@@ -228,13 +228,14 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             case.require_running()
             version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             _check_form(version.forms.get(task.form or ""), data, task.element)
+            now = svc.clock()
             workflow = runtime.load(case.state)
             merged = {**case.data, **data}
             try:
-                runtime.complete(workflow, task.id, merged)
+                runtime.complete(workflow, task.id, merged, at=now)
             except StepFailed as err:
                 raise _step_failed(err) from None
-            case.updated_at = svc.clock()
+            case.updated_at = now
             case.data = merged
             task.end(TaskStatus.COMPLETED, user.name, case.updated_at)
             uow.tasks.save(task)
@@ -274,8 +275,8 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             case.require_running()
             _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             workflow = runtime.load(case.state)
-            runtime.cancel(workflow)
             case.updated_at = svc.clock()
+            runtime.cancel(workflow, at=case.updated_at)
             for task in uow.tasks.open_for_case(case.id):
                 task.end(TaskStatus.CANCELLED, user.name, case.updated_at)
                 uow.tasks.save(task)

@@ -101,3 +101,23 @@ def test_a_waiting_timer_keeps_the_case_open_until_the_task_is_done() -> None:
     rt.complete(workflow, ready_human_tasks(workflow)[0].id, {})
     workflow = rt.load(rt.dump(workflow))
     assert is_finished(workflow) and workflow.waiting_events() == []
+
+
+def test_timers_run_on_the_injected_clock_not_the_wall_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from engine.bpmn.runtime import pending_timers
+
+    _, rt = compiled(BOUNDARY_TIMER)
+    started = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # far from today: the wall clock plays no part
+    workflow = rt.load(rt.dump(rt.start({}, at=started)))
+    [timer] = pending_timers(workflow)
+    assert timer.element == "late" and timer.due == started + timedelta(days=10)
+    rt.fire_timers(workflow, started + timedelta(days=9))
+    assert [t.element for t in ready_human_tasks(workflow)] == ["t"]
+    workflow = rt.load(rt.dump(workflow))
+    rt.fire_timers(workflow, started + timedelta(days=10, seconds=1))
+    assert ready_human_tasks(workflow) == [] and pending_timers(workflow) == []
+    assert is_finished(workflow)
+    ended = [t.task_spec.bpmn_id for t in workflow.tasks.values() if t.task_spec.bpmn_id == "escalated"]
+    assert ended == ["escalated"]

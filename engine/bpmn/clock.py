@@ -1,0 +1,62 @@
+"""Engine time: SpiffWorkflow reads the wall clock itself; we make it read ours.
+
+SpiffWorkflow 3.2.0 calls `datetime.now()` in its timer events and `time.time()` when a task
+changes state. Both module-level names are pointed, once, at functions that consult the clock
+installed for the current step (`with engine_time(clock): ...`), falling back to the wall clock
+outside a step. Steps then depend only on the injected clock: a fake clock drives timers in
+tests, and a replay (the audit log) can reproduce a step's time exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, tzinfo
+from types import SimpleNamespace
+from typing import Any
+
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
+import SpiffWorkflow.task as _task_module
+
+Clock = Callable[[], datetime]
+
+_current: ContextVar[Clock | None] = ContextVar("lianban_engine_clock", default=None)
+
+
+def _now() -> datetime:
+    clock = _current.get()
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+class _EngineDatetime(datetime):
+    """`datetime` whose `now()` is the engine's clock; everything else is unchanged."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> Any:
+        current = _now()
+        return (
+            current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+        )
+
+
+def _engine_time() -> float:
+    return _now().timestamp()
+
+
+@contextmanager
+def engine_time(clock: Clock) -> Iterator[None]:
+    """Run the enclosed engine work at the times `clock` gives (thread- and task-local)."""
+    token = _current.set(clock)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _install() -> None:
+    _timer_module.datetime = _EngineDatetime
+    _task_module.time = SimpleNamespace(time=_engine_time)
+
+
+_install()
