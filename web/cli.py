@@ -1,8 +1,10 @@
-"""The `lianban` command: init-db, deploy, user create, demo-users, serve."""
+"""The `lianban` command: init-db, deploy, user create, demo-users, worker, serve."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -15,6 +17,7 @@ from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
 from engine.services import Services
 from engine.services.users import reissue_token
+from engine.services.worker import run_due, work
 
 DEMO_USERS = [
     ("designer", "designer", []),
@@ -114,6 +117,22 @@ def demo_users() -> None:
         except Conflict:
             token = reissue_token(svc, name)
         click.echo(f"{name:16} {role:9} {','.join(groups) or '-':18} {token}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+@click.option("--poll", default=0.5, show_default=True, help="Longest sleep between checks (s).")
+def worker(once: bool, poll: float) -> None:
+    """Run timers and scheduled jobs as they fall due (several workers may run at once)."""
+    svc = _services()
+    if once:
+        click.echo(f"已执行 {run_due(svc)} 个到期作业")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo("作业进程已启动 (Ctrl-C 停止)")
+    work(svc, stop, poll)
 
 
 @main.command()

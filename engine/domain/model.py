@@ -32,6 +32,7 @@ class EventType(StrEnum):
     TASK_COMPLETED = "task_completed"
     CASE_COMPLETED = "case_completed"
     CASE_CANCELLED = "case_cancelled"
+    TIMER_FIRED = "timer_fired"
 
 
 @dataclass

@@ -155,3 +155,22 @@ case_events = Table(
     Column("data", JsonType, nullable=False),
     UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
 )
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    # What the job is about, e.g. "timer:<task id>": a job is scheduled once per key.
+    Column("key", String(200), nullable=False),
+    Column("case_id", ForeignKey("cases.id")),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("payload", JsonType, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime()),
+    UniqueConstraint("kind", "key", name="uq_jobs_kind_key"),
+    Index("ix_jobs_due", "status", "due_at"),
+)

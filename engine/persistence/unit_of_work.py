@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from .db import WRITE
+from .job_repository import JobRepository
 from .repository import BundleRepository, CaseRepository, TaskRepository, UserRepository
 
 
@@ -29,6 +30,7 @@ class UnitOfWork:
         self.cases = CaseRepository(conn)
         self.tasks = TaskRepository(conn)
         self.users = UserRepository(conn)
+        self.jobs = JobRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -1,49 +1,22 @@
-"""Starting cases and working their tasks: each call is one transaction with its event.
-
-A step locks the case row (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite),
-so two clerks completing parallel tasks of one case queue rather than overwrite each other;
-the case's revision is checked again on write, and a lost race is retried from the start.
-"""
+"""Starting cases and working their tasks: each call is one transaction with its event
+(see `steps` for the locking and what every step records)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import OperationalError
-
-from engine.bpmn.runtime import ProcessRuntime, StepFailed, is_finished, ready_human_tasks
-from engine.domain.bundles import BundleVersion
+from engine.bpmn.runtime import StepFailed
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskStatus
 from engine.domain.users import Role, User
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.errors import Forbidden, Invalid, NotFound
 from engine.forms import validate_form_data
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .queries import case_view
+from .steps import record_step, retrying, save, step_failed
 
 if TYPE_CHECKING:
     from .context import Services
-
-T = TypeVar("T")
-ATTEMPTS = 5
-
-
-class _Stale(Exception):
-    """The case changed under us; the whole step is retried."""
-
-
-def _retrying(step: Callable[[], T]) -> T:
-    for attempt in range(ATTEMPTS):
-        try:
-            return step()
-        except _Stale:
-            if attempt == ATTEMPTS - 1:
-                raise Conflict("办件正被他人同时办理, 请稍后重试") from None
-        except OperationalError as err:  # deadlock / lock timeout / serialization failure
-            if attempt == ATTEMPTS - 1:
-                raise Conflict("数据库繁忙, 请稍后重试") from err
-    raise AssertionError("unreachable")
 
 
 def _require_clerk(user: User) -> None:
@@ -69,53 +42,6 @@ def _check_form(schema: dict[str, Any] | None, data: dict[str, Any], element: st
         raise Invalid("表单填写有误", [e.to_dict() | {"element": element} for e in errors])
 
 
-def _step_failed(err: StepFailed) -> Invalid:
-    return Invalid(err.message, [{"message": err.message, "element": err.element}])
-
-
-def _sync_tasks(
-    uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any
-) -> tuple[list[HumanTask], list[HumanTask]]:
-    """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
-
-    Returns the tasks opened by this step and all the case's open tasks after it."""
-    now = case.updated_at
-    ready = {t.id: t for t in ready_human_tasks(workflow)}
-    stored = {t.id: t for t in uow.tasks.open_for_case(case.id)}
-    opened = []
-    for task_id, ready_task in ready.items():
-        if task_id in stored:
-            continue
-        info = version.human_tasks.get(ready_task.element)
-        task = HumanTask(
-            id=task_id,
-            case_id=case.id,
-            element=ready_task.element,
-            name=info.name if info else ready_task.name,
-            groups=info.groups if info else (),
-            form=info.form if info else None,
-            assignee=info.assignee if info else None,
-            created_at=now,
-        )
-        uow.tasks.add(task)
-        opened.append(task)
-    still_open = []
-    for task_id, task in stored.items():
-        if task_id in ready:
-            still_open.append(task)
-        else:
-            task.end(TaskStatus.CANCELLED, None, now)
-            uow.tasks.save(task)
-    return opened, still_open + sorted(opened, key=lambda t: t.id)  # as open_for_case orders
-
-
-def _finish(case: Case, workflow: Any, actor: str) -> None:
-    if is_finished(workflow):
-        case.status = CaseStatus.COMPLETED
-        case.ended_at = case.updated_at
-        case.record(EventType.CASE_COMPLETED, actor, case.updated_at)
-
-
 def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[str, Any]:
     _require_clerk(user)
     if not isinstance(bundle_key, str) or not bundle_key:
@@ -133,7 +59,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             try:
                 workflow = runtime.start(data, at=now)
             except StepFailed as err:
-                raise _step_failed(err) from None
+                raise step_failed(err) from None
             case = Case(
                 id=0,
                 bundle_key=version.key,
@@ -149,26 +75,20 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 updated_at=now,
             )
             uow.cases.add(case)
-            opened, open_tasks = _sync_tasks(uow, case, version, workflow)
-            case.record(
+            view = record_step(
+                uow,
+                case,
+                version,
+                workflow,
                 EventType.CASE_STARTED,
                 user.name,
                 now,
-                data={
-                    "bundle": version.key,
-                    "version": version.version,
-                    "data": data,
-                    "opened": [t.element for t in opened],
-                },
+                data={"bundle": version.key, "version": version.version, "data": data},
             )
-            _finish(case, workflow, user.name)
-            case.state = ProcessRuntime.dump(workflow)
-            uow.cases.save(case)
-            view = case_view(case, open_tasks)
             uow.commit()
             return view
 
-    return _retrying(step)
+    return retrying(step)
 
 
 def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask]:
@@ -183,13 +103,6 @@ def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask]:
     return case, task
 
 
-def _save(uow: UnitOfWork, case: Case) -> None:
-    try:
-        uow.cases.save(case)
-    except Conflict:
-        raise _Stale() from None
-
-
 def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[str, Any]:
     _require_clerk(user)
 
@@ -202,11 +115,11 @@ def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[st
                 uow.tasks.save(task)
                 kind = EventType.TASK_CLAIMED if claim else EventType.TASK_UNCLAIMED
                 case.record(kind, user.name, case.updated_at, task)
-                _save(uow, case)
+                save(uow, case)
                 uow.commit()
             return task.to_dict()
 
-    return _retrying(step)
+    return retrying(step)
 
 
 def claim(svc: Services, user: User, task_id: str) -> dict[str, Any]:
@@ -234,30 +147,25 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             try:
                 runtime.complete(workflow, task.id, merged, at=now)
             except StepFailed as err:
-                raise _step_failed(err) from None
-            case.updated_at = now
+                raise step_failed(err) from None
             case.data = merged
-            task.end(TaskStatus.COMPLETED, user.name, case.updated_at)
+            task.end(TaskStatus.COMPLETED, user.name, now)
             uow.tasks.save(task)
-            opened, open_tasks = _sync_tasks(uow, case, version, workflow)
-            case.record(
+            view = record_step(
+                uow,
+                case,
+                version,
+                workflow,
                 EventType.TASK_COMPLETED,
                 user.name,
-                case.updated_at,
+                now,
                 task,
-                {
-                    "form": data,
-                    "opened": [t.element for t in opened],
-                },
+                {"form": data},
             )
-            _finish(case, workflow, user.name)
-            case.state = runtime.dump(workflow)
-            _save(uow, case)
-            view = case_view(case, open_tasks)
             uow.commit()
             return view
 
-    return _retrying(step)
+    return retrying(step)
 
 
 def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, Any]:
@@ -286,9 +194,9 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
                 EventType.CASE_CANCELLED, user.name, case.updated_at, data={"reason": reason or ""}
             )
             case.state = runtime.dump(workflow)
-            _save(uow, case)
+            save(uow, case)
             view = case_view(case, [])
             uow.commit()
             return view
 
-    return _retrying(step)
+    return retrying(step)

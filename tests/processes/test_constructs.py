@@ -47,7 +47,7 @@ CALL_ACTIVITY = bpmn.document(
 
 BOUNDARY_TIMER = bpmn.document("""
   <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
-  <bpmn:userTask id="t" name="办理" camunda:candidateGroups="g" />
+  <bpmn:userTask id="t" name="办理" camunda:candidateGroups="front_desk" />
   <bpmn:boundaryEvent id="late" attachedToRef="t">
     <bpmn:timerEventDefinition><bpmn:timeDuration>"P10D"</bpmn:timeDuration></bpmn:timerEventDefinition>
   </bpmn:boundaryEvent>
@@ -119,5 +119,7 @@ def test_timers_run_on_the_injected_clock_not_the_wall_clock() -> None:
     rt.fire_timers(workflow, started + timedelta(days=10, seconds=1))
     assert ready_human_tasks(workflow) == [] and pending_timers(workflow) == []
     assert is_finished(workflow)
-    ended = [t.task_spec.bpmn_id for t in workflow.tasks.values() if t.task_spec.bpmn_id == "escalated"]
+    ended = [
+        t.task_spec.bpmn_id for t in workflow.tasks.values() if t.task_spec.bpmn_id == "escalated"
+    ]
     assert ended == ["escalated"]

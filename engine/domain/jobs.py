@@ -1,0 +1,31 @@
+"""Scheduled jobs: timers and every other piece of work due at a given time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"  # gave up after repeated errors; kept for an operator to look at
+
+
+class JobKind(StrEnum):
+    TIMER = "timer"  # a BPMN timer event of a case is due
+
+
+@dataclass
+class Job:
+    id: int
+    kind: str
+    key: str
+    due_at: datetime
+    case_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    status: JobStatus = JobStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None

@@ -1,0 +1,134 @@
+"""What every engine step shares: retrying lost races, and recording the step's outcome.
+
+A step locks its case row (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite), so
+two clerks completing parallel tasks of one case queue rather than overwrite each other; the
+case's revision is checked again on write, and a lost race is retried from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import OperationalError
+
+from engine.bpmn.runtime import (
+    ProcessRuntime,
+    StepFailed,
+    is_finished,
+    pending_timers,
+    ready_human_tasks,
+)
+from engine.domain.bundles import BundleVersion
+from engine.domain.jobs import JobKind
+from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskStatus
+from engine.errors import Conflict, Invalid
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .queries import case_view
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+class Stale(Exception):
+    """The case changed under us; the whole step is retried."""
+
+
+def retrying(step: Callable[[], T]) -> T:
+    for attempt in range(ATTEMPTS):
+        try:
+            return step()
+        except Stale:
+            if attempt == ATTEMPTS - 1:
+                raise Conflict("办件正被他人同时办理, 请稍后重试") from None
+        except OperationalError as err:  # deadlock / lock timeout / serialization failure
+            if attempt == ATTEMPTS - 1:
+                raise Conflict("数据库繁忙, 请稍后重试") from err
+    raise AssertionError("unreachable")
+
+
+def step_failed(err: StepFailed) -> Invalid:
+    return Invalid(err.message, [{"message": err.message, "element": err.element}])
+
+
+def save(uow: UnitOfWork, case: Case) -> None:
+    try:
+        uow.cases.save(case)
+    except Conflict:
+        raise Stale() from None
+
+
+def _sync_tasks(
+    uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any, now: datetime
+) -> tuple[list[HumanTask], list[HumanTask]]:
+    """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
+
+    Returns the tasks opened by this step and all the case's open tasks after it."""
+    ready = {t.id: t for t in ready_human_tasks(workflow)}
+    stored = {t.id: t for t in uow.tasks.open_for_case(case.id)}
+    opened = []
+    for task_id, ready_task in ready.items():
+        if task_id in stored:
+            continue
+        info = version.human_tasks.get(ready_task.element)
+        task = HumanTask(
+            id=task_id,
+            case_id=case.id,
+            element=ready_task.element,
+            name=info.name if info else ready_task.name,
+            groups=info.groups if info else (),
+            form=info.form if info else None,
+            assignee=info.assignee if info else None,
+            created_at=now,
+        )
+        uow.tasks.add(task)
+        opened.append(task)
+    still_open = []
+    for task_id, task in stored.items():
+        if task_id in ready:
+            still_open.append(task)
+        else:
+            task.end(TaskStatus.CANCELLED, None, now)
+            uow.tasks.save(task)
+    return opened, still_open + sorted(opened, key=lambda t: t.id)  # as open_for_case orders
+
+
+def _schedule_timers(uow: UnitOfWork, case: Case, workflow: Any, now: datetime) -> None:
+    for timer in pending_timers(workflow):
+        uow.jobs.schedule(
+            JobKind.TIMER,
+            f"timer:{timer.task_id}",
+            timer.due,
+            now,
+            case.id,
+            {"element": timer.element},
+        )
+
+
+def record_step(
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    workflow: Any,
+    event: EventType,
+    actor: str,
+    now: datetime,
+    task: HumanTask | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
+
+    Returns the case as the API shows it. The caller commits."""
+    case.updated_at = now
+    opened, open_tasks = _sync_tasks(uow, case, version, workflow, now)
+    _schedule_timers(uow, case, workflow, now)
+    case.record(event, actor, now, task, {**(data or {}), "opened": [t.element for t in opened]})
+    if is_finished(workflow):
+        case.status = CaseStatus.COMPLETED
+        case.ended_at = now
+        case.record(EventType.CASE_COMPLETED, actor, now)
+    case.state = ProcessRuntime.dump(workflow)
+    save(uow, case)
+    return case_view(case, open_tasks)

@@ -1,0 +1,84 @@
+"""The background worker: runs each due job exactly once, in the job's own transaction.
+
+A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL; on SQLite the write
+transaction itself is exclusive), its work and its "done" mark commit together, so a job runs
+once even with several workers, and a worker killed half-way leaves the job to the next one.
+A failing job is retried with a growing delay and given up after a few attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import OperationalError
+
+from engine.domain.jobs import Job, JobKind
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .timers import fire_timer
+
+if TYPE_CHECKING:
+    from .context import Services
+
+log = logging.getLogger("lianban.worker")
+
+Handler = Callable[["Services", UnitOfWork, Job, datetime], None]
+HANDLERS: dict[str, Handler] = {JobKind.TIMER: fire_timer}
+MAX_ATTEMPTS = 5
+
+
+def run_one(svc: Services) -> bool:
+    """Run the most overdue job, if any is due; True when one was taken."""
+    now = svc.clock()
+    with svc.uow(write=True) as uow:
+        claimed = uow.jobs.claim_due(now, limit=1)
+        if not claimed:
+            return False
+        job = claimed[0]
+        handler = HANDLERS.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            with uow.conn.begin_nested():
+                handler(svc, uow, job, now)
+        except OperationalError:
+            raise  # the database itself failed: the whole transaction is retried later
+        except Exception as err:
+            give_up = job.attempts + 1 >= MAX_ATTEMPTS
+            retry_at = now + timedelta(seconds=2 ** (job.attempts + 1))
+            log.exception("job %s (%s %s) failed", job.id, job.kind, job.key)
+            uow.jobs.retry_later(job, f"{type(err).__name__}: {err}", retry_at, give_up)
+        else:
+            uow.jobs.finish(job, now)
+        uow.commit()
+    return True
+
+
+def run_due(svc: Services, limit: int | None = None) -> int:
+    """Run due jobs until none is left (or `limit` ran); returns how many ran."""
+    count = 0
+    while (limit is None or count < limit) and run_one(svc):
+        count += 1
+    return count
+
+
+def work(svc: Services, stop: threading.Event, poll: float = 0.5) -> None:
+    """Run jobs as they fall due until `stop` is set; sleeps at most `poll` seconds."""
+    while not stop.is_set():
+        try:
+            ran = run_due(svc, limit=100)
+        except OperationalError:
+            log.exception("database error; retrying shortly")
+            ran = 0
+        if ran:
+            continue
+        with svc.uow() as uow:
+            next_due = uow.jobs.next_due()
+        wait = poll
+        if next_due is not None:
+            wait = min(poll, max(0.0, (next_due - svc.clock()).total_seconds()))
+        stop.wait(wait)

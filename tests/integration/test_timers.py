@@ -1,0 +1,101 @@
+"""Durable timers: BPMN timers become jobs, run by workers exactly once, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.bundles.source import from_upload
+from engine.domain.jobs import JobStatus
+from engine.persistence.tables import jobs
+from engine.services import Services
+from engine.services.worker import run_due
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.concurrency import simultaneously
+from tests.processes.test_constructs import BOUNDARY_TIMER
+
+
+def deploy_timer_bundle(svc: Services) -> None:
+    svc.deploy(from_upload("timer.bpmn", BOUNDARY_TIMER), "test")
+
+
+def test_a_due_timer_fires_once_on_the_injected_clock(
+    services: Services, users: dict[str, Any]
+) -> None:
+    clock = FakeClock()
+    svc = Services(services.engine, clock=clock)
+    deploy_timer_bundle(svc)
+    case = svc.start_case(users["front_desk"].user, "p", {})
+    with svc.uow() as uow:
+        assert [(k, s) for k, _, s in uow.jobs.for_case(case["id"])] == [("timer", "pending")]
+    clock.advance(days=9)
+    assert run_due(svc) == 0
+    clock.advance(days=1, seconds=1)
+    assert run_due(svc) == 1
+    assert run_due(svc) == 0
+    final = svc.get_case(users["auditor"].user, case["id"])
+    assert final["status"] == "completed" and final["tasks"] == []
+    events = svc.events(users["auditor"].user, case["id"])
+    fired = [e for e in events if e["type"] == "timer_fired"]
+    assert (
+        len(fired) == 1 and fired[0]["actor"] == "system" and fired[0]["data"]["timers"] == ["late"]
+    )
+    assert events[-1]["type"] == "case_completed"
+
+
+def test_a_timer_whose_task_finished_first_does_nothing(
+    services: Services, users: dict[str, Any]
+) -> None:
+    clock = FakeClock()
+    svc = Services(services.engine, clock=clock)
+    deploy_timer_bundle(svc)
+    case = svc.start_case(users["front_desk"].user, "p", {})
+    svc.complete(users["front_desk"].user, case["tasks"][0]["id"], {})
+    clock.advance(days=11)
+    assert run_due(svc) == 1  # the job runs, finds nothing waiting, and is done
+    events = svc.events(users["auditor"].user, case["id"])
+    assert [e["type"] for e in events] == ["case_started", "task_completed", "case_completed"]
+
+
+def test_two_workers_racing_run_each_due_job_exactly_once(
+    services: Services, users: dict[str, Any], db_url: str
+) -> None:
+    from engine.persistence.db import make_engine
+
+    clock = FakeClock()
+    svc = Services(services.engine, clock=clock)
+    deploy_timer_bundle(svc)
+    ids = [svc.start_case(users["front_desk"].user, "p", {"n": n})["id"] for n in range(30)]
+    clock.advance(days=10, seconds=1)
+    engines = [make_engine(db_url), make_engine(db_url)]
+    try:
+        workers = [Services(e, clock=clock) for e in engines]
+        counts = simultaneously(*(lambda w=w: run_due(w) for w in workers))
+    finally:
+        for e in engines:
+            e.dispose()
+    assert all(isinstance(c, int) for c in counts), counts
+    assert sum(counts) == 30
+    for case_id in ids:
+        events = svc.events(users["auditor"].user, case_id)
+        assert [e["type"] for e in events].count("timer_fired") == 1
+    with svc.uow() as uow:
+        assert uow.jobs.next_due() is None
+
+
+def test_a_failing_job_is_retried_later_and_then_given_up(services: Services) -> None:
+    clock = FakeClock()
+    svc = Services(services.engine, clock=clock)
+    with svc.uow(write=True) as uow:
+        uow.jobs.schedule("no-such-kind", "k", clock.now, clock.now)
+        uow.commit()
+    for _ in range(5):
+        assert run_due(svc) == 1
+        clock.advance(seconds=64)
+    assert run_due(svc) == 0
+    with svc.engine.connect() as conn:
+        row = conn.execute(select(jobs)).one()
+    assert row.status == JobStatus.FAILED and row.attempts == 5 and "no handler" in row.last_error
+    assert clock.now - timedelta(seconds=5 * 64) < row.due_at
