@@ -79,8 +79,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def services(db_url: str) -> Iterator[Services]:
+    """Services on a fresh database with the working-day calendar seeded, as `init-db` does."""
+    from engine.services import calendar
+
     engine = make_engine(db_url)
-    yield Services(engine, FORMS)
+    svc = Services(engine, FORMS)
+    calendar.seed(svc)
+    yield svc
     engine.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from engine.bundles.source import from_path
 from engine.errors import Conflict, Invalid
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.services import Services
+from engine.services import Services, calendar
 from engine.services.users import reissue_token
 from engine.services.worker import run_due, work
 
@@ -42,10 +43,14 @@ def main() -> None:
 
 @main.command("init-db")
 def init_db() -> None:
-    """Create or upgrade the database schema (idempotent)."""
+    """Create or upgrade the database schema and seed the working-day calendar (idempotent)."""
     url = config.database_url()
-    upgrade(make_engine(url))
-    click.echo(f"数据库已就绪: {make_engine(url).url.render_as_string(hide_password=True)}")
+    engine = make_engine(url)
+    upgrade(engine)
+    added = calendar.seed(Services(engine))
+    click.echo(f"数据库已就绪: {engine.url.render_as_string(hide_password=True)}")
+    if added:
+        click.echo(f"工作日历已载入 {added[0]}–{added[-1]} 年")
 
 
 def _bundle_paths(path: Path) -> list[Path]:
@@ -144,3 +149,64 @@ def serve(host: str, port: int, workers: int) -> None:
     from .server import run
 
     run(host, port, workers)
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar (工作日历)."""
+
+
+def _provisional_note(provisional: bool) -> None:
+    if provisional:
+        click.echo("注意: 计算涉及日历尚未发布的年份, 结果为临时结果 (仅按周末计算)", err=True)
+
+
+@calendar_group.command("add")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=int)
+def calendar_add(start: datetime, n: int) -> None:
+    """Print the date N working days after START (START itself not counted)."""
+    result = calendar.add_workdays(_services(), start.date(), n)
+    click.echo(result.value.isoformat())
+    _provisional_note(result.provisional)
+
+
+@calendar_group.command("count")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("end", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_count(start: datetime, end: datetime) -> None:
+    """Print the number of working days after START up to and including END."""
+    result = calendar.count_workdays(_services(), start.date(), end.date())
+    click.echo(str(result.value))
+    _provisional_note(result.provisional)
+
+
+@calendar_group.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--holiday", "kind", flag_value="holiday", help="A day off (节假日).")
+@click.option("--workday", "kind", flag_value="workday", help="A makeup working day (调休上班).")
+@click.option("--name", default="", help="e.g. 国庆节, 国庆节调休.")
+def calendar_set(day: datetime, kind: str | None, name: str) -> None:
+    """Make DAY a holiday or a working day; the change is recorded."""
+    if kind is None:
+        raise click.UsageError("give --holiday or --workday")
+    calendar.set_day(_services(), "cli", day.date(), kind == "workday", name)
+    click.echo(f"{day.date().isoformat()} 已设为{'工作日' if kind == 'workday' else '休息日'}")
+
+
+@calendar_group.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_remove(day: datetime) -> None:
+    """Drop DAY's exception: it follows the Monday–Friday rule again."""
+    removed = calendar.remove_day(_services(), "cli", day.date())
+    click.echo(
+        f"{day.date().isoformat()} {'已恢复为按星期计算' if removed else '本来就没有特别设置'}"
+    )
+
+
+@calendar_group.command("publish-year")
+@click.argument("year", type=int)
+def calendar_publish_year(year: int) -> None:
+    """Declare YEAR's holidays complete, so limits reaching into it are no longer provisional."""
+    calendar.publish_year(_services(), "cli", year)
+    click.echo(f"{year} 年日历已发布")

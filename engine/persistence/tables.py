@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -173,4 +175,35 @@ jobs = Table(
     Column("done_at", UtcDateTime()),
     UniqueConstraint("kind", "key", name="uq_jobs_kind_key"),
     Index("ix_jobs_due", "status", "due_at"),
+)
+
+# The working-day calendar: exceptions to the Monday–Friday rule, the years they are complete
+# for, and every change made to them (append-only).
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("workday", Boolean, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("source", String(20), nullable=False),
+)
+
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("source", String(20), nullable=False),
+)
+
+calendar_changes = Table(
+    "calendar_changes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("day", Date),
+    Column("year", Integer),
+    Column("before", JsonType),
+    Column("after", JsonType),
 )

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from .calendar_repository import CalendarRepository
 from .db import WRITE
 from .job_repository import JobRepository
 from .repository import BundleRepository, CaseRepository, TaskRepository, UserRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(conn)
         self.users = UserRepository(conn)
         self.jobs = JobRepository(conn)
+        self.calendar = CalendarRepository(conn)
         return self
 
     def commit(self) -> None:

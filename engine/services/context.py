@@ -14,6 +14,7 @@ from engine.domain.users import User
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import bundles, cases, queries, users
+from .calendar import CalendarCache
 from .runtimes import RuntimeCache
 
 Clock = Callable[[], datetime]
@@ -33,6 +34,7 @@ class Services:
         self.forms = FormLibrary(forms_dir)
         self.clock = clock
         self.runtimes = RuntimeCache()
+        self.calendars = CalendarCache()
 
     def uow(self, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)

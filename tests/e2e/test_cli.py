@@ -75,3 +75,18 @@ def test_the_token_printed_works_against_the_server(tmp_path: Path) -> None:
         assert status == 200 and [b["key"] for b in body["bundles"]] == ["restaurant"]
         assert server.call("GET", "/bundles", "nope")[0] == 401
     json.dumps(body)
+
+
+def test_calendar_commands(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    added = run_cli("calendar", "add", "2026-09-28", "5", db_url=url)
+    assert added.returncode == 0 and added.stdout == "2026-10-10\n" and added.stderr == ""
+    assert run_cli("calendar", "count", "2026-09-28", "2026-10-10", db_url=url).stdout == "5\n"
+    provisional = run_cli("calendar", "add", "2026-12-25", "5", db_url=url)
+    assert provisional.stdout == "2027-01-01\n" and "临时" in provisional.stderr
+    run_cli("calendar", "set", "2027-01-01", "--holiday", "--name", "元旦", db_url=url, check=True)
+    run_cli("calendar", "publish-year", "2027", db_url=url, check=True)
+    final = run_cli("calendar", "add", "2026-12-25", "5", db_url=url)
+    assert final.stdout == "2027-01-04\n" and final.stderr == ""
+    assert run_cli("calendar", "set", "2027-01-02", db_url=url).returncode != 0

@@ -31,6 +31,45 @@ def upgrade() -> None:
         sa.UniqueConstraint("key"),
     )
     op.create_table(
+        "calendar_changes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("day", sa.Date(), nullable=True),
+        sa.Column("year", sa.Integer(), nullable=True),
+        sa.Column(
+            "before",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "after",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "calendar_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("workday", sa.Boolean(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("day"),
+    )
+    op.create_table(
+        "calendar_years",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("year"),
+    )
+    op.create_table(
         "users",
         sa.Column(
             "id",
@@ -257,4 +296,7 @@ def downgrade() -> None:
     op.drop_table("user_groups")
     op.drop_table("bundle_versions")
     op.drop_table("users")
+    op.drop_table("calendar_years")
+    op.drop_table("calendar_days")
+    op.drop_table("calendar_changes")
     op.drop_table("bundles")

@@ -1,0 +1,128 @@
+"""The working-day calendar as the services use it: loaded from the database, cached per
+process until an admin changes it, seeded from `chinesecalendar` by `lianban init-db`."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from engine.calendar import (
+    SOURCE_ADMIN,
+    DayRule,
+    WorkdayCalendar,
+    WorkdayResult,
+    chinese_calendar_rules,
+)
+from engine.domain.users import Role, User
+from engine.errors import Forbidden, Invalid
+from engine.persistence.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from .context import Services
+
+
+class CalendarCache:
+    """The calendar, rebuilt only when the change log has grown since it was built."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version = -1
+        self._calendar: WorkdayCalendar | None = None
+
+    def get(self, uow: UnitOfWork) -> WorkdayCalendar:
+        version = uow.calendar.version()
+        with self._lock:
+            if self._calendar is not None and version == self._version:
+                return self._calendar
+        years = uow.calendar.years()
+        if years:
+            calendar = WorkdayCalendar(uow.calendar.rules(), (years[0], years[-1]))
+        else:  # not seeded: every result is provisional rather than silently trusted
+            calendar = WorkdayCalendar([], (1, 1))
+        with self._lock:
+            self._calendar, self._version = calendar, version
+        return calendar
+
+
+def seed(svc: Services) -> list[int]:
+    """Store every year `chinesecalendar` knows that the database does not; returns them."""
+    rules, (first, last) = chinese_calendar_rules()
+    with svc.uow(write=True) as uow:
+        added = uow.calendar.seed(rules, list(range(first, last + 1)), "init-db", svc.clock())
+        uow.commit()
+    return added
+
+
+def add_workdays(svc: Services, start: date, n: int) -> WorkdayResult[date]:
+    with svc.uow() as uow:
+        return svc.calendars.get(uow).add(start, n)
+
+
+def count_workdays(svc: Services, start: date, end: date) -> WorkdayResult[int]:
+    with svc.uow() as uow:
+        return svc.calendars.get(uow).count(start, end)
+
+
+def _require_admin(user: User | str) -> str:
+    if isinstance(user, str):
+        return user  # the command line, run by the operator
+    if not user.has_role(Role.ADMIN):
+        raise Forbidden("只有管理员可以修改工作日历")
+    return user.name
+
+
+def set_day(svc: Services, user: User | str, day: date, workday: bool, name: str) -> dict[str, Any]:
+    """Make `day` a holiday (workday False) or a makeup workday (True); recorded."""
+    actor = _require_admin(user)
+    name = name.strip()
+    if len(name) > 100:
+        raise Invalid("名称过长", [{"field": "name", "message": "不超过 100 个字符"}])
+    rule = DayRule(day, workday, name, SOURCE_ADMIN)
+    with svc.uow(write=True) as uow:
+        before = uow.calendar.set_rule(rule, actor, svc.clock())
+        uow.commit()
+    return {
+        "day": day.isoformat(),
+        "workday": workday,
+        "name": name,
+        "before": None if before is None else {"workday": before.workday, "name": before.name},
+    }
+
+
+def remove_day(svc: Services, user: User | str, day: date) -> bool:
+    actor = _require_admin(user)
+    with svc.uow(write=True) as uow:
+        removed = uow.calendar.remove_rule(day, actor, svc.clock())
+        uow.commit()
+    return removed is not None
+
+
+def publish_year(svc: Services, user: User | str, year: int) -> bool:
+    """Declare `year`'s holidays complete (after entering the State Council's notice)."""
+    actor = _require_admin(user)
+    with svc.uow(write=True) as uow:
+        years = uow.calendar.years()
+        if years and year != years[-1] + 1 and year not in years:
+            raise Invalid(
+                "年份不连续", [{"field": "year", "message": f"请先发布 {years[-1] + 1} 年的日历"}]
+            )
+        added = uow.calendar.add_year(year, actor, svc.clock())
+        uow.commit()
+    return added
+
+
+def calendar_view(svc: Services, year: int) -> dict[str, Any]:
+    with svc.uow() as uow:
+        calendar = svc.calendars.get(uow)
+        years = uow.calendar.years()
+    rules = [r for r in calendar.rules if r.day.year == year]
+    return {
+        "year": year,
+        "known": bool(years) and years[0] <= year <= years[-1],
+        "known_years": [years[0], years[-1]] if years else None,
+        "days": [
+            {"day": r.day.isoformat(), "workday": r.workday, "name": r.name, "source": r.source}
+            for r in rules
+        ],
+    }
