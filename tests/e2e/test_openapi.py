@@ -14,11 +14,16 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from engine.bundles.source import from_upload
+from engine.domain.model import CaseStatus, EventType, TaskStatus
 from engine.persistence.db import make_engine
 from engine.services import Services
+from engine.services.worker import run_due
 from tests.conftest import ROOT
 from tests.fixtures import bpmn
+from tests.fixtures.clock import FakeClock
 from tests.fixtures.restaurant import ACCEPT, APPLICATION, REFUSE
+from tests.processes.test_constructs import BOUNDARY_TIMER
 
 SPEC = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
 SPEC_URI = "urn:lianban:openapi"
@@ -133,6 +138,16 @@ def test_every_operation_declares_the_authentication_error() -> None:
         assert operation.get("security", SPEC["security"]) == [{"bearer": []}]
 
 
+def test_the_enums_match_the_domain() -> None:
+    schemas = SPEC["components"]["schemas"]
+    for schema, field, enum in [
+        ("Event", "type", EventType),
+        ("Case", "status", CaseStatus),
+        ("Task", "status", TaskStatus),
+    ]:
+        assert set(schemas[schema]["properties"][field]["enum"]) == {str(e) for e in enum}, schema
+
+
 def test_the_schemas_are_not_vacuous() -> None:
     assert problems({"id": 1}, component("Case"))
     assert problems({"error": "x", "errors": [{"element": "a"}]}, component("UploadInvalid"))
@@ -210,7 +225,24 @@ def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaura
         for event in events:
             assert problems(event, component("Event")) == []
         seen += [e["type"] for e in events]
-    assert set(seen) == set(SPEC["components"]["schemas"]["Event"]["properties"]["type"]["enum"])
+    assert set(seen) == {str(e) for e in EventType} - {"timer_fired"}  # see the next test
+
+
+def test_a_timer_event_matches(services: Services, users: dict[str, Any]) -> None:
+    from web import create_app
+
+    clock = FakeClock()
+    svc = Services(services.engine, clock=clock)
+    svc.deploy(from_upload("timer.bpmn", BOUNDARY_TIMER), "test")
+    client = create_app({"SERVICES": svc, "TESTING": True}).test_client()
+    case = client.post(
+        "/api/v1/cases", headers=users["front_desk"].headers, json={"bundle": "p", "data": {}}
+    ).get_json()
+    clock.advance(days=10, seconds=1)
+    assert run_due(svc) == 1
+    response = client.get(f"/api/v1/cases/{case['id']}/events", headers=users["auditor"].headers)
+    events = assert_matches(response, "/cases/{case_id}/events", "get")["events"]
+    assert [e["type"] for e in events] == ["case_started", "timer_fired", "case_completed"]
 
 
 def test_bundle_calls_match(client: Any, users: dict[str, Any], restaurant: Any) -> None:
@@ -305,3 +337,31 @@ def test_a_conflict_matches(client: Any, users: dict[str, Any], restaurant: Any)
     cancel = client.post(f"/api/v1/cases/{case['id']}/cancel", headers=desk)
     assert cancel.status_code == 409
     assert_matches(cancel, "/cases/{case_id}/cancel", "post")
+
+
+def test_calendar_calls_match(client: Any, users: dict[str, Any]) -> None:
+    admin, desk = users["admin"].headers, users["front_desk"].headers
+    year = assert_matches(
+        client.get("/api/v1/calendar/2026", headers=desk), "/calendar/{year}", "get"
+    )
+    added = client.get("/api/v1/calendar/add?start=2026-09-30&n=3", headers=desk)
+    assert assert_matches(added, "/calendar/add", "get")["n"] == 3
+    bad = client.get("/api/v1/calendar/add?start=soon&n=3", headers=desk)
+    assert bad.status_code == 422
+    assert_matches(bad, "/calendar/add", "get")
+    day = "/calendar/days/{day}"
+    for workday in (False, True):
+        changed = client.put(
+            "/api/v1/calendar/days/2026-10-12", headers=admin, json={"workday": workday}
+        )
+        assert assert_matches(changed, day, "put")["workday"] is workday
+    assert_matches(
+        client.put("/api/v1/calendar/days/2026-10-12", headers=desk, json={}), day, "put"
+    )
+    removed = client.delete("/api/v1/calendar/days/2026-10-12", headers=admin)
+    assert assert_matches(removed, day, "delete") == {"removed": True}
+    next_year = year["known_years"][1] + 1 if year["known_years"] else 2030
+    published = client.post(f"/api/v1/calendar/years/{next_year}", headers=admin)
+    assert assert_matches(published, "/calendar/years/{year}", "post")["published"] is True
+    changes = client.get("/api/v1/calendar/changes", headers=users["auditor"].headers)
+    assert len(assert_matches(changes, "/calendar/changes", "get")["changes"]) >= 4
