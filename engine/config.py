@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +22,11 @@ def database_url() -> str:
     var = project_root() / "var"
     var.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{var / 'lianban.db'}"
+
+
+def timezone() -> ZoneInfo:
+    """`LIANBAN_TIMEZONE` (default Asia/Shanghai): the zone whose calendar days are counted."""
+    return ZoneInfo(os.environ.get("LIANBAN_TIMEZONE", "Asia/Shanghai"))
 
 
 def forms_dir() -> Path | None:

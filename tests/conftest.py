@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, services, API client.
 
 PostgreSQL comes from LIANBAN_TEST_PG_URL (default: the machine's server, database
-lianban_test, created when missing). When it cannot be reached the PostgreSQL tests fail with
+lianban_test_<pid>, created for the run and dropped after it). When it cannot be reached the PostgreSQL tests fail with
 the reason; they never skip.
 """
 
@@ -25,10 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "forms"
 PROCESSES = ROOT / "processes"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PG_URL = os.environ.get("LIANBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/lianban_test")
+# A database of this run's own (dropped at the end), so runs side by side do not collide.
+PG_URL = os.environ.get(
+    "LIANBAN_TEST_PG_URL", f"postgresql://postgres@127.0.0.1:5432/lianban_test_{os.getpid()}"
+)
 
 
-def _create_pg_database(url: str) -> None:
+def _pg_admin(url: str, statement: str) -> None:
     parsed = make_url(normalise_url(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -36,8 +39,10 @@ def _create_pg_database(url: str) -> None:
             exists = conn.execute(
                 text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
             ).first()
-            if not exists:
+            if statement == "create" and not exists:
                 conn.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
+            if statement == "drop" and exists:
+                conn.exec_driver_sql(f'DROP DATABASE "{parsed.database}" WITH (FORCE)')
     finally:
         admin.dispose()
 
@@ -45,7 +50,7 @@ def _create_pg_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
     try:
-        _create_pg_database(PG_URL)
+        _pg_admin(PG_URL, "create")
         engine = make_engine(PG_URL)
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -55,6 +60,8 @@ def pg_engine() -> Iterator[Engine]:
         pytest.fail(f"PostgreSQL is required for these tests and is not usable at {PG_URL}: {err}")
     yield engine
     engine.dispose()
+    if "LIANBAN_TEST_PG_URL" not in os.environ:
+        _pg_admin(PG_URL, "drop")
 
 
 def _truncate(engine: Engine) -> None:

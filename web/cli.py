@@ -13,7 +13,7 @@ import click
 from engine import config
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import from_path
-from engine.errors import Conflict, Invalid
+from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
 from engine.services import Services, calendar
@@ -36,7 +36,20 @@ def _services() -> Services:
     return Services(make_engine(config.database_url()), config.forms_dir())
 
 
-@click.group()
+class _Commands(click.Group):
+    """Service errors end a command with their plain message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ServiceError as err:
+            click.echo(f"错误: {err.message}", err=True)
+            for item in err.details.get("errors", []):
+                click.echo(f"  - {item.get('message')}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """联办 lianban: 证照联办 workflow engine."""
 

@@ -118,14 +118,14 @@ def read_human_tasks(root: etree._Element) -> list[HumanTaskInfo]:
     return tasks
 
 
-def start_forms(root: etree._Element) -> dict[str, str]:
-    """Form keys of the none start events, by process id."""
+def start_forms(root: etree._Element) -> dict[str, tuple[str, str]]:
+    """(start event id, form key) of each process whose start event has a form, by process id."""
     forms = {}
     for process in root.iter(tag(BPMN, "process")):
         for start in process.findall(tag(BPMN, "startEvent")):
             key = form_key(start)
             if key:
-                forms[process.get("id", "")] = key
+                forms[process.get("id", "")] = (start.get("id", ""), key)
     return forms
 
 

@@ -46,20 +46,34 @@ def schema_errors(tree: etree._ElementTree) -> list[tuple[str, int | None, str |
     schema = validator.validator
     if schema.validate(tree):
         return []
+    namespaces = {k: v for k, v in tree.getroot().nsmap.items() if k}
     found = []
     for entry in schema.error_log:
+        node = _node_at(tree, entry.path, entry.line, namespaces)
         element_id = None
-        if entry.path:
-            try:
-                nodes = tree.xpath(entry.path)
-            except etree.XPathError:
-                nodes = []
-            node = nodes[0] if nodes else None
-            while node is not None and element_id is None:
-                element_id = node.get("id") if isinstance(node.tag, str) else None
-                node = node.getparent()
+        while node is not None and element_id is None:
+            element_id = node.get("id") if isinstance(node.tag, str) else None
+            node = node.getparent()
         found.append((_shorten(entry.message), entry.line or None, element_id))
     return found
+
+
+def _node_at(
+    tree: etree._ElementTree, path: str | None, line: int | None, namespaces: dict[str, str]
+) -> etree._Element | None:
+    """The element a schema error is about: by its path, else the last one on its line."""
+    if path:
+        try:
+            nodes = tree.xpath(path, namespaces=namespaces)
+        except etree.XPathError:
+            nodes = []
+        if nodes and isinstance(nodes[0], etree._Element):
+            return nodes[0]
+    if line:
+        on_line = [n for n in tree.getroot().iter() if n.sourceline == line]
+        if on_line:
+            return on_line[-1]
+    return None
 
 
 def is_bpmn(tree: etree._ElementTree) -> bool:

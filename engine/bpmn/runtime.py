@@ -17,10 +17,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from engine.expressions import EvaluationError, ExpressionError
 
 from .clock import Clock, engine_time
 from .script_engine import SafeScriptEngine
@@ -76,6 +78,19 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     ]
 
 
+def end_reached(workflow: BpmnWorkflow) -> tuple[str, str] | None:
+    """The (id, name) of the main process's end event the case finished at, if it has."""
+    ends = [
+        t
+        for t in workflow.tasks.values()
+        if isinstance(t.task_spec, EndEvent) and t.state == TaskState.COMPLETED
+    ]
+    if not ends:
+        return None
+    last = max(ends, key=lambda t: t.last_state_change)
+    return _element(last), str(getattr(last.task_spec, "bpmn_name", None) or _element(last))
+
+
 def is_finished(workflow: BpmnWorkflow) -> bool:
     """True when the process reached its end and no task anywhere is still definite."""
     pending = any(t.state & TaskState.DEFINITE_MASK for t in all_tasks(workflow))
@@ -84,14 +99,37 @@ def is_finished(workflow: BpmnWorkflow) -> bool:
     return bool(workflow.completed) and not pending
 
 
+def _reason(err: BaseException) -> str:
+    """The plainest explanation in an error chain: ours (Chinese) if any, else the engine's."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, EvaluationError | ExpressionError):
+            return current.message
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    return str(err).split("\n")[0]
+
+
+def _failed(err: Exception, task: Task | None) -> StepFailed:
+    task = getattr(err, "task", None) or task
+    element = _element(task) if task is not None else None
+    where = f"{_label(task)}: " if task is not None else ""
+    return StepFailed(f"流程无法继续: {where}{_reason(err)}", element)
+
+
+def _label(task: Task) -> str:
+    name = getattr(task.task_spec, "bpmn_name", None)
+    return f"{name} ({_element(task)})" if name else _element(task)
+
+
 def _run_engine(workflow: BpmnWorkflow) -> None:
     try:
         workflow.do_engine_steps()
-    except SpiffWorkflowException as err:
-        task = getattr(err, "task", None)
-        element = _element(task) if task is not None else None
-        detail = str(err)
-        raise StepFailed(f"流程无法继续: {detail}", element) from err
+    except StepFailed:
+        raise
+    except Exception as err:  # SpiffWorkflow raises its own errors and bare Exceptions alike
+        raise _failed(err, None) from err
     stuck = [
         t for t in all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual
     ]
@@ -141,8 +179,8 @@ class ProcessRuntime:
             task.data.update(data)
             try:
                 task.run()
-            except SpiffWorkflowException as err:
-                raise StepFailed(f"流程无法继续: {err}", _element(task)) from err
+            except Exception as err:
+                raise _failed(err, task) from err
             _run_engine(workflow)
 
     @staticmethod

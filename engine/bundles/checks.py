@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn.manifest import HumanTaskInfo
 from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
 from engine.expressions import check_expression, compile_expression
 
@@ -156,3 +157,50 @@ def gateway_flows(root: etree._Element, file: str) -> Iterator[Problem]:
                     yield _problem(
                         f"网关 '{gateway.get('id')}' 的出口连线没有条件, 也不是默认连线", flow, file
                     )
+
+
+# Properties a human task may carry for the 政务 rules, and what their values must be.
+CLOCK_PAUSE = "pause"
+
+
+# What the database stores of a human task, and how long each may be.
+TASK_LIMITS = {"element": 200, "name": 300, "form": 300, "group": 100, "assignee": 100}
+
+
+def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
+    """Lengths the database can store; `clock` (pause: the time limit stops while the task is
+    open) and `time_limit` (working days, a number or the name of a case data field)."""
+    values = {
+        "element": info.element,
+        "name": info.name,
+        "form": info.form or "",
+        "assignee": info.assignee or "",
+    }
+    values["group"] = max(info.groups, key=len, default="")
+    for what, value in values.items():
+        if len(value) > TASK_LIMITS[what]:
+            yield Problem(
+                f"人工任务的 {what} 过长 ({len(value)} 个字符, 上限 {TASK_LIMITS[what]})",
+                info.element[:200],
+                info.line,
+                file,
+            )
+    props = info.properties
+    clock = props.get("clock")
+    if clock is not None and clock != CLOCK_PAUSE:
+        yield Problem(
+            f"属性 clock 只能是 '{CLOCK_PAUSE}' (暂停计时), 不能是 '{clock}'",
+            info.element,
+            info.line,
+            file,
+        )
+    limit = props.get("time_limit")
+    if limit is not None and not (
+        limit.isdigit() or (limit.isidentifier() and not limit.startswith("_"))
+    ):
+        yield Problem(
+            f"属性 time_limit 应为工作日数或数据字段名, 不能是 '{limit}'",
+            info.element,
+            info.line,
+            file,
+        )

@@ -41,6 +41,7 @@ class CompiledBundle:
     specs_json: str
     human_tasks: dict[str, manifest.HumanTaskInfo]
     start_form: str | None
+    start_event: str | None
     forms: dict[str, dict[str, Any]]
     files: dict[str, bytes] = field(repr=False)
     checksum: str = ""
@@ -137,7 +138,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN documents
 
     human_tasks: dict[str, manifest.HumanTaskInfo] = {}
-    start_forms: dict[str, str] = {}
+    start_forms: dict[str, tuple[str, str]] = {}
     for path, tree in documents.items():
         root = tree.getroot()
         problems.extend(checks.forbidden_constructs(root, path))
@@ -153,6 +154,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
                         path,
                     )
                 )
+            problems.extend(checks.human_task_rules(info, path))
             human_tasks[info.element] = info
         start_forms.update(manifest.start_forms(root))
 
@@ -176,9 +178,15 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             Problem(f"bundle.json 指定的主流程 '{main}' 不存在或不可执行", file=METADATA_FILE)
         )
 
+    starts_at = meta.raw.get("time_limits", {}).get("starts_at")
+    if starts_at and not _line_of(documents, starts_at)[1]:
+        problems.append(
+            Problem(f"time_limits.starts_at 指向的元素 '{starts_at}' 不存在", file=METADATA_FILE)
+        )
+
     forms: dict[str, dict[str, Any]] = {}
     wanted = [(i.form, i.element, i.line, i.name) for i in human_tasks.values() if i.form]
-    wanted += [(key, pid, None, "开始事件") for pid, key in start_forms.items()]
+    wanted += [(key, event, None, "开始事件") for event, key in start_forms.values()]
     for key, element, line, label in wanted:
         assert key is not None
         if key in forms:
@@ -206,17 +214,23 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         if p.get("id") == main
     )
     key = meta.key or main
+    name = meta.name or process_node.get("name") or key
     if not re.match(KEY_PATTERN, key):
-        raise BundleInvalid([Problem(f"事项包标识 '{key}' 只能包含字母、数字、_ . -", main)])
+        raise BundleInvalid(
+            [Problem(f"事项包标识 '{key}' 只能包含字母、数字、_ . -, 最长 64 个字符", main)]
+        )
+    if len(name) > 200 or len(main) > 200:
+        raise BundleInvalid([Problem("事项包名称或主流程标识过长 (上限 200 个字符)", main[:200])])
     return CompiledBundle(
         key=key,
-        name=meta.name or process_node.get("name") or key,
+        name=name,
         description=meta.description,
         process_id=main,
         metadata=meta.raw,
         specs_json=specs_json,
         human_tasks=human_tasks,
-        start_form=start_forms.get(main),
+        start_form=start_forms[main][1] if main in start_forms else None,
+        start_event=start_forms[main][0] if main in start_forms else None,
         forms=forms,
         files=dict(source.files),
         checksum=_checksum(source.files, forms),

@@ -13,6 +13,7 @@ from .problems import Problem
 METADATA_FILE = "bundle.json"
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
+_WORKDAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
 _SCHEMA = {
     "type": "object",
     "properties": {
@@ -25,7 +26,23 @@ _SCHEMA = {
             "items": {
                 "type": "object",
                 "required": ["code", "name"],
-                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "statutory_workdays": _WORKDAYS,
+                    "promised_workdays": _WORKDAYS,
+                },
+            },
+        },
+        "time_limits": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "statutory_workdays": _WORKDAYS,
+                "promised_workdays": _WORKDAYS,
+                "starts_at": {"type": "string", "minLength": 1},
+                "warning_workdays": _WORKDAYS,
+                "escalation_group": {"type": "string", "minLength": 1},
             },
         },
     },

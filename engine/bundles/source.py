@@ -92,7 +92,10 @@ def from_upload(name: str, data: bytes) -> BundleSource:
     if lower.endswith((".bpmn", ".xml")):
         if len(data) > MAX_FILE_BYTES:
             raise BundleInvalid([Problem(f"文件过大 (上限 {MAX_FILE_BYTES} 字节)", file=name)])
-        return BundleSource(PurePosixPath(name).stem, {PurePosixPath(name).name: data})
+        path = PurePosixPath(name)
+        # Modelers also save BPMN as .xml; it is read as BPMN all the same.
+        stored = path.name if lower.endswith(".bpmn") else f"{path.stem}.bpmn"
+        return BundleSource(path.stem, {stored: data})
     raise BundleInvalid([Problem("只接受 .bpmn 文件或 .zip 压缩包", file=name)])
 
 

@@ -16,6 +16,9 @@ class JobStatus(StrEnum):
 
 class JobKind(StrEnum):
     TIMER = "timer"  # a BPMN timer event of a case is due
+    CASE_WARNING = "case_warning"  # a case comes within its warning margin (预警)
+    CASE_DEADLINE = "case_deadline"  # a case's deadline has passed (超期)
+    TASK_DEADLINE = "task_deadline"  # a task's own limit has passed
 
 
 @dataclass

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from engine.errors import Conflict, Forbidden
 
+from .timelimits import CaseClock
 from .users import Role, User
 
 
@@ -25,6 +26,11 @@ class TaskStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class TaskKind(StrEnum):
+    BPMN = "bpmn"  # a user or manual task of the diagram
+    SUPERVISION = "supervision"  # 督办: created when a case or task runs past its limit
+
+
 class EventType(StrEnum):
     CASE_STARTED = "case_started"
     TASK_CLAIMED = "task_claimed"
@@ -33,6 +39,13 @@ class EventType(StrEnum):
     CASE_COMPLETED = "case_completed"
     CASE_CANCELLED = "case_cancelled"
     TIMER_FIRED = "timer_fired"
+    CLOCK_STARTED = "clock_started"  # 受理: the time limit starts
+    CLOCK_PAUSED = "clock_paused"  # 暂停计时
+    CLOCK_RESUMED = "clock_resumed"
+    CASE_WARNING = "case_warning"  # 预警
+    CASE_OVERDUE = "case_overdue"  # 超期
+    TASK_OVERDUE = "task_overdue"
+    SUPERVISION_OPENED = "supervision_opened"  # 督办
 
 
 @dataclass
@@ -48,6 +61,8 @@ class HumanTask:
     created_at: datetime | None = None
     ended_at: datetime | None = None
     ended_by: str | None = None
+    kind: TaskKind = field(default_factory=lambda: TaskKind.BPMN)
+    deadline: date | None = None
 
     def in_groups_of(self, user: User) -> bool:
         return bool(user.groups.intersection(self.groups))
@@ -103,6 +118,8 @@ class HumanTask:
             "groups": list(self.groups),
             "assignee": self.assignee,
             "form": self.form,
+            "kind": str(self.kind),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
             "status": str(self.status),
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
@@ -146,6 +163,8 @@ class Case:
     created_at: datetime
     updated_at: datetime
     ended_at: datetime | None = None
+    clock: CaseClock = field(default_factory=CaseClock)
+    outcome: dict[str, str] | None = None
     new_events: list[CaseEvent] = field(default_factory=list)
 
     def record(

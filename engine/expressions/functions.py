@@ -1,5 +1,5 @@
-"""The functions an expression may call by default. None of them reads the clock: ``today()``
-is left to the engine, which injects its own."""
+"""The functions an expression may call by default. None of them reads the clock: functions
+that need the date (working-day arithmetic) are added by the engine, on its injected clock."""
 
 from __future__ import annotations
 

@@ -10,9 +10,18 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.bpmn.manifest import HumanTaskInfo
 from engine.domain.bundles import BundleVersion
-from engine.domain.model import Case, CaseEvent, CaseStatus, EventType, HumanTask, TaskStatus
+from engine.domain.model import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventType,
+    HumanTask,
+    TaskKind,
+    TaskStatus,
+)
+from engine.domain.timelimits import CaseClock
 from engine.domain.users import Role, User
-from engine.errors import Conflict
+from engine.errors import Conflict, Invalid
 
 from .tables import (
     bundle_versions,
@@ -47,6 +56,7 @@ class BundleRepository:
             specs_json=row.specs,
             human_tasks={k: HumanTaskInfo.from_dict(v) for k, v in row.human_tasks.items()},
             start_form=row.start_form,
+            start_event=row.start_event,
             forms=row.forms,
             checksum=row.checksum,
             deployed_by=row.deployed_by,
@@ -173,7 +183,18 @@ class CaseRepository:
             created_at=row.created_at,
             updated_at=row.updated_at,
             ended_at=row.ended_at,
+            clock=CaseClock.from_dict(row.clock),
+            outcome=row.outcome,
         )
+
+    def clocks(self, ids: set[int]) -> dict[int, tuple[CaseClock, int]]:
+        """Each case's clock and bundle version id (for worklists)."""
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            select(cases.c.id, cases.c.clock, cases.c.bundle_version_id).where(cases.c.id.in_(ids))
+        ).all()
+        return {r.id: (CaseClock.from_dict(r.clock), r.bundle_version_id) for r in rows}
 
     def add(self, case: Case) -> int:
         case.id = _insert_id(
@@ -189,6 +210,9 @@ class CaseRepository:
                 created_at=case.created_at,
                 updated_at=case.updated_at,
                 ended_at=case.ended_at,
+                clock=case.clock.to_dict(),
+                deadline=case.clock.deadline,
+                outcome=case.outcome,
             ),
         )
         for event in case.new_events:
@@ -209,6 +233,9 @@ class CaseRepository:
                 last_seq=case.last_seq,
                 updated_at=case.updated_at,
                 ended_at=case.ended_at,
+                clock=case.clock.to_dict(),
+                deadline=case.clock.deadline,
+                outcome=case.outcome,
             )
         )
         if result.rowcount != 1:
@@ -267,6 +294,8 @@ class TaskRepository:
                 created_at=r.created_at,
                 ended_at=r.ended_at,
                 ended_by=r.ended_by,
+                kind=TaskKind(r.kind),
+                deadline=r.deadline,
             )
             for r in rows
         ]
@@ -300,7 +329,9 @@ class TaskRepository:
                 form=task.form,
                 groups=list(task.groups),
                 status=str(task.status),
+                kind=str(task.kind),
                 assignee=task.assignee,
+                deadline=task.deadline,
                 created_at=task.created_at,
             )
         )
@@ -344,7 +375,11 @@ class TaskRepository:
             anchor = self.conn.execute(
                 select(human_tasks.c.created_at).where(human_tasks.c.id == after)
             ).scalar()
-            if anchor is not None:
+            if anchor is None:
+                raise Invalid(
+                    "分页位置无效", [{"field": "after", "message": f"任务 {after} 不存在"}]
+                )
+            else:
                 query = query.where(
                     or_(
                         human_tasks.c.created_at > anchor,

@@ -88,6 +88,7 @@ bundle_versions = Table(
     Column("specs", Text, nullable=False),
     Column("human_tasks", JsonType, nullable=False),
     Column("start_form", String(300)),
+    Column("start_event", String(200)),
     Column("forms", JsonType, nullable=False),
     Column("files", JsonType, nullable=False),
     Column("checksum", String(64), nullable=False),
@@ -106,11 +107,18 @@ cases = Table(
     Column("state", Text, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("last_seq", Integer, nullable=False),
+    # The time limit and its clock (engine.domain.timelimits.CaseClock), and its deadline
+    # copied out for queries of overdue cases.
+    Column("clock", JsonType, nullable=False),
+    Column("deadline", Date),
+    # The end event the case finished at: {"element": ..., "name": ...} (办结, 不予受理...).
+    Column("outcome", JsonType),
     Column("created_by", String(100), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("ended_at", UtcDateTime()),
     Index("ix_cases_status", "status"),
+    Index("ix_cases_deadline", "status", "deadline"),
 )
 
 human_tasks = Table(
@@ -125,7 +133,10 @@ human_tasks = Table(
     # holds the same, indexed, for worklists.
     Column("groups", JsonType, nullable=False),
     Column("status", String(20), nullable=False),
+    # "bpmn" for a task of the diagram; else a task the engine itself creates (督办...).
+    Column("kind", String(20), nullable=False),
     Column("assignee", String(100)),
+    Column("deadline", Date),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("ended_at", UtcDateTime()),
     Column("ended_by", String(100)),

@@ -18,6 +18,11 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def require_designer(user: User) -> None:
+    if not user.has_role(Role.DESIGNER, Role.ADMIN):
+        raise Forbidden("只有流程设计员和管理员可以上传事项包")
+
+
 def deploy(
     svc: Services, source: BundleSource, actor: User | str, skip_unchanged: bool
 ) -> dict[str, Any]:
@@ -26,8 +31,8 @@ def deploy(
     With `skip_unchanged` (the CLI's redeploy of `processes/`), an upload identical to the
     latest version stores nothing and returns that version.
     """
-    if isinstance(actor, User) and not actor.has_role(Role.DESIGNER, Role.ADMIN):
-        raise Forbidden("只有流程设计员和管理员可以上传事项包")
+    if isinstance(actor, User):
+        require_designer(actor)
     actor_name = actor.name if isinstance(actor, User) else actor
     try:
         compiled = compile_bundle(source, svc.forms)
@@ -50,6 +55,7 @@ def deploy(
                 "specs": compiled.specs_json,
                 "human_tasks": {k: v.to_dict() for k, v in compiled.human_tasks.items()},
                 "start_form": compiled.start_form,
+                "start_event": compiled.start_event,
                 "forms": compiled.forms,
                 "files": {p: _text(b) for p, b in compiled.files.items()},
                 "checksum": compiled.checksum,

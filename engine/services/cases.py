@@ -54,7 +54,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             if latest is None:
                 raise NotFound(f"事项包 '{bundle_key}' 不存在")
             version, runtime = svc.runtimes.get(uow, latest)
-            _check_form(version.forms.get(version.start_form or ""), data, version.process_id)
+            _check_form(version.forms.get(version.start_form or ""), data, version.start_event)
             now = svc.clock()
             try:
                 workflow = runtime.start(data, at=now)
@@ -76,6 +76,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             )
             uow.cases.add(case)
             view = record_step(
+                svc,
                 uow,
                 case,
                 version,
@@ -152,6 +153,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             task.end(TaskStatus.COMPLETED, user.name, now)
             uow.tasks.save(task)
             view = record_step(
+                svc,
                 uow,
                 case,
                 version,
@@ -195,7 +197,8 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             )
             case.state = runtime.dump(workflow)
             save(uow, case)
-            view = case_view(case, [])
+            case.clock = case.clock.stop(svc.today(case.updated_at))
+            view = case_view(svc, svc.calendars.get(uow), case, [], case.updated_at)
             uow.commit()
             return view
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
+from engine import config
 from engine.bundles.compiler import FormLibrary
 from engine.domain.users import User
 from engine.persistence.unit_of_work import UnitOfWork
@@ -28,13 +29,25 @@ class Services:
     """The engine's public face; every method is one use case."""
 
     def __init__(
-        self, engine: Engine, forms_dir: Path | None = None, clock: Clock = utc_now
+        self,
+        engine: Engine,
+        forms_dir: Path | None = None,
+        clock: Clock = utc_now,
+        tz: tzinfo | None = None,
     ) -> None:
         self.engine = engine
         self.forms = FormLibrary(forms_dir)
         self.clock = clock
+        self.tz = tz or config.timezone()
         self.runtimes = RuntimeCache()
         self.calendars = CalendarCache()
+
+    def today(self, now: datetime | None = None) -> date:
+        """The local calendar day (working days are counted in local days)."""
+        return (now or self.clock()).astimezone(self.tz).date()
+
+    def local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.tz)
 
     def uow(self, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)

@@ -1,12 +1,20 @@
-"""Read-only views: a case, a task, a worklist, a case's events."""
+"""Read-only views: a case, a task, a worklist, a case's events.
+
+Time-dependent marks (remaining working days, 预警/超期) are computed when read, from the
+stored clock, today's date and the calendar: nothing needs rewriting as days pass.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.calendar import WorkdayCalendar
 from engine.domain.model import Case, HumanTask
+from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
+from engine.persistence.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from .context import Services
@@ -14,19 +22,56 @@ if TYPE_CHECKING:
 MAX_PAGE = 200
 
 
-def case_view(case: Case, open_tasks: list[HumanTask]) -> dict[str, Any]:
+def _clock_view(
+    clock: CaseClock, today: date, calendar: WorkdayCalendar, warning: int
+) -> dict[str, Any]:
+    return {
+        "deadline": clock.deadline.isoformat() if clock.deadline else None,
+        "statutory_deadline": clock.statutory_deadline.isoformat()
+        if clock.statutory_deadline
+        else None,
+        "remaining_workdays": clock.remaining(today, calendar),
+        "clock": str(clock.state),
+        "clock_running": clock.state == "running",
+        "deadline_provisional": clock.provisional,
+        "timeliness": str(clock.timeliness(today, calendar, warning)),
+        "time_limit": clock.to_dict(),
+    }
+
+
+def _task_view(task: HumanTask, today: date) -> dict[str, Any]:
+    view = task.to_dict()
+    view["overdue"] = task.deadline is not None and today > task.deadline
+    return view
+
+
+def case_view(
+    svc: Services, calendar: WorkdayCalendar, case: Case, open_tasks: list[HumanTask], now: datetime
+) -> dict[str, Any]:
+    today = svc.today(now)
+    version, _ = svc.runtimes.cached(case.bundle_version_id)
+    warning = version.time_policy.warning if version else 2
     return {
         "id": case.id,
         "bundle": case.bundle_key,
         "version": case.version,
         "status": str(case.status),
+        "outcome": case.outcome,
         "data": case.data,
-        "tasks": [t.to_dict() for t in open_tasks],
+        "tasks": [_task_view(t, today) for t in open_tasks],
+        **_clock_view(case.clock, today, calendar, warning),
         "created_by": case.created_by,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
         "ended_at": case.ended_at.isoformat() if case.ended_at else None,
     }
+
+
+def load_case_view(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]:
+    svc.runtimes.get(uow, case.bundle_version_id)
+    return case_view(
+        svc, svc.calendars.get(uow), case, uow.tasks.open_for_case(case.id), svc.clock()
+    )
 
 
 def get_case(svc: Services, user: User, case_id: int) -> dict[str, Any]:
@@ -36,7 +81,7 @@ def get_case(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         case = uow.cases.get(case_id)
         if case is None:
             raise NotFound(f"办件 {case_id} 不存在")
-        return case_view(case, uow.tasks.open_for_case(case.id))
+        return load_case_view(svc, uow, case)
 
 
 def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
@@ -46,23 +91,40 @@ def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
         task = uow.tasks.get(task_id)
         if task is None:
             raise NotFound(f"任务 {task_id} 不存在")
-        return task.to_dict()
+        return _task_view(task, svc.today())
 
 
 def worklist(svc: Services, user: User, limit: int, after: str | None) -> dict[str, Any]:
+    """The open tasks the user may work on, each with its case's deadline and 预警/超期 mark."""
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口和审批人员有待办任务")
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid(
             "分页大小无效", [{"message": f"limit 应在 1 到 {MAX_PAGE} 之间", "field": "limit"}]
         )
+    today = svc.today()
     with svc.uow() as uow:
         tasks = uow.tasks.worklist(user, limit + 1, after)
-    page = tasks[:limit]
-    return {
-        "tasks": [t.to_dict() for t in page],
-        "next": page[-1].id if len(tasks) > limit else None,
-    }
+        page = tasks[:limit]
+        clocks = uow.cases.clocks({t.case_id for t in page})
+        calendar = svc.calendars.get(uow)
+        warnings = {
+            vid: svc.runtimes.get(uow, vid)[0].time_policy.warning
+            for vid in {vid for _, vid in clocks.values()}
+        }
+    items = []
+    for task in page:
+        view = _task_view(task, today)
+        clock, version_id = clocks[task.case_id]
+        case_clock = _clock_view(clock, today, calendar, warnings[version_id])
+        view["case"] = {
+            k: case_clock[k] for k in ("deadline", "remaining_workdays", "clock", "timeliness")
+        }
+        view["flag"] = (
+            Timeliness.OVERDUE if view["overdue"] else Timeliness(case_clock["timeliness"])
+        ).value
+        items.append(view)
+    return {"tasks": items, "next": page[-1].id if len(tasks) > limit else None}
 
 
 def events(svc: Services, user: User, case_id: int) -> list[dict[str, Any]]:

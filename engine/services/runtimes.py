@@ -21,6 +21,11 @@ class RuntimeCache:
         self._lock = threading.Lock()
         self.loads = 0  # how many times specs were rebuilt from storage (tests read this)
 
+    def cached(self, version_id: int) -> tuple[BundleVersion | None, ProcessRuntime | None]:
+        with self._lock:
+            found = self._items.get(version_id)
+        return found if found is not None else (None, None)
+
     def get(self, uow: UnitOfWork, version_id: int) -> tuple[BundleVersion, ProcessRuntime]:
         """The version and its runtime; its specs are rebuilt only on the first use."""
         with self._lock:

@@ -8,25 +8,31 @@ case's revision is checked again on write, and a lost race is retried from the s
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 
 from engine.bpmn.runtime import (
     ProcessRuntime,
     StepFailed,
+    end_reached,
     is_finished,
     pending_timers,
     ready_human_tasks,
 )
+from engine.calendar import WorkdayCalendar
 from engine.domain.bundles import BundleVersion
 from engine.domain.jobs import JobKind
-from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskStatus
+from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.errors import Conflict, Invalid
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .deadlines import schedule_task_check, task_deadline, update_clock
 from .queries import case_view
+
+if TYPE_CHECKING:
+    from .context import Services
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -61,7 +67,13 @@ def save(uow: UnitOfWork, case: Case) -> None:
 
 
 def _sync_tasks(
-    uow: UnitOfWork, case: Case, version: BundleVersion, workflow: Any, now: datetime
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    workflow: Any,
+    now: datetime,
+    today: date,
+    calendar: WorkdayCalendar,
 ) -> tuple[list[HumanTask], list[HumanTask]]:
     """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
 
@@ -82,12 +94,13 @@ def _sync_tasks(
             form=info.form if info else None,
             assignee=info.assignee if info else None,
             created_at=now,
+            deadline=task_deadline(version, ready_task.element, case.data, today, calendar),
         )
         uow.tasks.add(task)
         opened.append(task)
     still_open = []
     for task_id, task in stored.items():
-        if task_id in ready:
+        if task.kind != TaskKind.BPMN or task_id in ready:
             still_open.append(task)
         else:
             task.end(TaskStatus.CANCELLED, None, now)
@@ -108,6 +121,7 @@ def _schedule_timers(uow: UnitOfWork, case: Case, workflow: Any, now: datetime) 
 
 
 def record_step(
+    svc: Services,
     uow: UnitOfWork,
     case: Case,
     version: BundleVersion,
@@ -122,13 +136,24 @@ def record_step(
 
     Returns the case as the API shows it. The caller commits."""
     case.updated_at = now
-    opened, open_tasks = _sync_tasks(uow, case, version, workflow, now)
+    calendar = svc.calendars.get(uow)
+    opened, open_tasks = _sync_tasks(uow, case, version, workflow, now, svc.today(now), calendar)
+    for new_task in opened:
+        schedule_task_check(svc, uow, new_task, now)
     _schedule_timers(uow, case, workflow, now)
     case.record(event, actor, now, task, {**(data or {}), "opened": [t.element for t in opened]})
-    if is_finished(workflow):
+    try:
+        finished = is_finished(workflow)
+    except StepFailed as err:
+        raise step_failed(err) from None
+    if finished:
         case.status = CaseStatus.COMPLETED
         case.ended_at = now
-        case.record(EventType.CASE_COMPLETED, actor, now)
+        end = end_reached(workflow)
+        case.outcome = {"element": end[0], "name": end[1]} if end else None
+    update_clock(svc, uow, case, version, workflow, open_tasks, calendar, now)
+    if finished:
+        case.record(EventType.CASE_COMPLETED, actor, now, data={"outcome": case.outcome})
     case.state = ProcessRuntime.dump(workflow)
     save(uow, case)
-    return case_view(case, open_tasks)
+    return case_view(svc, calendar, case, open_tasks, now)

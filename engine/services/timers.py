@@ -38,6 +38,7 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
         if t.task_id not in {p.task_id for p in pending_timers(workflow)}
     ]
     record_step(
+        svc,
         uow,
         case,
         version,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from engine.domain.jobs import Job, JobKind
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .deadlines import check_case_deadline, check_case_warning, check_task_deadline
 from .timers import fire_timer
 
 if TYPE_CHECKING:
@@ -27,7 +28,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("lianban.worker")
 
 Handler = Callable[["Services", UnitOfWork, Job, datetime], None]
-HANDLERS: dict[str, Handler] = {JobKind.TIMER: fire_timer}
+HANDLERS: dict[str, Handler] = {
+    JobKind.TIMER: fire_timer,
+    JobKind.CASE_WARNING: check_case_warning,
+    JobKind.CASE_DEADLINE: check_case_deadline,
+    JobKind.TASK_DEADLINE: check_task_deadline,
+}
 MAX_ATTEMPTS = 5
 
 

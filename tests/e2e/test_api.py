@@ -292,3 +292,12 @@ def test_the_home_page_serves_without_signing_in(client: Any) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "联办" in page.get_data(as_text=True)
     assert client.get("/no-such-page").status_code == 404
+
+
+def test_upload_permission_is_checked_before_the_file(client: Any, users: dict[str, Any]) -> None:
+    assert client.post("/api/v1/bundles", headers=users["front_desk"].headers).status_code == 403
+
+
+def test_paging_from_an_unknown_task_is_refused(client: Any, users: dict[str, Any]) -> None:
+    response = client.get("/api/v1/tasks?after=nope", headers=users["front_desk"].headers)
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "after"

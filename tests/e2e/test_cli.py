@@ -90,3 +90,11 @@ def test_calendar_commands(tmp_path: Path) -> None:
     final = run_cli("calendar", "add", "2026-12-25", "5", db_url=url)
     assert final.stdout == "2027-01-04\n" and final.stderr == ""
     assert run_cli("calendar", "set", "2027-01-02", db_url=url).returncode != 0
+
+
+def test_service_errors_are_plain_messages_not_tracebacks(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    skipped = run_cli("calendar", "publish-year", "2030", db_url=url)
+    assert skipped.returncode == 1
+    assert "Traceback" not in skipped.stderr and "2027" in skipped.stderr

@@ -39,7 +39,7 @@ def clerk_for(users: dict[str, Any], element: str) -> Any:
 def test_every_restaurant_path(
     services: Services, users: dict[str, Any], restaurant: Any, path: str
 ) -> None:
-    steps, _end = PATHS[path]
+    steps, end = PATHS[path]
     view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
     assert view["status"] == "running" and view["version"] == 1
     for element, form in steps:
@@ -50,6 +50,7 @@ def test_every_restaurant_path(
         for key, value in form.items():
             assert view["data"][key] == value
     assert view["status"] == "completed"
+    assert view["outcome"]["element"] == end
     assert view["tasks"] == []
     events = services.events(users["auditor"].user, view["id"])
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

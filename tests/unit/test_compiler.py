@@ -171,6 +171,7 @@ def test_schema_violations_are_all_reported_with_lines() -> None:
     found = problems_of(data)
     schema = [p for p in found if "BPMN 2.0" in p.message]
     assert len(schema) >= 1 and all(p.line for p in schema)
+    assert "b1" in [p.element for p in schema]
 
 
 def test_not_well_formed_and_not_bpmn() -> None:
@@ -274,3 +275,27 @@ def test_engine_parse_problems_are_reported_alongside_the_others() -> None:
     messages = [p.message for p in problems_of(bpmn.document(body)) if p.element == "t"]
     assert any("表单" in m for m in messages)
     assert any("流程无法解析" in m for m in messages)
+
+
+def test_a_bpmn_saved_as_xml_is_read_as_bpmn() -> None:
+    compiled = compile_bundle(from_upload("diagram.xml", bpmn.linear()), LIBRARY)
+    assert compiled.process_id == "p"
+
+
+def test_message_events_are_refused() -> None:
+    body = """
+  <bpmn:startEvent id="s"><bpmn:messageEventDefinition id="m" /></bpmn:startEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="e" /><bpmn:endEvent id="e" />"""
+    assert "消息" in one(problems_of(bpmn.document(body)), "m").message
+
+
+def test_names_too_long_to_store_are_refused_at_upload() -> None:
+    long_task = bpmn.linear('camunda:candidateGroups="g"').replace(
+        "办理".encode(), ("办" * 301).encode()
+    )
+    assert "name 过长" in one(problems_of(long_task), "task").message
+    long_process = bpmn.document(
+        '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/><bpmn:endEvent id="e"/>',
+        name="事" * 201,
+    )
+    assert "过长" in problems_of(long_process)[0].message

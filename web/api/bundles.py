@@ -9,6 +9,7 @@ from flask import request
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import from_upload
 from engine.errors import Invalid
+from engine.services.bundles import require_designer
 
 from . import api
 from .common import current_user, services
@@ -17,6 +18,7 @@ from .common import current_user, services
 @api.post("/bundles")
 def upload_bundle() -> Any:
     user = current_user()
+    require_designer(user)  # before looking at the upload: a 403 says more than a 422 here
     upload = request.files.get("file")
     if upload is None:
         raise Invalid(

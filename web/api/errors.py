@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ServiceError
@@ -27,6 +27,15 @@ def service_error(err: ServiceError) -> Any:
     response.status_code = err.status
     if err.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="lianban"'
+    return response
+
+
+@api.app_errorhandler(Exception)
+def unexpected_error(err: Exception) -> Any:
+    """Anything unforeseen: logged with its traceback, answered as JSON without internals."""
+    current_app.logger.exception("unhandled error")
+    response = jsonify({"error": "服务器内部错误, 已记录; 未保存任何修改"})
+    response.status_code = 500
     return response
 
 

@@ -112,6 +112,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("start_form", sa.String(length=300), nullable=True),
+        sa.Column("start_event", sa.String(length=200), nullable=True),
         sa.Column(
             "forms",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -161,6 +162,17 @@ def upgrade() -> None:
         sa.Column("state", sa.Text(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column(
+            "clock",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("deadline", sa.Date(), nullable=True),
+        sa.Column(
+            "outcome",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -172,6 +184,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_deadline", ["status", "deadline"], unique=False)
         batch_op.create_index("ix_cases_status", ["status"], unique=False)
 
     op.create_table(
@@ -214,7 +227,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("assignee", sa.String(length=100), nullable=True),
+        sa.Column("deadline", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_by", sa.String(length=100), nullable=True),
@@ -291,6 +306,7 @@ def downgrade() -> None:
     op.drop_table("case_events")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_status")
+        batch_op.drop_index("ix_cases_deadline")
 
     op.drop_table("cases")
     op.drop_table("user_groups")

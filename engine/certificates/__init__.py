@@ -1,0 +1,1 @@
+"""Certificates (证照): issuing, rendering, verifying and renewing."""

@@ -1,0 +1,147 @@
+"""Time limits (办理时限) in working days, and the clock that stops while a case waits.
+
+The clock starts at 受理. While the case waits on the applicant (补正, 容缺 materials) or on a
+special procedure (检验、检测、专家评审、公示), it is paused; when it resumes, the deadline moves
+by the working days spent waiting. Dates are local dates: working days are calendar days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from engine.calendar import WorkdayCalendar
+
+
+class ClockState(StrEnum):
+    NOT_STARTED = "not_started"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class Timeliness(StrEnum):
+    NORMAL = "normal"
+    WARNING = "warning"  # 预警: within the warning margin of the deadline
+    OVERDUE = "overdue"  # 超期
+
+
+@dataclass(frozen=True)
+class CaseClock:
+    """A case's time limit: when it started, how long it is, how long it has waited."""
+
+    limit: int | None = None  # 承诺时限, working days
+    statutory_limit: int | None = None  # 法定时限, working days
+    started_on: date | None = None
+    paused_since: date | None = None
+    paused_workdays: int = 0
+    stopped_on: date | None = None
+    provisional: bool = False
+    deadline: date | None = None
+    statutory_deadline: date | None = None
+
+    @property
+    def state(self) -> ClockState:
+        if self.started_on is None:
+            return ClockState.NOT_STARTED
+        if self.stopped_on is not None:
+            return ClockState.STOPPED
+        return ClockState.PAUSED if self.paused_since is not None else ClockState.RUNNING
+
+    def _with_deadlines(self, calendar: WorkdayCalendar, extra: int = 0) -> CaseClock:
+        if self.started_on is None:
+            return self
+        shift = self.paused_workdays + extra
+        provisional = False
+        deadline = statutory = None
+        if self.limit is not None:
+            found = calendar.add(self.started_on, self.limit + shift)
+            deadline, provisional = found.value, found.provisional
+        if self.statutory_limit is not None:
+            found = calendar.add(self.started_on, self.statutory_limit + shift)
+            statutory, provisional = found.value, provisional or found.provisional
+        return replace(
+            self, deadline=deadline, statutory_deadline=statutory, provisional=provisional
+        )
+
+    def start(self, today: date, calendar: WorkdayCalendar) -> CaseClock:
+        if self.started_on is not None:
+            return self
+        return replace(self, started_on=today)._with_deadlines(calendar)
+
+    def pause(self, today: date) -> CaseClock:
+        if self.state != ClockState.RUNNING:
+            return self
+        return replace(self, paused_since=today)
+
+    def resume(self, today: date, calendar: WorkdayCalendar) -> tuple[CaseClock, int]:
+        """Resume; returns the clock and the working days the pause lasted."""
+        if self.state != ClockState.PAUSED or self.paused_since is None:
+            return self, 0
+        waited = calendar.count(self.paused_since, today).value
+        resumed = replace(self, paused_since=None, paused_workdays=self.paused_workdays + waited)
+        return resumed._with_deadlines(calendar), waited
+
+    def stop(self, today: date) -> CaseClock:
+        if self.started_on is None or self.stopped_on is not None:
+            return self
+        return replace(self, stopped_on=today)
+
+    def remaining(self, today: date, calendar: WorkdayCalendar) -> int | None:
+        """Working days left until the deadline (negative once overdue); frozen while paused."""
+        if self.deadline is None:
+            return None
+        if self.state == ClockState.PAUSED and self.paused_since is not None:
+            today = self.paused_since
+        elif self.stopped_on is not None:
+            today = self.stopped_on
+        if today <= self.deadline:
+            return calendar.count(today, self.deadline).value
+        return -calendar.count(self.deadline, today).value
+
+    def timeliness(self, today: date, calendar: WorkdayCalendar, warning: int) -> Timeliness:
+        left = self.remaining(today, calendar)
+        if left is None:
+            return Timeliness.NORMAL
+        if left < 0:
+            return Timeliness.OVERDUE
+        return Timeliness.WARNING if left <= warning else Timeliness.NORMAL
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(d: date | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "limit": self.limit,
+            "statutory_limit": self.statutory_limit,
+            "started_on": iso(self.started_on),
+            "paused_since": iso(self.paused_since),
+            "paused_workdays": self.paused_workdays,
+            "stopped_on": iso(self.stopped_on),
+            "provisional": self.provisional,
+            "deadline": iso(self.deadline),
+            "statutory_deadline": iso(self.statutory_deadline),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> CaseClock:
+        if not data:
+            return cls()
+
+        def day(key: str) -> date | None:
+            value = data.get(key)
+            return date.fromisoformat(value) if value else None
+
+        return cls(
+            limit=data.get("limit"),
+            statutory_limit=data.get("statutory_limit"),
+            started_on=day("started_on"),
+            paused_since=day("paused_since"),
+            paused_workdays=data.get("paused_workdays", 0),
+            stopped_on=day("stopped_on"),
+            provisional=data.get("provisional", False),
+            deadline=day("deadline"),
+            statutory_deadline=day("statutory_deadline"),
+        )

@@ -1,0 +1,218 @@
+"""Time limits at work: the case clock through each step, task limits, 预警/超期 and 督办.
+
+After every step the case's clock is started (at 受理), paused (while a task marked
+`clock: pause` is open) or resumed, and stopped when the case ends. Each deadline gets jobs:
+a warning when it comes within the bundle's margin, and a check the day after it; a passed
+deadline is recorded and escalated to a 督办 task for the bundle's supervisor group.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.runtime import all_tasks
+from engine.bundles.checks import CLOCK_PAUSE
+from engine.calendar import WorkdayCalendar
+from engine.domain.bundles import BundleVersion
+from engine.domain.jobs import Job, JobKind
+from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
+from engine.domain.timelimits import CaseClock, ClockState, Timeliness
+from engine.persistence.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from .context import Services
+
+SYSTEM = "system"
+
+
+def task_deadline(
+    version: BundleVersion,
+    element: str,
+    data: dict[str, Any],
+    opened: date,
+    calendar: WorkdayCalendar,
+) -> date | None:
+    """The deadline of a task whose element states a `time_limit` (days, or a data field)."""
+    info = version.human_tasks.get(element)
+    limit = info.properties.get("time_limit") if info else None
+    if limit is None:
+        return None
+    days = int(limit) if limit.isdigit() else data.get(limit)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+        return None  # the field is missing or not a number: no limit rather than a wrong one
+    return calendar.add(opened, days).value
+
+
+def _pausing(version: BundleVersion, open_tasks: list[HumanTask]) -> list[HumanTask]:
+    found = []
+    for task in open_tasks:
+        info = version.human_tasks.get(task.element)
+        if info is not None and info.properties.get("clock") == CLOCK_PAUSE:
+            found.append(task)
+    return found
+
+
+def _reached(workflow: Any, element: str) -> bool:
+    return any(
+        t.state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None) == element
+        for t in all_tasks(workflow)
+    )
+
+
+def update_clock(
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    workflow: Any,
+    open_tasks: list[HumanTask],
+    calendar: WorkdayCalendar,
+    now: datetime,
+) -> None:
+    """Move the case's clock through this step, recording each change as an event."""
+    policy = version.time_policy
+    if policy.limit is None and policy.statutory_limit is None and case.clock.started_on is None:
+        return  # the bundle states no time limit
+    today = svc.today(now)
+    clock = case.clock
+    if clock.state == ClockState.NOT_STARTED and (
+        policy.starts_at is None or _reached(workflow, policy.starts_at)
+    ):
+        clock = CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit)
+        clock = clock.start(today, calendar)
+        case.clock = clock
+        case.record(EventType.CLOCK_STARTED, SYSTEM, now, data=clock.to_dict())
+    if clock.state in (ClockState.RUNNING, ClockState.PAUSED):
+        waiting = _pausing(version, open_tasks)
+        if waiting and clock.state == ClockState.RUNNING:
+            clock = clock.pause(today)
+            case.record(
+                EventType.CLOCK_PAUSED,
+                SYSTEM,
+                now,
+                data={"waiting_on": [t.element for t in waiting]},
+            )
+        elif not waiting and clock.state == ClockState.PAUSED:
+            clock, waited = clock.resume(today, calendar)
+            case.record(
+                EventType.CLOCK_RESUMED,
+                SYSTEM,
+                now,
+                data={"waited_workdays": waited, "deadline": clock.to_dict()["deadline"]},
+            )
+    if case.status != CaseStatus.RUNNING:
+        clock = clock.stop(today)
+    case.clock = clock
+    if clock.state == ClockState.RUNNING and clock.deadline is not None:
+        _schedule_case_checks(svc, uow, case, clock.deadline, policy.warning, calendar, now)
+
+
+def _schedule_case_checks(
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    deadline: date,
+    warning: int,
+    calendar: WorkdayCalendar,
+    now: datetime,
+) -> None:
+    key = f"{case.id}:{deadline.isoformat()}"
+    warn_on = calendar.add(deadline, -warning).value if warning else deadline
+    uow.jobs.schedule(JobKind.CASE_WARNING, key, svc.local_midnight(warn_on), now, case.id)
+    uow.jobs.schedule(
+        JobKind.CASE_DEADLINE, key, svc.local_midnight(deadline + timedelta(days=1)), now, case.id
+    )
+
+
+def schedule_task_check(svc: Services, uow: UnitOfWork, task: HumanTask, now: datetime) -> None:
+    if task.deadline is not None:
+        due = svc.local_midnight(task.deadline + timedelta(days=1))
+        uow.jobs.schedule(JobKind.TASK_DEADLINE, task.id, due, now, task.case_id)
+
+
+def _supervise(
+    uow: UnitOfWork, case: Case, version: BundleVersion, about: str, now: datetime
+) -> HumanTask | None:
+    group = version.time_policy.escalation_group
+    if group is None:
+        return None
+    task = HumanTask(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        element="supervision",
+        name=f"督办: {about}",
+        groups=(group,),
+        form=None,
+        kind=TaskKind.SUPERVISION,
+        created_at=now,
+    )
+    uow.tasks.add(task)
+    case.record(EventType.SUPERVISION_OPENED, SYSTEM, now, task, {"about": about, "group": group})
+    return task
+
+
+def _running_case(svc: Services, uow: UnitOfWork, job: Job) -> tuple[Case, BundleVersion] | None:
+    case = uow.cases.get(job.case_id, lock=True) if job.case_id is not None else None
+    if case is None or case.status != CaseStatus.RUNNING:
+        return None
+    version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+    return case, version
+
+
+def check_case_warning(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    found = _running_case(svc, uow, job)
+    if found is None:
+        return
+    case, version = found
+    calendar = svc.calendars.get(uow)
+    if (
+        case.clock.timeliness(svc.today(now), calendar, version.time_policy.warning)
+        != Timeliness.WARNING
+    ):
+        return  # paused, resumed with a later deadline, or already past it
+    left = case.clock.remaining(svc.today(now), calendar)
+    case.updated_at = now
+    case.record(
+        EventType.CASE_WARNING,
+        SYSTEM,
+        now,
+        data={"deadline": case.clock.to_dict()["deadline"], "remaining_workdays": left},
+    )
+    uow.cases.save(case)
+
+
+def check_case_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    found = _running_case(svc, uow, job)
+    if found is None:
+        return
+    case, version = found
+    calendar = svc.calendars.get(uow)
+    deadline = case.clock.to_dict()["deadline"]
+    if case.clock.timeliness(svc.today(now), calendar, 0) != Timeliness.OVERDUE:
+        return
+    if job.key != f"{case.id}:{deadline}":
+        return  # the deadline moved since this check was scheduled; a newer one stands
+    case.updated_at = now
+    case.record(EventType.CASE_OVERDUE, SYSTEM, now, data={"deadline": deadline})
+    _supervise(uow, case, version, f"办件已超过承诺时限 ({deadline})", now)
+    uow.cases.save(case)
+
+
+def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    found = _running_case(svc, uow, job)
+    if found is None:
+        return
+    case, version = found
+    task = uow.tasks.get(job.key)
+    if task is None or task.status != TaskStatus.OPEN or task.deadline is None:
+        return
+    if svc.today(now) <= task.deadline:
+        return
+    case.updated_at = now
+    case.record(EventType.TASK_OVERDUE, SYSTEM, now, task, {"deadline": task.deadline.isoformat()})
+    _supervise(uow, case, version, f"{task.name} 已超过办理时限 ({task.deadline.isoformat()})", now)
+    uow.cases.save(case)
