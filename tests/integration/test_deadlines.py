@@ -1,0 +1,94 @@
+"""Time limits end to end on a fake clock: 受理 starts the clock, an expert review stops it, a
+task past its own limit and a case past its deadline are flagged and escalated (督办)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.bundles.source import from_upload
+from engine.services import Services
+from engine.services.worker import run_due
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.limits import BUNDLE
+
+# 2026-09-28 09:00 in Beijing: a Monday, before the National Day holiday (10-01..10-07),
+# with a makeup working Saturday on 10-10.
+MONDAY = datetime(2026, 9, 28, 1, 0, tzinfo=UTC)
+
+
+def at(day: int, month: int = 10, hour: int = 9) -> datetime:
+    return datetime(2026, month, day, hour - 8, 0, tzinfo=UTC)
+
+
+def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> None:
+    clock = FakeClock(MONDAY)
+    svc = Services(services.engine, clock=clock)
+    svc.deploy(from_upload("limited.zip", BUNDLE), "test")
+    supervisor, _ = svc.create_user("supervisor", "clerk", ["supervisors"])
+    desk = users["front_desk"].user
+    auditor = users["auditor"].user
+
+    case = svc.start_case(desk, "limited", {"applicant": "张三"})
+    assert case["clock"] == "not_started" and case["deadline"] is None
+    case = svc.complete(desk, case["tasks"][0]["id"], {})
+    assert (case["clock"], case["deadline"], case["remaining_workdays"]) == (
+        "running",
+        "2026-10-10",
+        5,
+    )
+    assert case["statutory_deadline"] == "2026-10-30" and not case["deadline_provisional"]
+    review = case["tasks"][0]
+    assert review["element"] == "review" and review["deadline"] == "2026-09-30"
+
+    clock.now = at(8)  # the review is past its own two working days
+    assert run_due(svc) >= 1
+    listed = {t["element"]: t for t in svc.worklist(supervisor)["tasks"]}
+    assert (
+        listed["supervision"]["kind"] == "supervision" and "审查" in listed["supervision"]["name"]
+    )
+    market = svc.worklist(users["market_reviewer"].user)["tasks"][0]
+    assert market["overdue"] and market["flag"] == "overdue"
+    assert market["case"]["remaining_workdays"] == 2 and market["case"]["timeliness"] == "warning"
+
+    case = svc.complete(users["market_reviewer"].user, review["id"], {})
+    assert case["clock"] == "paused"  # 专家评审 stops the clock
+    clock.now = at(12)
+    assert svc.get_case(auditor, case["id"])["remaining_workdays"] == 2  # frozen
+    expert = next(t for t in case["tasks"] if t["element"] == "expert")
+    case = svc.complete(users["food_reviewer"].user, expert["id"], {})
+    # waited 10-09, 10-10 and 10-12: the deadline moves from 10-10 by three working days
+    assert (case["clock"], case["deadline"], case["remaining_workdays"]) == (
+        "running",
+        "2026-10-14",
+        2,
+    )
+
+    clock.now = datetime(2026, 10, 12, 16, 1, tzinfo=UTC)  # 10-13 00:01 local: warning day
+    run_due(svc)
+    clock.now = datetime(2026, 10, 14, 16, 1, tzinfo=UTC)  # 10-15 00:01 local: past the deadline
+    run_due(svc)
+    case = svc.get_case(auditor, case["id"])
+    assert case["timeliness"] == "overdue" and case["remaining_workdays"] == -1
+    events = svc.events(auditor, case["id"])
+    kinds = [e["type"] for e in events]
+    assert kinds.count("case_overdue") == 1  # the check for the old deadline did nothing
+    assert kinds.count("case_warning") == 2  # 10-08 for 10-10, then again for 10-14
+    assert kinds.count("task_overdue") == 1
+    assert kinds.count("supervision_opened") == 2
+    assert kinds.index("clock_started") < kinds.index("clock_paused") < kinds.index("clock_resumed")
+    resumed = next(e for e in events if e["type"] == "clock_resumed")
+    assert resumed["data"] == {"waited_workdays": 3, "deadline": "2026-10-14"}
+
+    issue = next(t for t in case["tasks"] if t["element"] == "issue")
+    case = svc.complete(users["issuer"].user, issue["id"], {})
+    assert case["status"] == "completed" and case["clock"] == "stopped"
+    assert case["outcome"] == {"element": "e", "name": "办结"}
+    # the 督办 tasks stay with the supervisors until they record their findings
+    assert len(svc.worklist(supervisor)["tasks"]) == 2
+
+    from tests.e2e.test_openapi import TIME_LIMIT_EVENTS, component, problems
+
+    assert TIME_LIMIT_EVENTS <= set(kinds)
+    for event in svc.events(auditor, case["id"]):
+        assert problems(event, component("Event")) == [], event
