@@ -19,6 +19,8 @@ class JobKind(StrEnum):
     CASE_WARNING = "case_warning"  # a case comes within its warning margin (预警)
     CASE_DEADLINE = "case_deadline"  # a case's deadline has passed (超期)
     TASK_DEADLINE = "task_deadline"  # a task's own limit has passed
+    NOTIFY = "notify"  # send one notification from the outbox
+    CERTIFICATE_REMINDER = "certificate_reminder"  # 无感续证: a certificate expires soon
 
 
 @dataclass

@@ -113,6 +113,9 @@ cases = Table(
     Column("deadline", Date),
     # The end event the case finished at: {"element": ..., "name": ...} (办结, 不予受理...).
     Column("outcome", JsonType),
+    # The hash of the secret printed on the applicant's receipt: with the case number it lets
+    # the applicant follow the case and rate it without an account.
+    Column("access_hash", String(64)),
     Column("created_by", String(100), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -217,4 +220,57 @@ calendar_changes = Table(
     Column("year", Integer),
     Column("before", JsonType),
     Column("after", JsonType),
+)
+
+# 证照: the certificates issued at 统一发证, with their state (valid, revoked) and renewals.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("bundle_key", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("holder", String(300), nullable=False),
+    Column("fields", JsonType, nullable=False),
+    Column("issuer", String(200), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("expires_on", Date),
+    Column("status", String(20), nullable=False),
+    Column("revoked_on", Date),
+    Column("revoked_reason", Text),
+    Column("renewal_of", String(64)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_certificates_case", "case_id"),
+)
+
+# 好差评: the applicant's rating of a concluded case, and its rectification when bad.
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("level", Integer, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("rated_by", String(100), nullable=False),
+    Column("rated_at", UtcDateTime(), nullable=False),
+)
+
+# Notifications waiting to be sent (an outbox); the worker hands them to the sender.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id")),
+    Column("kind", String(40), nullable=False),
+    Column("recipient", String(300), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime()),
 )

@@ -7,8 +7,10 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from .calendar_repository import CalendarRepository
+from .certificate_repository import CertificateRepository
 from .db import WRITE
 from .job_repository import JobRepository
+from .record_repositories import NotificationRepository, RatingRepository
 from .repository import BundleRepository, CaseRepository, TaskRepository, UserRepository
 
 
@@ -33,6 +35,9 @@ class UnitOfWork:
         self.users = UserRepository(conn)
         self.jobs = JobRepository(conn)
         self.calendar = CalendarRepository(conn)
+        self.certificates = CertificateRepository(conn)
+        self.ratings = RatingRepository(conn)
+        self.notifications = NotificationRepository(conn)
         return self
 
     def commit(self) -> None:

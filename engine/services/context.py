@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from engine import config
 from engine.bundles.compiler import FormLibrary
 from engine.domain.users import User
+from engine.notifications import Sender, sender_from_environment
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import bundles, cases, queries, users
@@ -34,11 +35,13 @@ class Services:
         forms_dir: Path | None = None,
         clock: Clock = utc_now,
         tz: tzinfo | None = None,
+        sender: Sender | None = None,
     ) -> None:
         self.engine = engine
         self.forms = FormLibrary(forms_dir)
         self.clock = clock
         self.tz = tz or config.timezone()
+        self.sender: Sender = sender or sender_from_environment()
         self.runtimes = RuntimeCache()
         self.calendars = CalendarCache()
 

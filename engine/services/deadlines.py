@@ -23,6 +23,8 @@ from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind
 from engine.domain.timelimits import CaseClock, ClockState, Timeliness
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .notify import notify
+
 if TYPE_CHECKING:
     from .context import Services
 
@@ -134,12 +136,24 @@ def schedule_task_check(svc: Services, uow: UnitOfWork, task: HumanTask, now: da
         uow.jobs.schedule(JobKind.TASK_DEADLINE, task.id, due, now, task.case_id)
 
 
-def _supervise(
-    uow: UnitOfWork, case: Case, version: BundleVersion, about: str, now: datetime
-) -> HumanTask | None:
+def _escalate(
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    about: str,
+    fallback: tuple[str, ...],
+    now: datetime,
+) -> None:
+    """督办: a task for the bundle's supervisor group, and a notification to it; a bundle that
+    names no supervisor group gets the notification alone, sent to the groups concerned."""
     group = version.time_policy.escalation_group
+    subject = f"办件 {case.id} ({version.name}) 超期: {about}"
+    for recipient in [group] if group else sorted(set(fallback)):
+        notify(
+            uow, case.id, "overdue", f"group:{recipient}", subject, f"{subject}\n请尽快督办。", now
+        )
     if group is None:
-        return None
+        return
     task = HumanTask(
         id=str(uuid.uuid4()),
         case_id=case.id,
@@ -152,7 +166,6 @@ def _supervise(
     )
     uow.tasks.add(task)
     case.record(EventType.SUPERVISION_OPENED, SYSTEM, now, task, {"about": about, "group": group})
-    return task
 
 
 def _running_case(svc: Services, uow: UnitOfWork, job: Job) -> tuple[Case, BundleVersion] | None:
@@ -198,7 +211,8 @@ def check_case_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
         return  # the deadline moved since this check was scheduled; a newer one stands
     case.updated_at = now
     case.record(EventType.CASE_OVERDUE, SYSTEM, now, data={"deadline": deadline})
-    _supervise(uow, case, version, f"办件已超过承诺时限 ({deadline})", now)
+    groups = tuple(g for t in uow.tasks.open_for_case(case.id) for g in t.groups)
+    _escalate(uow, case, version, f"办件已超过承诺时限 ({deadline})", groups, now)
     uow.cases.save(case)
 
 
@@ -214,5 +228,6 @@ def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
         return
     case.updated_at = now
     case.record(EventType.TASK_OVERDUE, SYSTEM, now, task, {"deadline": task.deadline.isoformat()})
-    _supervise(uow, case, version, f"{task.name} 已超过办理时限 ({task.deadline.isoformat()})", now)
+    about = f"{task.name} 已超过办理时限 ({task.deadline.isoformat()})"
+    _escalate(uow, case, version, about, task.groups, now)
     uow.cases.save(case)

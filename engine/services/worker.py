@@ -20,6 +20,7 @@ from engine.domain.jobs import Job, JobKind
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .deadlines import check_case_deadline, check_case_warning, check_task_deadline
+from .notify import send_notification
 from .timers import fire_timer
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.CASE_WARNING: check_case_warning,
     JobKind.CASE_DEADLINE: check_case_deadline,
     JobKind.TASK_DEADLINE: check_task_deadline,
+    JobKind.NOTIFY: send_notification,
 }
 MAX_ATTEMPTS = 5
 

@@ -92,3 +92,8 @@ def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> 
     assert TIME_LIMIT_EVENTS <= set(kinds)
     for event in svc.events(auditor, case["id"]):
         assert problems(event, component("Event")) == [], event
+
+    with svc.uow() as uow:
+        sent = uow.notifications.for_case(case["id"])
+    assert {n["recipient"] for n in sent} == {"group:supervisors"}
+    assert len(sent) == 2 and all(n["status"] == "sent" for n in sent)

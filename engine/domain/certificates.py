@@ -1,0 +1,95 @@
+"""Certificates (证照) issued at 统一发证: what a bundle's items say to issue, and their state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"  # 撤销, e.g. after a failed 批后核查
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class CertificateSpec:
+    """One item's certificate, from bundle.json `items[].certificate`."""
+
+    kind: str  # the item code
+    title: str
+    number_field: str | None = None  # case data field holding the number the window assigned
+    validity_years: int | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # (label, case data field)
+
+    @classmethod
+    def all_from_metadata(cls, metadata: dict[str, Any]) -> list[CertificateSpec]:
+        specs = []
+        for item in metadata.get("items", []):
+            cert = item.get("certificate")
+            if isinstance(cert, dict):
+                specs.append(
+                    cls(
+                        kind=str(item["code"]),
+                        title=str(cert.get("title") or item["name"]),
+                        number_field=cert.get("number_field"),
+                        validity_years=cert.get("validity_years"),
+                        fields=tuple(
+                            (str(label), str(name)) for label, name in cert.get("fields", [])
+                        ),
+                    )
+                )
+        return specs
+
+
+@dataclass
+class Certificate:
+    number: str
+    case_id: int
+    bundle_key: str
+    kind: str
+    title: str
+    holder: str
+    issuer: str
+    issued_on: date
+    expires_on: date | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    status: CertificateStatus = CertificateStatus.VALID
+    revoked_on: date | None = None
+    revoked_reason: str | None = None
+    renewal_of: str | None = None
+
+    def status_on(self, today: date) -> CertificateStatus:
+        if self.status == CertificateStatus.VALID and self.expires_on and today > self.expires_on:
+            return CertificateStatus.EXPIRED
+        return self.status
+
+    def to_dict(self, today: date) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "case_id": self.case_id,
+            "bundle": self.bundle_key,
+            "kind": self.kind,
+            "title": self.title,
+            "holder": self.holder,
+            "issuer": self.issuer,
+            "fields": [{"label": label, "value": value} for label, value in self.fields],
+            "issued_on": self.issued_on.isoformat(),
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "status": str(self.status_on(today)),
+            "revoked_on": self.revoked_on.isoformat() if self.revoked_on else None,
+            "revoked_reason": self.revoked_reason,
+            "renewal_of": self.renewal_of,
+        }
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day `years` later (29 February becomes 28 February), less one day: a licence
+    issued 2026-10-10 for 5 years is valid through 2031-10-09."""
+    try:
+        later = day.replace(year=day.year + years)
+    except ValueError:
+        later = day.replace(year=day.year + years, day=28)
+    return date.fromordinal(later.toordinal() - 1)

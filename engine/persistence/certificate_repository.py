@@ -1,0 +1,82 @@
+"""Storing certificates and finding them by number, case or coming expiry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from engine.domain.certificates import Certificate, CertificateStatus
+
+from .tables import certificates
+
+
+def _certificate(r: Any) -> Certificate:
+    return Certificate(
+        number=r.number,
+        case_id=r.case_id,
+        bundle_key=r.bundle_key,
+        kind=r.kind,
+        title=r.title,
+        holder=r.holder,
+        issuer=r.issuer,
+        issued_on=r.issued_on,
+        expires_on=r.expires_on,
+        fields=[(f[0], f[1]) for f in r.fields],
+        status=CertificateStatus(r.status),
+        revoked_on=r.revoked_on,
+        revoked_reason=r.revoked_reason,
+        renewal_of=r.renewal_of,
+    )
+
+
+class CertificateRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, cert: Certificate, now: datetime) -> None:
+        self.conn.execute(
+            insert(certificates).values(
+                number=cert.number,
+                case_id=cert.case_id,
+                bundle_key=cert.bundle_key,
+                kind=cert.kind,
+                title=cert.title,
+                holder=cert.holder,
+                fields=[list(f) for f in cert.fields],
+                issuer=cert.issuer,
+                issued_on=cert.issued_on,
+                expires_on=cert.expires_on,
+                status=str(cert.status),
+                renewal_of=cert.renewal_of,
+                created_at=now,
+            )
+        )
+
+    def exists(self, number: str) -> bool:
+        return (
+            self.conn.execute(
+                select(certificates.c.id).where(certificates.c.number == number)
+            ).first()
+            is not None
+        )
+
+    def get(self, number: str) -> Certificate | None:
+        row = self.conn.execute(select(certificates).where(certificates.c.number == number)).first()
+        return _certificate(row) if row else None
+
+    def for_case(self, case_id: int) -> list[Certificate]:
+        rows = self.conn.execute(
+            select(certificates)
+            .where(certificates.c.case_id == case_id)
+            .order_by(certificates.c.id)
+        ).all()
+        return [_certificate(r) for r in rows]
+
+    def revoke(self, number: str, on: date, reason: str) -> None:
+        self.conn.execute(
+            update(certificates)
+            .where(certificates.c.number == number)
+            .values(status=str(CertificateStatus.REVOKED), revoked_on=on, revoked_reason=reason)
+        )
