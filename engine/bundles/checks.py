@@ -161,6 +161,7 @@ def gateway_flows(root: etree._Element, file: str) -> Iterator[Problem]:
 
 # Properties a human task may carry for the 政务 rules, and what their values must be.
 CLOCK_PAUSE = "pause"
+CERTIFICATE_ACTIONS = ("issue", "revoke")
 
 
 # What the database stores of a human task, and how long each may be.
@@ -190,6 +191,14 @@ def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
     if clock is not None and clock != CLOCK_PAUSE:
         yield Problem(
             f"属性 clock 只能是 '{CLOCK_PAUSE}' (暂停计时), 不能是 '{clock}'",
+            info.element,
+            info.line,
+            file,
+        )
+    action = props.get("certificate_action")
+    if action is not None and action not in CERTIFICATE_ACTIONS:
+        yield Problem(
+            f"属性 certificate_action 只能是 issue (发证) 或 revoke (撤销), 不能是 '{action}'",
             info.element,
             info.line,
             file,

@@ -29,6 +29,8 @@ class TaskStatus(StrEnum):
 class TaskKind(StrEnum):
     BPMN = "bpmn"  # a user or manual task of the diagram
     SUPERVISION = "supervision"  # 督办: created when a case or task runs past its limit
+    RECTIFICATION = "rectification"  # 整改: after a bad rating
+    FOLLOW_UP = "follow_up"  # 回访: after the rectification
 
 
 class EventType(StrEnum):
@@ -46,6 +48,12 @@ class EventType(StrEnum):
     CASE_OVERDUE = "case_overdue"  # 超期
     TASK_OVERDUE = "task_overdue"
     SUPERVISION_OPENED = "supervision_opened"  # 督办
+    CERTIFICATES_ISSUED = "certificates_issued"  # 统一发证
+    CERTIFICATES_REVOKED = "certificates_revoked"
+    CERTIFICATE_REMINDER = "certificate_reminder"  # 无感续证: expiry is near
+    RATED = "rated"  # 好差评
+    RECTIFICATION_OPENED = "rectification_opened"  # 差评整改
+    FOLLOW_UP_OPENED = "follow_up_opened"  # 整改回访
 
 
 @dataclass
@@ -165,6 +173,7 @@ class Case:
     ended_at: datetime | None = None
     clock: CaseClock = field(default_factory=CaseClock)
     outcome: dict[str, str] | None = None
+    access_hash: str | None = None
     new_events: list[CaseEvent] = field(default_factory=list)
 
     def record(

@@ -185,6 +185,7 @@ class CaseRepository:
             ended_at=row.ended_at,
             clock=CaseClock.from_dict(row.clock),
             outcome=row.outcome,
+            access_hash=row.access_hash,
         )
 
     def clocks(self, ids: set[int]) -> dict[int, tuple[CaseClock, int]]:
@@ -213,6 +214,7 @@ class CaseRepository:
                 clock=case.clock.to_dict(),
                 deadline=case.clock.deadline,
                 outcome=case.outcome,
+                access_hash=case.access_hash,
             ),
         )
         for event in case.new_events:
@@ -236,6 +238,7 @@ class CaseRepository:
                 clock=case.clock.to_dict(),
                 deadline=case.clock.deadline,
                 outcome=case.outcome,
+                access_hash=case.access_hash,
             )
         )
         if result.rowcount != 1:

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.runtime import StepFailed
-from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskStatus
+from engine.domain.bundles import BundleVersion
+from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.forms import validate_form_data
 from engine.persistence.unit_of_work import UnitOfWork
 
-from .queries import case_view
+from . import certificates, follow_ups
+from .queries import case_view, parties_of
 from .steps import record_step, retrying, save, step_failed
 
 if TYPE_CHECKING:
@@ -75,6 +78,13 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 updated_at=now,
             )
             uow.cases.add(case)
+            code = follow_ups.new_access_code()
+            case.access_hash = follow_ups.access_hash(case.id, code)
+            parties = parties_of(version, data)
+            started = {"bundle": version.key, "version": version.version, "data": data}
+            if parties["agent"] is not None:  # 帮办代办: the log says who filed for whom
+                started["on_behalf_of"] = parties["applicant"]
+                started["agent"] = parties["agent"]
             view = record_step(
                 svc,
                 uow,
@@ -84,9 +94,12 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 EventType.CASE_STARTED,
                 user.name,
                 now,
-                data={"bundle": version.key, "version": version.version, "data": data},
+                data=started,
             )
             uow.commit()
+            # Shown once, on the receipt: with the case number it lets the applicant follow
+            # and rate the case without an account. Only its hash is stored.
+            view["access_code"] = code
             return view
 
     return retrying(step)
@@ -139,6 +152,10 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
         with svc.uow(write=True) as uow:
             case, task = _locked(uow, task_id)
             task.check_can_complete(user)
+            if task.kind != TaskKind.BPMN:
+                view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
+                uow.commit()
+                return view
             case.require_running()
             version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             _check_form(version.forms.get(task.form or ""), data, task.element)
@@ -163,11 +180,36 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 now,
                 task,
                 {"form": data},
+                then=lambda: _certificate_action(svc, uow, case, version, task, now),
             )
             uow.commit()
             return view
 
     return retrying(step)
+
+
+def _certificate_action(
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    task: HumanTask,
+    now: datetime,
+) -> None:
+    """统一发证 or 撤销, when the completed task's element says so (`certificate_action`)."""
+    info = version.human_tasks.get(task.element)
+    action = info.properties.get("certificate_action") if info else None
+    if action == "issue":
+        certificates.issue(svc, uow, case, version, now)
+    elif action == "revoke":
+        reason = next((str(v) for k, v in case.data.items() if k.endswith("reason") and v), "")
+        certificates.revoke(svc, uow, case, version, reason or task.name, now)
+
+
+def renew(svc: Services, user: User, number: str) -> dict[str, Any]:
+    """无感续证: a new case from a certificate, with the original application as its data."""
+    bundle, data = certificates.renewal_data(svc, user, number)
+    return start_case(svc, user, bundle, data)
 
 
 def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, Any]:
@@ -196,9 +238,9 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
                 EventType.CASE_CANCELLED, user.name, case.updated_at, data={"reason": reason or ""}
             )
             case.state = runtime.dump(workflow)
-            save(uow, case)
             case.clock = case.clock.stop(svc.today(case.updated_at))
-            view = case_view(svc, svc.calendars.get(uow), case, [], case.updated_at)
+            save(uow, case)
+            view = case_view(svc, uow, svc.calendars.get(uow), case, [], case.updated_at)
             uow.commit()
             return view
 

@@ -87,6 +87,9 @@ class Services:
     def complete(self, actor: User, task_id: str, data: Any) -> dict[str, Any]:
         return cases.complete(self, actor, task_id, data)
 
+    def renew(self, actor: User, number: str) -> dict[str, Any]:
+        return cases.renew(self, actor, number)
+
     def cancel_case(self, actor: User, case_id: int, reason: Any) -> dict[str, Any]:
         return cases.cancel(self, actor, case_id, reason)
 

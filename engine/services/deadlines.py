@@ -168,9 +168,11 @@ def _escalate(
     case.record(EventType.SUPERVISION_OPENED, SYSTEM, now, task, {"about": about, "group": group})
 
 
-def _running_case(svc: Services, uow: UnitOfWork, job: Job) -> tuple[Case, BundleVersion] | None:
+def _running_case(
+    svc: Services, uow: UnitOfWork, job: Job, ended_too: bool = False
+) -> tuple[Case, BundleVersion] | None:
     case = uow.cases.get(job.case_id, lock=True) if job.case_id is not None else None
-    if case is None or case.status != CaseStatus.RUNNING:
+    if case is None or (case.status != CaseStatus.RUNNING and not ended_too):
         return None
     version, _ = svc.runtimes.get(uow, case.bundle_version_id)
     return case, version
@@ -217,7 +219,8 @@ def check_case_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
 
 
 def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
-    found = _running_case(svc, uow, job)
+    # 整改 and 回访 tasks belong to concluded cases: their limits count all the same.
+    found = _running_case(svc, uow, job, ended_too=True)
     if found is None:
         return
     case, version = found

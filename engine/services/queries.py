@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.calendar import WorkdayCalendar
+from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, HumanTask
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
@@ -39,6 +40,29 @@ def _clock_view(
     }
 
 
+def parties_of(version: BundleVersion | None, data: dict[str, Any]) -> dict[str, Any]:
+    """The applicant and, for 帮办代办, the agent filing on their behalf, from the case data
+    fields the bundle names (bundle.json `applicant`)."""
+    fields = {**PARTY_FIELDS, **(version.metadata if version else {}).get("applicant", {})}
+
+    def person(name_key: str, id_key: str) -> dict[str, Any] | None:
+        name = data.get(fields[name_key])
+        return {"name": name, "id_number": data.get(fields[id_key])} if name else None
+
+    return {
+        "applicant": person("name_field", "id_field"),
+        "agent": person("agent_field", "agent_id_field"),
+    }
+
+
+PARTY_FIELDS = {
+    "name_field": "applicant_name",
+    "id_field": "applicant_id_number",
+    "agent_field": "agent_name",
+    "agent_id_field": "agent_id_number",
+}
+
+
 def _task_view(task: HumanTask, today: date) -> dict[str, Any]:
     view = task.to_dict()
     view["overdue"] = task.deadline is not None and today > task.deadline
@@ -46,7 +70,12 @@ def _task_view(task: HumanTask, today: date) -> dict[str, Any]:
 
 
 def case_view(
-    svc: Services, calendar: WorkdayCalendar, case: Case, open_tasks: list[HumanTask], now: datetime
+    svc: Services,
+    uow: UnitOfWork,
+    calendar: WorkdayCalendar,
+    case: Case,
+    open_tasks: list[HumanTask],
+    now: datetime,
 ) -> dict[str, Any]:
     today = svc.today(now)
     version, _ = svc.runtimes.cached(case.bundle_version_id)
@@ -57,9 +86,11 @@ def case_view(
         "version": case.version,
         "status": str(case.status),
         "outcome": case.outcome,
+        **parties_of(version, case.data),
         "data": case.data,
         "tasks": [_task_view(t, today) for t in open_tasks],
         **_clock_view(case.clock, today, calendar, warning),
+        "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)],
         "created_by": case.created_by,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
@@ -70,7 +101,7 @@ def case_view(
 def load_case_view(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]:
     svc.runtimes.get(uow, case.bundle_version_id)
     return case_view(
-        svc, svc.calendars.get(uow), case, uow.tasks.open_for_case(case.id), svc.clock()
+        svc, uow, svc.calendars.get(uow), case, uow.tasks.open_for_case(case.id), svc.clock()
     )
 
 

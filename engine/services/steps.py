@@ -131,6 +131,7 @@ def record_step(
     now: datetime,
     task: HumanTask | None = None,
     data: dict[str, Any] | None = None,
+    then: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
 
@@ -142,6 +143,8 @@ def record_step(
         schedule_task_check(svc, uow, new_task, now)
     _schedule_timers(uow, case, workflow, now)
     case.record(event, actor, now, task, {**(data or {}), "opened": [t.element for t in opened]})
+    if then is not None:
+        then()  # what the step sets off besides the engine (issuing certificates...)
     try:
         finished = is_finished(workflow)
     except StepFailed as err:
@@ -156,4 +159,4 @@ def record_step(
         case.record(EventType.CASE_COMPLETED, actor, now, data={"outcome": case.outcome})
     case.state = ProcessRuntime.dump(workflow)
     save(uow, case)
-    return case_view(svc, calendar, case, open_tasks, now)
+    return case_view(svc, uow, calendar, case, open_tasks, now)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from engine.domain.jobs import Job, JobKind
 from engine.persistence.unit_of_work import UnitOfWork
 
+from . import certificates
 from .deadlines import check_case_deadline, check_case_warning, check_task_deadline
 from .notify import send_notification
 from .timers import fire_timer
@@ -35,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.CASE_DEADLINE: check_case_deadline,
     JobKind.TASK_DEADLINE: check_task_deadline,
     JobKind.NOTIFY: send_notification,
+    JobKind.CERTIFICATE_REMINDER: certificates.remind,
 }
 MAX_ATTEMPTS = 5
 

@@ -1,0 +1,243 @@
+"""统一发证 and what follows: issuing and revoking a case's certificates, their public
+verification, renewal reminders (无感续证) and renewal cases with nothing new to supply."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.domain.bundles import BundleVersion
+from engine.domain.certificates import Certificate, CertificateSpec, CertificateStatus, add_years
+from engine.domain.jobs import Job, JobKind
+from engine.domain.model import Case, EventType
+from engine.domain.users import Role, User
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .notify import notify
+
+if TYPE_CHECKING:
+    from .context import Services
+
+SYSTEM = "system"
+DEFAULT_REMINDER_DAYS = (30, 7)
+
+
+def applicant_contact(version: BundleVersion, data: dict[str, Any]) -> str | None:
+    """Where to reach the applicant: an e-mail field if the bundle names one, else the phone."""
+    fields = version.metadata.get("applicant", {})
+    email = data.get(fields.get("email_field", "contact_email"))
+    if isinstance(email, str) and "@" in email:
+        return email
+    phone = data.get(fields.get("phone_field", "contact_phone"))
+    return f"tel:{phone}" if isinstance(phone, str) and phone else None
+
+
+def _holder(version: BundleVersion, data: dict[str, Any]) -> str:
+    fields = version.metadata.get("applicant", {})
+    holder = data.get(fields.get("holder_field", ""))
+    name = data.get(fields.get("name_field", "applicant_name"))
+    if holder and name and holder != name:
+        return f"{holder} ({name})"
+    return str(holder or name or "")
+
+
+def _number(spec: CertificateSpec, case: Case, index: int, today_text: str) -> str:
+    given = case.data.get(spec.number_field) if spec.number_field else None
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    return f"LB{today_text}{case.id:07d}{index:02d}"
+
+
+def issue(
+    svc: Services, uow: UnitOfWork, case: Case, version: BundleVersion, now: datetime
+) -> None:
+    """Issue every certificate the bundle's items define, together (统一发证)."""
+    today = svc.today(now)
+    renewal_of = case.data.get("renewal_of")
+    previous = uow.certificates.get(renewal_of) if isinstance(renewal_of, str) else None
+    issued = []
+    for index, spec in enumerate(CertificateSpec.all_from_metadata(version.metadata), start=1):
+        number = _number(spec, case, index, today.strftime("%Y%m%d"))
+        if len(number) > 64 or uow.certificates.exists(number):
+            raise Invalid(
+                "证号不可用",
+                [
+                    {
+                        "field": spec.number_field,
+                        "element": None,
+                        "message": f"证号 {number} 已被使用或过长",
+                    }
+                ],
+            )
+        cert = Certificate(
+            number=number,
+            case_id=case.id,
+            bundle_key=case.bundle_key,
+            kind=spec.kind,
+            title=spec.title,
+            holder=_holder(version, case.data)[:300],
+            issuer=str(version.metadata.get("issuer") or version.name),
+            issued_on=today,
+            expires_on=add_years(today, spec.validity_years) if spec.validity_years else None,
+            fields=[(label, str(case.data.get(name, ""))) for label, name in spec.fields],
+            renewal_of=previous.number if previous and previous.kind == spec.kind else None,
+        )
+        uow.certificates.add(cert, now)
+        _schedule_reminders(svc, uow, version, cert, now)
+        issued.append(cert)
+    case.record(
+        EventType.CERTIFICATES_ISSUED,
+        SYSTEM,
+        now,
+        data={
+            "certificates": [
+                {
+                    "number": c.number,
+                    "kind": c.kind,
+                    "title": c.title,
+                    "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+                }
+                for c in issued
+            ]
+        },
+    )
+
+
+def _schedule_reminders(
+    svc: Services, uow: UnitOfWork, version: BundleVersion, cert: Certificate, now: datetime
+) -> None:
+    if cert.expires_on is None:
+        return
+    days = version.metadata.get("renewal", {}).get("remind_days_before", DEFAULT_REMINDER_DAYS)
+    for before in days:
+        due = svc.local_midnight(cert.expires_on - timedelta(days=int(before))) + timedelta(hours=9)
+        uow.jobs.schedule(
+            JobKind.CERTIFICATE_REMINDER,
+            f"{cert.number}:{before}",
+            max(due, now),
+            now,
+            cert.case_id,
+            {"days_before": int(before)},
+        )
+
+
+def revoke(
+    svc: Services, uow: UnitOfWork, case: Case, version: BundleVersion, reason: str, now: datetime
+) -> None:
+    """Revoke every valid certificate of the case (e.g. after a failed 批后核查)."""
+    today = svc.today(now)
+    revoked = [c for c in uow.certificates.for_case(case.id) if c.status == CertificateStatus.VALID]
+    for cert in revoked:
+        uow.certificates.revoke(cert.number, today, reason)
+    case.record(
+        EventType.CERTIFICATES_REVOKED,
+        SYSTEM,
+        now,
+        data={"numbers": [c.number for c in revoked], "reason": reason},
+    )
+    contact = applicant_contact(version, case.data)
+    if contact and revoked:
+        numbers = ", ".join(c.number for c in revoked)
+        notify(
+            uow,
+            case.id,
+            "revocation",
+            contact,
+            f"许可已撤销: {numbers}",
+            f"您的 {numbers} 已于 {today.isoformat()} 撤销。原因: {reason}",
+            now,
+        )
+
+
+def remind(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    """无感续证: tell the holder the certificate expires soon, unless already renewed or gone."""
+    number = job.key.rsplit(":", 1)[0]
+    cert = uow.certificates.get(number)
+    if cert is None or cert.status_on(svc.today(now)) != CertificateStatus.VALID:
+        return
+    case = uow.cases.get(cert.case_id, lock=True)
+    if case is None:
+        return
+    version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+    left = (cert.expires_on - svc.today(now)).days if cert.expires_on else None
+    contact = applicant_contact(version, case.data)
+    if contact:
+        notify(
+            uow,
+            case.id,
+            "renewal_reminder",
+            contact,
+            f"{cert.title} 将于 {cert.expires_on} 到期",
+            f"您的{cert.title} (证号 {cert.number}) 还有 {left} 天到期。"
+            "可在任一窗口申请延续, 无需重新提交材料。",
+            now,
+        )
+    case.updated_at = now
+    case.record(
+        EventType.CERTIFICATE_REMINDER,
+        SYSTEM,
+        now,
+        data={
+            "number": cert.number,
+            "expires_on": str(cert.expires_on),
+            "days_left": left,
+            "sent_to": contact,
+        },
+    )
+    uow.cases.save(case)
+
+
+def _require_staff(user: User) -> None:
+    if not user.has_role(Role.CLERK, Role.AUDITOR, Role.ADMIN):
+        raise Forbidden("无权查看证照")
+
+
+def certificate(svc: Services, user: User, number: str) -> Certificate:
+    _require_staff(user)
+    with svc.uow() as uow:
+        found = uow.certificates.get(number)
+    if found is None:
+        raise NotFound(f"证照 {number} 不存在")
+    return found
+
+
+def for_case(svc: Services, uow: UnitOfWork, case_id: int) -> list[dict[str, Any]]:
+    today = svc.today()
+    return [c.to_dict(today) for c in uow.certificates.for_case(case_id)]
+
+
+def verify(svc: Services, number: str) -> dict[str, Any]:
+    """The public check behind the QR code: is this number a real, valid certificate?"""
+    with svc.uow() as uow:
+        found = uow.certificates.get(number)
+    if found is None:
+        raise NotFound(f"证号 {number} 不存在: 该证照不是本系统签发的")
+    full = found.to_dict(svc.today())
+    shown = (
+        "number",
+        "title",
+        "holder",
+        "issuer",
+        "issued_on",
+        "expires_on",
+        "status",
+        "revoked_on",
+    )
+    return {k: full[k] for k in shown}
+
+
+def renewal_data(svc: Services, user: User, number: str) -> tuple[str, dict[str, Any]]:
+    """The bundle and start data of a renewal case: the original application, unchanged."""
+    if not user.has_role(Role.CLERK):
+        raise Forbidden("只有窗口人员可以受理延续申请")
+    with svc.uow() as uow:
+        cert = uow.certificates.get(number)
+        if cert is None:
+            raise NotFound(f"证照 {number} 不存在")
+        if cert.status_on(svc.today()) == CertificateStatus.REVOKED:
+            raise Conflict(f"证照 {number} 已撤销, 不能延续")
+        started = next(
+            e for e in uow.cases.events(cert.case_id) if e.type == EventType.CASE_STARTED
+        )
+    return cert.bundle_key, {**started.data["data"], "renewal_of": number}

@@ -1,0 +1,189 @@
+"""好差评 and the tasks the engine itself opens (督办, 整改, 回访), outside the diagram.
+
+Every service is rated on the national five levels after 办结; 有差评必整改: 不满意 and
+非常不满意 open a rectification (整改) task with a deadline, and after it a follow-up (回访)
+with the applicant. The applicant rates with the case number and the code on the receipt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from engine.domain.bundles import BundleVersion
+from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
+from engine.domain.ratings import RatingLevel
+from engine.domain.users import Role, User
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .deadlines import schedule_task_check
+
+if TYPE_CHECKING:
+    from .context import Services
+
+DEFAULT_RECTIFICATION_WORKDAYS = 10
+DEFAULT_FOLLOW_UP_WORKDAYS = 5
+
+
+def new_access_code() -> str:
+    """The 8-digit code printed on the applicant's receipt."""
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def access_hash(case_id: int, code: str) -> str:
+    return hashlib.sha256(f"{case_id}:{code}".encode()).hexdigest()
+
+
+def check_access(case: Case, code: object) -> None:
+    if (
+        not isinstance(code, str)
+        or case.access_hash is None
+        or not hmac.compare_digest(case.access_hash, access_hash(case.id, code.strip()))
+    ):
+        raise Forbidden("办件编号或查询码不正确")
+
+
+def _rating_policy(version: BundleVersion) -> tuple[str, int]:
+    rating = version.metadata.get("rating", {})
+    group = (
+        rating.get("rectification_group") or version.time_policy.escalation_group or "supervisors"
+    )
+    days = int(rating.get("rectification_workdays", DEFAULT_RECTIFICATION_WORKDAYS))
+    return str(group), days
+
+
+def _open_task(
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    kind: TaskKind,
+    name: str,
+    group: str,
+    workdays: int,
+    event: EventType,
+) -> HumanTask:
+    now = case.updated_at
+    calendar = svc.calendars.get(uow)
+    task = HumanTask(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        element=str(kind),
+        name=name,
+        groups=(group,),
+        form=None,
+        kind=kind,
+        created_at=now,
+        deadline=calendar.add(svc.today(now), workdays).value,
+    )
+    uow.tasks.add(task)
+    schedule_task_check(svc, uow, task, now)
+    case.record(event, "system", now, task, {"group": group, "deadline": str(task.deadline)})
+    return task
+
+
+def rate(
+    svc: Services,
+    case_id: int,
+    level: object,
+    comment: object,
+    *,
+    user: User | None = None,
+    code: object = None,
+) -> dict[str, Any]:
+    """Record the rating of a concluded case: by the applicant (with the receipt code) or at
+    the window by a clerk (the evaluation pad)."""
+    parsed = RatingLevel.parse(level)
+    if parsed is None:
+        raise Invalid(
+            "评价等级无效",
+            [
+                {
+                    "field": "level",
+                    "element": None,
+                    "message": "应为 1–5 或 非常满意/满意/基本满意/不满意/非常不满意",
+                }
+            ],
+        )
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
+        raise Invalid(
+            "评价内容无效",
+            [{"field": "comment", "element": None, "message": "应为不超过 2000 字的文本"}],
+        )
+    if user is not None and not user.has_role(Role.CLERK):
+        raise Forbidden("只有窗口人员可以代为登记评价")
+    with svc.uow(write=True) as uow:
+        case = uow.cases.get(case_id, lock=True)
+        if case is None:
+            raise NotFound(f"办件 {case_id} 不存在")
+        if user is None:
+            check_access(case, code)
+        if case.status != CaseStatus.COMPLETED:
+            raise Conflict("办件办结后才能评价")
+        if uow.ratings.for_case(case_id) is not None:
+            raise Conflict("该办件已评价")
+        now = svc.clock()
+        case.updated_at = now
+        channel, by = ("window", user.name) if user else ("online", "applicant")
+        uow.ratings.add(case_id, int(parsed), comment or "", channel, by, now)
+        case.record(
+            EventType.RATED,
+            by,
+            now,
+            data={
+                "level": int(parsed),
+                "label": parsed.label,
+                "comment": comment or "",
+                "channel": channel,
+            },
+        )
+        if parsed.is_bad:
+            version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+            group, days = _rating_policy(version)
+            _open_task(
+                svc,
+                uow,
+                case,
+                TaskKind.RECTIFICATION,
+                f"差评整改: {parsed.label}",
+                group,
+                days,
+                EventType.RECTIFICATION_OPENED,
+            )
+        uow.cases.save(case)
+        uow.commit()
+    return {
+        "case_id": case_id,
+        "level": int(parsed),
+        "label": parsed.label,
+        "rectification": parsed.is_bad,
+    }
+
+
+def complete_engine_task(
+    svc: Services, uow: UnitOfWork, case: Case, task: HumanTask, user: User, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Complete a 督办, 整改 or 回访 task; a finished 整改 opens the 回访."""
+    from .queries import load_case_view
+
+    now = svc.clock()
+    case.updated_at = now
+    task.end(TaskStatus.COMPLETED, user.name, now)
+    uow.tasks.save(task)
+    case.record(EventType.TASK_COMPLETED, user.name, now, task, {"form": data, "opened": []})
+    if task.kind == TaskKind.RECTIFICATION:
+        _open_task(
+            svc,
+            uow,
+            case,
+            TaskKind.FOLLOW_UP,
+            "整改回访",
+            task.groups[0],
+            DEFAULT_FOLLOW_UP_WORKDAYS,
+            EventType.FOLLOW_UP_OPENED,
+        )
+    uow.cases.save(case)
+    return load_case_view(svc, uow, case)

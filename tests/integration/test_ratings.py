@@ -1,0 +1,101 @@
+"""好差评: the applicant rates a concluded case with the code on the receipt; a bad rating
+opens a rectification (整改) with a deadline, then a follow-up (回访)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.bundles.source import from_upload
+from engine.services import Services
+from tests.e2e.test_openapi import assert_matches
+from tests.fixtures import bpmn
+
+
+def concluded(services: Services, users: dict[str, Any], client: Any) -> dict[str, Any]:
+    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
+    started = client.post(
+        "/api/v1/cases",
+        headers=users["front_desk"].headers,
+        json={"bundle": "p", "data": {"applicant_name": "李四"}},
+    ).json
+    code = started["access_code"]
+    assert len(code) == 8 and code.isdigit()
+    early = client.post(
+        f"/api/v1/public/cases/{started['id']}/rating", json={"code": code, "level": 5}
+    )
+    assert early.status_code == 409  # only after 办结
+    client.post(
+        f"/api/v1/tasks/{started['tasks'][0]['id']}/complete",
+        headers=users["front_desk"].headers,
+        json={"data": {}},
+    )
+    return {"id": started["id"], "code": code}
+
+
+def test_a_good_rating_needs_the_right_code_and_counts_once(
+    services: Services, users: dict[str, Any], client: Any
+) -> None:
+    case = concluded(services, users, client)
+    url = f"/api/v1/public/cases/{case['id']}/rating"
+    assert client.post(url, json={"code": "not-the-code", "level": 5}).status_code == 403
+    assert client.post(url, json={"code": case["code"], "level": 9}).status_code == 422
+    ok = client.post(url, json={"code": case["code"], "level": "非常满意", "comment": "很快"})
+    assert assert_matches(ok, "/public/cases/{case_id}/rating", "post") == {
+        "case_id": case["id"],
+        "level": 5,
+        "label": "非常满意",
+        "rectification": False,
+    }
+    assert client.post(url, json={"code": case["code"], "level": 1}).status_code == 409
+    assert (
+        "access_code"
+        not in client.get(f"/api/v1/cases/{case['id']}", headers=users["auditor"].headers).json
+    )
+    events = services.events(users["auditor"].user, case["id"])
+    rated = events[-1]
+    assert rated["type"] == "rated" and rated["actor"] == "applicant"
+    assert rated["data"] == {
+        "level": 5,
+        "label": "非常满意",
+        "comment": "很快",
+        "channel": "online",
+    }
+
+
+def test_a_bad_rating_must_be_rectified_then_followed_up(
+    services: Services, users: dict[str, Any], client: Any
+) -> None:
+    supervisor, token = services.create_user("chief", "clerk", ["supervisors"])
+    headers = {"Authorization": f"Bearer {token}"}
+    case = concluded(services, users, client)
+    rated = client.post(
+        f"/api/v1/cases/{case['id']}/rating",
+        headers=users["front_desk"].headers,
+        json={"level": 2, "comment": "等了很久"},
+    )
+    assert rated.status_code == 201 and rated.json["rectification"] is True
+    [task] = client.get("/api/v1/tasks", headers=headers).json["tasks"]
+    assert task["kind"] == "rectification" and task["name"] == "差评整改: 不满意"
+    assert task["deadline"] is not None  # 10 working days by default
+    done = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        headers=headers,
+        json={"data": {"measures": "增加窗口", "result": "已整改"}},
+    )
+    assert done.status_code == 200 and done.json["status"] == "completed"
+    [follow_up] = client.get("/api/v1/tasks", headers=headers).json["tasks"]
+    assert follow_up["kind"] == "follow_up"
+    client.post(
+        f"/api/v1/tasks/{follow_up['id']}/complete",
+        headers=headers,
+        json={"data": {"applicant_satisfied": True}},
+    )
+    assert client.get("/api/v1/tasks", headers=headers).json["tasks"] == []
+    kinds = [e["type"] for e in services.events(users["auditor"].user, case["id"])]
+    assert kinds[-5:] == [
+        "rated",
+        "rectification_opened",
+        "task_completed",
+        "follow_up_opened",
+        "task_completed",
+    ]

@@ -1,0 +1,84 @@
+"""Certificates (证照) for staff; the public verification behind each certificate's QR code;
+renewal (无感续证); ratings (好差评)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+
+from engine.certificates.rendering import CertificateView, render_html, render_pdf
+from engine.domain.certificates import Certificate
+from engine.services import certificates, follow_ups
+from engine.services.cases import renew
+
+from . import api
+from .common import current_user, json_body, services
+
+
+def verify_url(number: str) -> str:
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return f"{base.rstrip('/')}/verify/{number}"
+
+
+def view_of(cert: Certificate) -> CertificateView:
+    today = services().today()
+    return CertificateView(
+        number=cert.number,
+        kind=cert.kind,
+        title=cert.title,
+        holder=cert.holder,
+        fields=tuple(cert.fields),
+        issuer=cert.issuer,
+        issued_on=cert.issued_on,
+        expires_on=cert.expires_on,
+        status=str(cert.status_on(today)),
+        verify_url=verify_url(cert.number),
+    )
+
+
+@api.get("/certificates/<number>")
+def certificate(number: str) -> Any:
+    return certificates.certificate(services(), current_user(), number).to_dict(services().today())
+
+
+@api.get("/certificates/<number>/print")
+def certificate_page(number: str) -> Any:
+    cert = certificates.certificate(services(), current_user(), number)
+    return Response(render_html(view_of(cert)), mimetype="text/html")
+
+
+@api.get("/certificates/<number>/pdf")
+def certificate_pdf(number: str) -> Any:
+    cert = certificates.certificate(services(), current_user(), number)
+    response = Response(render_pdf(view_of(cert)), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.pdf"'
+    return response
+
+
+@api.post("/certificates/<number>/renew")
+def renew_certificate(number: str) -> Any:
+    return renew(services(), current_user(), number), 201
+
+
+@api.get("/public/certificates/<number>")
+def verify_certificate(number: str) -> Any:
+    """No sign-in: what anyone scanning the QR code may see."""
+    return certificates.verify(services(), number)
+
+
+@api.post("/cases/<int:case_id>/rating")
+def rate_at_window(case_id: int) -> Any:
+    body = json_body()
+    return follow_ups.rate(
+        services(), case_id, body.get("level"), body.get("comment"), user=current_user()
+    ), 201
+
+
+@api.post("/public/cases/<int:case_id>/rating")
+def rate_online(case_id: int) -> Any:
+    """No sign-in: the applicant rates with the code printed on the receipt."""
+    body = json_body()
+    return follow_ups.rate(
+        services(), case_id, body.get("level"), body.get("comment"), code=body.get("code")
+    ), 201
