@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` (the demo on SQLite) and `make test` (everything).
+# Recipes that start background jobs need one shell per recipe line, as here.
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -21,7 +22,8 @@ run: install
 	$(BIN)/lianban deploy processes
 	@echo "演示用户及其 API 令牌 (Authorization: Bearer <令牌>):"
 	$(BIN)/lianban demo-users
-	$(BIN)/lianban serve --host 127.0.0.1 --port 5000
+	@# The worker runs timers, time-limit checks, reminders and notifications beside the server.
+	$(BIN)/lianban worker & trap 'kill $$!' EXIT; $(BIN)/lianban serve --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check engine web tests

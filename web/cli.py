@@ -27,6 +27,7 @@ DEMO_USERS = [
     ("food_reviewer", "clerk", ["food_safety"]),
     ("inspector", "clerk", ["inspection"]),
     ("issuer", "clerk", ["issuance"]),
+    ("supervisor", "clerk", ["supervisors"]),
     ("auditor", "auditor", []),
     ("admin", "admin", []),
 ]

@@ -184,6 +184,8 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             Problem(f"time_limits.starts_at 指向的元素 '{starts_at}' 不存在", file=METADATA_FILE)
         )
 
+    problems.extend(_intake_problems(meta.raw, human_tasks))
+
     forms: dict[str, dict[str, Any]] = {}
     wanted = [(i.form, i.element, i.line, i.name) for i in human_tasks.values() if i.form]
     wanted += [(key, event, None, "开始事件") for event, key in start_forms.values()]
@@ -235,6 +237,23 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         files=dict(source.files),
         checksum=_checksum(source.files, forms),
     )
+
+
+def _intake_problems(
+    raw: dict[str, Any], human_tasks: dict[str, manifest.HumanTaskInfo]
+) -> list[Problem]:
+    """The checklist's codes are unique; the intake elements bundle.json names are human tasks."""
+    found = []
+    codes = [m["code"] for m in raw.get("materials", [])]
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        found.append(Problem(f"材料清单中的编码 '{code}' 重复", file=METADATA_FILE))
+    for key in ("element", "correction_element"):
+        element = raw.get("intake", {}).get(key)
+        if element and element not in human_tasks:
+            found.append(
+                Problem(f"intake.{key} '{element}' 不是流程中的人工任务", file=METADATA_FILE)
+            )
+    return found
 
 
 def _parse_specs(

@@ -31,7 +31,59 @@ _SCHEMA = {
                     "name": {"type": "string"},
                     "statutory_workdays": _WORKDAYS,
                     "promised_workdays": _WORKDAYS,
+                    "certificate": {
+                        "type": "object",
+                        "required": ["title"],
+                        "properties": {
+                            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "number_field": {"type": "string"},
+                            "validity_years": {
+                                "type": ["integer", "null"],
+                                "minimum": 1,
+                                "maximum": 100,
+                            },
+                            "fields": {
+                                "type": "array",
+                                "items": {
+                                    "type": "array",
+                                    "prefixItems": [{"type": "string"}, {"type": "string"}],
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                },
+                            },
+                        },
+                    },
                 },
+            },
+        },
+        "materials": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "name"],
+                "properties": {
+                    "code": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "minLength": 1},
+                    "required": {"type": "boolean"},
+                    "deferrable": {"type": "boolean"},
+                    "note": {"type": "string"},
+                },
+            },
+        },
+        "applicant": {"type": "object", "additionalProperties": {"type": "string"}},
+        "intake": {"type": "object", "additionalProperties": {"type": "string"}},
+        "issuer": {"type": "string", "maxLength": 200},
+        "rating": {
+            "type": "object",
+            "properties": {
+                "rectification_group": {"type": "string", "minLength": 1},
+                "rectification_workdays": _WORKDAYS,
+            },
+        },
+        "renewal": {
+            "type": "object",
+            "properties": {
+                "remind_days_before": {"type": "array", "items": {"type": "integer", "minimum": 1}},
             },
         },
         "time_limits": {

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, render_template
+
+from engine.services import intake
+
 from . import api
 from .common import current_user, json_body, services
 
@@ -29,3 +33,14 @@ def case_events(case_id: int) -> Any:
 def cancel_case(case_id: int) -> Any:
     user = current_user()
     return services().cancel_case(user, case_id, json_body().get("reason"))
+
+
+@api.get("/cases/<int:case_id>/correction-notice")
+def correction_notice(case_id: int) -> Any:
+    return intake.correction_notice(services(), current_user(), case_id)
+
+
+@api.get("/cases/<int:case_id>/correction-notice/print")
+def correction_notice_page(case_id: int) -> Any:
+    notice = intake.correction_notice(services(), current_user(), case_id)
+    return Response(render_template("correction_notice.html", n=notice), mimetype="text/html")
