@@ -65,7 +65,7 @@ def _validator(schema_json: str) -> Draft202012Validator:
 
 def _field(err: ValidationError) -> str:
     path = [str(p) for p in err.absolute_path]
-    if err.validator == "required":
+    if err.validator in ("required", "dependentRequired"):
         missing = err.message.split("'")[1] if "'" in err.message else ""
         path.append(missing)
     return ".".join(path) or "(表单)"
@@ -75,6 +75,8 @@ def _message(err: ValidationError) -> str:
     v, arg = err.validator, err.validator_value
     if v == "required":
         return "必填"
+    if v == "dependentRequired":
+        return "必填 (已填写相关字段)"
     if v == "type":
         names = arg if isinstance(arg, list) else [arg]
         return "应为" + "或".join(_TYPE_NAMES.get(str(n), str(n)) for n in names)
@@ -119,4 +121,4 @@ def validate_form_data(schema: Mapping[str, Any], data: Any) -> list[FieldError]
 
 
 # When one field fails several ways, say the most basic: missing, then wrong type.
-_RANK = {"required": 0, "type": 1}
+_RANK = {"required": 0, "dependentRequired": 0, "type": 1}

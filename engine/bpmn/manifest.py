@@ -7,38 +7,13 @@ result with the bundle version as its manifest.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 from lxml import etree
+
+from engine.domain.bundles import HumanTaskInfo
 
 from .namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
 
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
-
-
-@dataclass(frozen=True)
-class HumanTaskInfo:
-    """A human task element: who may work on it and which form it shows."""
-
-    element: str
-    name: str
-    process: str
-    groups: tuple[str, ...] = ()
-    assignee: str | None = None
-    form: str | None = None
-    lane: str | None = None
-    properties: dict[str, str] = field(default_factory=dict)
-    line: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["groups"] = list(self.groups)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HumanTaskInfo:
-        return cls(**{**data, "groups": tuple(data.get("groups", ()))})
 
 
 def _properties(node: etree._Element) -> dict[str, str]:

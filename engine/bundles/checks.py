@@ -12,8 +12,8 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.bpmn.manifest import HumanTaskInfo
 from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
+from engine.domain.bundles import HumanTaskInfo
 from engine.expressions import check_expression, compile_expression
 
 from .problems import Problem

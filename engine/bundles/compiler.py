@@ -21,6 +21,7 @@ from engine.bpmn.namespaces import BPMN, tag
 from engine.bpmn.parser import LianbanParser, ValidationException, is_bpmn, schema_errors
 from engine.bpmn.serializer import specs_to_json
 from engine.bpmn.xml import XmlProblem, parse_xml
+from engine.domain.bundles import HumanTaskInfo
 from engine.forms import FormFileInvalid, load_form
 
 from . import checks
@@ -39,7 +40,7 @@ class CompiledBundle:
     process_id: str
     metadata: dict[str, Any]
     specs_json: str
-    human_tasks: dict[str, manifest.HumanTaskInfo]
+    human_tasks: dict[str, HumanTaskInfo]
     start_form: str | None
     start_event: str | None
     forms: dict[str, dict[str, Any]]
@@ -137,7 +138,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     documents = _parse_documents(source, problems)
     well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN documents
 
-    human_tasks: dict[str, manifest.HumanTaskInfo] = {}
+    human_tasks: dict[str, HumanTaskInfo] = {}
     start_forms: dict[str, tuple[str, str]] = {}
     for path, tree in documents.items():
         root = tree.getroot()
@@ -239,9 +240,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     )
 
 
-def _intake_problems(
-    raw: dict[str, Any], human_tasks: dict[str, manifest.HumanTaskInfo]
-) -> list[Problem]:
+def _intake_problems(raw: dict[str, Any], human_tasks: dict[str, HumanTaskInfo]) -> list[Problem]:
     """The checklist's codes are unique; the intake elements bundle.json names are human tasks."""
     found = []
     codes = [m["code"] for m in raw.get("materials", [])]

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.bpmn.manifest import HumanTaskInfo
+
+@dataclass(frozen=True)
+class HumanTaskInfo:
+    """A human task element: who may work on it and which form it shows."""
+
+    element: str
+    name: str
+    process: str
+    groups: tuple[str, ...] = ()
+    assignee: str | None = None
+    form: str | None = None
+    lane: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HumanTaskInfo:
+        return cls(**{**data, "groups": tuple(data.get("groups", ()))})
 
 
 @dataclass(frozen=True)

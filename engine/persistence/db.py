@@ -11,8 +11,21 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 WRITE = "lianban_write"
+
+# What the services hold: an opaque handle on the database (SQLAlchemy stays in this package).
+Database = Engine
+
+
+class TransientError(Exception):
+    """The database could not finish the transaction now (deadlock, lock timeout, lost
+    serialization); the same step may succeed if tried again."""
+
+
+def is_transient(err: BaseException) -> bool:
+    return isinstance(err, OperationalError | TransientError)
 
 
 def normalise_url(url: str) -> str:

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Insert, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.bpmn.manifest import HumanTaskInfo
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundles import BundleVersion, HumanTaskInfo
 from engine.domain.model import (
     Case,
     CaseEvent,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from .calendar_repository import CalendarRepository
 from .certificate_repository import CertificateRepository
-from .db import WRITE
+from .db import WRITE, TransientError
 from .job_repository import JobRepository
 from .record_repositories import NotificationRepository, RatingRepository
 from .repository import BundleRepository, CaseRepository, TaskRepository, UserRepository
@@ -54,3 +55,5 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+        if isinstance(exc, OperationalError):
+            raise TransientError(str(exc.orig or exc)) from exc

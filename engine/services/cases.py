@@ -201,6 +201,8 @@ def _certificate_action(
     action = info.properties.get("certificate_action") if info else None
     if action == "issue":
         certificates.issue(svc, uow, case, version, now)
+        # 统一出件 ends the time limit, even if post-approval checks (批后核查) follow.
+        case.clock = case.clock.stop(svc.today(now))
     elif action == "revoke":
         reason = next((str(v) for k, v in case.data.items() if k.endswith("reason") and v), "")
         certificates.revoke(svc, uow, case, version, reason or task.name, now)

@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from engine import config
 from engine.bundles.compiler import FormLibrary
 from engine.domain.users import User
 from engine.notifications import Sender, sender_from_environment
+from engine.persistence.db import Database
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import bundles, cases, queries, users
@@ -31,7 +30,7 @@ class Services:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Database,
         forms_dir: Path | None = None,
         clock: Clock = utc_now,
         tz: tzinfo | None = None,

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.exc import OperationalError
-
 from engine.bpmn.runtime import (
     ProcessRuntime,
     StepFailed,
@@ -26,6 +24,7 @@ from engine.domain.bundles import BundleVersion
 from engine.domain.jobs import JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.errors import Conflict, Invalid
+from engine.persistence.db import TransientError
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .deadlines import schedule_task_check, task_deadline, update_clock
@@ -49,7 +48,7 @@ def retrying(step: Callable[[], T]) -> T:
         except Stale:
             if attempt == ATTEMPTS - 1:
                 raise Conflict("办件正被他人同时办理, 请稍后重试") from None
-        except OperationalError as err:  # deadlock / lock timeout / serialization failure
+        except TransientError as err:  # deadlock / lock timeout / serialization failure
             if attempt == ATTEMPTS - 1:
                 raise Conflict("数据库繁忙, 请稍后重试") from err
     raise AssertionError("unreachable")

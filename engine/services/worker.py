@@ -14,9 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import OperationalError
-
 from engine.domain.jobs import Job, JobKind
+from engine.persistence.db import TransientError, is_transient
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import certificates
@@ -55,9 +54,9 @@ def run_one(svc: Services) -> bool:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             with uow.conn.begin_nested():
                 handler(svc, uow, job, now)
-        except OperationalError:
-            raise  # the database itself failed: the whole transaction is retried later
         except Exception as err:
+            if is_transient(err):
+                raise  # the database itself failed: the whole transaction is retried later
             give_up = job.attempts + 1 >= MAX_ATTEMPTS
             retry_at = now + timedelta(seconds=2 ** (job.attempts + 1))
             log.exception("job %s (%s %s) failed", job.id, job.kind, job.key)
@@ -81,7 +80,7 @@ def work(svc: Services, stop: threading.Event, poll: float = 0.5) -> None:
     while not stop.is_set():
         try:
             ran = run_due(svc, limit=100)
-        except OperationalError:
+        except TransientError:
             log.exception("database error; retrying shortly")
             ran = 0
         if ran:

@@ -32,6 +32,10 @@ def clerk_for(users: dict[str, Any], element: str) -> Any:
         "site_inspection": "inspector",
         "joint_issuance": "issuer",
         "denial_notice": "issuer",
+        "supply_materials": "front_desk",
+        "commitment_approval": "market_reviewer",
+        "post_check": "inspector",
+        "revocation": "issuer",
     }[element]
 
 
@@ -84,7 +88,14 @@ def test_worklists_follow_groups_and_claims(
         "review_food"
     ]
     types = [e["type"] for e in services.events(users["admin"].user, view["id"])]
-    assert types == ["case_started", "task_claimed", "task_unclaimed", "task_completed"]
+    # accepting (受理) starts the clock of the bundle's time limit
+    assert types == [
+        "case_started",
+        "task_claimed",
+        "task_unclaimed",
+        "task_completed",
+        "clock_started",
+    ]
 
 
 def _counts(services: Services, case_id: int) -> tuple[Any, ...]:

@@ -70,7 +70,28 @@ EXPECTED_TASKS = {
     "site_inspection": ("inspection", "踏勘中心", "restaurant/site_inspection.json"),
     "joint_issuance": ("issuance", "发证窗口", "restaurant/issuance.json"),
     "denial_notice": ("issuance", "发证窗口", "restaurant/denial_notice.json"),
+    "supply_materials": ("front_desk", "综合窗口", "restaurant/supply_materials.json"),
+    "commitment_approval": (
+        "market_regulation",
+        "市场监管(营业执照)",
+        "restaurant/commitment_approval.json",
+    ),
+    "post_check": ("inspection", "踏勘中心", "restaurant/post_check.json"),
+    "revocation": ("issuance", "发证窗口", "restaurant/revocation.json"),
 }
+
+# userTask id -> the extension properties (camunda:properties) the engine reads; others have none.
+EXPECTED_PROPERTIES = {
+    "supply_materials": {"clock": "pause", "time_limit": "supply_workdays"},
+    "post_check": {"time_limit": "20"},
+    "joint_issuance": {"certificate_action": "issue"},
+    "revocation": {"certificate_action": "revoke"},
+}
+
+ENDS = {"refused", "concluded", "denied", "revoked"}
+# End events that must stop every other branch (an open 容缺 supply task) when reached.
+TERMINATING_ENDS = {"denied"}
+ACCEPTING_DECISIONS = {"accept", "accept_with_gaps", "commitment"}
 
 
 def q(prefix: str, local: str) -> str:
@@ -154,6 +175,13 @@ def form_key(element: etree._Element) -> str | None:
     return element.get(q("camunda", "formKey"))
 
 
+def task_properties(element: etree._Element) -> dict[str, str]:
+    props = element.xpath(
+        "bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS
+    )
+    return {prop.get("name"): prop.get("value") for prop in props}
+
+
 @cache
 def form_schema(key: str) -> dict[str, Any]:
     schema: dict[str, Any] = json.loads((FORMS_DIR / key).read_text(encoding="utf-8"))
@@ -183,6 +211,13 @@ def test_bundle_metadata() -> None:
         ("business_licence", "营业执照", "市场监管局"),
         ("food_permit", "食品经营许可证", "市场监管局(食品经营)"),
     ]
+    assert [(i["statutory_workdays"], i["promised_workdays"]) for i in data["items"]] == [
+        (15, 3),
+        (20, 7),
+    ]
+    for item in data["items"]:
+        assert 0 < item["promised_workdays"] <= item["statutory_workdays"], item["code"]
+    assert data["issuer"] == "杭州市上城区市场监督管理局"
     # Chinese text is stored as-is, 2-space indented.
     text = BUNDLE_FILE.read_text(encoding="utf-8")
     assert "\\u" not in text and "我要开餐馆" in text
@@ -317,11 +352,18 @@ def test_application_form_checks_applicant_data() -> None:
     }
     assert list(validator.iter_errors(good)) == []
     assert list(validator.iter_errors({**good, "applicant_id_number": "51011419800101123X"})) == []
-    assert list(validator.iter_errors({**good, "agent_name": "李代办"})) == []
+    agent = {"agent_name": "李代办", "agent_id_number": "510114199001011234"}
+    assert list(validator.iter_errors({**good, **agent})) == []
+    assert list(validator.iter_errors({**good, **agent, "agent_phone": "13800138000"})) == []
+    # 帮办代办: a helper is recorded with an identity document, never by name alone.
+    errors = list(validator.iter_errors({**good, "agent_name": "李代办"}))
+    assert [e.validator for e in errors] == ["dependentRequired"]
     for bad in (
         {"applicant_id_number": "12345"},
         {"contact_phone": "0281234567"},
         {"premises_area_m2": 0},
+        {**agent, "agent_id_number": "12345"},
+        {**agent, "agent_phone": "0281234567"},
     ):
         assert list(validator.iter_errors({**good, **bad})), bad
     missing = dict(good)
@@ -431,6 +473,7 @@ ALLOWED_AST = (
     ast.Name,
     ast.Load,
     ast.Constant,
+    ast.Tuple,
 )
 
 
@@ -542,7 +585,7 @@ def test_process_reaches_each_outcome() -> None:
     nodes = flow_nodes()
     kinds = {i: local_name(el) for i, el in nodes.items()}
     ends = {i for i, k in kinds.items() if k == "endEvent"}
-    assert ends == {"refused", "concluded", "denied"}
+    assert ends == ENDS
     successors: dict[str, set[str]] = {n: set() for n in nodes}
     for flow in sequence_flows().values():
         successors[flow.get("sourceRef")].add(flow.get("targetRef"))
@@ -560,3 +603,284 @@ def test_process_reaches_each_outcome() -> None:
     assert "intake" in reachable("correction"), "补正 must lead back to intake"
     for node in nodes:
         assert reachable(node) & ends, f"{node} cannot reach an end event"
+
+
+# --------------------------------------------------------------------------------------------
+# 政务 rules: task properties, terminate ends, time limits, the materials checklist, certificates
+
+
+def test_task_properties() -> None:
+    for task_id, element in user_tasks().items():
+        assert task_properties(element) == EXPECTED_PROPERTIES.get(task_id, {}), task_id
+
+
+def test_time_limit_properties_name_a_number_or_an_integer_field() -> None:
+    """`time_limit` is a number of working days, or an integer field the intake form requires
+    whenever the task can open (容缺受理 requires `supply_workdays`)."""
+    for task_id, props in EXPECTED_PROPERTIES.items():
+        limit = props.get("time_limit")
+        if limit is None or limit.isdigit():
+            continue
+        prop = property_schema(limit)
+        assert prop["type"] == "integer" and prop["minimum"] >= 1, task_id
+    intake_form = form_schema("restaurant/intake.json")
+    gaps_rule = next(
+        rule["then"]
+        for rule in intake_form["allOf"]
+        if rule["if"]["properties"]["intake_decision"]["const"] == "accept_with_gaps"
+    )
+    assert {"deferred_materials", "supply_workdays"} <= set(gaps_rule["required"])
+    assert (
+        intake_form["properties"]["supply_workdays"]["minimum"],
+        intake_form["properties"]["supply_workdays"]["maximum"],
+    ) == (1, 30)
+
+
+def test_only_the_denial_end_terminates() -> None:
+    for end_id in ENDS:
+        element = flow_nodes()[end_id]
+        terminate = element.findall(q("bpmn", "terminateEventDefinition"))
+        assert len(terminate) == (1 if end_id in TERMINATING_ENDS else 0), end_id
+
+
+def test_parallel_gateways_have_no_conditions() -> None:
+    conds = conditions()
+    for gateway_id, gateway in flow_nodes().items():
+        if local_name(gateway) != "parallelGateway":
+            continue
+        outgoing = [f for f in sequence_flows().values() if f.get("sourceRef") == gateway_id]
+        assert not [f.get("id") for f in outgoing if f.get("id") in conds], gateway_id
+
+
+def _successors() -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {n: set() for n in flow_nodes()}
+    for flow in sequence_flows().values():
+        result[flow.get("sourceRef")].add(flow.get("targetRef"))
+    return result
+
+
+def _reachable(start: str, stop: set[str]) -> set[str]:
+    successors, seen, todo = _successors(), set(), [start]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            if node not in stop:
+                todo.extend(successors[node])
+    return seen
+
+
+def test_time_limits_start_at_acceptance() -> None:
+    """`starts_at` (受理) is reached after every accepting intake decision and never after 补正
+    or 不予受理 (before the case comes back to intake)."""
+    limits = bundle()["time_limits"]
+    assert limits == {
+        "starts_at": limits["starts_at"],
+        "warning_workdays": 2,
+        "escalation_group": "supervisors",
+    }
+    starts_at = limits["starts_at"]
+    assert starts_at in flow_nodes()
+    intake = bundle()["intake"]
+    gateway = next(
+        f.get("targetRef")
+        for f in sequence_flows().values()
+        if f.get("sourceRef") == intake["element"]
+    )
+    conds = conditions()
+    outgoing = [f for f in sequence_flows().values() if f.get("sourceRef") == gateway]
+    for decision in domain(intake["decision_field"]):
+        env = {intake["decision_field"]: decision}
+        taken = [
+            f.get("targetRef")
+            for f in outgoing
+            if eval(
+                compile(ast.parse(conds[f.get("id")], mode="eval"), "<c>", "eval"),
+                {"__builtins__": {}},
+                env,
+            )
+        ]
+        assert len(taken) == 1, decision
+        reached = _reachable(taken[0], stop={intake["element"]})
+        assert (starts_at in reached) == (decision in ACCEPTING_DECISIONS), decision
+
+
+def test_intake_metadata_names_real_elements_and_fields() -> None:
+    intake = bundle()["intake"]
+    assert intake == {
+        "element": "intake",
+        "decision_field": "intake_decision",
+        "missing_field": "missing_materials",
+        "correction_element": "correction",
+    }
+    tasks = user_tasks()
+    assert intake["element"] in tasks and intake["correction_element"] in tasks
+    intake_form = form_schema(form_key(tasks[intake["element"]]) or "")
+    assert {intake["decision_field"], intake["missing_field"]} <= set(intake_form["properties"])
+    assert domain(intake["decision_field"]) == [
+        "accept",
+        "correct",
+        "refuse",
+        "accept_with_gaps",
+        "commitment",
+    ]
+
+
+def test_applicant_metadata_names_application_fields() -> None:
+    application = form_schema("restaurant/application.json")
+    applicant = bundle()["applicant"]
+    assert applicant == {
+        "name_field": "applicant_name",
+        "id_field": "applicant_id_number",
+        "agent_field": "agent_name",
+        "holder_field": "shop_name",
+        "phone_field": "contact_phone",
+    }
+    for key, field in applicant.items():
+        assert field in application["properties"], key
+        if key != "agent_field":
+            assert field in application["required"], key
+    assert application["dependentRequired"] == {"agent_name": ["agent_id_number"]}
+    assert "agent_phone" in application["properties"]
+
+
+def materials() -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = bundle()["materials"]
+    return result
+
+
+def test_materials_checklist() -> None:
+    checklist = materials()
+    assert 8 <= len(checklist) <= 15
+    for material in checklist:
+        assert set(material) == {"code", "name", "required", "deferrable", "note"}, material
+        assert material["code"].isidentifier() and material["code"].isascii()
+        assert material["name"].strip() and isinstance(material["note"], str)
+        assert isinstance(material["required"], bool) and isinstance(material["deferrable"], bool)
+        # 容缺 only for a material the case needs, and never for an optional one.
+        assert material["required"] or not material["deferrable"], material["code"]
+    codes = [m["code"] for m in checklist]
+    assert len(set(codes)) == len(codes), "material codes must be unique"
+    names = [m["name"] for m in checklist]
+    assert len(set(names)) == len(names), "material names must be unique"
+    deferrable = {m["code"] for m in checklist if m["deferrable"]}
+    assert deferrable and deferrable <= set(codes)
+    assert deferrable == {"health_certificates", "equipment_layout", "safety_manager_proof"}
+    # Key materials (申请书, 身份证明, 经营场所) can never be deferred.
+    for key in ("application_form", "identity_proof", "premises_proof"):
+        assert key in codes and key not in deferrable
+
+
+def _item_codes(form: str, field: str) -> list[str]:
+    prop = form_schema(form)["properties"][field]
+    assert prop["type"] == "array" and prop["uniqueItems"] is True, (form, field)
+    items = prop["items"]
+    assert items["type"] == "string" and "enum" not in items, (form, field)
+    for option in items["oneOf"]:
+        assert set(option) == {"const", "title"}, (form, field)
+    return [option["const"] for option in items["oneOf"]]
+
+
+def test_material_fields_offer_exactly_the_checklist() -> None:
+    """Every material list in a form offers the checklist's codes, labelled with its names."""
+    names = {m["code"]: m["name"] for m in materials()}
+    every = [m["code"] for m in materials()]
+    deferrable = [m["code"] for m in materials() if m["deferrable"]]
+    expected = {
+        ("restaurant/intake.json", "missing_materials"): every,
+        ("restaurant/intake.json", "deferred_materials"): deferrable,
+        ("restaurant/correction.json", "supplied_materials"): every,
+        ("restaurant/supply_materials.json", "supplied_materials"): deferrable,
+    }
+    for (form, field), codes in expected.items():
+        assert _item_codes(form, field) == codes, (form, field)
+        titles = form_schema(form)["properties"][field]["items"]["oneOf"]
+        assert all(option["title"] == names[option["const"]] for option in titles)
+
+
+def test_intake_form_rules() -> None:
+    validator = Draft202012Validator(form_schema("restaurant/intake.json"))
+
+    def ok(data: dict[str, Any]) -> bool:
+        return not list(validator.iter_errors(data))
+
+    gaps = {
+        "intake_decision": "accept_with_gaps",
+        "deferred_materials": ["health_certificates"],
+        "supply_workdays": 10,
+    }
+    assert ok({"intake_decision": "accept"})
+    assert ok({"intake_decision": "commitment"})
+    assert ok(gaps)
+    assert ok({"intake_decision": "correct", "missing_materials": ["floor_plan", "premises_proof"]})
+    assert ok({"intake_decision": "refuse", "intake_opinion": "不属于受理范围"})
+    for bad in (
+        {**gaps, "deferred_materials": []},
+        {**gaps, "deferred_materials": ["premises_proof"]},  # not deferrable
+        {**gaps, "deferred_materials": ["health_certificates", "health_certificates"]},
+        {**gaps, "supply_workdays": 0},
+        {**gaps, "supply_workdays": 31},
+        {**gaps, "supply_workdays": 2.5},
+        {k: v for k, v in gaps.items() if k != "supply_workdays"},
+        {k: v for k, v in gaps.items() if k != "deferred_materials"},
+        {"intake_decision": "correct"},
+        {"intake_decision": "correct", "missing_materials": []},
+        {"intake_decision": "correct", "missing_materials": ["租赁合同"]},  # a name, not a code
+        {"intake_decision": "refuse"},
+        {"intake_decision": "maybe"},
+    ):
+        assert not ok(bad), bad
+
+
+def test_commitment_and_post_check_forms() -> None:
+    approval = Draft202012Validator(form_schema("restaurant/commitment_approval.json"))
+    signed = {"commitment_signed": True, "commitment_text": "本人承诺", "approval_opinion": "同意"}
+    assert not list(approval.iter_errors(signed))
+    assert list(approval.iter_errors({**signed, "commitment_signed": False}))
+    assert list(approval.iter_errors({k: v for k, v in signed.items() if k != "commitment_text"}))
+
+    check = Draft202012Validator(form_schema("restaurant/post_check.json"))
+    assert not list(check.iter_errors({"check_passed": True, "check_method": "video"}))
+    assert list(check.iter_errors({"check_passed": False, "check_method": "onsite"}))
+    assert not list(
+        check.iter_errors({"check_passed": False, "check_method": "onsite", "check_report": "不符"})
+    )
+    assert list(check.iter_errors({"check_passed": True, "check_method": "drone"}))
+
+    revocation = Draft202012Validator(form_schema("restaurant/revocation.json"))
+    assert list(revocation.iter_errors({}))
+    assert list(revocation.iter_errors({"revocation_reason": ""}))
+
+
+def all_form_fields() -> set[str]:
+    keys = {form_key(el) for el in flow_nodes().values()} - {None}
+    return {name for key in keys for name in form_schema(key or "")["properties"]}
+
+
+def test_certificates_read_fields_the_forms_set() -> None:
+    """Each item issues one certificate; its number and every printed field come from a form;
+    the number is required by the 统一发证 form (the task with certificate_action=issue)."""
+    fields = all_form_fields()
+    issuing = [t for t, p in EXPECTED_PROPERTIES.items() if p.get("certificate_action") == "issue"]
+    assert issuing == ["joint_issuance"]
+    issuance_form = form_schema(form_key(user_tasks()["joint_issuance"]) or "")
+    expected = {
+        "business_licence": ("营业执照", "licence_number", None),
+        "food_permit": ("食品经营许可证", "permit_number", 5),
+    }
+    for item in bundle()["items"]:
+        certificate = item["certificate"]
+        assert set(certificate) == {"title", "number_field", "validity_years", "fields"}
+        title, number_field, years = expected[item["code"]]
+        assert (certificate["title"], certificate["number_field"]) == (title, number_field)
+        assert certificate["validity_years"] == years
+        assert number_field in issuance_form["required"], number_field
+        assert certificate["fields"], item["code"]
+        labels = [label for label, _field in certificate["fields"]]
+        assert len(set(labels)) == len(labels), item["code"]
+        for pair in certificate["fields"]:
+            assert len(pair) == 2 and pair[0].strip(), pair
+            assert pair[1] in fields, f"{item['code']}: no form sets {pair[1]}"
+        # Everything printed is always there: required by the start form.
+        application = form_schema("restaurant/application.json")
+        assert {f for _label, f in certificate["fields"]} <= set(application["required"])

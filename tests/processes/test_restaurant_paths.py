@@ -7,15 +7,37 @@ from typing import Any
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.runtime import ProcessRuntime, is_finished, ready_human_tasks
+from engine.bpmn.runtime import (
+    ProcessRuntime,
+    all_tasks,
+    end_reached,
+    is_finished,
+    ready_human_tasks,
+)
 from engine.bpmn.serializer import specs_from_json
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path
 from engine.forms import validate_form_data
 from tests.conftest import FORMS, PROCESSES
-from tests.fixtures.restaurant import APPLICATION, PATHS
+from tests.fixtures.restaurant import (
+    ACCEPT_WITH_GAPS,
+    APPLICATION,
+    APPLICATION_BY_AGENT,
+    COMMITMENT,
+    COMMITMENT_APPROVED,
+    DENIAL,
+    ENDS,
+    FOOD_OK,
+    ISSUANCE,
+    LICENCE_NO,
+    LICENCE_OK,
+    PATHS,
+    SUPPLIED,
+)
 
 COMPILED = compile_bundle(from_path(PROCESSES / "restaurant"), FormLibrary(FORMS))
+STARTS_AT = COMPILED.metadata["time_limits"]["starts_at"]
+ACCEPTING = {"accept", "accept_with_gaps", "commitment"}
 
 
 def runtime() -> ProcessRuntime:
@@ -30,29 +52,76 @@ def reload(rt: ProcessRuntime, workflow: Any) -> Any:
     return restored
 
 
+def ready(workflow: Any) -> dict[str, Any]:
+    return {t.element: t for t in ready_human_tasks(workflow)}
+
+
+def completed(workflow: Any, element: str) -> bool:
+    return any(
+        t.state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None) == element
+        for t in all_tasks(workflow)
+    )
+
+
+class Case:
+    """One case on the engine: the case data is merged as the service layer merges it."""
+
+    def __init__(self, start: dict[str, Any] = APPLICATION) -> None:
+        self.rt = runtime()
+        self.data = dict(start)
+        self.workflow = reload(self.rt, self.rt.start(self.data))
+
+    def ready(self) -> set[str]:
+        return set(ready(self.workflow))
+
+    def complete(self, element: str, form: dict[str, Any]) -> None:
+        tasks = ready(self.workflow)
+        assert element in tasks, f"{element} not ready at this step; ready: {sorted(tasks)}"
+        key = COMPILED.human_tasks[element].form
+        assert key is not None, f"{element} has no form"
+        assert validate_form_data(COMPILED.forms[key], form) == []
+        self.data.update(form)
+        self.rt.complete(self.workflow, tasks[element].id, self.data)
+        self.workflow = reload(self.rt, self.workflow)
+
+
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_path(path: str) -> None:
     steps, end = PATHS[path]
-    rt = runtime()
-    workflow = reload(rt, rt.start(APPLICATION))
-    data = dict(APPLICATION)
+    case = Case()
+    owes_materials = False
     for element, form in steps:
-        ready = {t.element: t for t in ready_human_tasks(workflow)}
-        assert element in ready, f"{element} not ready at this step; ready: {sorted(ready)}"
-        schema = COMPILED.forms[COMPILED.human_tasks[element].form]
-        assert validate_form_data(schema, form) == []
-        data.update(form)
-        rt.complete(workflow, ready[element].id, data)
-        workflow = reload(rt, workflow)
-    assert ready_human_tasks(workflow) == []
-    assert is_finished(workflow)
-    ended = [
-        t.task_spec.bpmn_id
-        for t in workflow.tasks.values()
-        if t.state == TaskState.COMPLETED
-        and t.task_spec.bpmn_id in ("concluded", "refused", "denied")
-    ]
+        case.complete(element, form)
+        if element == "intake":
+            owes_materials = form["intake_decision"] == "accept_with_gaps"
+        elif element == "supply_materials":
+            owes_materials = False
+        if owes_materials:
+            assert "joint_issuance" not in case.ready(), "issued before the 容缺 materials came in"
+        if "joint_issuance" in case.ready():
+            assert case.ready() == {"joint_issuance"}, "issuance opened while work is pending"
+    assert case.ready() == set()
+    assert is_finished(case.workflow)
+    ended = [e for e in ENDS if completed(case.workflow, e)]
     assert ended == [end]
+    reached = end_reached(case.workflow)
+    assert reached is not None and reached[0] == end
+    decisions = {form["intake_decision"] for element, form in steps if element == "intake"}
+    assert completed(case.workflow, STARTS_AT) == bool(decisions & ACCEPTING), (
+        f"{STARTS_AT} (受理) must be reached exactly on the accepting paths"
+    )
+
+
+def test_every_intake_decision_and_end_has_a_path() -> None:
+    options = COMPILED.forms["restaurant/intake.json"]["properties"]["intake_decision"]["oneOf"]
+    used = {
+        form["intake_decision"]
+        for steps, _ in PATHS.values()
+        for el, form in steps
+        if el == "intake"
+    }
+    assert used == {option["const"] for option in options}
+    assert {end for _, end in PATHS.values()} == set(ENDS)
 
 
 def test_reviews_run_in_parallel_and_issuance_waits_for_both() -> None:
@@ -62,11 +131,122 @@ def test_reviews_run_in_parallel_and_issuance_waits_for_both() -> None:
     intake = ready_human_tasks(workflow)[0]
     data.update(PATHS["granted_without_inspection"][0][0][1])
     rt.complete(workflow, intake.id, data)
-    ready = {t.element: t for t in ready_human_tasks(workflow)}
-    assert set(ready) == {"review_licence", "review_food"}
+    tasks = ready(workflow)
+    assert set(tasks) == {"review_licence", "review_food"}
     data.update({"licence_approved": True})
-    rt.complete(workflow, ready["review_licence"].id, data)
+    rt.complete(workflow, tasks["review_licence"].id, data)
     assert [t.element for t in ready_human_tasks(workflow)] == ["review_food"]
     data.update({"food_approved": True, "needs_inspection": False})
-    rt.complete(workflow, ready["review_food"].id, data)
+    rt.complete(workflow, tasks["review_food"].id, data)
     assert [t.element for t in ready_human_tasks(workflow)] == ["joint_issuance"]
+
+
+def test_issuance_is_not_ready_while_the_supply_task_is_open() -> None:
+    case = Case()
+    case.complete("intake", ACCEPT_WITH_GAPS)
+    assert case.ready() == {"review_licence", "review_food", "supply_materials"}
+    case.complete("review_licence", LICENCE_OK)
+    case.complete("review_food", FOOD_OK)
+    # Both reviews granted: the case waits on the applicant's materials alone.
+    assert case.ready() == {"supply_materials"}
+    assert not completed(case.workflow, "issuance_join")
+    assert not is_finished(case.workflow)
+    case.complete("supply_materials", SUPPLIED)
+    assert case.ready() == {"joint_issuance"}
+
+
+def test_supply_before_the_reviews_end_does_not_open_issuance() -> None:
+    case = Case()
+    case.complete("intake", ACCEPT_WITH_GAPS)
+    case.complete("supply_materials", SUPPLIED)
+    assert case.ready() == {"review_licence", "review_food"}
+    case.complete("review_food", FOOD_OK)
+    assert case.ready() == {"review_licence"}
+    case.complete("review_licence", LICENCE_OK)
+    assert case.ready() == {"joint_issuance"}
+
+
+def test_denial_terminates_the_case_and_cancels_the_supply_task() -> None:
+    case = Case()
+    case.complete("intake", ACCEPT_WITH_GAPS)
+    case.complete("review_licence", LICENCE_NO)
+    case.complete("review_food", FOOD_OK)
+    assert case.ready() == {"denial_notice", "supply_materials"}
+    supply = ready(case.workflow)["supply_materials"].id
+    case.complete("denial_notice", DENIAL)
+    assert case.ready() == set()
+    assert is_finished(case.workflow)
+    assert end_reached(case.workflow) == ("denied", "不予许可")
+    cancelled = [t for t in all_tasks(case.workflow) if str(t.id) == supply]
+    assert [t.state for t in cancelled] == [TaskState.CANCELLED]
+    assert not completed(case.workflow, "joint_issuance")
+
+
+def test_commitment_is_decided_at_once_without_reviews() -> None:
+    case = Case()
+    case.complete("intake", COMMITMENT)
+    assert case.ready() == {"commitment_approval"}
+    case.complete("commitment_approval", COMMITMENT_APPROVED)
+    assert case.ready() == {"joint_issuance"}
+    case.complete("joint_issuance", ISSUANCE)
+    assert case.ready() == {"post_check"}
+    for skipped in ("review_licence", "review_food", "site_inspection", "supply_materials"):
+        assert not completed(case.workflow, skipped), skipped
+
+
+def test_plain_cases_end_at_issuance_without_post_check() -> None:
+    steps, _ = PATHS["granted_without_inspection"]
+    case = Case()
+    for element, form in steps:
+        case.complete(element, form)
+    assert is_finished(case.workflow)
+    assert not completed(case.workflow, "post_check")
+
+
+def test_a_case_filed_by_an_agent_runs_like_any_other() -> None:
+    start_form = COMPILED.forms[COMPILED.start_form or ""]
+    assert validate_form_data(start_form, APPLICATION_BY_AGENT) == []
+    without_id = {k: v for k, v in APPLICATION_BY_AGENT.items() if k != "agent_id_number"}
+    assert validate_form_data(start_form, without_id) != []
+    case = Case(APPLICATION_BY_AGENT)
+    for element, form in PATHS["granted_without_inspection"][0]:
+        case.complete(element, form)
+    assert is_finished(case.workflow)
+
+
+def _certificate_fields() -> set[str]:
+    fields = set()
+    for item in COMPILED.metadata["items"]:
+        certificate = item["certificate"]
+        fields.add(certificate["number_field"])
+        fields.update(field for _label, field in certificate["fields"])
+    return fields
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p, (steps, _) in PATHS.items() if ("joint_issuance", ISSUANCE) in steps)
+)
+def test_issuance_has_the_data_every_certificate_needs(path: str) -> None:
+    """When 统一发证 completes, the case data holds each certificate's number and fields."""
+    case = Case()
+    for element, form in PATHS[path][0]:
+        case.complete(element, form)
+        if element == "joint_issuance":
+            break
+    applicant = COMPILED.metadata["applicant"]
+    needed = _certificate_fields() | {applicant["holder_field"], applicant["name_field"]}
+    assert needed <= set(case.data), sorted(needed - set(case.data))
+
+
+def test_the_compiled_bundle_carries_the_task_properties() -> None:
+    props = {element: info.properties for element, info in COMPILED.human_tasks.items()}
+    assert props["supply_materials"] == {"clock": "pause", "time_limit": "supply_workdays"}
+    assert props["post_check"] == {"time_limit": "20"}
+    assert props["joint_issuance"] == {"certificate_action": "issue"}
+    assert props["revocation"] == {"certificate_action": "revoke"}
+    assert {e for e, p in props.items() if p} == {
+        "supply_materials",
+        "post_check",
+        "joint_issuance",
+        "revocation",
+    }

@@ -56,3 +56,9 @@ def test_bad_form_files_say_what_is_wrong() -> None:
     with pytest.raises(FormFileInvalid, match="object"):
         load_form(json.dumps({"type": "array"}).encode())
     assert load_form(json.dumps(SCHEMA).encode()) == SCHEMA
+
+
+def test_a_field_required_by_another_is_named() -> None:
+    schema = {"type": "object", "dependentRequired": {"agent_name": ["agent_id_number"]}}
+    [error] = validate_form_data(schema, {"agent_name": "王五"})
+    assert error.field == "agent_id_number" and error.message.startswith("必填")
