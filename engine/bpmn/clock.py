@@ -24,6 +24,11 @@ Clock = Callable[[], datetime]
 _current: ContextVar[Clock | None] = ContextVar("lianban_engine_clock", default=None)
 
 
+def engine_now() -> datetime:
+    """The time of the step being run (the wall clock outside a step)."""
+    return _now()
+
+
 def _now() -> datetime:
     clock = _current.get()
     return clock() if clock is not None else datetime.now(UTC)

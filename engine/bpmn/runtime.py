@@ -25,13 +25,14 @@ from SpiffWorkflow.util.task import TaskState
 from engine.expressions import EvaluationError, ExpressionError
 
 from .clock import Clock, engine_time
+from .functions import ENGINE_FUNCTIONS
 from .script_engine import SafeScriptEngine
 from .serializer import Specs, dump_state, load_state
 
 # SpiffWorkflow logs every task state change at INFO.
 logging.getLogger("spiff").setLevel(logging.WARNING)
 
-_SCRIPT_ENGINE = SafeScriptEngine()
+_SCRIPT_ENGINE = SafeScriptEngine(ENGINE_FUNCTIONS)
 
 
 class StepFailed(Exception):

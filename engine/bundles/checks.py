@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn.functions import ENGINE_FUNCTIONS
 from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
 from engine.domain.bundles import HumanTaskInfo
 from engine.expressions import check_expression, compile_expression
@@ -73,7 +74,7 @@ _LOOKS_LIKE_ISO = re.compile(r"^(R\d*/)?P[0-9YMWDTHS.,]+$|^\d{4}-\d{2}-\d{2}", r
 def _timer_problem(path: str, text: str) -> str | None:
     """A constant timer must evaluate to text in ISO 8601; an unquoted literal gets a hint."""
     expected, parse = TIMER_PARSERS[path]
-    expression = compile_expression(text)
+    expression = compile_expression(text, ENGINE_FUNCTIONS)
     if expression.names:
         if _LOOKS_LIKE_ISO.match(text.strip()):
             return f'需要加引号, 写作 "{text.strip()}"'
@@ -123,7 +124,7 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
             if not text:
                 yield _problem(f"{what}表达式为空", node, file)
                 continue
-            error = check_expression(text)
+            error = check_expression(text, ENGINE_FUNCTIONS)
             if error is not None:
                 yield _problem(f"{what}表达式 `{text}` 无效: {error.message}", node, file)
             elif path in TIMER_PARSERS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.bpmn.functions import working_days
 from engine.bpmn.runtime import StepFailed
 from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
@@ -60,7 +61,8 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             _check_form(version.forms.get(version.start_form or ""), data, version.start_event)
             now = svc.clock()
             try:
-                workflow = runtime.start(data, at=now)
+                with working_days(svc.calendars.get(uow), svc.tz):
+                    workflow = runtime.start(data, at=now)
             except StepFailed as err:
                 raise step_failed(err) from None
             case = Case(
@@ -163,7 +165,8 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             workflow = runtime.load(case.state)
             merged = {**case.data, **data}
             try:
-                runtime.complete(workflow, task.id, merged, at=now)
+                with working_days(svc.calendars.get(uow), svc.tz):
+                    runtime.complete(workflow, task.id, merged, at=now)
             except StepFailed as err:
                 raise step_failed(err) from None
             case.data = merged

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from engine.bpmn.functions import working_days
 from engine.bpmn.runtime import pending_timers
 from engine.domain.jobs import Job
 from engine.domain.model import CaseStatus, EventType
@@ -31,7 +32,8 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
     waiting = {t.task_id: t for t in pending_timers(workflow)}
     if task_id not in waiting:
         return  # the task it was attached to finished first, or the case moved on
-    runtime.fire_timers(workflow, max(now, waiting[task_id].due))
+    with working_days(svc.calendars.get(uow), svc.tz):
+        runtime.fire_timers(workflow, max(now, waiting[task_id].due))
     fired = [
         t.element
         for t in waiting.values()

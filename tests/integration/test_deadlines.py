@@ -3,12 +3,14 @@ task past its own limit and a case past its deadline are flagged and escalated (
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.bundles.source import from_upload
 from engine.services import Services
 from engine.services.worker import run_due
+from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.limits import BUNDLE
 
@@ -97,3 +99,46 @@ def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> 
         sent = uow.notifications.for_case(case["id"])
     assert {n["recipient"] for n in sent} == {"group:supervisors"}
     assert len(sent) == 2 and all(n["status"] == "sent" for n in sent)
+
+
+CORRECTION_IN_REVIEW = bpmn.zipped(
+    {
+        "c.bpmn": bpmn.document(
+            """
+  <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="accept" />
+  <bpmn:userTask id="accept" name="受理" camunda:candidateGroups="front_desk" />
+  <bpmn:sequenceFlow id="f2" sourceRef="accept" targetRef="correction" />
+  <bpmn:userTask id="correction" name="审查中补正" camunda:candidateGroups="front_desk">
+    <bpmn:extensionElements><camunda:properties>
+      <camunda:property name="clock" value="pause" />
+    </camunda:properties></bpmn:extensionElements>
+  </bpmn:userTask>
+  <bpmn:sequenceFlow id="f3" sourceRef="correction" targetRef="e" /><bpmn:endEvent id="e" />""",
+            process_id="corrected",
+        ),
+        "bundle.json": json.dumps({"time_limits": {"starts_at": "accept", "promised_workdays": 5}}),
+    }
+)
+
+
+def test_the_clock_stops_while_the_applicant_corrects_materials(
+    services: Services, users: dict[str, Any]
+) -> None:
+    clock = FakeClock(MONDAY)
+    svc = Services(services.engine, clock=clock)
+    svc.deploy(from_upload("c.zip", CORRECTION_IN_REVIEW), "test")
+    desk = users["front_desk"].user
+    case = svc.start_case(desk, "corrected", {})
+    case = svc.complete(desk, case["tasks"][0]["id"], {})  # 受理 Monday: deadline 10-10
+    assert (case["clock"], case["deadline"], case["remaining_workdays"]) == (
+        "paused",
+        "2026-10-10",
+        5,
+    )
+    clock.now = at(9)  # the applicant returns on Friday 10-09
+    assert svc.get_case(users["auditor"].user, case["id"])["remaining_workdays"] == 5
+    case = svc.complete(desk, case["tasks"][0]["id"], {})
+    events = svc.events(users["auditor"].user, case["id"])
+    resumed = next(e for e in events if e["type"] == "clock_resumed")
+    assert resumed["data"]["waited_workdays"] == 4  # 09-29, 09-30, 10-08, 10-09
+    assert case["time_limit"]["deadline"] == "2026-10-15"  # 5 + 4 working days after 09-28

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from engine.domain.jobs import JobStatus
 from engine.persistence.tables import jobs
 from engine.services import Services
 from engine.services.worker import run_due
+from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.concurrency import simultaneously
 from tests.processes.test_constructs import BOUNDARY_TIMER
@@ -99,3 +100,31 @@ def test_a_failing_job_is_retried_later_and_then_given_up(services: Services) ->
         row = conn.execute(select(jobs)).one()
     assert row.status == JobStatus.FAILED and row.attempts == 5 and "no handler" in row.last_error
     assert clock.now - timedelta(seconds=5 * 64) < row.due_at
+
+
+WORKDAY_TIMER = bpmn.document("""
+  <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+  <bpmn:userTask id="t" name="办理" camunda:candidateGroups="front_desk" />
+  <bpmn:boundaryEvent id="late" attachedToRef="t">
+    <bpmn:timerEventDefinition><bpmn:timeDuration>workdays(5)</bpmn:timeDuration></bpmn:timerEventDefinition>
+  </bpmn:boundaryEvent>
+  <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="escalated" /><bpmn:endEvent id="escalated" />
+  <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e" /><bpmn:endEvent id="e" />""")
+
+
+def test_a_working_day_timer_skips_the_national_day_holiday(
+    services: Services, users: dict[str, Any]
+) -> None:
+    # Monday 2026-09-28, 10:00 in Beijing: five working days on is Saturday 10-10 (调休).
+    clock = FakeClock(datetime(2026, 9, 28, 2, 0, tzinfo=UTC))
+    svc = Services(services.engine, clock=clock)
+    svc.deploy(from_upload("wd.bpmn", WORKDAY_TIMER), "test")
+    case = svc.start_case(users["front_desk"].user, "p", {})
+    with svc.uow() as uow:
+        [job] = [j for j in uow.jobs.for_case(case["id"]) if j[0] == "timer"]
+    due = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
+    clock.now = due - timedelta(seconds=1)
+    assert run_due(svc) == 0
+    clock.now = due + timedelta(seconds=1)
+    assert run_due(svc) == 1
+    assert svc.get_case(users["auditor"].user, case["id"])["outcome"]["element"] == "escalated"

@@ -260,6 +260,8 @@ def test_timer_expressions_must_give_iso_8601() -> None:
     )  # from case data
     compile_bundle(from_upload("t.bpmn", timer('"2026-12-01T09:00:00+08:00"', "timeDate")), LIBRARY)
     compile_bundle(from_upload("t.bpmn", timer('"R3/PT1H"', "timeCycle")), LIBRARY)
+    compile_bundle(from_upload("t.bpmn", timer("workdays(5)")), LIBRARY)  # 工作日
+    assert "workdays" in one(problems_of(timer("workdays(-1)")), "td").message
     assert "引号" in one(problems_of(timer("P10D")), "td").message
     assert "ISO 8601 时长" in one(problems_of(timer('"ten days"')), "td").message
     assert "ISO 8601" in one(problems_of(timer("10")), "td").message
