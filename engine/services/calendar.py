@@ -4,6 +4,7 @@ process until an admin changes it, seeded from `chinesecalendar` by `lianban ini
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +24,30 @@ if TYPE_CHECKING:
 
 
 class CalendarCache:
-    """The calendar, rebuilt only when the change log has grown since it was built."""
+    """The calendar, rebuilt only when the change log has grown since it was built.
 
-    def __init__(self) -> None:
+    The log is looked at most once every `recheck` seconds: an admin's change reaches every
+    process within that time, and a step does not pay a query for it."""
+
+    def __init__(self, recheck: float = 1.0) -> None:
         self._lock = threading.Lock()
         self._version = -1
+        self._checked = float("-inf")
+        self._recheck = recheck
         self._calendar: WorkdayCalendar | None = None
 
+    def invalidate(self) -> None:
+        """This process changed the calendar: look again at the next use."""
+        with self._lock:
+            self._checked = float("-inf")
+
     def get(self, uow: UnitOfWork) -> WorkdayCalendar:
+        with self._lock:
+            if self._calendar is not None and time.monotonic() - self._checked < self._recheck:
+                return self._calendar
         version = uow.calendar.version()
         with self._lock:
+            self._checked = time.monotonic()
             if self._calendar is not None and version == self._version:
                 return self._calendar
         years = uow.calendar.years()
@@ -51,6 +66,7 @@ def seed(svc: Services) -> list[int]:
     with svc.uow(write=True) as uow:
         added = uow.calendar.seed(rules, list(range(first, last + 1)), "init-db", svc.clock())
         uow.commit()
+    svc.calendars.invalidate()
     return added
 
 
@@ -82,6 +98,7 @@ def set_day(svc: Services, user: User | str, day: date, workday: bool, name: str
     with svc.uow(write=True) as uow:
         before = uow.calendar.set_rule(rule, actor, svc.clock())
         uow.commit()
+    svc.calendars.invalidate()
     return {
         "day": day.isoformat(),
         "workday": workday,
@@ -95,6 +112,7 @@ def remove_day(svc: Services, user: User | str, day: date) -> bool:
     with svc.uow(write=True) as uow:
         removed = uow.calendar.remove_rule(day, actor, svc.clock())
         uow.commit()
+    svc.calendars.invalidate()
     return removed is not None
 
 
@@ -109,6 +127,7 @@ def publish_year(svc: Services, user: User | str, year: int) -> bool:
             )
         added = uow.calendar.add_year(year, actor, svc.clock())
         uow.commit()
+    svc.calendars.invalidate()
     return added
 
 

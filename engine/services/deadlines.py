@@ -80,7 +80,7 @@ def update_clock(
     if policy.limit is None and policy.statutory_limit is None and case.clock.started_on is None:
         return  # the bundle states no time limit
     today = svc.today(now)
-    clock = case.clock
+    clock = before = case.clock
     if clock.state == ClockState.NOT_STARTED and (
         policy.starts_at is None or _reached(workflow, policy.starts_at)
     ):
@@ -109,7 +109,9 @@ def update_clock(
     if case.status != CaseStatus.RUNNING:
         clock = clock.stop(today)
     case.clock = clock
-    if clock.state == ClockState.RUNNING and clock.deadline is not None:
+    moved = clock.deadline != before.deadline or before.state != ClockState.RUNNING
+    if clock.state == ClockState.RUNNING and clock.deadline is not None and moved:
+        # checks for this deadline; those of an earlier one find nothing to do when they run
         _schedule_case_checks(svc, uow, case, clock.deadline, policy.warning, calendar, now)
 
 
