@@ -17,7 +17,7 @@ from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
 from engine.services import Services, calendar
-from engine.services.users import reissue_token
+from engine.services.users import list_users, reissue_token, set_groups
 from engine.services.worker import run_due, work
 
 DEMO_USERS = [
@@ -124,6 +124,29 @@ def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
         f"已创建用户 {created.name} (角色 {created.role}, 组 {', '.join(sorted(created.groups)) or '-'})"
     )
     click.echo(token)
+
+
+@user.command("token")
+@click.argument("name")
+def user_token(name: str) -> None:
+    """Issue NAME a new API token (printed alone on the last line); the old one stops working."""
+    click.echo(reissue_token(_services(), name))
+
+
+@user.command("groups")
+@click.argument("name")
+@click.option("--group", "groups", multiple=True, help="A group the user works for (repeatable).")
+def user_groups(name: str, groups: tuple[str, ...]) -> None:
+    """Set the groups NAME works for (none given: no group)."""
+    set_groups(_services(), name, list(groups))
+    click.echo(f"{name} 的办理组: {', '.join(groups) or '-'}")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the users with their roles and groups."""
+    for found in list_users(_services()):
+        click.echo(f"{found.name:20} {found.role:9} {','.join(sorted(found.groups)) or '-'}")
 
 
 @main.command("demo-users")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, insert, or_, select, update
+from sqlalchemy import Connection, Insert, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain.bundles import BundleVersion, HumanTaskInfo
@@ -415,6 +415,36 @@ class UserRepository:
             )
         return User(int(user_id), name, role, frozenset(groups))
 
+    def set_token(self, name: str, token_hash: str) -> bool:
+        """Replace a user's token; the old one stops working at once."""
+        result = self.conn.execute(
+            update(users).where(users.c.name == name).values(token_hash=token_hash)
+        )
+        return result.rowcount == 1
+
+    def set_groups(self, name: str, groups: list[str]) -> bool:
+        user_id = self.conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
+        if user_id is None:
+            return False
+        self.conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
+        if groups:
+            self.conn.execute(
+                insert(user_groups),
+                [{"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)],
+            )
+        return True
+
+    def all(self) -> list[User]:
+        rows = self.conn.execute(select(users).order_by(users.c.name)).all()
+        memberships: dict[int, list[str]] = {}
+        for user_id, group in self.conn.execute(
+            select(user_groups.c.user_id, user_groups.c.group_name)
+        ):
+            memberships.setdefault(user_id, []).append(group)
+        return [
+            User(r.id, r.name, Role(r.role), frozenset(memberships.get(r.id, []))) for r in rows
+        ]
+
     def by_token_hash(self, token_hash: str) -> User | None:
         row = self.conn.execute(select(users).where(users.c.token_hash == token_hash)).first()
         if row is None:
@@ -427,9 +457,3 @@ class UserRepository:
             .all()
         )
         return User(row.id, row.name, Role(row.role), frozenset(groups))
-
-
-def set_token(conn: Connection, name: str, token_hash: str) -> bool:
-    """Replace a user's token (the demo setup re-issues its users' tokens)."""
-    result = conn.execute(update(users).where(users.c.name == name).values(token_hash=token_hash))
-    return result.rowcount == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.domain.users import Role, User, hash_token, new_token
-from engine.errors import Invalid, Unauthorized
+from engine.errors import Invalid, NotFound, Unauthorized
 
 if TYPE_CHECKING:
     from .context import Services
@@ -50,11 +50,21 @@ def authenticate(svc: Services, token: str | None) -> User:
 
 def reissue_token(svc: Services, name: str) -> str:
     """Give an existing user a new token; the old one stops working."""
-    from engine.persistence.repository import set_token
-
     token = new_token()
     with svc.uow(write=True) as uow:
-        if not set_token(uow.conn, name, hash_token(token)):
-            raise Invalid("用户不存在", [{"message": f"用户 {name} 不存在", "field": "name"}])
+        if not uow.users.set_token(name, hash_token(token)):
+            raise NotFound(f"用户 {name} 不存在")
         uow.commit()
     return token
+
+
+def set_groups(svc: Services, name: str, groups: list[str]) -> None:
+    with svc.uow(write=True) as uow:
+        if not uow.users.set_groups(name, [g.strip() for g in groups if g.strip()]):
+            raise NotFound(f"用户 {name} 不存在")
+        uow.commit()
+
+
+def list_users(svc: Services) -> list[User]:
+    with svc.uow() as uow:
+        return uow.users.all()

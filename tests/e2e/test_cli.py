@@ -98,3 +98,26 @@ def test_service_errors_are_plain_messages_not_tracebacks(tmp_path: Path) -> Non
     skipped = run_cli("calendar", "publish-year", "2030", db_url=url)
     assert skipped.returncode == 1
     assert "Traceback" not in skipped.stderr and "2027" in skipped.stderr
+
+
+def test_managing_users(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    first = run_cli("user", "create", "赵六", "--role", "clerk", db_url=url, check=True).stdout
+    run_cli(
+        "user",
+        "groups",
+        "赵六",
+        "--group",
+        "front_desk",
+        "--group",
+        "issuance",
+        db_url=url,
+        check=True,
+    )
+    listed = run_cli("user", "list", db_url=url, check=True).stdout
+    assert "赵六" in listed and "front_desk,issuance" in listed
+    second = run_cli("user", "token", "赵六", db_url=url, check=True).stdout.strip()
+    assert second != first.split()[-1] and len(second) >= 32
+    missing = run_cli("user", "token", "nobody", db_url=url)
+    assert missing.returncode == 1 and "不存在" in missing.stderr

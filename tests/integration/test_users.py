@@ -1,0 +1,24 @@
+"""Users: tokens stored only as hashes, re-issued tokens replace the old ones, groups change."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import Unauthorized
+from engine.persistence.tables import users
+from engine.services import Services
+from engine.services.users import reissue_token, set_groups
+
+
+def test_a_reissued_token_replaces_the_old_one(services: Services) -> None:
+    user, old = services.create_user("周七", "clerk", ["front_desk"])
+    with services.engine.connect() as conn:
+        stored = conn.execute(users.select()).one()
+    assert old not in stored.token_hash  # only the hash is kept
+    assert services.authenticate(old).name == "周七"
+    new = reissue_token(services, "周七")
+    with pytest.raises(Unauthorized):
+        services.authenticate(old)
+    assert services.authenticate(new).groups == frozenset({"front_desk"})
+    set_groups(services, "周七", ["issuance", "inspection"])
+    assert services.authenticate(new).groups == frozenset({"issuance", "inspection"})
