@@ -66,6 +66,13 @@ class CaseClock:
             self, deadline=deadline, statutory_deadline=statutory, provisional=provisional
         )
 
+    def refreshed(self, calendar: WorkdayCalendar) -> CaseClock:
+        """The deadlines recomputed on `calendar`: an admin's holiday or a newly published year
+        applies to running cases too. A stopped clock keeps the deadlines it had."""
+        if self.started_on is None or self.stopped_on is not None:
+            return self
+        return self._with_deadlines(calendar)
+
     def start(self, today: date, calendar: WorkdayCalendar) -> CaseClock:
         if self.started_on is not None:
             return self

@@ -9,7 +9,7 @@ deadline is recorded and escalated to a 督办 task for the bundle's supervisor 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -80,7 +80,8 @@ def update_clock(
     if policy.limit is None and policy.statutory_limit is None and case.clock.started_on is None:
         return  # the bundle states no time limit
     today = svc.today(now)
-    clock = before = case.clock
+    before = case.clock  # as stored: a calendar change since then may move the deadline
+    clock = before.refreshed(calendar)
     if clock.state == ClockState.NOT_STARTED and (
         policy.starts_at is None or _reached(workflow, policy.starts_at)
     ):
@@ -127,14 +128,16 @@ def _schedule_case_checks(
     key = f"{case.id}:{deadline.isoformat()}"
     warn_on = calendar.add(deadline, -warning).value if warning else deadline
     uow.jobs.schedule(JobKind.CASE_WARNING, key, svc.local_midnight(warn_on), now, case.id)
-    uow.jobs.schedule(
-        JobKind.CASE_DEADLINE, key, svc.local_midnight(deadline + timedelta(days=1)), now, case.id
-    )
+    # Overdue from the next working day on: after a Friday deadline, on Monday.
+    overdue_on = calendar.add(deadline, 1).value
+    uow.jobs.schedule(JobKind.CASE_DEADLINE, key, svc.local_midnight(overdue_on), now, case.id)
 
 
-def schedule_task_check(svc: Services, uow: UnitOfWork, task: HumanTask, now: datetime) -> None:
+def schedule_task_check(
+    svc: Services, uow: UnitOfWork, task: HumanTask, calendar: WorkdayCalendar, now: datetime
+) -> None:
     if task.deadline is not None:
-        due = svc.local_midnight(task.deadline + timedelta(days=1))
+        due = svc.local_midnight(calendar.add(task.deadline, 1).value)
         uow.jobs.schedule(JobKind.TASK_DEADLINE, task.id, due, now, task.case_id)
 
 
@@ -186,18 +189,19 @@ def check_case_warning(svc: Services, uow: UnitOfWork, job: Job, now: datetime) 
         return
     case, version = found
     calendar = svc.calendars.get(uow)
+    clock = case.clock.refreshed(calendar)
     if (
-        case.clock.timeliness(svc.today(now), calendar, version.time_policy.warning)
+        clock.timeliness(svc.today(now), calendar, version.time_policy.warning)
         != Timeliness.WARNING
     ):
         return  # paused, resumed with a later deadline, or already past it
-    left = case.clock.remaining(svc.today(now), calendar)
+    left = clock.remaining(svc.today(now), calendar)
     case.updated_at = now
     case.record(
         EventType.CASE_WARNING,
         SYSTEM,
         now,
-        data={"deadline": case.clock.to_dict()["deadline"], "remaining_workdays": left},
+        data={"deadline": clock.to_dict()["deadline"], "remaining_workdays": left},
     )
     uow.cases.save(case)
 
@@ -208,11 +212,17 @@ def check_case_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
         return
     case, version = found
     calendar = svc.calendars.get(uow)
-    deadline = case.clock.to_dict()["deadline"]
-    if case.clock.timeliness(svc.today(now), calendar, 0) != Timeliness.OVERDUE:
-        return
+    clock = case.clock.refreshed(calendar)
+    deadline = clock.to_dict()["deadline"]
     if job.key != f"{case.id}:{deadline}":
-        return  # the deadline moved since this check was scheduled; a newer one stands
+        # The deadline moved (a pause, a calendar change): check the new one instead.
+        if clock.state == ClockState.RUNNING and clock.deadline is not None:
+            _schedule_case_checks(
+                svc, uow, case, clock.deadline, version.time_policy.warning, calendar, now
+            )
+        return
+    if clock.timeliness(svc.today(now), calendar, 0) != Timeliness.OVERDUE:
+        return
     case.updated_at = now
     case.record(EventType.CASE_OVERDUE, SYSTEM, now, data={"deadline": deadline})
     groups = tuple(g for t in uow.tasks.open_for_case(case.id) for g in t.groups)
@@ -229,8 +239,8 @@ def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
     task = uow.tasks.get(job.key)
     if task is None or task.status != TaskStatus.OPEN or task.deadline is None:
         return
-    if svc.today(now) <= task.deadline:
-        return
+    if svc.calendars.get(uow).count(task.deadline, svc.today(now)).value == 0:
+        return  # not yet a working day past it
     case.updated_at = now
     case.record(EventType.TASK_OVERDUE, SYSTEM, now, task, {"deadline": task.deadline.isoformat()})
     about = f"{task.name} 已超过办理时限 ({task.deadline.isoformat()})"

@@ -80,7 +80,7 @@ def _open_task(
         deadline=calendar.add(svc.today(now), workdays).value,
     )
     uow.tasks.add(task)
-    schedule_task_check(svc, uow, task, now)
+    schedule_task_check(svc, uow, task, calendar, now)
     case.record(event, "system", now, task, {"group": group, "deadline": str(task.deadline)})
     return task
 

@@ -26,6 +26,7 @@ MAX_PAGE = 200
 def _clock_view(
     clock: CaseClock, today: date, calendar: WorkdayCalendar, warning: int
 ) -> dict[str, Any]:
+    clock = clock.refreshed(calendar)
     return {
         "deadline": clock.deadline.isoformat() if clock.deadline else None,
         "statutory_deadline": clock.statutory_deadline.isoformat()
@@ -63,9 +64,14 @@ PARTY_FIELDS = {
 }
 
 
-def _task_view(task: HumanTask, today: date) -> dict[str, Any]:
+def task_overdue(task: HumanTask, today: date, calendar: WorkdayCalendar) -> bool:
+    """Past its own limit: a working day after its deadline has begun."""
+    return task.deadline is not None and calendar.count(task.deadline, today).value > 0
+
+
+def _task_view(task: HumanTask, today: date, calendar: WorkdayCalendar) -> dict[str, Any]:
     view = task.to_dict()
-    view["overdue"] = task.deadline is not None and today > task.deadline
+    view["overdue"] = task_overdue(task, today, calendar)
     return view
 
 
@@ -88,7 +94,7 @@ def case_view(
         "outcome": case.outcome,
         **parties_of(version, case.data),
         "data": case.data,
-        "tasks": [_task_view(t, today) for t in open_tasks],
+        "tasks": [_task_view(t, today, calendar) for t in open_tasks],
         **_clock_view(case.clock, today, calendar, warning),
         "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)],
         "created_by": case.created_by,
@@ -122,7 +128,7 @@ def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
         task = uow.tasks.get(task_id)
         if task is None:
             raise NotFound(f"任务 {task_id} 不存在")
-        return _task_view(task, svc.today())
+        return _task_view(task, svc.today(), svc.calendars.get(uow))
 
 
 def worklist(svc: Services, user: User, limit: int, after: str | None) -> dict[str, Any]:
@@ -145,7 +151,7 @@ def worklist(svc: Services, user: User, limit: int, after: str | None) -> dict[s
         }
     items = []
     for task in page:
-        view = _task_view(task, today)
+        view = _task_view(task, today, calendar)
         clock, version_id = clocks[task.case_id]
         case_clock = _clock_view(clock, today, calendar, warnings[version_id])
         view["case"] = {

@@ -139,7 +139,7 @@ def record_step(
     calendar = svc.calendars.get(uow)
     opened, open_tasks = _sync_tasks(uow, case, version, workflow, now, svc.today(now), calendar)
     for new_task in opened:
-        schedule_task_check(svc, uow, new_task, now)
+        schedule_task_check(svc, uow, new_task, calendar, now)
     _schedule_timers(uow, case, workflow, now)
     case.record(event, actor, now, task, {**(data or {}), "opened": [t.element for t in opened]})
     if then is not None:

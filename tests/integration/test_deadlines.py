@@ -4,7 +4,7 @@ task past its own limit and a case past its deadline are flagged and escalated (
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.bundles.source import from_upload
@@ -142,3 +142,52 @@ def test_the_clock_stops_while_the_applicant_corrects_materials(
     resumed = next(e for e in events if e["type"] == "clock_resumed")
     assert resumed["data"]["waited_workdays"] == 4  # 09-29, 09-30, 10-08, 10-09
     assert case["time_limit"]["deadline"] == "2026-10-15"  # 5 + 4 working days after 09-28
+
+
+def test_a_friday_deadline_is_overdue_on_monday_and_follows_calendar_changes(
+    services: Services, users: dict[str, Any]
+) -> None:
+
+    clock = FakeClock(datetime(2026, 10, 23, 1, 0, tzinfo=UTC))  # Friday 09:00 in Beijing
+    svc = Services(services.engine, clock=clock)
+    svc.deploy(from_upload("limited.zip", BUNDLE), "test")
+    desk, auditor = users["front_desk"].user, users["auditor"].user
+    case = svc.start_case(desk, "limited", {})
+    case = svc.complete(desk, case["tasks"][0]["id"], {})
+    assert case["deadline"] == "2026-10-30"  # five working days: the next Friday
+
+    def overdue_events() -> int:
+        return [e["type"] for e in svc.events(auditor, case["id"])].count("case_overdue")
+
+    clock.now = datetime(2026, 10, 31, 1, 0, tzinfo=UTC)  # Saturday: not yet a working day late
+    run_due(svc)
+    assert overdue_events() == 0
+    assert svc.get_case(auditor, case["id"])["timeliness"] == "warning"  # 0 working days left
+    clock.now = datetime(2026, 11, 1, 16, 1, tzinfo=UTC)  # Monday 00:01 in Beijing
+    run_due(svc)
+    assert overdue_events() == 1
+
+
+def test_a_holiday_declared_after_acceptance_moves_the_deadline_and_its_check(
+    services: Services, users: dict[str, Any]
+) -> None:
+    from engine.services import calendar
+
+    clock = FakeClock(datetime(2026, 10, 23, 1, 0, tzinfo=UTC))  # Friday 09:00 in Beijing
+    svc = Services(services.engine, clock=clock)
+    svc.deploy(from_upload("limited.zip", BUNDLE), "test")
+    desk, auditor = users["front_desk"].user, users["auditor"].user
+    case = svc.complete(desk, svc.start_case(desk, "limited", {})["tasks"][0]["id"], {})
+    assert case["deadline"] == "2026-10-30"
+    calendar.set_day(svc, users["admin"].user, date(2026, 10, 28), False, "临时休息日")
+    assert svc.get_case(auditor, case["id"])["deadline"] == "2026-11-02"
+
+    def overdue() -> list[Any]:
+        return [e for e in svc.events(auditor, case["id"]) if e["type"] == "case_overdue"]
+
+    clock.now = datetime(2026, 11, 1, 16, 1, tzinfo=UTC)  # Monday 11-02 00:01: the old check
+    run_due(svc)
+    assert overdue() == []  # finds the deadline moved and schedules the check for the new one
+    clock.now = datetime(2026, 11, 2, 16, 1, tzinfo=UTC)  # Tuesday 11-03 00:01
+    run_due(svc)
+    assert [e["data"]["deadline"] for e in overdue()] == ["2026-11-02"]
