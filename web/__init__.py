@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=config.database_url(),
         FORMS_DIR=config.forms_dir(),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        # The address certificates' QR codes point at; the request's own host when unset.
+        PUBLIC_URL=os.environ.get("LIANBAN_PUBLIC_URL"),
         JSON_AS_ASCII=False,
     )
     app.config.update(settings or {})

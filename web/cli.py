@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -166,6 +167,8 @@ def demo_users() -> None:
 @click.option("--poll", default=0.5, show_default=True, help="Longest sleep between checks (s).")
 def worker(once: bool, poll: float) -> None:
     """Run timers and scheduled jobs as they fall due (several workers may run at once)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     svc = _services()
     if once:
         click.echo(f"已执行 {run_due(svc)} 个到期作业")
@@ -245,5 +248,5 @@ def calendar_remove(day: datetime) -> None:
 @click.argument("year", type=int)
 def calendar_publish_year(year: int) -> None:
     """Declare YEAR's holidays complete, so limits reaching into it are no longer provisional."""
-    calendar.publish_year(_services(), "cli", year)
-    click.echo(f"{year} 年日历已发布")
+    added = calendar.publish_year(_services(), "cli", year)
+    click.echo(f"{year} 年日历{'已发布' if added else '早已发布, 未作改动'}")

@@ -79,6 +79,13 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     ]
 
 
+def element_completed(workflow: BpmnWorkflow, element: str) -> bool:
+    """Whether the element has run (e.g. the gateway that stands for 受理)."""
+    return any(
+        t.state == TaskState.COMPLETED and _element(t) == element for t in all_tasks(workflow)
+    )
+
+
 def end_reached(workflow: BpmnWorkflow) -> tuple[str, str] | None:
     """The (id, name) of the main process's end event the case finished at, if it has."""
     ends = [

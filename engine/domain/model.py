@@ -44,6 +44,7 @@ class EventType(StrEnum):
     CLOCK_STARTED = "clock_started"  # 受理: the time limit starts
     CLOCK_PAUSED = "clock_paused"  # 暂停计时
     CLOCK_RESUMED = "clock_resumed"
+    CLOCK_STOPPED = "clock_stopped"  # the time limit ends before 办结 (统一出件, then 批后核查)
     CASE_WARNING = "case_warning"  # 预警
     CASE_OVERDUE = "case_overdue"  # 超期
     TASK_OVERDUE = "task_overdue"

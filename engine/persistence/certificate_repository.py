@@ -74,6 +74,15 @@ class CertificateRepository:
         ).all()
         return [_certificate(r) for r in rows]
 
+    def renewed(self, number: str) -> bool:
+        """Whether a later certificate renews this one (无感续证 done)."""
+        return (
+            self.conn.execute(
+                select(certificates.c.id).where(certificates.c.renewal_of == number)
+            ).first()
+            is not None
+        )
+
     def revoke(self, number: str, on: date, reason: str) -> None:
         self.conn.execute(
             update(certificates)

@@ -183,7 +183,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 now,
                 task,
                 {"form": data},
-                then=lambda: _certificate_action(svc, uow, case, version, task, now),
+                then=lambda: _certificate_action(svc, uow, case, version, task, data, now),
             )
             uow.commit()
             return view
@@ -197,17 +197,23 @@ def _certificate_action(
     case: Case,
     version: BundleVersion,
     task: HumanTask,
+    submitted: dict[str, Any],
     now: datetime,
 ) -> None:
-    """统一发证 or 撤销, when the completed task's element says so (`certificate_action`)."""
+    """统一发证 or 撤销, when the completed task's element says so (`certificate_action`).
+
+    Revocation covers every valid certificate of the case (a 告知承诺 decision stands or falls
+    as a whole); its reason is the revoking form's `*reason` field, else the task's name."""
     info = version.human_tasks.get(task.element)
     action = info.properties.get("certificate_action") if info else None
     if action == "issue":
         certificates.issue(svc, uow, case, version, now)
         # 统一出件 ends the time limit, even if post-approval checks (批后核查) follow.
-        case.clock = case.clock.stop(svc.today(now))
+        if case.clock.started_on is not None and case.clock.stopped_on is None:
+            case.clock = case.clock.stop(svc.today(now))
+            case.record(EventType.CLOCK_STOPPED, "system", now, data={"by": "certificates_issued"})
     elif action == "revoke":
-        reason = next((str(v) for k, v in case.data.items() if k.endswith("reason") and v), "")
+        reason = next((str(v) for k, v in submitted.items() if k.endswith("reason") and v), "")
         certificates.revoke(svc, uow, case, version, reason or task.name, now)
 
 

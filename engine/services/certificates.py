@@ -156,6 +156,8 @@ def remind(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
     cert = uow.certificates.get(number)
     if cert is None or cert.status_on(svc.today(now)) != CertificateStatus.VALID:
         return
+    if uow.certificates.renewed(number):
+        return  # already renewed: nothing to remind of
     case = uow.cases.get(cert.case_id, lock=True)
     if case is None:
         return

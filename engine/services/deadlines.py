@@ -12,9 +12,7 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.util.task import TaskState
-
-from engine.bpmn.runtime import all_tasks
+from engine.bpmn.runtime import element_completed
 from engine.bundles.checks import CLOCK_PAUSE
 from engine.calendar import WorkdayCalendar
 from engine.domain.bundles import BundleVersion
@@ -58,13 +56,6 @@ def _pausing(version: BundleVersion, open_tasks: list[HumanTask]) -> list[HumanT
     return found
 
 
-def _reached(workflow: Any, element: str) -> bool:
-    return any(
-        t.state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None) == element
-        for t in all_tasks(workflow)
-    )
-
-
 def update_clock(
     svc: Services,
     uow: UnitOfWork,
@@ -83,7 +74,7 @@ def update_clock(
     before = case.clock  # as stored: a calendar change since then may move the deadline
     clock = before.refreshed(calendar)
     if clock.state == ClockState.NOT_STARTED and (
-        policy.starts_at is None or _reached(workflow, policy.starts_at)
+        policy.starts_at is None or element_completed(workflow, policy.starts_at)
     ):
         clock = CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit)
         clock = clock.start(today, calendar)

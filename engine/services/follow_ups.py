@@ -118,6 +118,8 @@ def rate(
     with svc.uow(write=True) as uow:
         case = uow.cases.get(case_id, lock=True)
         if case is None:
+            if user is None:  # the public learns nothing about which numbers exist
+                raise Forbidden("办件编号或查询码不正确")
             raise NotFound(f"办件 {case_id} 不存在")
         if user is None:
             check_access(case, code)
@@ -187,3 +189,33 @@ def complete_engine_task(
         )
     uow.cases.save(case)
     return load_case_view(svc, uow, case)
+
+
+def public_progress(svc: Services, case_id: int, code: object) -> dict[str, Any]:
+    """办件进度 for the applicant: what stage, how long it may take, the certificates. No names
+    of staff, no form data."""
+    from .queries import load_case_view
+
+    with svc.uow() as uow:
+        case = uow.cases.get(case_id)
+        if case is None:
+            raise Forbidden("办件编号或查询码不正确")
+        check_access(case, code)
+        view = load_case_view(svc, uow, case)
+        version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+    return {
+        "id": view["id"],
+        "bundle": version.name,
+        "status": view["status"],
+        "outcome": view["outcome"],
+        "received_at": view["created_at"],
+        "steps": [t["name"] for t in view["tasks"] if t["kind"] == "bpmn"],
+        "deadline": view["deadline"],
+        "remaining_workdays": view["remaining_workdays"],
+        "clock": view["clock"],
+        "certificates": [
+            {k: c[k] for k in ("number", "title", "status", "issued_on", "expires_on")}
+            for c in view["certificates"]
+        ],
+        "rating": view["rating"],
+    }

@@ -40,9 +40,12 @@ def send_notification(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -
     try:
         svc.sender.send(row.recipient, row.subject, row.body)
     except Exception as err:
-        uow.notifications.mark(row.id, "failed", None, f"{type(err).__name__}: {err}")
         attempt = row.attempts + 1
-        if attempt < MAX_ATTEMPTS:
+        retrying = attempt < MAX_ATTEMPTS
+        # "retrying": another attempt is scheduled; "failed": given up, for an operator to see
+        status = "retrying" if retrying else "failed"
+        uow.notifications.mark(row.id, status, None, f"{type(err).__name__}: {err}")
+        if retrying:
             retry = now + timedelta(seconds=2**attempt)
             uow.jobs.schedule(JobKind.NOTIFY, f"{row.id}:{attempt}", retry, now, row.case_id)
         return

@@ -97,6 +97,7 @@ def case_view(
         "tasks": [_task_view(t, today, calendar) for t in open_tasks],
         **_clock_view(case.clock, today, calendar, warning),
         "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)],
+        "rating": uow.ratings.for_case(case.id),
         "created_by": case.created_by,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),

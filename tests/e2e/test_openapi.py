@@ -220,6 +220,7 @@ TIME_LIMIT_EVENTS = {
 # covered by tests/integration/test_certificates.py and test_ratings.py
 FOLLOW_UP_EVENTS = {
     "certificates_issued",
+    "clock_stopped",
     "certificates_revoked",
     "certificate_reminder",
     "rated",

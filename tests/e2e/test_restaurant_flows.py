@@ -115,6 +115,12 @@ def test_a_commitment_case_is_decided_at_once_and_revoked_after_a_failed_check(d
     case = desk.do(case, "joint_issuance", r.ISSUANCE)
     assert {c["status"] for c in case["certificates"]} == {"valid"}
     assert case["clock"] == "stopped"  # 批后核查 is not part of the time limit
+    stopped = [
+        e
+        for e in desk.get(f"/cases/{case['id']}/events").json["events"]
+        if e["type"] == "clock_stopped"
+    ]
+    assert [e["data"] for e in stopped] == [{"by": "certificates_issued"}]
     check = next(t for t in case["tasks"] if t["element"] == "post_check")
     assert check["deadline"] is not None
     case = desk.do(case, "post_check", r.POST_CHECK_FAIL)
@@ -132,6 +138,9 @@ def test_an_agent_files_on_the_applicants_behalf(desk: Desk) -> None:
     [started] = [e for e in desk.get(f"/cases/{case['id']}/events").json["events"]][:1]
     assert started["data"]["on_behalf_of"]["name"] == "张三"
     assert started["data"]["agent"]["name"] == "李代办" and started["actor"] == "front_desk"
+    from tests.e2e.test_openapi import component, problems
+
+    assert problems(started, component("Event")) == []
     missing_id = {**r.APPLICATION, "agent_name": "李代办"}
     response = desk.client.post(
         "/api/v1/cases",

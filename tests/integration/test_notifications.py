@@ -65,7 +65,7 @@ def test_mail_goes_out_through_the_outbox(services: Services, smtp: tuple[Inbox,
         rows = {r.recipient: r for r in conn.execute(select(notifications))}
     assert rows["group:supervisors"].status == "sent"
     failed = rows["tel:13800138000"]
-    assert failed.status == "failed" and "不是电子邮箱地址" in failed.last_error
+    assert failed.status == "retrying" and "不是电子邮箱地址" in failed.last_error
     clock.advance(seconds=3)
     assert run_due(svc) == 1  # retried later, and fails again with the same reason
 

@@ -99,3 +99,25 @@ def test_a_bad_rating_must_be_rectified_then_followed_up(
         "follow_up_opened",
         "task_completed",
     ]
+
+
+def test_the_applicant_follows_the_case_with_the_receipt_code(
+    services: Services, users: dict[str, Any], client: Any
+) -> None:
+    case = concluded(services, users, client)
+    url = f"/api/v1/public/cases/{case['id']}"
+    assert client.get(f"{url}?code=wrong").status_code == 403
+    assert client.get(f"/api/v1/public/cases/999999?code={case['code']}").status_code == 403
+    progress = assert_matches(
+        client.get(f"{url}?code={case['code']}"), "/public/cases/{case_id}", "get"
+    )
+    assert progress["status"] == "completed" and progress["rating"] is None
+    client.post(f"{url}/rating", json={"code": case["code"], "level": 4})
+    rated = client.get(f"{url}?code={case['code']}").json["rating"]
+    assert rated["level"] == 4 and rated["channel"] == "online"
+    assert (
+        client.post(
+            "/api/v1/public/cases/999999/rating", json={"code": case["code"], "level": 4}
+        ).status_code
+        == 403
+    )

@@ -82,3 +82,9 @@ def rate_online(case_id: int) -> Any:
     return follow_ups.rate(
         services(), case_id, body.get("level"), body.get("comment"), code=body.get("code")
     ), 201
+
+
+@api.get("/public/cases/<int:case_id>")
+def case_progress(case_id: int) -> Any:
+    """No sign-in: the applicant follows the case with the code printed on the receipt."""
+    return follow_ups.public_progress(services(), case_id, request.args.get("code"))
