@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -9,6 +10,7 @@ from typing import Any
 
 from engine.errors import Conflict, Forbidden
 
+from .audit import GENESIS, canonical, event_hash, state_hash
 from .timelimits import CaseClock
 from .users import Role, User
 
@@ -144,6 +146,8 @@ class CaseEvent:
     task_id: str | None = None
     element: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    hash: str = ""
+    state_hash: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +158,8 @@ class CaseEvent:
             "task": self.task_id,
             "element": self.element,
             "data": self.data,
+            "hash": self.hash,
+            "state_hash": self.state_hash,
         }
 
 
@@ -175,6 +181,7 @@ class Case:
     clock: CaseClock = field(default_factory=CaseClock)
     outcome: dict[str, str] | None = None
     access_hash: str | None = None
+    last_hash: str = GENESIS
     new_events: list[CaseEvent] = field(default_factory=list)
 
     def record(
@@ -200,6 +207,25 @@ class Case:
         self.new_events.append(event)
         self.updated_at = at
         return event
+
+    def seal(self) -> None:
+        """Chain the new events: each gets its hash and the hash of the state they lead to."""
+        after = state_hash(str(self.status), self.data, self.state)
+        for event in self.new_events:
+            event.data = json.loads(canonical(event.data))  # stored exactly as hashed
+            event.hash = event_hash(
+                self.id,
+                event.seq,
+                str(event.type),
+                event.actor,
+                event.at,
+                event.task_id,
+                event.element,
+                event.data,
+                self.last_hash,
+            )
+            event.state_hash = after
+            self.last_hash = event.hash
 
     def require_running(self) -> None:
         if self.status != CaseStatus.RUNNING:

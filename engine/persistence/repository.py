@@ -178,6 +178,7 @@ class CaseRepository:
             state=row.state,
             revision=row.revision,
             last_seq=row.last_seq,
+            last_hash=row.last_hash,
             created_by=row.created_by,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -206,6 +207,7 @@ class CaseRepository:
                 state=case.state,
                 revision=case.revision,
                 last_seq=case.last_seq,
+                last_hash=case.last_hash,
                 created_by=case.created_by,
                 created_at=case.created_at,
                 updated_at=case.updated_at,
@@ -216,13 +218,13 @@ class CaseRepository:
                 access_hash=case.access_hash,
             ),
         )
-        for event in case.new_events:
-            event.case_id = case.id
-        self._flush_events(case)
+        # Events need the case's id for their hashes: the caller records them, then saves.
+        assert not case.new_events, "record a new case's events after adding it"
         return case.id
 
     def save(self, case: Case) -> None:
         """Write the case if nobody else has since it was read (optimistic check), and its events."""
+        case.seal()
         result = self.conn.execute(
             update(cases)
             .where(cases.c.id == case.id, cases.c.revision == case.revision)
@@ -232,6 +234,7 @@ class CaseRepository:
                 state=case.state,
                 revision=case.revision + 1,
                 last_seq=case.last_seq,
+                last_hash=case.last_hash,
                 updated_at=case.updated_at,
                 ended_at=case.ended_at,
                 clock=case.clock.to_dict(),
@@ -259,6 +262,8 @@ class CaseRepository:
                         "task_id": e.task_id,
                         "element": e.element,
                         "data": e.data,
+                        "hash": e.hash,
+                        "state_hash": e.state_hash,
                     }
                     for e in case.new_events
                 ],
@@ -271,7 +276,16 @@ class CaseRepository:
         ).all()
         return [
             CaseEvent(
-                r.case_id, r.seq, EventType(r.type), r.actor, r.at, r.task_id, r.element, r.data
+                r.case_id,
+                r.seq,
+                EventType(r.type),
+                r.actor,
+                r.at,
+                r.task_id,
+                r.element,
+                r.data,
+                r.hash,
+                r.state_hash,
             )
             for r in rows
         ]

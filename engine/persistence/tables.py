@@ -107,6 +107,7 @@ cases = Table(
     Column("state", Text, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("last_seq", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
     # The time limit and its clock (engine.domain.timelimits.CaseClock), and its deadline
     # copied out for queries of overdue cases.
     Column("clock", JsonType, nullable=False),
@@ -169,6 +170,10 @@ case_events = Table(
     Column("task_id", String(36)),
     Column("element", String(200)),
     Column("data", JsonType, nullable=False),
+    # engine.domain.audit: this event's hash (chained to the previous one's) and the hash of
+    # the case state after its step.
+    Column("hash", String(64), nullable=False),
+    Column("state_hash", String(64), nullable=False),
     UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
 )
 

@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("state", sa.Text(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.Column(
             "clock",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -208,6 +209,8 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("state_hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],

@@ -1,0 +1,117 @@
+"""The event log is append-only (the database refuses changes) and tamper-evident: a byte
+changed by hand in an event, in the chain or in the stored case state is found, at its step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from engine.domain.audit import Verdict, state_hash, verify_chain
+from engine.services import Services
+from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, ISSUANCE, LICENCE_OK
+
+
+def run_case(services: Services, users: dict[str, Any]) -> int:
+    desk = users["front_desk"].user
+    case = services.start_case(desk, "restaurant", APPLICATION)
+    case = services.complete(desk, case["tasks"][0]["id"], ACCEPT)
+    by_element = {t["element"]: t["id"] for t in case["tasks"]}
+    services.complete(users["market_reviewer"].user, by_element["review_licence"], LICENCE_OK)
+    case = services.complete(users["food_reviewer"].user, by_element["review_food"], FOOD_OK)
+    services.complete(users["issuer"].user, case["tasks"][0]["id"], ISSUANCE)
+    return int(case["id"])
+
+
+def verdict(services: Services, case_id: int) -> Verdict:
+    with services.uow() as uow:
+        case = uow.cases.get(case_id)
+        assert case is not None
+        events = uow.cases.events(case_id)
+    return verify_chain(
+        case_id, events, state_hash(str(case.status), case.data, case.state), case.last_hash
+    )
+
+
+def tamper(services: Services, statement: str, **params: Any) -> None:
+    """Change the database by hand, as an intruder with database access would."""
+    with services.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only")
+            conn.execute(text(statement), params)
+            conn.exec_driver_sql("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER case_events_no_update")
+            conn.execute(text(statement), params)
+
+
+def test_the_database_refuses_to_change_or_delete_an_event(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    case_id = run_case(services, users)
+    for statement in (
+        "UPDATE case_events SET actor = 'x' WHERE case_id = :c",
+        "DELETE FROM case_events WHERE case_id = :c",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with services.engine.begin() as conn:
+                conn.execute(text(statement), {"c": case_id})
+    assert verdict(services, case_id).verified
+
+
+def test_an_intact_record_verifies(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    case_id = run_case(services, users)
+    result = verdict(services, case_id)
+    assert result.verified and result.steps == len(services.events(users["auditor"].user, case_id))
+
+
+@pytest.mark.parametrize("where", ["data", "actor", "hash"])
+def test_a_changed_event_is_found_at_its_step(
+    services: Services, users: dict[str, Any], restaurant: Any, where: str
+) -> None:
+    case_id = run_case(services, users)
+    if where == "data":  # one character of the submitted form at 受理
+        tamper(
+            services,
+            "UPDATE case_events SET data = "
+            + (
+                "jsonb_set(data, '{form,intake_opinion}', '\"材料齐企\"')"
+                if services.engine.dialect.name == "postgresql"
+                else "json_set(data, '$.form.intake_opinion', '材料齐企')"
+            )
+            + " WHERE case_id = :c AND seq = 2",
+            c=case_id,
+        )
+    elif where == "actor":
+        tamper(
+            services,
+            "UPDATE case_events SET actor = 'someone' WHERE case_id = :c AND seq = 5",
+            c=case_id,
+        )
+    else:  # rewrite a hash to cover a change: the next link breaks
+        tamper(
+            services,
+            "UPDATE case_events SET hash = :h WHERE case_id = :c AND seq = 4",
+            c=case_id,
+            h="f" * 64,
+        )
+    result = verdict(services, case_id)
+    assert not result.verified
+    assert result.first_divergence == {"data": 2, "actor": 5, "hash": 4}[where]
+
+
+def test_a_changed_case_state_is_found(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    case_id = run_case(services, users)
+    with services.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE cases SET state = REPLACE(state, :done, :ready) WHERE id = :c"),
+            {"c": case_id, "done": '"state":64', "ready": '"state":16'},
+        )
+    result = verdict(services, case_id)
+    assert not result.verified and "状态" in (result.reason or "")
