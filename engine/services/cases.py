@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.bpmn.functions import working_days
 from engine.bpmn.runtime import StepFailed
 from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
@@ -17,7 +16,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 
 from . import certificates, follow_ups
 from .queries import case_view, parties_of
-from .steps import record_step, retrying, save, step_failed
+from .steps import engine_step, record_step, retrying, save, step_failed
 
 if TYPE_CHECKING:
     from .context import Services
@@ -60,11 +59,6 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             version, runtime = svc.runtimes.get(uow, latest)
             _check_form(version.forms.get(version.start_form or ""), data, version.start_event)
             now = svc.clock()
-            try:
-                with working_days(svc.calendars.get(uow), svc.tz):
-                    workflow = runtime.start(data, at=now)
-            except StepFailed as err:
-                raise step_failed(err) from None
             case = Case(
                 id=0,
                 bundle_key=version.key,
@@ -80,6 +74,11 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 updated_at=now,
             )
             uow.cases.add(case)
+            try:
+                with engine_step(svc, uow, case):
+                    workflow = runtime.start(data, at=now)
+            except StepFailed as err:
+                raise step_failed(err) from None
             code = follow_ups.new_access_code()
             case.access_hash = follow_ups.access_hash(case.id, code)
             parties = parties_of(version, data)
@@ -165,7 +164,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             workflow = runtime.load(case.state)
             merged = {**case.data, **data}
             try:
-                with working_days(svc.calendars.get(uow), svc.tz):
+                with engine_step(svc, uow, case):
                     runtime.complete(workflow, task.id, merged, at=now)
             except StepFailed as err:
                 raise step_failed(err) from None
@@ -239,7 +238,8 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             workflow = runtime.load(case.state)
             case.updated_at = svc.clock()
-            runtime.cancel(workflow, at=case.updated_at)
+            with engine_step(svc, uow, case):
+                runtime.cancel(workflow, at=case.updated_at)
             for task in uow.tasks.open_for_case(case.id):
                 task.end(TaskStatus.CANCELLED, user.name, case.updated_at)
                 uow.tasks.save(task)

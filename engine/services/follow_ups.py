@@ -175,7 +175,13 @@ def complete_engine_task(
     case.updated_at = now
     task.end(TaskStatus.COMPLETED, user.name, now)
     uow.tasks.save(task)
-    case.record(EventType.TASK_COMPLETED, user.name, now, task, {"form": data, "opened": []})
+    case.record(
+        EventType.TASK_COMPLETED,
+        user.name,
+        now,
+        task,
+        {"form": data, "opened": [], "kind": str(task.kind)},  # not a step of the diagram
+    )
     if task.kind == TaskKind.RECTIFICATION:
         _open_task(
             svc,

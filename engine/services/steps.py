@@ -7,13 +7,17 @@ case's revision is checked again on write, and a lost race is retried from the s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from engine.bpmn.functions import working_days
+from engine.bpmn.ids import task_ids
 from engine.bpmn.runtime import (
     ProcessRuntime,
     StepFailed,
+    decision_outputs,
     end_reached,
     is_finished,
     pending_timers,
@@ -52,6 +56,14 @@ def retrying(step: Callable[[], T]) -> T:
             if attempt == ATTEMPTS - 1:
                 raise Conflict("数据库繁忙, 请稍后重试") from err
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def engine_step(svc: Services, uow: UnitOfWork, case: Case) -> Iterator[None]:
+    """What the engine may read while it runs one step of `case`: the working-day calendar,
+    and task ids seeded by the step's first event, so a replay recreates them exactly."""
+    with working_days(svc.calendars.get(uow), svc.tz), task_ids(f"{case.id}:{case.last_seq + 1}"):
+        yield
 
 
 def step_failed(err: StepFailed) -> Invalid:
@@ -135,6 +147,7 @@ def record_step(
     """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
 
     Returns the case as the API shows it. The caller commits."""
+    case.data.update(decision_outputs(workflow))  # what business rule tasks decided in the step
     case.updated_at = now
     calendar = svc.calendars.get(uow)
     opened, open_tasks = _sync_tasks(uow, case, version, workflow, now, svc.today(now), calendar)

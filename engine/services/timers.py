@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from engine.bpmn.functions import working_days
 from engine.bpmn.runtime import pending_timers
 from engine.domain.jobs import Job
 from engine.domain.model import CaseStatus, EventType
 from engine.persistence.unit_of_work import UnitOfWork
 
-from .steps import record_step
+from .steps import engine_step, record_step
 
 if TYPE_CHECKING:
     from .context import Services
@@ -32,7 +31,7 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
     waiting = {t.task_id: t for t in pending_timers(workflow)}
     if task_id not in waiting:
         return  # the task it was attached to finished first, or the case moved on
-    with working_days(svc.calendars.get(uow), svc.tz):
+    with engine_step(svc, uow, case):
         runtime.fire_timers(workflow, max(now, waiting[task_id].due))
     fired = [
         t.element
