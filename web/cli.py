@@ -17,7 +17,7 @@ from engine.bundles.source import from_path
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.services import Services, calendar
+from engine.services import Services, audit, calendar
 from engine.services.users import list_users, reissue_token, set_groups
 from engine.services.worker import run_due, work
 
@@ -250,3 +250,40 @@ def calendar_publish_year(year: int) -> None:
     """Declare YEAR's holidays complete, so limits reaching into it are no longer provisional."""
     added = calendar.publish_year(_services(), "cli", year)
     click.echo(f"{year} 年日历{'已发布' if added else '早已发布, 未作改动'}")
+
+
+@main.command()
+@click.argument("case_id", required=False, type=int)
+@click.option("--all", "every", is_flag=True, help="Verify every case.")
+def replay(case_id: int | None, every: bool) -> None:
+    """Re-execute a case (or --all) from its events and check every step against the record."""
+    svc = _services()
+    if every == (case_id is not None):
+        raise click.UsageError("give a CASE_ID or --all")
+    if case_id is not None:
+        result = audit.replay(svc, None, case_id)
+        _print_verdict(result)
+        sys.exit(0 if result["verified"] else 1)
+    with click.progressbar(length=1, label="核验办件", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(1)
+
+        results = audit.replay_all(svc, progress)
+    failed = [r for r in results if not r["verified"]]
+    for result in failed:
+        _print_verdict(result)
+    click.echo(
+        f"共核验 {len(results)} 件: {len(results) - len(failed)} 件一致, {len(failed)} 件不一致"
+    )
+    sys.exit(1 if failed else 0)
+
+
+def _print_verdict(result: dict[str, object]) -> None:
+    if result["verified"]:
+        click.echo(f"办件 {result['case_id']}: 一致 ({result['steps']} 步)")
+    else:
+        click.echo(
+            f"办件 {result['case_id']}: 不一致, 第 {result['first_divergence']} 步: {result['reason']}"
+        )

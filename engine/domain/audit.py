@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -34,6 +35,13 @@ class CaseEventRecord(Protocol):
 
 def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The same data with keys in sorted order, all the way down. Whatever order a request
+    or a database hands keys in, the engine then builds the same state from them."""
+    result: dict[str, Any] = json.loads(canonical(data))
+    return result
 
 
 def _sha256(data: bytes) -> str:
@@ -94,7 +102,7 @@ class Verdict:
 
 
 def verify_chain(
-    case_id: int, events: list[CaseEventRecord], stored_state_hash: str, last_hash: str
+    case_id: int, events: Sequence[CaseEventRecord], stored_state_hash: str, last_hash: str
 ) -> Verdict:
     """Check every event's hash and link, and that the stored case is the state the last event
     leads to. Re-execution (engine.services.audit) checks the state hashes themselves."""

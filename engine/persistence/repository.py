@@ -188,6 +188,11 @@ class CaseRepository:
             access_hash=row.access_hash,
         )
 
+    def ids(self) -> list[int]:
+        return [
+            int(i) for i in self.conn.execute(select(cases.c.id).order_by(cases.c.id)).scalars()
+        ]
+
     def clocks(self, ids: set[int]) -> dict[int, tuple[CaseClock, int]]:
         """Each case's clock and bundle version id (for worklists)."""
         if not ids:

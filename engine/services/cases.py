@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.runtime import StepFailed
+from engine.domain.audit import canonical_data
 from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
@@ -59,13 +60,14 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             version, runtime = svc.runtimes.get(uow, latest)
             _check_form(version.forms.get(version.start_form or ""), data, version.start_event)
             now = svc.clock()
+            start_data = canonical_data(data)
             case = Case(
                 id=0,
                 bundle_key=version.key,
                 bundle_version_id=version.id,
                 version=version.version,
                 status=CaseStatus.RUNNING,
-                data=dict(data),
+                data=start_data,
                 state="",
                 revision=0,
                 last_seq=0,
@@ -76,7 +78,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             uow.cases.add(case)
             try:
                 with engine_step(svc, uow, case):
-                    workflow = runtime.start(data, at=now)
+                    workflow = runtime.start(start_data, at=now)
             except StepFailed as err:
                 raise step_failed(err) from None
             code = follow_ups.new_access_code()
@@ -162,7 +164,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             _check_form(version.forms.get(task.form or ""), data, task.element)
             now = svc.clock()
             workflow = runtime.load(case.state)
-            merged = {**case.data, **data}
+            merged = canonical_data({**case.data, **data})
             try:
                 with engine_step(svc, uow, case):
                     runtime.complete(workflow, task.id, merged, at=now)

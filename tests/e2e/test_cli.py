@@ -121,3 +121,31 @@ def test_managing_users(tmp_path: Path) -> None:
     assert second != first.split()[-1] and len(second) >= 32
     missing = run_cli("user", "token", "nobody", db_url=url)
     assert missing.returncode == 1 and "不存在" in missing.stderr
+
+
+def test_replay_verifies_cases_and_reports_a_tampered_one(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.fixtures.restaurant import APPLICATION, REFUSE
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    run_cli("deploy", str(PROCESSES), db_url=url, check=True)
+    from engine.persistence.db import make_engine
+    from engine.services import Services
+
+    engine = make_engine(url)
+    svc = Services(engine, PROCESSES.parent / "forms")
+    clerk, _ = svc.create_user("c", "clerk", ["front_desk"])
+    for _ in range(3):
+        case = svc.start_case(clerk, "restaurant", APPLICATION)
+        svc.complete(clerk, case["tasks"][0]["id"], REFUSE)
+    engine.dispose()
+    ok = run_cli("replay", "--all", db_url=url)
+    assert ok.returncode == 0 and "共核验 3 件: 3 件一致, 0 件不一致" in ok.stdout
+    with sqlite3.connect(tmp_path / "x.db") as db:
+        db.execute("UPDATE cases SET data = json_set(data, '$.shop_name', '别家面馆') WHERE id = 2")
+    bad = run_cli("replay", "--all", db_url=url)
+    assert bad.returncode == 1 and "办件 2: 不一致" in bad.stdout and "1 件不一致" in bad.stdout
+    one = run_cli("replay", "1", db_url=url)
+    assert one.returncode == 0 and "办件 1: 一致" in one.stdout

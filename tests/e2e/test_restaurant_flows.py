@@ -129,6 +129,8 @@ def test_a_commitment_case_is_decided_at_once_and_revoked_after_a_failed_check(d
     assert {c["status"] for c in case["certificates"]} == {"revoked"}
     verify = desk.client.get(f"/api/v1/public/certificates/{r.ISSUANCE['permit_number']}").json
     assert verify["status"] == "revoked"
+    replayed = desk.get(f"/cases/{case['id']}/replay").json
+    assert replayed["verified"] and replayed["steps"] > 10
 
 
 def test_an_agent_files_on_the_applicants_behalf(desk: Desk) -> None:

@@ -115,3 +115,17 @@ def test_a_changed_case_state_is_found(
         )
     result = verdict(services, case_id)
     assert not result.verified and "状态" in (result.reason or "")
+
+
+def test_replay_re_executes_every_step_and_matches(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    from engine.services.audit import replay
+
+    case_id = run_case(services, users)
+    result = replay(services, users["auditor"].user, case_id)
+    assert result == {
+        "case_id": case_id,
+        "verified": True,
+        "steps": len(services.events(users["auditor"].user, case_id)),
+    }

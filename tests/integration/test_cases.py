@@ -11,6 +11,7 @@ from engine.bundles.source import from_path, from_upload
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.tables import case_events, cases
 from engine.services import Services
+from engine.services.audit import replay
 from tests.conftest import PROCESSES
 from tests.fixtures import bpmn
 from tests.fixtures.concurrency import simultaneously
@@ -55,6 +56,7 @@ def test_every_restaurant_path(
             assert view["data"][key] == value
     assert view["status"] == "completed"
     assert view["outcome"]["element"] == end
+    assert replay(services, users["auditor"].user, view["id"])["verified"]  # issue 4
     assert view["tasks"] == []
     events = services.events(users["auditor"].user, view["id"])
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

@@ -44,6 +44,9 @@ def test_a_due_timer_fires_once_on_the_injected_clock(
         len(fired) == 1 and fired[0]["actor"] == "system" and fired[0]["data"]["timers"] == ["late"]
     )
     assert events[-1]["type"] == "case_completed"
+    from engine.services.audit import replay
+
+    assert replay(svc, None, case["id"])["verified"]
 
 
 def test_a_timer_whose_task_finished_first_does_nothing(

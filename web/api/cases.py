@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, render_template
 
-from engine.services import intake
+from engine.services import audit, intake
 
 from . import api
 from .common import current_user, json_body, services
@@ -44,3 +44,9 @@ def correction_notice(case_id: int) -> Any:
 def correction_notice_page(case_id: int) -> Any:
     notice = intake.correction_notice(services(), current_user(), case_id)
     return Response(render_template("correction_notice.html", n=notice), mimetype="text/html")
+
+
+@api.get("/cases/<int:case_id>/replay")
+def replay_case(case_id: int) -> Any:
+    """Re-execute the case from its events and compare every step with the record."""
+    return audit.replay(services(), current_user(), case_id)
