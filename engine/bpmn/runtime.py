@@ -79,6 +79,21 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     ]
 
 
+def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
+    """Each BPMN element the case has reached: "active" (ready or waiting) or "completed";
+    an element under way again (a loop) counts as active."""
+    found: dict[str, str] = {}
+    for task in all_tasks(workflow):
+        element = getattr(task.task_spec, "bpmn_id", None)
+        if not element:
+            continue  # the engine's own bookkeeping tasks
+        if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            found[element] = "active"
+        elif task.state == TaskState.COMPLETED:
+            found.setdefault(element, "completed")
+    return found
+
+
 def element_completed(workflow: BpmnWorkflow, element: str) -> bool:
     """Whether the element has run (e.g. the gateway that stands for 受理)."""
     return any(

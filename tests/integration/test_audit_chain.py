@@ -129,3 +129,61 @@ def test_replay_re_executes_every_step_and_matches(
         "verified": True,
         "steps": len(services.events(users["auditor"].user, case_id)),
     }
+
+
+def test_the_state_after_any_step(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    from engine.services.audit import state_at
+
+    case_id = run_case(services, users)
+    auditor = users["auditor"].user
+    events = services.events(auditor, case_id)
+    first = state_at(services, auditor, case_id, 1)
+    assert first["tasks"][0]["element"] == "intake" and "submitted" in first["completed"]
+    assert first["active"] == ["intake"] and first["matches_record"]
+    accepted = state_at(services, auditor, case_id, 2)
+    assert {t["element"] for t in accepted["tasks"]} == {"review_licence", "review_food"}
+    assert "intake" in accepted["completed"] and accepted["data"]["intake_decision"] == "accept"
+    last = state_at(services, auditor, case_id, len(events))
+    assert last["status"] == "completed" and last["tasks"] == [] and last["matches_record"]
+    assert "joint_issuance" in last["completed"] and "concluded" in last["completed"]
+    for seq in range(1, len(events) + 1):
+        assert state_at(services, auditor, case_id, seq)["matches_record"], seq
+
+
+def test_the_case_archive_exports(
+    services: Services, users: dict[str, Any], restaurant: Any, client: Any
+) -> None:
+    from tests.e2e.test_openapi import assert_matches
+
+    case_id = run_case(services, users)
+    headers = users["auditor"].headers
+    archive = assert_matches(
+        client.get(f"/api/v1/cases/{case_id}/export", headers=headers),
+        "/cases/{case_id}/export",
+        "get",
+    )
+    assert archive["verification"] == {"verified": True, "steps": len(archive["events"])}
+    step = client.get(f"/api/v1/cases/{case_id}/steps/2", headers=headers)
+    assert assert_matches(step, "/cases/{case_id}/steps/{seq}", "get")["matches_record"]
+    assert client.get(f"/api/v1/cases/{case_id}/steps/99", headers=headers).status_code == 404
+    csv_text = client.get(f"/api/v1/cases/{case_id}/export?format=csv", headers=headers).get_data(
+        as_text=True
+    )
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "seq,at,type,actor,task,element,data,hash,state_hash"
+    assert len(lines) == 1 + len(archive["events"]) and "材料齐全" in csv_text
+    page = client.get(f"/api/v1/cases/{case_id}/export?format=html", headers=headers).get_data(
+        as_text=True
+    )
+    assert "办件档案" in page and "与记录一致" in page
+    assert (
+        client.get(
+            f"/api/v1/cases/{case_id}/export", headers=users["front_desk"].headers
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(f"/api/v1/cases/{case_id}/export?format=xml", headers=headers).status_code == 422
+    )

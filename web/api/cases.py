@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 
+from engine.errors import Invalid
 from engine.services import audit, intake
 
 from . import api
@@ -50,3 +51,25 @@ def correction_notice_page(case_id: int) -> Any:
 def replay_case(case_id: int) -> Any:
     """Re-execute the case from its events and compare every step with the record."""
     return audit.replay(services(), current_user(), case_id)
+
+
+@api.get("/cases/<int:case_id>/steps/<int:seq>")
+def case_step(case_id: int, seq: int) -> Any:
+    """The case as it stood after its event `seq` (for scrubbing through its history)."""
+    return audit.state_at(services(), current_user(), case_id, seq)
+
+
+@api.get("/cases/<int:case_id>/export")
+def export_case(case_id: int) -> Any:
+    """办件档案: `?format=json` (default), `csv` (the events) or `html` (printable)."""
+    archive = audit.export(services(), current_user(), case_id)
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        response = Response(audit.events_csv(archive), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="case-{case_id}.csv"'
+        return response
+    if fmt == "html":
+        return Response(render_template("case_archive.html", a=archive), mimetype="text/html")
+    if fmt != "json":
+        raise Invalid("格式无效", [{"field": "format", "message": "应为 json、csv 或 html"}])
+    return archive
