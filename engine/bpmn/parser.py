@@ -1,4 +1,4 @@
-"""The BPMN parser we hand SpiffWorkflow documents to: standard BPMN, already parsed safely.
+"""The parser we hand SpiffWorkflow documents to: standard BPMN and DMN, already parsed safely.
 
 Documents reach it as lxml trees produced by `engine.bpmn.xml.parse_xml`, so SpiffWorkflow
 never parses raw bytes itself. Schema validation is done beforehand (all errors, not the
@@ -7,43 +7,135 @@ first), so no validator is configured here.
 
 from __future__ import annotations
 
-from lxml import etree
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+import copy
+from functools import cache
+from typing import Any
 
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, BpmnDmnParser
+from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
+
+from .dmn import DecisionTask, decision_ref
 from .namespaces import BPMN, NSMAP, local_name
 
-__all__ = ["LianbanParser", "ValidationException", "schema_errors"]
+__all__ = [
+    "DMN_SCHEMAS",
+    "LianbanParser",
+    "ValidationException",
+    "dmn_schema_errors",
+    "schema_errors",
+]
+
+# DMN namespace -> the XSD SpiffWorkflow ships for it (DMN 1.1, 1.2, 1.3).
+DMN_SCHEMAS: dict[str, str] = dict(SCHEMAS)
+
+# Documentation a decision table may hold that SpiffWorkflow's DMN parser cannot skip.
+_TABLE_DOCUMENTATION = ("description", "extensionElements", "annotation")
 
 
-class LianbanParser(BpmnParser):  # type: ignore[misc]
-    """Standard BPMN 2.0; our extensions are read separately (engine.bpmn.manifest)."""
+class DecisionTaskParser(TaskParser):  # type: ignore[misc]
+    """A business rule task names its decision in Camunda's or bpmn.io's spelling."""
+
+    def create_task(self) -> DecisionTask:
+        engine = self.process_parser.parser.get_engine(decision_ref(self.node), self.node)
+        return DecisionTask(self.spec, self.bpmn_id, dmnEngine=engine, **self.bpmn_attributes)
+
+    @staticmethod
+    def get_decision_ref(node: etree._Element) -> str | None:
+        return decision_ref(node)
+
+
+class LianbanParser(BpmnDmnParser):  # type: ignore[misc]
+    """Standard BPMN 2.0 and DMN decision tables; our extensions are read separately
+    (engine.bpmn.manifest)."""
+
+    OVERRIDE_PARSER_CLASSES = {full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask)}
 
     def __init__(self) -> None:
         super().__init__(namespaces=NSMAP)
 
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        """Add a DMN document (a tree from `parse_xml`, checked by the upload checks).
 
-_VALIDATOR: BpmnValidator | None = None
+        SpiffWorkflow gets a copy without what its DMN parser trips over (comments, processing
+        instructions, a decision table's description, extensions and annotation columns), and
+        finds the DMN elements by the document's own namespace, whatever its prefix."""
+        root = node.getroot() if isinstance(node, etree._ElementTree) else node
+        document = copy.deepcopy(root)
+        namespace = etree.QName(document).namespace
+        for extra in document.xpath("//comment() | //processing-instruction()"):
+            parent = extra.getparent()
+            if parent is not None:
+                parent.remove(extra)
+        for table in document.iter(f"{{{namespace}}}decisionTable"):
+            for child in table:
+                if etree.QName(child).localname in _TABLE_DOCUMENTATION:
+                    table.remove(child)
+        namespaces = {**self.namespaces, "dmn": namespace}
+        dmn_parser = DMNParser(self, document, namespaces, filename=filename)
+        self.dmn_parsers[dmn_parser.bpmn_id] = dmn_parser
+        self.dmn_parsers_by_name[dmn_parser.get_name()] = dmn_parser
 
 
-def _validator() -> BpmnValidator:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        _VALIDATOR = BpmnValidator()
-    return _VALIDATOR
+@cache
+def _bpmn_validator() -> BpmnValidator:
+    return BpmnValidator()
 
 
-def _shorten(message: str) -> str:
-    for prefix, ns in NSMAP.items():
+_XSD = "http://www.w3.org/2001/XMLSchema"
+_DMN12 = "http://www.omg.org/spec/DMN/20180521/MODEL/"
+_DMNDI12 = "http://www.omg.org/spec/DMN/20180521/DMNDI/"
+
+
+@cache
+def _dmn_schema(namespace: str) -> etree.XMLSchema:
+    """SpiffWorkflow's XSD for one DMN version (a trusted local file, imports beside it).
+
+    SpiffWorkflow 3.2.0 ships the DI schema under the name of DMN 1.2's diagram schema
+    (DMNDI12.xsd), so its DMN 1.2 schema does not load; for DMN 1.2 the diagram (`dmndi:DMNDI`,
+    layout only) is skipped and everything else is validated."""
+    document = etree.parse(DMN_SCHEMAS[namespace])
+    if namespace == _DMN12:
+        root = document.getroot()
+        for node in root.findall(f"{{{_XSD}}}import[@namespace='{_DMNDI12}']"):
+            root.remove(node)
+        for node in root.iter(f"{{{_XSD}}}element"):
+            if node.get("ref") == "dmndi:DMNDI":
+                skip = etree.Element(f"{{{_XSD}}}any", namespace=_DMNDI12)
+                skip.set("processContents", "skip")
+                skip.set("minOccurs", "0")
+                node.getparent().replace(node, skip)
+    return etree.XMLSchema(document)
+
+
+def _shorten(message: str, prefixes: dict[str, str]) -> str:
+    for prefix, ns in prefixes.items():
         message = message.replace("{" + ns + "}", prefix + ":")
     return message
 
 
 def schema_errors(tree: etree._ElementTree) -> list[tuple[str, int | None, str | None]]:
     """Every BPMN 2.0 schema violation as (message, line, id of the nearest element with one)."""
-    validator = _validator()
+    validator = _bpmn_validator()
     validator.preprocess(tree)
-    schema = validator.validator
+    return _validation_errors(validator.validator, tree, NSMAP)
+
+
+def dmn_schema_errors(tree: etree._ElementTree) -> list[tuple[str, int | None, str | None]]:
+    """Every violation of the DMN schema of the document's version, as `schema_errors` gives
+    them. The document must be DMN (`is_dmn`)."""
+    namespace = dmn_namespace(tree)
+    assert namespace is not None, "not a DMN document"
+    return _validation_errors(_dmn_schema(namespace), tree, {**NSMAP, "dmn": namespace})
+
+
+def _validation_errors(
+    schema: etree.XMLSchema, tree: etree._ElementTree, prefixes: dict[str, str]
+) -> list[tuple[str, int | None, str | None]]:
     if schema.validate(tree):
         return []
     namespaces = {k: v for k, v in tree.getroot().nsmap.items() if k}
@@ -54,7 +146,7 @@ def schema_errors(tree: etree._ElementTree) -> list[tuple[str, int | None, str |
         while node is not None and element_id is None:
             element_id = node.get("id") if isinstance(node.tag, str) else None
             node = node.getparent()
-        found.append((_shorten(entry.message), entry.line or None, element_id))
+        found.append((_shorten(entry.message, prefixes), entry.line or None, element_id))
     return found
 
 
@@ -78,6 +170,17 @@ def _node_at(
 
 def is_bpmn(tree: etree._ElementTree) -> bool:
     return bool(tree.getroot().tag == f"{{{BPMN}}}definitions")
+
+
+def dmn_namespace(tree: etree._ElementTree) -> str | None:
+    """The DMN version's namespace of a `definitions` document, None if it is not DMN."""
+    name = etree.QName(tree.getroot())
+    namespace = str(name.namespace)
+    return namespace if name.localname == "definitions" and namespace in DMN_SCHEMAS else None
+
+
+def is_dmn(tree: etree._ElementTree) -> bool:
+    return dmn_namespace(tree) is not None
 
 
 def root_label(tree: etree._ElementTree) -> str:

@@ -5,6 +5,9 @@ Two guards against SpiffWorkflow 3.2.0 live here (docs/engine-guards.md):
 - its task iterator silently stops at depth 1000, so open tasks and completion are decided from
   the workflow's flat task table, and a step that leaves engine work undone fails loudly;
 - its `is_completed()` can report a case finished while a task is still ready; never trusted alone.
+
+Business rule tasks run inside the engine steps; what they decided reaches the case data
+through `decision_outputs` (each step records which tasks were already completed before it).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.expressions import EvaluationError, ExpressionError
 
 from .clock import Clock, engine_time
+from .dmn import OUTPUTS_KEY, DecisionTask
 from .functions import ENGINE_FUNCTIONS
 from .script_engine import SafeScriptEngine
 from .serializer import Specs, dump_state, load_state
@@ -62,6 +66,37 @@ def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
+
+
+def completed_ids(workflow: BpmnWorkflow) -> set[str]:
+    """The ids of every completed task, subprocesses included."""
+    return {str(t.id) for t in all_tasks(workflow) if t.state == TaskState.COMPLETED}
+
+
+# Set by each ProcessRuntime step on the workflow it ran: the tasks completed before the step.
+_COMPLETED_BEFORE = "lianban_completed_before"
+
+
+def decision_outputs(workflow: BpmnWorkflow, before: set[str] | None = None) -> dict[str, Any]:
+    """The outputs of the business rule tasks completed since `before` (ids of the tasks
+    completed earlier), merged in the order of the workflow's task table (along one path, the
+    order the tasks ran): of two tasks writing the same field, the later one wins.
+
+    Without `before`, since the start of the last `ProcessRuntime` step (start, complete,
+    fire_timers) run on this workflow object; nothing for a workflow no step has run."""
+    if before is None:
+        before = getattr(workflow, _COMPLETED_BEFORE, None)
+        if before is None:
+            return {}
+    outputs: dict[str, Any] = {}
+    for task in all_tasks(workflow):
+        if (
+            task.state == TaskState.COMPLETED
+            and isinstance(task.task_spec, DecisionTask)
+            and str(task.id) not in before
+        ):
+            outputs.update(task._get_internal_data(OUTPUTS_KEY) or {})
+    return outputs
 
 
 def _element(task: Task) -> str:
@@ -173,6 +208,7 @@ class ProcessRuntime:
         spec, subprocess_specs = self.specs
         with engine_time(_fixed(at)):
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
+            setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
             for task in all_tasks(workflow):
                 task.data.update(data)
             _run_engine(workflow)
@@ -198,6 +234,7 @@ class ProcessRuntime:
                     break
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise StepFailed("任务不在可办理状态")
+        setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
         with engine_time(_fixed(at)):
             task.data.update(data)
             try:
@@ -209,6 +246,7 @@ class ProcessRuntime:
     @staticmethod
     def fire_timers(workflow: BpmnWorkflow, at: datetime) -> None:
         """Let every timer due by `at` fire, and run the engine on from there."""
+        setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
         with engine_time(_fixed(at)):
             workflow.refresh_timers()
             _run_engine(workflow)

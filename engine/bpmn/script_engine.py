@@ -3,10 +3,15 @@
 SpiffWorkflow evaluates gateway conditions, timers, loop and multi-instance expressions through
 `script_engine.environment`, sometimes bypassing `PythonScriptEngine.evaluate`; so the
 restriction lives in the environment itself. Nothing here ever hands text to `eval` or `exec`.
+
+DMN decision tables go through the same engine: SpiffWorkflow's DMNEngine evaluates each cell
+with `evaluate`, and decides between `input == entry` and `input + entry` by whether `validate`
+raises SyntaxError (engine/bpmn/dmn.py).
 """
 
 from __future__ import annotations
 
+import ast
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -15,7 +20,9 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.expressions import DEFAULT_FUNCTIONS, Expression, compile_expression
+from engine.expressions import DEFAULT_FUNCTIONS, Expression, ExpressionError, compile_expression
+from engine.expressions.juel import translate
+from engine.expressions.limits import MAX_SOURCE_CHARS
 
 
 class ScriptsNotAllowed(RuntimeError):
@@ -67,4 +74,29 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         super().__init__(environment=SafeEnvironment(functions))
 
     def validate(self, expression: str) -> None:
-        self.environment.compile(expression)
+        """Check `expression` without evaluating it, as `PythonScriptEngine.validate` does.
+
+        Raises SyntaxError for text that does not parse (DMNEngine.needs_eq catches exactly
+        that to tell `"accept"` from `> 5`), and ExpressionError for text that parses but is
+        not in the language (`a.__class__`, `open(...)`)."""
+        try:
+            self.environment.compile(expression)
+        except ExpressionError as err:
+            if _is_syntax_error(expression):
+                raise SyntaxError(err.message) from err
+            raise
+
+
+def _is_syntax_error(expression: str) -> bool:
+    """Whether the text does not parse at all, as opposed to parsing into something the
+    language refuses. Asked only after the language refused it; parses, never compiles."""
+    if len(expression) > MAX_SOURCE_CHARS:
+        return False  # refused for its length; never handed to Python's parser
+    try:
+        text = translate(expression).text  # JUEL spelling, as the language reads it
+        ast.parse(text, mode="eval")
+    except (SyntaxError, ExpressionError):
+        return True
+    except (ValueError, RecursionError, MemoryError):
+        return False
+    return False

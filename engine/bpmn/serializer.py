@@ -3,6 +3,10 @@
 A case's state never repeats its spec: the spec is stored once per bundle version and the
 workflow is rebuilt around the cached spec object. The task tree uses SpiffWorkflow's own
 versioned format ("1.5"); a state written by any other version is refused, not guessed at.
+
+A business rule task's spec carries its whole decision table (inputs, outputs, rules and every
+cell's text), through SpiffWorkflow's DMN converter; a case's state holds only what the task
+decided (its data and, in its internal data, its outputs).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
+
+from .dmn import DecisionTask
 
 STATE_FORMAT = "spiff-1.5/lianban-1"
 
@@ -53,8 +60,9 @@ def _make_serializer(config: dict[Any, Any]) -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
-_SPEC_SERIALIZER = _make_serializer(DEFAULT_CONFIG)
-_STATE_SERIALIZER = _make_serializer({**DEFAULT_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter})
+_CONFIG = {**DEFAULT_CONFIG, DecisionTask: BaseBusinessRuleTaskConverter}
+_SPEC_SERIALIZER = _make_serializer(_CONFIG)
+_STATE_SERIALIZER = _make_serializer({**_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter})
 
 Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 

@@ -1,9 +1,11 @@
 """Turning an upload into a deployable bundle version, or into the full list of its problems.
 
-Order: each file must be safe, well-formed XML valid against the BPMN 2.0 schema; then our own
-checks (no code, every expression in the safe language, every deciding flow conditioned, every
-human task with a group and an existing, valid form); then SpiffWorkflow must parse the main
-process. Nothing is stored by this module.
+Order: each file must be safe, well-formed XML valid against the BPMN 2.0 schema (a `.dmn` file
+against its DMN version's schema); then our own checks (no code, every expression in the safe
+language, every deciding flow conditioned, every human task with a group and an existing, valid
+form, every decision table runnable as written and every business rule task naming one of the
+upload's decisions); then SpiffWorkflow must parse the main process. Nothing is stored by this
+module.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from lxml import etree
 
 from engine.bpmn import manifest
 from engine.bpmn.namespaces import BPMN, tag
-from engine.bpmn.parser import LianbanParser, ValidationException, is_bpmn, schema_errors
+from engine.bpmn.parser import (
+    DMN_SCHEMAS,
+    LianbanParser,
+    ValidationException,
+    dmn_schema_errors,
+    is_bpmn,
+    is_dmn,
+    schema_errors,
+)
 from engine.bpmn.serializer import specs_to_json
 from engine.bpmn.xml import XmlProblem, parse_xml
 from engine.domain.bundles import HumanTaskInfo
@@ -73,18 +83,22 @@ def _find_form(key: str, files: dict[str, bytes], library: FormLibrary) -> bytes
     return library.get(key)
 
 
-def _parse_documents(
-    source: BundleSource, problems: list[Problem]
-) -> dict[str, etree._ElementTree]:
+Documents = dict[str, etree._ElementTree]
+
+
+def _parse_documents(source: BundleSource, problems: list[Problem]) -> tuple[Documents, Documents]:
+    """The BPMN and the DMN documents of the upload, each checked against its schema."""
     documents = {}
+    decision_files = {}
     for path, data in source.by_suffix(".bpmn", ".bpmn20.xml", ".dmn").items():
-        if path.lower().endswith(".dmn"):
-            problems.append(Problem("暂不支持 DMN 决策表文件", file=path))
-            continue
         try:
             tree = parse_xml(data)
         except XmlProblem as err:
             problems.append(Problem(err.message, line=err.line, file=path))
+            continue
+        if path.lower().endswith(".dmn"):
+            if _dmn_document(tree, path, problems):
+                decision_files[path] = tree
             continue
         if not is_bpmn(tree):
             problems.append(
@@ -96,7 +110,53 @@ def _parse_documents(
         documents[path] = tree
     if not documents and not problems:
         problems.append(Problem("上传内容中没有 .bpmn 文件", file=source.name))
-    return documents
+    return documents, decision_files
+
+
+def _dmn_document(tree: etree._ElementTree, path: str, problems: list[Problem]) -> bool:
+    """Whether a .dmn file is a DMN document; its schema violations are added to `problems`."""
+    if not is_dmn(tree):
+        versions = "、".join(DMN_SCHEMAS)
+        problems.append(
+            Problem(
+                f"不是 DMN 文档 (根元素应为 DMN 1.1/1.2/1.3 的 definitions: {versions})",
+                line=1,
+                file=path,
+            )
+        )
+        return False
+    for message, line, element in dmn_schema_errors(tree):
+        problems.append(Problem(f"不符合 DMN 规范: {message}", element, line, path))
+    return True
+
+
+def _decision_problems(
+    documents: Documents, decision_files: Documents, all_read: bool
+) -> list[Problem]:
+    """Every decision table runnable as written, decision ids unique, every business rule task
+    naming one of them (a missing one is not reported while a .dmn file could not be read: the
+    decision may be in it, and that file's own problem says why)."""
+    found: list[Problem] = []
+    known: dict[str, str] = {}
+    for path, tree in decision_files.items():
+        root = tree.getroot()
+        found.extend(checks.decision_tables(root, path))
+        for decision in checks.decisions(root):
+            decision_id = decision.get("id")
+            if decision_id and decision_id in known:
+                found.append(
+                    Problem(
+                        f"决策 id '{decision_id}' 重复 (也在 {known[decision_id]} 中)",
+                        decision_id,
+                        decision.sourceline,
+                        path,
+                    )
+                )
+            elif decision_id:
+                known[decision_id] = path
+    for path, tree in documents.items():
+        found.extend(checks.business_rule_tasks(tree.getroot(), path, known if all_read else None))
+    return found
 
 
 def _executable_processes(documents: dict[str, etree._ElementTree]) -> dict[str, str]:
@@ -135,8 +195,11 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     meta, meta_problems = read_metadata(source.files)
     problems.extend(meta_problems)
     before = len(problems)
-    documents = _parse_documents(source, problems)
-    well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN documents
+    documents, decision_files = _parse_documents(source, problems)
+    well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN and DMN documents
+    all_read = len(decision_files) == len(source.by_suffix(".dmn"))
+    decision_problems = _decision_problems(documents, decision_files, all_read)
+    problems.extend(decision_problems)
 
     human_tasks: dict[str, HumanTaskInfo] = {}
     start_forms: dict[str, tuple[str, str]] = {}
@@ -204,8 +267,8 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
 
     specs_json = ""
-    if main in processes and well_formed:
-        specs_json = _parse_specs(documents, main, problems)
+    if main in processes and well_formed and not decision_problems:
+        specs_json = _parse_specs(documents, decision_files, main, problems)
     if problems:
         raise BundleInvalid(problems)
     assert main is not None
@@ -256,17 +319,19 @@ def _intake_problems(raw: dict[str, Any], human_tasks: dict[str, HumanTaskInfo])
 
 
 def _parse_specs(
-    documents: dict[str, etree._ElementTree], main: str, problems: list[Problem]
+    documents: Documents, decision_files: Documents, main: str, problems: list[Problem]
 ) -> str:
     parser = LianbanParser()
     try:
+        for path, tree in decision_files.items():
+            parser.add_dmn_xml(tree.getroot(), filename=path)
         for path, tree in documents.items():
             parser.add_bpmn_xml(tree, filename=path)
         spec = parser.get_spec(main)
         subprocess_specs = parser.get_subprocess_specs(main)
         return specs_to_json(spec, subprocess_specs)
     except ValidationException as err:
-        line, where = _line_of(documents, getattr(err, "id", None))
+        line, where = _line_of({**documents, **decision_files}, getattr(err, "id", None))
         message = str(err).split("\n")[0]
         problems.append(
             Problem(
