@@ -16,6 +16,7 @@ from engine.bpmn.ids import task_ids
 from engine.bpmn.runtime import (
     ProcessRuntime,
     StepFailed,
+    decision_outputs,
     element_states,
     is_finished,
     ready_human_tasks,
@@ -67,6 +68,8 @@ class _Replay:
                 return
             else:
                 return
+        # what business rule tasks decided, merged into the case data as the step did
+        self.data = canonical_data({**self.data, **decision_outputs(self.workflow)})
         if is_finished(self.workflow):
             self.status = CaseStatus.COMPLETED
 

@@ -24,6 +24,7 @@ from engine.bpmn.runtime import (
     ready_human_tasks,
 )
 from engine.calendar import WorkdayCalendar
+from engine.domain.audit import canonical_data
 from engine.domain.bundles import BundleVersion
 from engine.domain.jobs import JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
@@ -147,7 +148,8 @@ def record_step(
     """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
 
     Returns the case as the API shows it. The caller commits."""
-    case.data.update(decision_outputs(workflow))  # what business rule tasks decided in the step
+    # what business rule tasks decided in the step, kept in canonical key order like all case data
+    case.data = canonical_data({**case.data, **decision_outputs(workflow)})
     case.updated_at = now
     calendar = svc.calendars.get(uow)
     opened, open_tasks = _sync_tasks(uow, case, version, workflow, now, svc.today(now), calendar)

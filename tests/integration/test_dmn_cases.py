@@ -84,6 +84,9 @@ def test_a_decision_routes_the_case_and_its_outputs_are_case_data(
     assert [e["type"] for e in events] == ["case_started"] + ["task_completed"] * 3 + [
         "case_completed"
     ]
+    from engine.services.audit import replay
+
+    assert replay(services, users["auditor"].user, view["id"])["verified"]  # decisions re-made
 
 
 def test_a_decision_made_at_start_ends_or_routes_the_case(
