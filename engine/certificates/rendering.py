@@ -78,11 +78,9 @@ def qr_png(data: str, scale: int = 6) -> bytes:
 
 def _status_mark(status: str) -> str | None:
     """The mark over a certificate that is no longer valid; an unknown status is an error."""
-    if status == "valid":
-        return None
-    if status not in STATUS_MARKS:
+    if status != "valid" and status not in STATUS_MARKS:
         raise ValueError(f"unknown certificate status {status!r}")
-    return STATUS_MARKS[status]
+    return STATUS_MARKS.get(status)
 
 
 def _cn_date(day: date) -> str:
@@ -90,10 +88,8 @@ def _cn_date(day: date) -> str:
 
 
 def _dates(view: CertificateView) -> list[tuple[str, str]]:
-    if view.expires_on is None:
-        expiry = ("有效期", "长期")
-    else:
-        expiry = ("有效期至", _cn_date(view.expires_on))
+    expires = view.expires_on
+    expiry = ("有效期", "长期") if expires is None else ("有效期至", _cn_date(expires))
     return [("发证机关", view.issuer), ("发证日期", _cn_date(view.issued_on)), expiry]
 
 
@@ -110,16 +106,13 @@ def _env() -> Environment:
 
 def render_html(view: CertificateView) -> str:
     """A complete zh-CN HTML page for printing on A4; it loads nothing from anywhere."""
-    return (
-        _env()
-        .get_template("certificate.html")
-        .render(
-            view=view,
-            rows=[(HOLDER_LABEL, view.holder), *view.fields],
-            footer=_dates(view),
-            mark=_status_mark(view.status),
-            qr=qr_svg(view.verify_url),
-        )
+    template = _env().get_template("certificate.html")
+    return template.render(
+        view=view,
+        rows=[(HOLDER_LABEL, view.holder), *view.fields],
+        footer=_dates(view),
+        mark=_status_mark(view.status),
+        qr=qr_svg(view.verify_url),
     )
 
 
@@ -129,14 +122,32 @@ def _font() -> str:
     return FONT
 
 
-def _fit(text: str, size: float, width: float, char_space: float = 0.0) -> float:
+def _width(text: str, size: float, spacing: float = 0.0) -> float:
+    """`text`'s width in points at `size`, with `spacing` ems between its characters."""
+    glyphs: float = pdfmetrics.stringWidth(text, _font(), size)
+    return glyphs + spacing * size * max(len(text) - 1, 0)
+
+
+def _fit(text: str, size: float, width: float, spacing: float = 0.0) -> float:
     """The largest font size up to `size` at which `text` fits in `width` points."""
-    while size > 6:
-        spacing = char_space * size * max(len(text) - 1, 0)
-        if pdfmetrics.stringWidth(text, _font(), size) + spacing <= width:
-            break
+    while size > 6 and _width(text, size, spacing) > width:
         size -= 0.5
     return size
+
+
+def _spaced(c: Canvas, text: str, x: float, y: float, size: float, bold: bool = False) -> None:
+    """`text` centred on `x`, its characters 0.3em apart, as on a certificate's title."""
+    c.saveState()  # character spacing and render mode stay in the graphics state until restored
+    line = c.beginText(x - _width(text, size, 0.3) / 2, y)
+    line.setFont(_font(), size)
+    line.setCharSpace(0.3 * size)
+    if bold:  # fill and stroke the glyphs: a bold face for a font that has none
+        line.setTextRenderMode(2)
+        c.setStrokeColor(black)
+        c.setLineWidth(size / 40)
+    line.textOut(text)
+    c.drawText(line)
+    c.restoreState()
 
 
 def _cell(text: str, size: float, centred: bool = False) -> Any:
@@ -156,20 +167,16 @@ def _table(rows: list[tuple[str, str]], width: float, height: float) -> Any:
     """The bordered field table at the largest font size (12pt down to 8pt) that fits."""
     for size in (12, 11, 10, 9, 8):
         cells = [[_cell(label, size, centred=True), _cell(value, size)] for label, value in rows]
-        table = Table(cells, colWidths=[width * 0.26, width * 0.74])
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.8, black),
-                    ("BACKGROUND", (0, 0), (0, -1), LABEL_FILL),
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("TOPPADDING", (0, 0), (-1, -1), size * 0.6),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), size * 0.6),
-                    ("LEFTPADDING", (0, 0), (-1, -1), size * 0.7),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), size * 0.7),
-                ]
-            )
-        )
+        table = Table(cells, colWidths=[width * 0.3, width * 0.7])
+        style = [
+            ("FONTNAME", (0, 0), (-1, -1), _font()),
+            ("GRID", (0, 0), (-1, -1), 0.8, black),
+            ("BACKGROUND", (0, 0), (0, -1), LABEL_FILL),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ]
+        for side, padding in (("TOP", 0.6), ("BOTTOM", 0.6), ("LEFT", 0.7), ("RIGHT", 0.7)):
+            style.append((f"{side}PADDING", (0, 0), (-1, -1), size * padding))
+        table.setStyle(TableStyle(style))
         if table.wrap(width, height)[1] <= height:
             return table
     raise ValueError("the certificate's fields do not fit on one A4 page")
@@ -199,16 +206,15 @@ def _draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
 def _draw_mark(c: Canvas, text: str) -> None:
     """A large red stamp across the page, for a revoked or expired certificate."""
     size = 80
-    width = pdfmetrics.stringWidth(text, _font(), size) + 0.3 * size * (len(text) - 1)
+    width = _width(text, size, 0.3)
     c.saveState()
     c.translate(PAGE_W / 2, PAGE_H / 2 + 10 * mm)
     c.rotate(28)
-    c.setFillColor(RED, alpha=0.75)
-    c.setStrokeColor(RED, alpha=0.75)
+    c.setFillColor(RED, alpha=0.6)
+    c.setStrokeColor(RED, alpha=0.6)
     c.setLineWidth(5)
     c.roundRect(-width / 2 - 12 * mm, -size * 0.45, width + 24 * mm, size * 1.3, 5 * mm)
-    c.setFont(_font(), size)
-    c.drawCentredString(0, -size * 0.1, text, charSpace=0.3 * size)
+    _spaced(c, text, 0, -size * 0.1, size)
     c.restoreState()
 
 
@@ -218,38 +224,26 @@ def render_pdf(view: CertificateView) -> bytes:
     left, right = MARGIN + INSET, PAGE_W - MARGIN - INSET
     width = right - left
     out = io.BytesIO()
-    c = Canvas(out, pagesize=A4, pageCompression=1)
+    c = Canvas(out, pagesize=A4, pageCompression=1, initialFontName=font, initialFontSize=12)
     c.setTitle(f"{view.title} {view.number}")
     c.setAuthor(view.issuer)
     c.setSubject(view.holder)
 
     c.setStrokeColor(RED)  # a thick frame with a thin one inside it
-    c.setLineWidth(2.2)
-    c.rect(MARGIN, MARGIN, PAGE_W - 2 * MARGIN, PAGE_H - 2 * MARGIN)
-    c.setLineWidth(0.6)
-    c.rect(
-        MARGIN + 2 * mm, MARGIN + 2 * mm, PAGE_W - 2 * MARGIN - 4 * mm, PAGE_H - 2 * MARGIN - 4 * mm
-    )
+    for edge, line_width in ((MARGIN, 2.2), (MARGIN + 2 * mm, 0.6)):
+        c.setLineWidth(line_width)
+        c.rect(edge, edge, PAGE_W - 2 * edge, PAGE_H - 2 * edge)
 
-    size = _fit(view.title, 30, width, char_space=0.3)
-    title = c.beginText()
-    title.setFont(font, size)
-    title.setCharSpace(0.3 * size)
-    title.setTextRenderMode(2)  # fill and stroke: a bold face for a font that has none
-    c.setStrokeColor(black)
-    c.setLineWidth(size / 40)
-    text_width = pdfmetrics.stringWidth(view.title, font, size) + 0.3 * size * (len(view.title) - 1)
-    title.setTextOrigin((PAGE_W - text_width) / 2, PAGE_H - MARGIN - INSET - 18 * mm)
-    title.textOut(view.title)
-    c.drawText(title)
+    top = PAGE_H - MARGIN - INSET
+    _spaced(c, view.title, PAGE_W / 2, top - 18 * mm, _fit(view.title, 30, width, 0.3), bold=True)
     number = f"证号：{view.number}"
     c.setFont(font, _fit(number, 13, width))
-    c.drawCentredString(PAGE_W / 2, PAGE_H - MARGIN - INSET - 32 * mm, number)
+    c.drawCentredString(PAGE_W / 2, top - 32 * mm, number)
 
     qr_size, qr_y = 34 * mm, MARGIN + INSET + 6 * mm
-    top, bottom = PAGE_H - MARGIN - INSET - 42 * mm, qr_y + qr_size + 12 * mm
-    table = _table([(HOLDER_LABEL, view.holder), *view.fields], width, top - bottom)
-    table.drawOn(c, left, top - table.wrap(width, top - bottom)[1])
+    space = top - 42 * mm - (qr_y + qr_size + 12 * mm)
+    table = _table([(HOLDER_LABEL, view.holder), *view.fields], width, space)
+    table.drawOn(c, left, top - 42 * mm - table.wrap(width, space)[1])
 
     _draw_qr(c, view.verify_url, left, qr_y, qr_size)
     c.setFont(font, 11)
