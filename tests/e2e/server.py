@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,7 @@ class Server:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self.log,
+            start_new_session=True,  # its own process group: kill() takes every worker with it
             text=True,
         )
 
@@ -70,6 +72,12 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the server and all its workers at once, whatever they are doing."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
         self.log.close()
 
     def call(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
