@@ -39,6 +39,20 @@ def _insert_id(conn: Connection, statement: Insert) -> int:
     return int(conn.execute(statement.returning(statement.table.c.id)).scalar_one())
 
 
+def _latest_join() -> Any:
+    """Bundle versions joined to their bundle, keeping only each bundle's newest version."""
+    return and_(
+        bundles.c.id == bundle_versions.c.bundle_id,
+        bundles.c.latest_version == bundle_versions.c.version,
+    )
+
+
+def _with_key(latest: bool = False) -> Any:
+    """Versions with their bundle key (all versions, or only the newest of each bundle)."""
+    on = _latest_join() if latest else bundles.c.id == bundle_versions.c.bundle_id
+    return select(bundle_versions, bundles.c.key).join(bundles, on)
+
+
 class BundleRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -63,62 +77,28 @@ class BundleRepository:
         )
 
     def get_version(self, version_id: int) -> BundleVersion | None:
-        row = self.conn.execute(
-            select(bundle_versions, bundles.c.key)
-            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
-            .where(bundle_versions.c.id == version_id)
-        ).first()
+        row = self.conn.execute(_with_key().where(bundle_versions.c.id == version_id)).first()
         return self._version(row, row.key) if row else None
 
     def latest(self, key: str) -> BundleVersion | None:
-        row = self.conn.execute(
-            select(bundle_versions, bundles.c.key)
-            .join(
-                bundles,
-                and_(
-                    bundles.c.id == bundle_versions.c.bundle_id,
-                    bundles.c.latest_version == bundle_versions.c.version,
-                ),
-            )
-            .where(bundles.c.key == key)
-        ).first()
+        row = self.conn.execute(_with_key(latest=True).where(bundles.c.key == key)).first()
         return self._version(row, row.key) if row else None
 
     def latest_id(self, key: str) -> int | None:
         """The id of the newest version of `key`: enough to find its cached runtime."""
         found = self.conn.execute(
-            select(bundle_versions.c.id)
-            .join(
-                bundles,
-                and_(
-                    bundles.c.id == bundle_versions.c.bundle_id,
-                    bundles.c.latest_version == bundle_versions.c.version,
-                ),
-            )
-            .where(bundles.c.key == key)
+            select(bundle_versions.c.id).join(bundles, _latest_join()).where(bundles.c.key == key)
         ).scalar()
         return int(found) if found is not None else None
 
     def get(self, key: str, version: int) -> BundleVersion | None:
         row = self.conn.execute(
-            select(bundle_versions, bundles.c.key)
-            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
-            .where(bundles.c.key == key, bundle_versions.c.version == version)
+            _with_key().where(bundles.c.key == key, bundle_versions.c.version == version)
         ).first()
         return self._version(row, row.key) if row else None
 
     def list_latest(self) -> list[BundleVersion]:
-        rows = self.conn.execute(
-            select(bundle_versions, bundles.c.key)
-            .join(
-                bundles,
-                and_(
-                    bundles.c.id == bundle_versions.c.bundle_id,
-                    bundles.c.latest_version == bundle_versions.c.version,
-                ),
-            )
-            .order_by(bundles.c.key)
-        ).all()
+        rows = self.conn.execute(_with_key(latest=True).order_by(bundles.c.key)).all()
         return [self._version(r, r.key) for r in rows]
 
     def add_version(self, key: str, name: str, values: dict[str, Any], at: datetime) -> int:
