@@ -34,7 +34,21 @@ class CaseEventRecord(Protocol):
 
 
 def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        _plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def _plain(value: Any) -> Any:
+    """Whole floats of 1e16 and beyond become ints: JSON writes them in exponent form, and
+    PostgreSQL's jsonb hands them back as integers, which would change their hash."""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e16:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -102,10 +116,21 @@ class Verdict:
 
 
 def verify_chain(
-    case_id: int, events: Sequence[CaseEventRecord], stored_state_hash: str, last_hash: str
+    case_id: int,
+    events: Sequence[CaseEventRecord],
+    stored_state_hash: str,
+    last_hash: str,
+    last_seq: int,
 ) -> Verdict:
     """Check every event's hash and link, and that the stored case is the state the last event
     leads to. Re-execution (engine.services.audit) checks the state hashes themselves."""
+    if len(events) != last_seq:
+        return Verdict(
+            False,
+            len(events),
+            len(events) + 1 if len(events) < last_seq else last_seq,
+            f"办件记录有 {last_seq} 个事件, 日志中却有 {len(events)} 个 (事件被删除或添加)",
+        )
     previous = GENESIS
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
@@ -129,7 +154,7 @@ def verify_chain(
                 f"事件 {event.seq} 的内容与其哈希不符 (事件被改动或链条断开)",
             )
         previous = event.hash
-    if events and previous != last_hash:
+    if previous != last_hash:
         return Verdict(False, len(events), events[-1].seq, "办件记录的链头与最后一个事件不符")
     if events and events[-1].state_hash != stored_state_hash:
         return Verdict(

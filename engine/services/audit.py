@@ -24,7 +24,7 @@ from engine.bpmn.runtime import (
 from engine.domain.audit import Verdict, canonical_data, state_hash, verify_chain
 from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
-from engine.errors import Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotFound
 
 if TYPE_CHECKING:
     from .context import Services
@@ -78,10 +78,13 @@ class _Replay:
         return state_hash(str(self.status), self.data, state)
 
 
+def _chain(case: Case, events: Sequence[CaseEvent]) -> Verdict:
+    stored = state_hash(str(case.status), case.data, case.state)
+    return verify_chain(case.id, events, stored, case.last_hash, case.last_seq)
+
+
 def replay_case(svc: Services, case: Case, events: Sequence[CaseEvent]) -> Verdict:
-    chain = verify_chain(
-        case.id, events, state_hash(str(case.status), case.data, case.state), case.last_hash
-    )
+    chain = _chain(case, events)
     if not chain.verified:
         return chain
     with svc.uow() as uow:
@@ -144,10 +147,16 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
         calendar = svc.calendars.get(uow)
     if not 1 <= seq <= len(events):
         raise NotFound(f"办件 {case_id} 没有第 {seq} 个事件 (共 {len(events)} 个)")
+    chain = _chain(case, events)
+    if not chain.verified and chain.first_divergence is not None and chain.first_divergence <= seq:
+        raise Conflict(f"无法回放到第 {seq} 步: {chain.reason}")
     replay = _Replay(case_id, runtime)
     with working_days(calendar, svc.tz):
         for event in events[:seq]:
-            replay.apply(event)
+            try:
+                replay.apply(event)
+            except (StepFailed, KeyError, ValueError) as err:
+                raise Conflict(f"第 {event.seq} 步无法重新执行: {err}") from None
     event = events[seq - 1]
     elements = element_states(replay.workflow) if replay.workflow is not None else {}
     return {

@@ -223,5 +223,9 @@ def public_progress(svc: Services, case_id: int, code: object) -> dict[str, Any]
             {k: c[k] for k in ("number", "title", "status", "issued_on", "expires_on")}
             for c in view["certificates"]
         ],
-        "rating": view["rating"],
+        "rating": None
+        if view["rating"] is None
+        else {  # without the clerk's name
+            k: v for k, v in view["rating"].items() if k != "rated_by"
+        },
     }

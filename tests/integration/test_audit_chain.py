@@ -31,7 +31,11 @@ def verdict(services: Services, case_id: int) -> Verdict:
         assert case is not None
         events = uow.cases.events(case_id)
     return verify_chain(
-        case_id, events, state_hash(str(case.status), case.data, case.state), case.last_hash
+        case_id,
+        events,
+        state_hash(str(case.status), case.data, case.state),
+        case.last_hash,
+        case.last_seq,
     )
 
 
@@ -187,3 +191,36 @@ def test_the_case_archive_exports(
     assert (
         client.get(f"/api/v1/cases/{case_id}/export?format=xml", headers=headers).status_code == 422
     )
+
+
+def test_an_emptied_or_shortened_log_is_found(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    from engine.services.audit import replay
+
+    case_id = run_case(services, users)
+    with services.engine.begin() as conn:  # TRUNCATE passes the row triggers; a DBA could do it
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER case_events_no_delete")
+        conn.execute(text("DELETE FROM case_events WHERE case_id = :c AND seq > 6"), {"c": case_id})
+    result = replay(services, users["auditor"].user, case_id)
+    assert not result["verified"] and result["first_divergence"] == 7 and "删除" in result["reason"]
+    with services.engine.begin() as conn:
+        conn.execute(text("DELETE FROM case_events WHERE case_id = :c"), {"c": case_id})
+    assert not replay(services, users["auditor"].user, case_id)["verified"]
+
+
+def test_very_large_numbers_in_form_data_hash_the_same_after_storage(
+    services: Services, users: dict[str, Any]
+) -> None:
+    from engine.bundles.source import from_upload
+    from engine.services.audit import replay
+    from tests.fixtures import bpmn
+
+    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
+    desk = users["front_desk"].user
+    case = services.start_case(desk, "p", {"amount": 1e16, "tiny": 1.5e-7, "whole": 2.0})
+    services.complete(desk, case["tasks"][0]["id"], {"big": 3e20, "list": [1e17, 0.1]})
+    assert replay(services, users["auditor"].user, case["id"])["verified"]
