@@ -1,0 +1,77 @@
+"""The restaurant case through the service layer (`Services.start_case`, `Services.complete`),
+every step one committed transaction, on SQLite or PostgreSQL; and the cost of one bare durable
+commit on the same database, for scale."""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+from .common import APPLICATION, END, ISSUE_ELEMENT, STEPS, Env, Numbers, median, open_task
+
+
+def run_case(env: Env, numbers: Numbers) -> dict[str, Any]:
+    svc = env.svc
+    case = svc.start_case(env.clerk_for("intake").user, "restaurant", APPLICATION)
+    for element, form in STEPS:
+        if element == ISSUE_ELEMENT:
+            form = numbers.issuance(form)
+        case = svc.complete(env.clerk_for(element).user, open_task(case, element), form)
+    if case["status"] != "completed" or case["outcome"]["element"] != END:
+        raise RuntimeError(f"case {case['id']} ended as {case['status']} {case['outcome']}")
+    return case
+
+
+def cases_per_s(env: Env, cases: int, numbers: Numbers) -> dict[str, Any]:
+    run_case(env, numbers)  # warm-up: specs and calendar cached, connections pooled
+    gc.collect()
+    started = time.perf_counter()
+    for _ in range(cases):
+        run_case(env, numbers)
+    elapsed = time.perf_counter() - started
+    steps = cases * (1 + len(STEPS))
+    return {
+        "cases": cases,
+        "seconds": elapsed,
+        "cases_per_s": cases / elapsed,
+        "ms_per_step": elapsed / steps * 1000,
+    }
+
+
+def settings(env: Env) -> dict[str, str]:
+    """What makes a commit durable on this database, as the engine's own connections see it."""
+    with env.svc.engine.connect() as conn:
+        if env.svc.engine.dialect.name == "sqlite":
+            return {
+                "journal_mode": str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()),
+                # 2 = FULL
+                "synchronous": str(conn.exec_driver_sql("PRAGMA synchronous").scalar()),
+            }
+        return {
+            "synchronous_commit": str(conn.exec_driver_sql("SHOW synchronous_commit").scalar()),
+            "fsync": str(conn.exec_driver_sql("SHOW fsync").scalar()),
+            "server_version": str(conn.exec_driver_sql("SHOW server_version").scalar()),
+        }
+
+
+def commit_ms(env: Env, commits: int) -> float:
+    """Median time of one write transaction that changes one row and commits (durably), opened
+    the way the engine opens its writes."""
+    from engine.persistence.db import WRITE
+
+    engine = env.svc.engine
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE bench_commit (id INTEGER PRIMARY KEY, n INTEGER)")
+        conn.exec_driver_sql("INSERT INTO bench_commit VALUES (1, 0)")
+    times = []
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE: True})
+        for _ in range(commits):
+            started = time.perf_counter()
+            with conn.begin():
+                conn.exec_driver_sql("UPDATE bench_commit SET n = n + 1 WHERE id = 1")
+            times.append(time.perf_counter() - started)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bench_commit")
+    return median(times) * 1000
