@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint postgres clean
+.PHONY: run test install lint postgres browser clean
+
+ASSETS := web/node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "lianban needs Python 3.11"'
@@ -15,7 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# bpmn-js and its styles, from the npm registry, served by the app itself (no CDN).
+$(ASSETS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "ERROR: npm is needed to install bpmn-js (apt-get install npm)" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
 
 run: install
 	$(BIN)/lianban init-db
@@ -33,8 +41,12 @@ lint: install
 postgres:
 	@scripts/ensure-postgres
 
-test: install postgres lint
+# The browser tests drive Debian's Chromium; installed here when missing, never skipped.
+browser:
+	@scripts/ensure-chromium
+
+test: install postgres browser lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache test-output
+	rm -rf $(VENV) var .pytest_cache test-output web/node_modules

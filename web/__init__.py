@@ -1,4 +1,4 @@
-"""The web layer: the Flask app factory, the REST API and (later) the pages."""
+"""The web layer: the Flask app factory, the REST API and the pages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from engine import config
 from engine.persistence.db import make_engine
@@ -32,9 +32,53 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         services = Services(make_engine(app.config["DATABASE_URL"]), Path(forms) if forms else None)
     app.extensions["lianban"] = services
 
+    from . import auth, pages
     from .api import api
-    from .pages import pages
 
+    auth.init_app(app)
+    auth.csrf.exempt(api)  # bearer tokens, never sent by a browser on its own
     app.register_blueprint(api)
-    app.register_blueprint(pages)
+    pages.register(app)
+    _template_globals(app)
+    app.after_request(_security_headers)
     return app
+
+
+# Pages load nothing from another host and run no inline script: every asset is the app's own.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # bpmn-js positions its shapes with style attributes
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+
+def _security_headers(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _template_globals(app: Flask) -> None:
+    from .auth import signed_in
+
+    app.jinja_env.globals.update(
+        signed_in_user=signed_in,
+        role_names={
+            "designer": "流程设计员",
+            "clerk": "窗口/审批人员",
+            "auditor": "审计人员",
+            "admin": "管理员",
+        },
+        url_rules={rule.endpoint for rule in app.url_map.iter_rules()},
+    )

@@ -18,7 +18,7 @@ from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
 from engine.services import Services, audit, calendar
-from engine.services.users import list_users, reissue_token, set_groups
+from engine.services.users import list_users, reissue_token, set_groups, set_password
 from engine.services.worker import run_due, work
 
 DEMO_USERS = [
@@ -32,6 +32,10 @@ DEMO_USERS = [
     ("auditor", "auditor", []),
     ("admin", "admin", []),
 ]
+
+
+# The demo users' sign-in password: a demo database only, never a real one.
+DEMO_PASSWORD = "lianban-demo"
 
 
 def _services() -> Services:
@@ -143,6 +147,18 @@ def user_groups(name: str, groups: tuple[str, ...]) -> None:
     click.echo(f"{name} 的办理组: {', '.join(groups) or '-'}")
 
 
+@user.command("password")
+@click.argument("name")
+@click.password_option(help="The new password (asked for when not given).")
+def user_password(name: str, password: str) -> None:
+    """Set the password a user signs in to the web pages with."""
+    try:
+        set_password(_services(), name, password)
+    except ServiceError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"已为 {name} 设置登录密码")
+
+
 @user.command("list")
 def user_list() -> None:
     """List the users with their roles and groups."""
@@ -152,14 +168,16 @@ def user_list() -> None:
 
 @main.command("demo-users")
 def demo_users() -> None:
-    """Create the demo users (or re-issue their tokens) and print each token."""
+    """Create the demo users (or re-issue their tokens); each signs in with the demo password."""
     svc = _services()
     for name, role, groups in DEMO_USERS:
         try:
             _, token = svc.create_user(name, role, groups)
         except Conflict:
             token = reissue_token(svc, name)
+        set_password(svc, name, DEMO_PASSWORD)
         click.echo(f"{name:16} {role:9} {','.join(groups) or '-':18} {token}")
+    click.echo(f"网页登录: 以上任一用户名, 密码 {DEMO_PASSWORD}")
 
 
 @main.command()

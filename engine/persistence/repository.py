@@ -97,6 +97,15 @@ class BundleRepository:
         ).first()
         return self._version(row, row.key) if row else None
 
+    def files(self, key: str, version: int) -> dict[str, str] | None:
+        """The uploaded files of a version (path -> text), as they were deployed."""
+        value = self.conn.execute(
+            select(bundle_versions.c.files)
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .where(bundles.c.key == key, bundle_versions.c.version == version)
+        ).scalar()
+        return None if value is None else dict(value)
+
     def list_latest(self) -> list[BundleVersion]:
         rows = self.conn.execute(_with_key(latest=True).order_by(bundles.c.key)).all()
         return [self._version(r, r.key) for r in rows]
@@ -421,6 +430,24 @@ class UserRepository:
         )
         return result.rowcount == 1
 
+    def set_password(self, name: str, password_hash: str) -> bool:
+        result = self.conn.execute(
+            update(users).where(users.c.name == name).values(password_hash=password_hash)
+        )
+        return result.rowcount == 1
+
+    def password_hash(self, name: str) -> str | None:
+        value = self.conn.execute(
+            select(users.c.password_hash).where(users.c.name == name)
+        ).scalar()
+        return None if value is None else str(value)
+
+    def by_id(self, user_id: int) -> User | None:
+        return self._one(users.c.id == user_id)
+
+    def by_name(self, name: str) -> User | None:
+        return self._one(users.c.name == name)
+
     def set_groups(self, name: str, groups: list[str]) -> bool:
         user_id = self.conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
         if user_id is None:
@@ -445,7 +472,10 @@ class UserRepository:
         ]
 
     def by_token_hash(self, token_hash: str) -> User | None:
-        row = self.conn.execute(select(users).where(users.c.token_hash == token_hash)).first()
+        return self._one(users.c.token_hash == token_hash)
+
+    def _one(self, condition: Any) -> User | None:
+        row = self.conn.execute(select(users).where(condition)).first()
         if row is None:
             return None
         groups = (

@@ -56,6 +56,8 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    # For signing in to the web pages; NULL: this user has only an API token.
+    Column("password_hash", String(200)),
 )
 
 user_groups = Table(

@@ -83,9 +83,33 @@ def list_bundles(svc: Services, actor: User) -> list[dict[str, Any]]:
         return [v.summary() for v in uow.bundles.list_latest()]
 
 
-def bundle_detail(svc: Services, actor: User, key: str, version: int | None) -> dict[str, Any]:
+def bundle_detail(
+    svc: Services, actor: User | None, key: str, version: int | None
+) -> dict[str, Any]:
     with svc.uow() as uow:
         found = uow.bundles.latest(key) if version is None else uow.bundles.get(key, version)
     if found is None:
         raise NotFound(f"事项包 '{key}'" + (f" 第 {version} 版" if version else "") + " 不存在")
     return found.detail()
+
+
+def bundle_files(svc: Services, key: str, version: int) -> dict[str, str]:
+    """A version's uploaded files (path -> text): BPMN, DMN, forms and bundle.json."""
+    with svc.uow() as uow:
+        files = uow.bundles.files(key, version)
+    if files is None:
+        raise NotFound(f"事项包 '{key}' 第 {version} 版不存在")
+    return files
+
+
+def diagram_xml(svc: Services, key: str, version: int) -> str:
+    """The BPMN file of a version that holds its main process (what the diagram viewer shows)."""
+    found = bundle_detail(svc, None, key, version)
+    files = bundle_files(svc, key, version)
+    bpmn = {p: t for p, t in files.items() if p.lower().endswith((".bpmn", ".xml"))}
+    for text in bpmn.values():
+        if f'id="{found["process"]}"' in text:
+            return text
+    if bpmn:
+        return next(iter(bpmn.values()))
+    raise NotFound(f"事项包 '{key}' 第 {version} 版没有 BPMN 文件")

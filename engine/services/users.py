@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.domain.users import Role, User, hash_token, new_token
+from engine.domain.users import (
+    Role,
+    User,
+    check_password,
+    hash_password,
+    hash_token,
+    new_token,
+)
 from engine.errors import Invalid, NotFound, Unauthorized
 
 if TYPE_CHECKING:
@@ -68,3 +75,34 @@ def set_groups(svc: Services, name: str, groups: list[str]) -> None:
 def list_users(svc: Services) -> list[User]:
     with svc.uow() as uow:
         return uow.users.all()
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def set_password(svc: Services, name: str, password: str) -> None:
+    """Give a user a password for signing in to the web pages."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "密码太短",
+            [{"message": f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", "field": "password"}],
+        )
+    with svc.uow(write=True) as uow:
+        if not uow.users.set_password(name, hash_password(password)):
+            raise NotFound(f"用户 {name} 不存在")
+        uow.commit()
+
+
+def sign_in(svc: Services, name: str, password: str) -> User:
+    """The user whose name and password these are; one message for every failure."""
+    with svc.uow() as uow:
+        stored = uow.users.password_hash(name)
+        user = uow.users.by_name(name) if stored else None
+    if user is None or not check_password(stored, password):
+        raise Unauthorized("用户名或密码不正确")
+    return user
+
+
+def user_by_id(svc: Services, user_id: int) -> User | None:
+    with svc.uow() as uow:
+        return uow.users.by_id(user_id)
