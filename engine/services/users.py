@@ -84,7 +84,7 @@ def set_password(svc: Services, name: str, password: str) -> None:
     """Give a user a password for signing in to the web pages."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            "密码太短",
+            f"密码太短: 至少 {MIN_PASSWORD_LENGTH} 个字符",
             [{"message": f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", "field": "password"}],
         )
     with svc.uow(write=True) as uow:

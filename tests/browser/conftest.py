@@ -161,8 +161,7 @@ class Pages:
     def wait_for_diagram(self, page: Any, selector: str = "[data-diagram-url]") -> Any:
         """Wait until the diagram in `selector` has loaded; fails with the reason it shows."""
         page.wait_for_function(
-            "s => { const el = document.querySelector(s);"
-            " return el && el.dataset.diagramStatus; }",
+            "s => { const el = document.querySelector(s); return el && el.dataset.diagramStatus; }",
             arg=selector,
         )
         element = page.locator(selector)

@@ -77,6 +77,31 @@ def test_the_token_printed_works_against_the_server(tmp_path: Path) -> None:
     json.dumps(body)
 
 
+def test_passwords_set_by_the_command_sign_in_and_demo_users_share_one(tmp_path: Path) -> None:
+    from engine.persistence.db import make_engine
+    from engine.services import Services
+    from engine.services.users import sign_in
+    from web.cli import DEMO_PASSWORD
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    run_cli("user", "create", "王五", "--role", "clerk", db_url=url, check=True)
+    short = run_cli("user", "password", "王五", "--password", "short", db_url=url)
+    assert short.returncode == 1 and "至少 8 个字符" in short.stderr
+    assert (
+        run_cli("user", "password", "王五", "--password", "long enough", db_url=url).returncode == 0
+    )
+    nobody = run_cli("user", "password", "nobody", "--password", "long enough", db_url=url)
+    assert nobody.returncode == 1 and "不存在" in nobody.stderr
+    demo = run_cli("demo-users", db_url=url, check=True)
+    assert DEMO_PASSWORD in demo.stdout
+    engine = make_engine(url)
+    svc = Services(engine, None)
+    assert sign_in(svc, "王五", "long enough").name == "王五"
+    assert sign_in(svc, "front_desk", DEMO_PASSWORD).groups == {"front_desk"}
+    engine.dispose()
+
+
 def test_calendar_commands(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     run_cli("init-db", db_url=url, check=True)

@@ -18,9 +18,7 @@ def _token(html: str) -> str:
 
 def _sign_in(client: Any, name: str) -> None:
     token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"name": name, "password": PASSWORD, "csrf_token": token}
-    )
+    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -76,8 +74,12 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
 ) -> None:
     set_password(services, "auditor", PASSWORD)
     token = _token(client.get("/login").get_data(as_text=True))
-    wrong = client.post("/login", data={"name": "auditor", "password": "x" * 9, "csrf_token": token})
-    nobody = client.post("/login", data={"name": "nobody", "password": "x" * 9, "csrf_token": token})
+    wrong = client.post(
+        "/login", data={"name": "auditor", "password": "x" * 9, "csrf_token": token}
+    )
+    nobody = client.post(
+        "/login", data={"name": "nobody", "password": "x" * 9, "csrf_token": token}
+    )
     # A user with no password (API token only) cannot sign in either.
     no_password = client.post(
         "/login", data={"name": "designer", "password": "x" * 9, "csrf_token": token}
