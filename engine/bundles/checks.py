@@ -144,6 +144,27 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
         )
 
 
+def flow_ends(root: etree._Element, file: str) -> Iterator[Problem]:
+    """Each sequence flow starts and ends at an element of its own process or subprocess."""
+    for flow in root.iter(tag(BPMN, "sequenceFlow")):
+        container = flow.getparent()
+        if container is None:
+            continue
+        here = {
+            node.get("id")
+            for node in container
+            if isinstance(node.tag, str) and node.get("id") and node is not flow
+        }
+        for attr, end in (("sourceRef", "起点"), ("targetRef", "终点")):
+            ref = flow.get(attr)
+            if not ref:
+                yield _problem(f"连线 '{flow.get('id')}' 没有{end} ({attr})", flow, file)
+            elif ref not in here:
+                yield _problem(
+                    f"连线 '{flow.get('id')}' 的{end} '{ref}' 不是同一流程中的元素", flow, file
+                )
+
+
 def gateway_flows(root: etree._Element, file: str) -> Iterator[Problem]:
     """Each outgoing flow of a deciding gateway needs a condition, except its default flow."""
     flows = {f.get("id"): f for f in root.iter(tag(BPMN, "sequenceFlow"))}

@@ -207,6 +207,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         root = tree.getroot()
         problems.extend(checks.forbidden_constructs(root, path))
         problems.extend(checks.expressions(root, path))
+        problems.extend(checks.flow_ends(root, path))
         problems.extend(checks.gateway_flows(root, path))
         for info in manifest.read_human_tasks(root):
             if not info.groups:

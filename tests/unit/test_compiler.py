@@ -166,6 +166,14 @@ def test_a_deciding_flow_without_condition_is_refused() -> None:
     assert "条件" in one(problems_of(bpmn.decision("ok == True", default_flow=False)), "no").message
 
 
+def test_a_flow_to_a_missing_element_is_named_plainly() -> None:
+    data = bpmn.linear().replace(b'targetRef="end"', b'targetRef="nowhere"', 1)
+    assert data != bpmn.linear()
+    problem = problems_of(data)[0]
+    assert "终点 'nowhere' 不是同一流程中的元素" in problem.message
+    assert problem.line is not None
+
+
 def test_schema_violations_are_all_reported_with_lines() -> None:
     data = bpmn.linear(extra='<bpmn:bogus id="b1" /><bpmn:alsoBogus id="b2" />')
     found = problems_of(data)
