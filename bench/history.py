@@ -3,8 +3,9 @@ verification (`engine.services.audit.replay`) of cases with many events.
 
 The 补正 loop is the restaurant's 一窗受理 → 申请人补正 → 一窗受理 ...: each step completes the one
 open task and appends one `task_completed` event, so a case with N events has had N - 1 steps
-after its start. The engine refuses a step once SpiffWorkflow's task tree gets too deep
-(docs/engine-guards.md §2); the loop then stops and says where and why.
+after its start. Before compaction (engine/bpmn/compaction.py) the engine refused the 500th step
+(SpiffWorkflow's depth limit, docs/engine-guards.md §2); if it ever refuses one, the loop stops
+and says where and why.
 """
 
 from __future__ import annotations

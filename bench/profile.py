@@ -3,7 +3,7 @@
     python -m bench.profile sqlite     # restaurant cases through the services on SQLite (py-spy)
     python -m bench.profile pg         # the same on PostgreSQL (py-spy; --cprofile for cProfile)
     python -m bench.profile step       # 补正-loop steps after ~400 earlier steps, SQLite
-    python -m bench.profile replay     # audit.replay of a 500-event 补正-loop case
+    python -m bench.profile replay     # audit.replay of a 1,000-event 补正-loop case
     python -m bench.profile http       # the gunicorn workers under load (py-spy, both workers)
 
 All but http run in a child process under py-spy (--cprofile: cProfile in this process instead).
@@ -111,7 +111,7 @@ def replay(top: int, plain: bool = False) -> None:
 
     with sqlite_database() as url:
         env = make_env(url)
-        loop = history.correction_loop(env, 499)
+        loop = history.correction_loop(env, 999)
         if plain:
             audit.replay(env.svc, None, loop.case_id)
         else:

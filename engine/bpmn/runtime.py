@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.expressions import EvaluationError, ExpressionError
 
 from .clock import Clock, engine_time
+from .compaction import compact, completed_elements
 from .dmn import OUTPUTS_KEY, DecisionTask
 from .functions import ENGINE_FUNCTIONS
 from .script_engine import SafeScriptEngine
@@ -116,7 +117,8 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
 
 def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
     """Each BPMN element the case has reached: "active" (ready or waiting) or "completed";
-    an element under way again (a loop) counts as active."""
+    an element under way again (a loop) counts as active. Elements completed only in parts of
+    the tree compacted away count as completed."""
     found: dict[str, str] = {}
     for task in all_tasks(workflow):
         element = getattr(task.task_spec, "bpmn_id", None)
@@ -126,12 +128,15 @@ def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
             found[element] = "active"
         elif task.state == TaskState.COMPLETED:
             found.setdefault(element, "completed")
+    for element in completed_elements(workflow):
+        found.setdefault(element, "completed")
     return found
 
 
 def element_completed(workflow: BpmnWorkflow, element: str) -> bool:
-    """Whether the element has run (e.g. the gateway that stands for 受理)."""
-    return any(
+    """Whether the element has run (e.g. the gateway that stands for 受理), also in parts of
+    the tree compacted away."""
+    return element in completed_elements(workflow) or any(
         t.state == TaskState.COMPLETED and _element(t) == element for t in all_tasks(workflow)
     )
 
@@ -219,6 +224,10 @@ class ProcessRuntime:
 
     @staticmethod
     def dump(workflow: BpmnWorkflow) -> str:
+        """Compact the workflow in place (engine/bpmn/compaction.py), then serialize it: what
+        is stored, and what a replay hashes, is always the compacted state. Call it once the
+        step's outcome (decision outputs, end reached, timers...) has been read."""
+        compact(workflow)
         return dump_state(workflow)
 
     @staticmethod

@@ -24,9 +24,14 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 
+from .compaction import COMPLETED_ELEMENTS, completed_elements
 from .dmn import DecisionTask
 
-STATE_FORMAT = "spiff-1.5/lianban-1"
+STATE_FORMAT = "spiff-1.5/lianban-2"
+# Case states written before compaction (engine/bpmn/compaction.py): the whole task tree, no
+# record of compacted elements. Still read; written only to re-check such cases' old hashes.
+LEGACY_STATE_FORMAT = "spiff-1.5/lianban-1"
+SPEC_FORMAT = "spiff-1.5/lianban-1"
 
 
 class StateFormatError(RuntimeError):
@@ -72,7 +77,7 @@ def specs_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcess
     reg = _SPEC_SERIALIZER.registry
     return json.dumps(
         {
-            "format": STATE_FORMAT,
+            "format": SPEC_FORMAT,
             "spec": reg.convert(spec),
             "subprocess_specs": {k: reg.convert(v) for k, v in subprocess_specs.items()},
         },
@@ -82,7 +87,7 @@ def specs_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcess
 
 def specs_from_json(text: str) -> Specs:
     data = json.loads(text)
-    if data.get("format") != STATE_FORMAT:
+    if data.get("format") != SPEC_FORMAT:
         raise StateFormatError(f"unknown spec format {data.get('format')!r}")
     reg = _SPEC_SERIALIZER.registry
     spec = reg.restore(data["spec"])
@@ -90,13 +95,21 @@ def specs_from_json(text: str) -> Specs:
     return spec, subs
 
 
-def dump_state(workflow: BpmnWorkflow) -> str:
-    """The workflow's task tree and data as JSON, without its spec."""
+def dump_state(workflow: BpmnWorkflow, legacy: bool = False) -> str:
+    """The workflow's task tree and data as JSON, without its spec, with the element ids
+    completed in compacted-away parts (`compaction.completed_elements`).
+
+    `legacy`: the form written before compaction existed (no record, the old format mark),
+    which the audit needs to re-check the hashes such cases recorded."""
     ser = _STATE_SERIALIZER
     ser.registry._encoder_mode = True
     try:
         dct = ser.to_dict(workflow)
-        dct["format"] = STATE_FORMAT
+        if legacy:
+            dct["format"] = LEGACY_STATE_FORMAT
+        else:
+            dct["completed_elements"] = sorted(completed_elements(workflow))
+            dct["format"] = STATE_FORMAT
         return json.dumps(dct, cls=ser._encoder_cls, ensure_ascii=False, separators=(",", ":"))
     finally:
         ser.registry._encoder_mode = False
@@ -105,11 +118,13 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 def load_state(text: str, specs: Specs, script_engine: Any) -> BpmnWorkflow:
     """Rebuild a workflow from `dump_state` output around already-parsed specs."""
     dct = json.loads(text, cls=_STATE_SERIALIZER.json_decoder_cls)
-    if dct.pop("format", None) != STATE_FORMAT:
+    if dct.pop("format", None) not in (STATE_FORMAT, LEGACY_STATE_FORMAT):
         raise StateFormatError("case state written by an unknown serializer version")
+    record = dct.pop("completed_elements", [])
     spec, subprocess_specs = specs
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs
     workflow: BpmnWorkflow = _STATE_SERIALIZER.from_dict(dct)
     workflow.script_engine = script_engine
+    setattr(workflow, COMPLETED_ELEMENTS, set(record))
     return workflow

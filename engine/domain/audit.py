@@ -34,9 +34,12 @@ class CaseEventRecord(Protocol):
 
 
 def canonical(value: Any) -> bytes:
-    return json.dumps(
-        _plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    ).encode()
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # `_plain` only changes floats of 1e16 and beyond, which JSON writes with "e+" (smaller
+    # floats never are): without "e+" anywhere (also inside strings), it would change nothing.
+    if "e+" in text:
+        text = json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode()
 
 
 def _plain(value: Any) -> Any:

@@ -4,6 +4,13 @@ times the events record, and compare the state after every step with the recorde
 The chain check (engine.domain.audit.verify_chain) proves the stored events are the ones
 written; re-execution proves they lead to the stored state. Together they answer
 {"verified": true, "steps": N} or where the record first diverges, and why.
+
+Every event's state hash is recomputed and compared. Since compaction (engine/bpmn/
+compaction.py) the stored state is the compacted tree, and the rebuilt workflow is compacted the
+same way before it is hashed. Cases recorded before compaction existed hashed the whole tree in
+the older format: while a case's events still match that form the re-execution keeps the whole
+tree; at the first event that does not, it compacts from then on (a case switches once, at its
+first step under the new engine) and must match the compacted form from there.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from engine.bpmn.runtime import (
     is_finished,
     ready_human_tasks,
 )
+from engine.bpmn.serializer import dump_state
 from engine.domain.audit import Verdict, canonical_data, state_hash, verify_chain
 from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
@@ -47,8 +55,12 @@ class _Replay:
         self.workflow: Any = None
         self.data: dict[str, Any] = {}
         self.status = CaseStatus.RUNNING
+        self.legacy = True  # the case's events so far hash the uncompacted, older state form
+        self._state: str | None = None  # the state last hashed, while the engine has not moved
 
     def apply(self, event: CaseEvent) -> None:
+        if event.type in ENGINE_EVENTS:
+            self._state = None
         with task_ids(f"{self.case_id}:{event.seq}"):
             if event.type == EventType.CASE_STARTED:
                 self.data = canonical_data(event.data["data"])
@@ -68,14 +80,29 @@ class _Replay:
                 return
             else:
                 return
-        # what business rule tasks decided, merged into the case data as the step did
-        self.data = canonical_data({**self.data, **decision_outputs(self.workflow)})
+        # what business rule tasks decided, merged into the case data as the step did (the
+        # data is canonical already: without outputs, merging would give the same dict again)
+        outputs = decision_outputs(self.workflow)
+        if outputs:
+            self.data = canonical_data({**self.data, **outputs})
         if is_finished(self.workflow):
             self.status = CaseStatus.COMPLETED
 
     def hash(self) -> str:
-        state = self.runtime.dump(self.workflow) if self.workflow is not None else ""
-        return state_hash(str(self.status), self.data, state)
+        """The state hash of the case as rebuilt (compacting the workflow first)."""
+        if self._state is None or self.legacy:
+            self.legacy = False
+            self._state = self.runtime.dump(self.workflow) if self.workflow is not None else ""
+        return state_hash(str(self.status), self.data, self._state)
+
+    def matches(self, recorded: str) -> bool:
+        """Whether the rebuilt case has the state hash an event recorded: in the older,
+        uncompacted form while the case's events still use it, else compacted."""
+        if self.legacy and self.workflow is not None:
+            old = dump_state(self.workflow, legacy=True)
+            if state_hash(str(self.status), self.data, old) == recorded:
+                return True
+        return self.hash() == recorded
 
 
 def _chain(case: Case, events: Sequence[CaseEvent]) -> Verdict:
@@ -99,7 +126,7 @@ def replay_case(svc: Services, case: Case, events: Sequence[CaseEvent]) -> Verdi
                 return Verdict(
                     False, len(events), event.seq, f"第 {event.seq} 步无法重新执行: {err}"
                 )
-            if replay.hash() != event.state_hash:
+            if not replay.matches(event.state_hash):
                 return Verdict(
                     False,
                     len(events),
@@ -151,12 +178,15 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
     if not chain.verified and chain.first_divergence is not None and chain.first_divergence <= seq:
         raise Conflict(f"无法回放到第 {seq} 步: {chain.reason}")
     replay = _Replay(case_id, runtime)
+    matches = False
     with working_days(calendar, svc.tz):
         for event in events[:seq]:
             try:
                 replay.apply(event)
             except (StepFailed, KeyError, ValueError) as err:
                 raise Conflict(f"第 {event.seq} 步无法重新执行: {err}") from None
+            # compared at every event: it keeps the rebuilt tree compacted as the case was
+            matches = replay.matches(event.state_hash)
     event = events[seq - 1]
     elements = element_states(replay.workflow) if replay.workflow is not None else {}
     return {
@@ -172,8 +202,8 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
         ],
         "completed": sorted(e for e, s in elements.items() if s == "completed"),
         "active": sorted(e for e, s in elements.items() if s == "active"),
-        "state_hash": replay.hash(),
-        "matches_record": replay.hash() == event.state_hash,
+        "state_hash": event.state_hash if matches else replay.hash(),
+        "matches_record": matches,
     }
 
 

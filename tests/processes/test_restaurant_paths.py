@@ -57,10 +57,9 @@ def ready(workflow: Any) -> dict[str, Any]:
 
 
 def completed(workflow: Any, element: str) -> bool:
-    return any(
-        t.state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None) == element
-        for t in all_tasks(workflow)
-    )
+    from engine.bpmn.runtime import element_completed
+
+    return element_completed(workflow, element)
 
 
 class Case:

@@ -311,12 +311,16 @@ def test_collect_outputs_are_replaced_on_every_round_of_a_loop_not_accumulated()
 
 def test_decision_outputs_only_counts_tasks_completed_since_before() -> None:
     run = Run(routed_bundle(), {})
-    run.complete("apply", {"kind": "food", "area": 150})
-    before = completed_ids(run.workflow)
-    assert decision_outputs(run.workflow, before) == {}
-    everything = decision_outputs(run.workflow, set())
-    assert everything == {"route": "inspection", "fee": 300}
-    assert decision_outputs(run.workflow) == {}  # a loaded workflow: no step has run on it
+    runtime = run.runtime()
+    workflow = runtime.load(run.state)
+    before = completed_ids(workflow)
+    task = next(t for t in ready_human_tasks(workflow) if t.element == "apply")
+    runtime.complete(workflow, task.id, {"kind": "food", "area": 150})
+    assert decision_outputs(workflow, completed_ids(workflow)) == {}
+    assert decision_outputs(workflow, before) == {"route": "inspection", "fee": 300}
+    assert decision_outputs(workflow) == {"route": "inspection", "fee": 300}  # since the step
+    # a loaded workflow: no step has run on it
+    assert decision_outputs(runtime.load(runtime.dump(workflow))) == {}
 
 
 @pytest.mark.parametrize("namespace", [DMN11, DMN12, DMN13])
