@@ -95,7 +95,7 @@ def fill(env: Env, total: int, batch: int = 100_000) -> dict[str, Any]:
     )
     group_sql = _clone_sql(
         human_task_groups,
-        {"task_id": new_task, "group_name": f"'{GROUP}'"},
+        {"task_id": new_task, "group_name": f"'{GROUP}'", "created_at": created},
         "t.task_id = :task_id",
     )
     params = {"base": base, "first": first, "case_id": case_id, "task_id": task_id}

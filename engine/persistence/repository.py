@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    and_,
+    delete,
+    insert,
+    literal,
+    select,
+    tuple_,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain.bundles import BundleVersion, HumanTaskInfo
@@ -23,6 +35,7 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Invalid
 
 from .tables import (
+    UtcDateTime,
     bundle_versions,
     bundles,
     case_events,
@@ -109,6 +122,25 @@ class BundleRepository:
     def list_latest(self) -> list[BundleVersion]:
         rows = self.conn.execute(_with_key(latest=True).order_by(bundles.c.key)).all()
         return [self._version(r, r.key) for r in rows]
+
+    def list_versions(self) -> list[dict[str, Any]]:
+        """Every version of every bundle (no specs or files): by key, newest version first."""
+        rows = self.conn.execute(
+            select(
+                bundles.c.key,
+                bundles.c.latest_version,
+                bundle_versions.c.version,
+                bundle_versions.c.name,
+                bundle_versions.c.description,
+                bundle_versions.c.process_id,
+                bundle_versions.c.checksum,
+                bundle_versions.c.deployed_by,
+                bundle_versions.c.deployed_at,
+            )
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .order_by(bundles.c.key, bundle_versions.c.version.desc())
+        ).all()
+        return [dict(r._mapping) for r in rows]
 
     def add_version(self, key: str, name: str, values: dict[str, Any], at: datetime) -> int:
         """Store the next version of `key`; returns its number. Raises Conflict on a race."""
@@ -349,7 +381,7 @@ class TaskRepository:
             self.conn.execute(
                 insert(human_task_groups),
                 [
-                    {"task_id": task.id, "group_name": g, "open": 1}
+                    {"task_id": task.id, "group_name": g, "open": 1, "created_at": task.created_at}
                     for g in dict.fromkeys(task.groups)
                 ],
             )
@@ -372,34 +404,147 @@ class TaskRepository:
                 .values(open=0)
             )
 
-    def worklist(self, user: User, limit: int, after: str | None = None) -> list[HumanTask]:
-        """Open tasks of the user's groups or assigned to the user, oldest first, keyset-paged."""
-        in_groups = select(human_task_groups.c.task_id).where(
-            human_task_groups.c.group_name.in_(sorted(user.groups)), human_task_groups.c.open == 1
-        )
-        query = select(human_tasks).where(
-            human_tasks.c.status == TaskStatus.OPEN.value,
-            or_(human_tasks.c.id.in_(in_groups), human_tasks.c.assignee == user.name),
-        )
+    def worklist(
+        self,
+        user: User,
+        limit: int,
+        after: str | None = None,
+        where: WorklistFilter | None = None,
+    ) -> list[HumanTask]:
+        """Open tasks of the user's groups or assigned to the user, oldest first, keyset-paged
+        on (created_at, id), narrowed by `where`."""
+        return self.worklist_with_cases(user, limit, after, where, None)[0]
+
+    def worklist_with_cases(
+        self,
+        user: User,
+        limit: int,
+        after: str | None,
+        where: WorklistFilter | None,
+        fields: tuple[str, ...] | None,
+    ) -> tuple[list[HumanTask], dict[int, dict[str, Any]]]:
+        """`worklist`, and with `fields` what the rows show of their cases (`worklist_cases`),
+        read in the same statement.
+
+        One branch per group (an index range scan of human_task_groups in keyset order) and one
+        for the user's own tasks (human_tasks by assignee), each cut at `limit`; their union,
+        cut again, is the page. No branch reads more than the rows it returns plus those the
+        filters drop."""
+        f = where or WorklistFilter()
+        t, g, c = human_tasks, human_task_groups, cases
+        anchor: tuple[datetime, str] | None = None
         if after:
-            anchor = self.conn.execute(
-                select(human_tasks.c.created_at).where(human_tasks.c.id == after)
-            ).scalar()
-            if anchor is None:
+            at = self.conn.execute(select(t.c.created_at).where(t.c.id == after)).scalar()
+            if at is None:
                 raise Invalid(
                     "分页位置无效", [{"field": "after", "message": f"任务 {after} 不存在"}]
                 )
-            else:
-                query = query.where(
-                    or_(
-                        human_tasks.c.created_at > anchor,
-                        and_(human_tasks.c.created_at == anchor, human_tasks.c.id > after),
-                    )
+            anchor = (at, after)
+
+        def narrowed(query: Any) -> Any:
+            if f.element is not None:
+                query = query.where(t.c.element == f.element)
+            if f.claimed == "unclaimed":
+                query = query.where(t.c.assignee.is_(None))
+            if f.case_id is not None:
+                query = query.where(t.c.case_id == f.case_id)
+            if f.version_ids is not None:
+                query = query.join(c, c.c.id == t.c.case_id).where(
+                    c.c.bundle_version_id.in_(f.version_ids)
                 )
-        rows = self.conn.execute(
-            query.order_by(human_tasks.c.created_at, human_tasks.c.id).limit(limit)
-        ).all()
-        return self._tasks(list(rows))
+            return query
+
+        def after_anchor(at_col: Any, id_col: Any) -> Any:
+            assert anchor is not None
+            return tuple_(at_col, id_col) > tuple_(
+                literal(anchor[0], UtcDateTime()), literal(anchor[1], t.c.id.type)
+            )
+
+        branches = []
+        if f.claimed != "mine":
+            joins_task = f.element is not None or f.claimed == "unclaimed" or f.case_id is not None
+            joins_task = joins_task or f.version_ids is not None
+            for group in sorted(user.groups):
+                query = select(g.c.task_id.label("id")).where(
+                    g.c.group_name == group, g.c.open == 1
+                )
+                if joins_task:
+                    query = narrowed(query.join(t, t.c.id == g.c.task_id))
+                if anchor:
+                    query = query.where(after_anchor(g.c.created_at, g.c.task_id))
+                branches.append(query.order_by(g.c.created_at, g.c.task_id).limit(limit))
+        if f.claimed != "unclaimed":
+            query = narrowed(
+                select(t.c.id).where(t.c.assignee == user.name, t.c.status == TaskStatus.OPEN.value)
+            )
+            if anchor:
+                query = query.where(after_anchor(t.c.created_at, t.c.id))
+            branches.append(query.order_by(t.c.created_at, t.c.id).limit(limit))
+        if not branches:
+            return [], {}
+        # each branch wrapped in its own SELECT: SQLite allows no ORDER BY/LIMIT in a compound's
+        # parts
+        parts = [select(b.subquery().c.id) for b in branches]
+        ids = (union(*parts) if len(parts) > 1 else parts[0]).subquery()
+        page = select(t).join(ids, ids.c.id == t.c.id)
+        if fields is not None:
+            page = page.join(c, c.c.id == t.c.case_id).add_columns(*self._case_columns(fields))
+        rows = list(self.conn.execute(page.order_by(t.c.created_at, t.c.id).limit(limit)).all())
+        found = {} if fields is None else self._case_rows(rows, fields, key="case_id")
+        return self._tasks(rows), found
+
+    @staticmethod
+    def _case_columns(fields: tuple[str, ...]) -> list[Any]:
+        return [
+            cases.c.bundle_version_id.label("c_version_id"),
+            cases.c.clock.label("c_clock"),
+            cases.c.created_at.label("c_created_at"),
+            cases.c.status.label("c_status"),
+            *[cases.c.data[name].as_string().label(f"f{i}") for i, name in enumerate(fields)],
+        ]
+
+    @staticmethod
+    def _case_rows(rows: list[Any], fields: tuple[str, ...], key: str) -> dict[int, dict[str, Any]]:
+        return {
+            getattr(r, key): {
+                "version_id": r.c_version_id,
+                "clock": CaseClock.from_dict(r.c_clock),
+                "created_at": r.c_created_at,
+                "status": r.c_status,
+                "fields": {name: getattr(r, f"f{i}") for i, name in enumerate(fields)},
+            }
+            for r in rows
+        }
+
+    def worklist_cases(
+        self, case_ids: set[int], fields: tuple[str, ...]
+    ) -> dict[int, dict[str, Any]]:
+        """What a worklist row shows of each case: bundle version, clock, received time and the
+        named data fields (the applicant's), without loading the whole case data."""
+        if not case_ids:
+            return {}
+        query = select(cases.c.id, *self._case_columns(fields)).where(cases.c.id.in_(case_ids))
+        return self._case_rows(list(self.conn.execute(query).all()), fields, key="id")
+
+    def bundle_versions(self, key: str) -> list[int]:
+        """The ids of every version of bundle `key`: for the worklist's bundle filter."""
+        query = (
+            select(bundle_versions.c.id)
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .where(bundles.c.key == key)
+        )
+        return [int(i) for i in self.conn.execute(query).scalars()]
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """What a worklist may be narrowed to: versions of one bundle, a task element, claimed
+    ("all", "mine": assigned to the user, "unclaimed": nobody's yet), a case number."""
+
+    version_ids: tuple[int, ...] | None = None
+    element: str | None = None
+    claimed: str = "all"
+    case_id: int | None = None
 
 
 class UserRepository:

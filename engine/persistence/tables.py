@@ -45,6 +45,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+# JSON kept as written (plain json on PostgreSQL, not jsonb, which reorders object keys): a
+# bundle's forms, tasks and metadata, whose key order is the order fields and items are shown in.
+OrderedJson = JSON()
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -86,12 +89,12 @@ bundle_versions = Table(
     Column("name", String(200), nullable=False),
     Column("description", Text, nullable=False),
     Column("process_id", String(200), nullable=False),
-    Column("metadata", JsonType, nullable=False),
+    Column("metadata", OrderedJson, nullable=False),
     Column("specs", Text, nullable=False),
-    Column("human_tasks", JsonType, nullable=False),
+    Column("human_tasks", OrderedJson, nullable=False),
     Column("start_form", String(300)),
     Column("start_event", String(200)),
-    Column("forms", JsonType, nullable=False),
+    Column("forms", OrderedJson, nullable=False),
     Column("files", JsonType, nullable=False),
     Column("checksum", String(64), nullable=False),
     Column("deployed_by", String(100), nullable=False),
@@ -125,6 +128,9 @@ cases = Table(
     Column("ended_at", UtcDateTime()),
     Index("ix_cases_status", "status"),
     Index("ix_cases_deadline", "status", "deadline"),
+    # the auditors' case search (migration 0005)
+    Index("ix_cases_version", "bundle_version_id", "id"),
+    Index("ix_cases_created_at", "created_at"),
 )
 
 human_tasks = Table(
@@ -147,7 +153,8 @@ human_tasks = Table(
     Column("ended_at", UtcDateTime()),
     Column("ended_by", String(100)),
     Index("ix_human_tasks_case", "case_id", "status"),
-    Index("ix_human_tasks_assignee", "assignee", "status"),
+    # the worklist's "assigned to me" branch, read in keyset order (migration 0004)
+    Index("ix_human_tasks_assignee_queue", "assignee", "status", "created_at", "id"),
 )
 
 human_task_groups = Table(
@@ -155,9 +162,11 @@ human_task_groups = Table(
     metadata,
     Column("task_id", ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("group_name", String(100), primary_key=True),
-    # A copy of the task's openness so a worklist is one index range scan.
+    # A copy of the task's openness and creation time so a group's worklist is one index range
+    # scan in keyset order (created_at, task_id) (migration 0004).
     Column("open", Integer, nullable=False),
-    Index("ix_human_task_groups_worklist", "group_name", "open", "task_id"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_human_task_groups_queue", "group_name", "open", "created_at", "task_id"),
 )
 
 case_events = Table(

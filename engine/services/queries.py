@@ -15,6 +15,7 @@ from engine.domain.model import Case, HumanTask
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
+from engine.persistence.repository import WorklistFilter
 from engine.persistence.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -132,37 +133,165 @@ def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
         return _task_view(task, svc.today(), svc.calendars.get(uow))
 
 
-def worklist(svc: Services, user: User, limit: int, after: str | None) -> dict[str, Any]:
-    """The open tasks the user may work on, each with its case's deadline and 预警/超期 mark."""
+FLAGS = ("normal", "warning", "overdue")
+CLAIMED = ("all", "mine", "unclaimed")
+# 预警/超期 need the working-day calendar and a name search has no index: SQL cannot pick those
+# tasks. With either filter a page reads the worklist in batches and keeps the tasks that match,
+# reading at most SCAN tasks; when it stops early, its `next` continues where the reading stopped.
+SCAN = 2000
+SCAN_BATCH = 250
+MAX_SEARCH = 100
+# the case data fields a worklist reads with its tasks (a bundle may name others: read then)
+PARTY_COLUMNS = tuple(sorted(PARTY_FIELDS.values()))
+
+
+def _worklist_filter(
+    uow: UnitOfWork, bundle: str | None, element: str | None, claimed: str, case_id: int | None
+) -> WorklistFilter | None:
+    """The filter for the repository; None when nothing can match (an unknown bundle)."""
+    versions: tuple[int, ...] | None = None
+    if bundle:
+        found = uow.tasks.bundle_versions(bundle)
+        if not found:
+            return None
+        versions = tuple(found)
+    return WorklistFilter(
+        version_ids=versions, element=element or None, claimed=claimed, case_id=case_id
+    )
+
+
+def _matches(view: dict[str, Any], flag: str | None, name: str | None) -> bool:
+    """Whether a worklist row has the flag and the applicant (or agent) asked for: part of the
+    name, or the whole id number."""
+    if flag is not None and view["flag"] != flag:
+        return False
+    if name is None:
+        return True
+    wanted = name.casefold()
+    for party in (view["case"]["applicant"], view["case"]["agent"]):
+        if party is None:
+            continue
+        if wanted in str(party.get("name") or "").casefold():
+            return True
+        if wanted == str(party.get("id_number") or "").casefold():
+            return True
+    return False
+
+
+def worklist(
+    svc: Services,
+    user: User,
+    limit: int,
+    after: str | None,
+    bundle: str | None = None,
+    element: str | None = None,
+    flag: str | None = None,
+    claimed: str = "all",
+    search: str | None = None,
+) -> dict[str, Any]:
+    """The open tasks the user may work on, each with its case's deadline and 预警/超期 mark,
+    narrowed by bundle key, task element, flag (normal/warning/overdue), claimed
+    (all/mine/unclaimed) and a search (a case number, or part of the applicant's or agent's name,
+    or an exact id number). With a flag or a name, `scanned` says how many tasks were read."""
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口和审批人员有待办任务")
+    problems = []
     if not 1 <= limit <= MAX_PAGE:
+        problems.append({"message": f"limit 应在 1 到 {MAX_PAGE} 之间", "field": "limit"})
+    if flag is not None and flag not in FLAGS:
+        problems.append({"field": "flag", "message": "flag 应为 normal、warning 或 overdue"})
+    if claimed not in CLAIMED:
+        problems.append({"field": "claimed", "message": "claimed 应为 all、mine 或 unclaimed"})
+    search = (search or "").strip() or None
+    if search is not None and len(search) > MAX_SEARCH:
+        problems.append({"field": "q", "message": f"查询内容不超过 {MAX_SEARCH} 个字"})
+    if problems:
         raise Invalid(
-            "分页大小无效", [{"message": f"limit 应在 1 到 {MAX_PAGE} 之间", "field": "limit"}]
+            "分页大小无效" if problems[0]["field"] == "limit" else "筛选条件无效", problems
         )
+    case_id = int(search) if search and search.isdigit() and len(search) <= 12 else None
+    name = search if search and case_id is None else None
+    scanning = flag is not None or name is not None
     today = svc.today()
+    items: list[dict[str, Any]] = []
+    next_after: str | None = None
+    scanned = 0
     with svc.uow() as uow:
-        tasks = uow.tasks.worklist(user, limit + 1, after)
-        page = tasks[:limit]
-        clocks = uow.cases.clocks({t.case_id for t in page})
+        where = _worklist_filter(uow, bundle, element, claimed, case_id)
         calendar = svc.calendars.get(uow)
-        warnings = {
-            vid: svc.runtimes.get(uow, vid)[0].time_policy.warning
-            for vid in {vid for _, vid in clocks.values()}
-        }
-    items = []
-    for task in page:
+        cursor = after
+        while where is not None:
+            # the first read is a page's worth (most rows match), later ones bigger
+            batch = max(limit + 1, SCAN_BATCH) if scanned else limit + 1
+            tasks, cases = uow.tasks.worklist_with_cases(user, batch, cursor, where, PARTY_COLUMNS)
+            views = _worklist_rows(svc, uow, calendar, today, tasks, cases)
+            if not scanning:
+                items = views[:limit]
+                next_after = tasks[limit - 1].id if len(tasks) > limit else None
+                break
+            full = False
+            for view in views:
+                scanned += 1
+                if not _matches(view, flag, name):
+                    continue
+                if len(items) == limit:  # one more exists: the page ends at the last shown
+                    next_after, full = items[-1]["id"], True
+                    break
+                items.append(view)
+            if full or len(tasks) < batch:
+                break  # the page is full, or nothing more to read
+            cursor = tasks[-1].id
+            if scanned >= SCAN:
+                next_after = cursor  # stopped reading: the next page continues from here
+                break
+    found: dict[str, Any] = {"tasks": items, "next": next_after}
+    if scanning:
+        found["scanned"] = scanned
+    return found
+
+
+def _worklist_rows(
+    svc: Services,
+    uow: UnitOfWork,
+    calendar: WorkdayCalendar,
+    today: date,
+    tasks: list[HumanTask],
+    info: dict[int, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Each task as the worklist shows it: the task, its case's clock, flag, bundle, applicant.
+    `info`: its cases as TaskRepository.worklist_cases gives them, with PARTY_COLUMNS."""
+    versions: dict[int, BundleVersion] = {}
+    fields = set(PARTY_COLUMNS)
+    case_ids = {t.case_id for t in tasks}
+    wanted = set(fields)
+    for vid in {i["version_id"] for i in info.values()}:
+        versions[vid] = svc.runtimes.get(uow, vid)[0]
+        named = {**PARTY_FIELDS, **versions[vid].metadata.get("applicant", {})}
+        wanted |= {str(named[k]) for k in PARTY_FIELDS}
+    if wanted != fields:  # a bundle keeps its applicant in other fields: read those too
+        info = uow.tasks.worklist_cases(case_ids, tuple(sorted(wanted)))
+    warnings = {vid: v.time_policy.warning for vid, v in versions.items()}
+    rows = []
+    for task in tasks:
         view = _task_view(task, today, calendar)
-        clock, version_id = clocks[task.case_id]
-        case_clock = _clock_view(clock, today, calendar, warnings[version_id])
+        case = info[task.case_id]
+        version = versions[case["version_id"]]
+        case_clock = _clock_view(case["clock"], today, calendar, warnings[version.id])
+        parties = parties_of(version, case["fields"])
         view["case"] = {
-            k: case_clock[k] for k in ("deadline", "remaining_workdays", "clock", "timeliness")
+            **{k: case_clock[k] for k in ("deadline", "remaining_workdays", "clock", "timeliness")},
+            "id": task.case_id,
+            "bundle": version.key,
+            "bundle_name": version.name,
+            "status": case["status"],
+            "received_at": case["created_at"].isoformat(),
+            **parties,
         }
         view["flag"] = (
             Timeliness.OVERDUE if view["overdue"] else Timeliness(case_clock["timeliness"])
         ).value
-        items.append(view)
-    return {"tasks": items, "next": page[-1].id if len(tasks) > limit else None}
+        rows.append(view)
+    return rows
 
 
 def events(svc: Services, user: User, case_id: int) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from engine.errors import Invalid
+from engine.services import queries
 
 from . import api
 from .common import current_user, json_body, services
@@ -19,7 +20,18 @@ def worklist() -> Any:
         limit = int(request.args.get("limit", 50))
     except ValueError:
         raise Invalid("分页大小无效", [{"message": "limit 必须是整数", "field": "limit"}]) from None
-    return services().worklist(user, limit, request.args.get("after") or None)
+    args = request.args
+    return queries.worklist(
+        services(),
+        user,
+        limit,
+        args.get("after") or None,
+        bundle=args.get("bundle") or None,
+        element=args.get("element") or None,
+        flag=args.get("flag") or None,
+        claimed=args.get("claimed") or "all",
+        search=args.get("q") or None,
+    )
 
 
 @api.get("/tasks/<task_id>")

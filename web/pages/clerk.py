@@ -2,20 +2,461 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from engine import config
 from engine.domain.users import Role
+from engine.errors import Conflict, Forbidden, Invalid, ServiceError
+from engine.services import bundles, queries
 
-from ..auth import page_user, role_required
+from ..auth import page_user, role_required, safe_next
+from ..forms_render import (
+    AttachmentTooLarge,
+    field_errors,
+    field_names,
+    form_fields,
+    parse_form,
+    reorder_like,
+)
 from .common import services
 
 bp = Blueprint("clerk", __name__, url_prefix="/work")
+# the render_form macro (templates/macros/form.html) works from these fields, on every page
+bp.add_app_template_global(form_fields, "form_fields")
+
+PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)
+# how many earlier pages "上一页" can go back to (their cursors ride along in the URL)
+TRAIL = 20
+FLAG_LABELS = {"normal": "正常", "warning": "预警", "overdue": "超期"}
+CLAIMED_LABELS = {"all": "全部", "mine": "我认领的", "unclaimed": "未认领"}
+CLOCK_LABELS = {
+    "not_started": "未开始计时 (尚未受理)",
+    "running": "计时中",
+    "paused": "暂停计时",
+    "stopped": "已停止计时",
+}
+STATUS_LABELS = {"running": "办理中", "completed": "已办结", "cancelled": "已撤销", "error": "出错"}
+TASK_STATUS = {"open": "待办", "completed": "已办理", "cancelled": "已取消"}
+MATERIAL_STATES = {
+    "pending": "待核对",
+    "submitted": "已提交",
+    "missing": "需补正",
+    "corrected": "已补正",
+    "deferred": "容缺 (待补齐)",
+    "supplied": "已补齐",
+    "optional": "按需提交",
+}
+
+
+@bp.app_template_filter("clerk_time")
+def clerk_time(value: Any, with_time: bool = True) -> str:
+    """An ISO time as local wall time, "2026-11-22 10:41"."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(config.timezone())
+    return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+# ------------------------------------------------------------------ the worklist
+
+
+def _filters(args: Mapping[str, str]) -> dict[str, str]:
+    found = {
+        "bundle": args.get("bundle", "").strip(),
+        "element": args.get("element", "").strip(),
+        "flag": args.get("flag", "").strip(),
+        "claimed": args.get("claimed", "all").strip() or "all",
+        "q": args.get("q", "").strip(),
+    }
+    if found["flag"] not in FLAG_LABELS:
+        found["flag"] = ""
+    if found["claimed"] not in CLAIMED_LABELS:
+        found["claimed"] = "all"
+    return found
+
+
+def _page_size(args: Mapping[str, str]) -> int:
+    try:
+        size = int(args.get("size", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE
+
+
+def _link(filters: dict[str, str], size: int, after: str | None, trail: list[str]) -> str:
+    params = {k: v for k, v in filters.items() if v and not (k == "claimed" and v == "all")}
+    if size != PAGE_SIZE:
+        params["size"] = str(size)
+    if after:
+        params["after"] = after
+    if trail:
+        params["trail"] = ",".join(trail[-TRAIL:])
+    return url_for("clerk.worklist") + ("?" + urlencode(params) if params else "")
+
+
+def _task_choices() -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The bundles one can filter by, and their task elements (element, name)."""
+    svc, user = services(), page_user()
+    bundles = svc.list_bundles(user)
+    elements: dict[str, str] = {}
+    for b in bundles:
+        for t in svc.bundle_detail(user, b["key"], b["version"])["human_tasks"]:
+            elements.setdefault(t["element"], t["name"])
+    return bundles, sorted(elements.items(), key=lambda kv: kv[1])
+
+
+def _render_worklist(args: Mapping[str, str], status: int = 200) -> Any:
+    filters, size = _filters(args), _page_size(args)
+    after = args.get("after") or None
+    trail = [c for c in args.get("trail", "").split(",") if c][-TRAIL:]
+    user = page_user()
+    try:
+        found = queries.worklist(
+            services(),
+            user,
+            size,
+            after,
+            bundle=filters["bundle"] or None,
+            element=filters["element"] or None,
+            flag=filters["flag"] or None,
+            claimed=filters["claimed"],
+            search=filters["q"] or None,
+        )
+    except Invalid as err:  # a stale cursor or a bad filter: say so, show the first page
+        flash(_invalid_text(err), "error")
+        found = queries.worklist(services(), user, size, None)
+        after, trail, status = None, [], 422
+    bundles, elements = _task_choices()
+    here = _link(filters, size, after, trail)
+    pager = {
+        "next": _link(filters, size, found["next"], [*trail, after or "-"])
+        if found["next"]
+        else None,
+        "prev": _link(filters, size, None if trail[-1] == "-" else trail[-1], trail[:-1])
+        if trail
+        else (_link(filters, size, None, []) if after else None),
+        "first": _link(filters, size, None, []) if after else None,
+        "number": len(trail) + 1 if after else 1,
+    }
+    return (
+        render_template(
+            "clerk/worklist.html",
+            page=found,
+            tasks=found["tasks"],
+            filters=filters,
+            size=size,
+            sizes=PAGE_SIZES,
+            pager=pager,
+            here=here,
+            bundles=bundles,
+            elements=elements,
+            flag_labels=FLAG_LABELS,
+            claimed_labels=CLAIMED_LABELS,
+            clock_labels=CLOCK_LABELS,
+            filtered=any(v for k, v in filters.items() if k != "claimed")
+            or filters["claimed"] != "all",
+            me_name=user.name,
+        ),
+        status,
+    )
 
 
 @bp.get("/")
 @role_required(Role.CLERK)
 def worklist() -> Any:
-    found = services().worklist(page_user())
-    return render_template("clerk/worklist.html", page=found)
+    return _render_worklist(request.args)
+
+
+def _invalid_text(err: Invalid) -> str:
+    details = "; ".join(str(e.get("message")) for e in err.errors if e.get("message"))
+    return f"{err.message}: {details}" if details else err.message
+
+
+# ------------------------------------------------------------------ claim / unclaim
+
+
+def _claim_action(task_id: str, claim: bool) -> Any:
+    back = safe_next(request.form.get("next")) or url_for("clerk.worklist")
+    svc, user = services(), page_user()
+    try:
+        if claim:
+            svc.claim(user, task_id)
+        else:
+            svc.unclaim(user, task_id)
+    except (Conflict, Forbidden) as err:
+        flash(err.message, "error")
+        status = err.status
+        where = urlsplit(back)
+        if where.path == url_for("clerk.task", task_id=task_id):
+            return _render_task(task_id, status=status)
+        if where.path == url_for("clerk.worklist"):  # the same page, filters and all
+            return _render_worklist({k: v[-1] for k, v in parse_qs(where.query).items()}, status)
+        return redirect(back)
+    flash("已认领" if claim else "已退回, 任务回到组内待办", "success")
+    return redirect(back)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@role_required(Role.CLERK)
+def claim(task_id: str) -> Any:
+    return _claim_action(task_id, True)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@role_required(Role.CLERK)
+def unclaim(task_id: str) -> Any:
+    return _claim_action(task_id, False)
+
+
+# ------------------------------------------------------------------ a task's page
+
+
+def _materials(metadata: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bundle's materials checklist with what the case data says of each."""
+    intake = {"decision_field": "intake_decision", "missing_field": "missing_materials"}
+    intake.update(metadata.get("intake", {}))
+    decided = data.get(intake["decision_field"])
+    missing = set(data.get(intake["missing_field"]) or [])
+    deferred = set(data.get("deferred_materials") or [])
+    supplied = set(data.get("supplied_materials") or [])
+    rows = []
+    for m in metadata.get("materials", []):
+        code = m["code"]
+        if code in deferred:
+            state = "supplied" if code in supplied else "deferred"
+        elif code in missing and decided == "correct":
+            state = "missing"
+        elif code in missing:
+            state = "corrected" if code in supplied else "missing"
+        elif not m.get("required", True):
+            state = "optional"
+        elif decided is None:
+            state = "pending"
+        else:
+            state = "submitted"
+        rows.append(
+            {
+                "code": code,
+                "name": m["name"],
+                "required": m.get("required", True),
+                "deferrable": m.get("deferrable", False),
+                "note": m.get("note", ""),
+                "state": state,
+                "label": MATERIAL_STATES[state],
+            }
+        )
+    return rows
+
+
+def _decision_fields(schema: dict[str, Any] | None) -> list[str]:
+    """Fields shown as a row of choices (受理 / 补正 / 容缺受理 / 不予受理...): the required ones
+    with a few fixed options."""
+    if not schema:
+        return []
+    required = set(schema.get("required") or [])
+    out = []
+    for key, prop in (schema.get("properties") or {}).items():
+        options = prop.get("enum") or prop.get("oneOf") or []
+        if key in required and 1 < len(options) <= 6:
+            out.append(key)
+    return out
+
+
+def _form(bundle: dict[str, Any], key: str | None) -> dict[str, Any] | None:
+    """A bundle version's form, with its fields in the order of the form file (the database may
+    have reordered them): the file carried in the bundle, else the shared forms folder's."""
+    schema = bundle["forms"].get(key or "") if key else None
+    if schema is None or not key:
+        return schema
+    svc = services()
+    files = bundles.bundle_files(svc, bundle["key"], bundle["version"])
+    raw: Any = next((text for path, text in files.items() if path in (key, f"forms/{key}")), None)
+    raw = raw if raw is not None else svc.forms.get(key)
+    try:
+        original = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return schema
+    ordered: dict[str, Any] = reorder_like(schema, original)
+    return ordered
+
+
+def _task_context(task_id: str) -> dict[str, Any]:
+    svc, user = services(), page_user()
+    task = svc.get_task(user, task_id)
+    case = svc.get_case(user, task["case_id"])
+    bundle = svc.bundle_detail(user, case["bundle"], case["version"])
+    schema = _form(bundle, task.get("form"))
+    return {
+        "task": task,
+        "case": case,
+        "bundle": bundle,
+        "schema": schema,
+        "radios": _decision_fields(schema),
+        "materials": _materials(bundle.get("metadata") or {}, case.get("data") or {}),
+        "mine": task.get("assignee") == user.name,
+        "can_work": task["status"] == "open"
+        and (task.get("assignee") in (None, user.name))
+        and (user.name == task.get("assignee") or bool(set(task["groups"]) & set(user.groups))),
+        "me_name": user.name,
+    }
+
+
+def _render_task(
+    task_id: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    other_errors: list[str] | None = None,
+    status: int = 200,
+) -> Any:
+    ctx = _task_context(task_id)
+    if values is None and ctx["task"]["status"] != "open":
+        values = ctx["case"].get("data") or {}  # what the case holds now, read-only
+    if values is None and ctx["schema"]:
+        values = {
+            k: p["default"]
+            for k, p in (ctx["schema"].get("properties") or {}).items()
+            if isinstance(p, dict) and "default" in p
+        }
+    return (
+        render_template(
+            "clerk/task.html",
+            **ctx,
+            values=values or {},
+            errors=errors or {},
+            other_errors=other_errors or [],
+            flag_labels=FLAG_LABELS,
+            clock_labels=CLOCK_LABELS,
+            status_labels=STATUS_LABELS,
+            task_status=TASK_STATUS,
+        ),
+        status,
+    )
+
+
+def _split_errors(err: Invalid, schema: dict[str, Any] | None) -> tuple[dict[str, str], list[str]]:
+    """Invalid's problems as {field: message} for the fields of the form, and the rest as text."""
+    by_field = field_errors(err.errors)
+    known = field_names(schema)
+    inline = {k: v for k, v in by_field.items() if k in known}
+    rest = [
+        f"{k}: {v}" if k and k != "(表单)" else v for k, v in by_field.items() if k not in known
+    ]
+    return inline, rest or ([] if inline else [err.message])
+
+
+@bp.get("/tasks/<task_id>")
+@role_required(Role.CLERK)
+def task(task_id: str) -> Any:
+    return _render_task(task_id)
+
+
+@bp.post("/tasks/<task_id>")
+@role_required(Role.CLERK)
+def complete(task_id: str) -> Any:
+    svc, user = services(), page_user()
+    schema = _task_context(task_id)["schema"]
+    try:
+        data = parse_form(schema, request.form, request.files)
+    except AttachmentTooLarge as err:
+        return _render_task(task_id, {}, {err.field: "文件不能超过 2 MB"}, status=422)
+    try:
+        svc.complete(user, task_id, data)
+    except Invalid as err:
+        inline, rest = _split_errors(err, schema)
+        return _render_task(task_id, data, inline, rest, status=422)
+    except (Conflict, Forbidden) as err:
+        flash(err.message, "error")
+        return _render_task(task_id, data, status=err.status)
+    flash("已办理", "success")
+    return redirect(url_for("clerk.worklist"))
+
+
+# ------------------------------------------------------------------ starting a case (一窗受理)
+
+
+@bp.get("/start")
+@role_required(Role.CLERK)
+def start_list() -> Any:
+    svc, user = services(), page_user()
+    bundles = [svc.bundle_detail(user, b["key"], b["version"]) for b in svc.list_bundles(user)]
+    return render_template("clerk/start_list.html", bundles=bundles)
+
+
+def _render_start(
+    key: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    other_errors: list[str] | None = None,
+    status: int = 200,
+) -> Any:
+    bundle = services().bundle_detail(page_user(), key, None)
+    schema = _form(bundle, bundle.get("start_form"))
+    return (
+        render_template(
+            "clerk/start.html",
+            bundle=bundle,
+            schema=schema,
+            values=values or {},
+            errors=errors or {},
+            other_errors=other_errors or [],
+            materials=(bundle.get("metadata") or {}).get("materials", []),
+        ),
+        status,
+    )
+
+
+@bp.get("/start/<bundle_key>")
+@role_required(Role.CLERK)
+def start(bundle_key: str) -> Any:
+    return _render_start(bundle_key)
+
+
+@bp.post("/start/<bundle_key>")
+@role_required(Role.CLERK)
+def start_post(bundle_key: str) -> Any:
+    svc, user = services(), page_user()
+    bundle = svc.bundle_detail(user, bundle_key, None)
+    schema = _form(bundle, bundle.get("start_form"))
+    try:
+        data = parse_form(schema, request.form, request.files)
+    except AttachmentTooLarge as err:
+        return _render_start(bundle_key, {}, {err.field: "文件不能超过 2 MB"}, status=422)
+    try:
+        case = svc.start_case(user, bundle_key, data)
+    except Invalid as err:
+        inline, rest = _split_errors(err, schema)
+        return _render_start(bundle_key, data, inline, rest, status=422)
+    except ServiceError as err:
+        if isinstance(err, Conflict | Forbidden):
+            flash(err.message, "error")
+            return _render_start(bundle_key, data, status=err.status)
+        raise
+    next_task = next(
+        (
+            t
+            for t in case["tasks"]
+            if user.name == t.get("assignee") or set(t["groups"]) & set(user.groups)
+        ),
+        None,
+    )
+    # The receipt answers the POST itself: the access code is shown this once and never stored
+    # in a URL or the session.
+    return render_template(
+        "clerk/receipt.html",
+        case=case,
+        bundle=bundle,
+        next_task=next_task,
+        clock_labels=CLOCK_LABELS,
+    )
