@@ -1,22 +1,67 @@
 """A case's page: the diagram with what was done and what is open, the timeline, the clock, the
-certificates issued."""
+certificates issued; and, for signed-in staff, the printable certificate, its PDF and the
+补正告知书 (the same content the bearer-token API routes give)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 
+from engine.domain.ratings import RatingLevel
 from engine.domain.users import Role
+from engine.services import certificates, intake, search
 
+from ..api.certificates import view_of
 from ..auth import page_user, role_required
 from .common import services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+CERTIFICATE_STATUS = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
+
 
 @bp.get("/<int:case_id>")
 @role_required(Role.CLERK, Role.AUDITOR)
 def case(case_id: int) -> Any:
-    found = services().get_case(page_user(), case_id)
-    return render_template("cases/case.html", case=found)
+    found = search.case_page(services(), page_user(), case_id)
+    return render_template(
+        "cases/case.html",
+        page=found,
+        case=found["case"],
+        status_labels=search.STATUS_LABELS,
+        clock_labels=search.CLOCK_LABELS,
+        timeliness_labels=search.TIMELINESS_LABELS,
+        certificate_status=CERTIFICATE_STATUS,
+        rating_labels={int(level): level.label for level in RatingLevel},
+    )
+
+
+@bp.get("/certificates/<number>")
+@role_required(Role.CLERK, Role.AUDITOR)
+def certificate_page(number: str) -> Any:
+    """The certificate, printable (as GET /api/v1/certificates/<number>/print)."""
+    from engine.certificates.rendering import render_html
+
+    cert = certificates.certificate(services(), page_user(), number)
+    return Response(render_html(view_of(cert)), mimetype="text/html")
+
+
+@bp.get("/certificates/<number>.pdf")
+@role_required(Role.CLERK, Role.AUDITOR)
+def certificate_pdf(number: str) -> Any:
+    """The certificate as PDF (as GET /api/v1/certificates/<number>/pdf)."""
+    from engine.certificates.rendering import render_pdf
+
+    cert = certificates.certificate(services(), page_user(), number)
+    response = Response(render_pdf(view_of(cert)), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.pdf"'
+    return response
+
+
+@bp.get("/<int:case_id>/correction-notice")
+@role_required(Role.CLERK, Role.AUDITOR)
+def correction_notice(case_id: int) -> Any:
+    """The latest 补正告知书, printable (as the API's correction-notice/print)."""
+    notice = intake.correction_notice(services(), page_user(), case_id)
+    return Response(render_template("correction_notice.html", n=notice), mimetype="text/html")

@@ -1,0 +1,153 @@
+"""The auditors' case search: filters over the cases table, newest first, keyset paging by id.
+
+Every filter but the applicant's is an indexed column (see migration 0005). The applicant is not
+a column: the name and id number live in the case data under field names each bundle chooses
+(bundle.json `applicant`), so that filter reads the JSON (`data ->> 'field'` on PostgreSQL,
+`json_extract` on SQLite) of every row the other filters leave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, false, func, or_, select
+
+from engine.domain.model import CaseStatus
+from engine.domain.timelimits import CaseClock
+
+from .tables import bundle_versions, bundles, cases
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What to look for; None: any."""
+
+    number: int | None = None
+    applicant: str | None = None
+    # the case data fields that hold applicants' names and id numbers, over all bundles
+    name_fields: tuple[str, ...] = ()
+    id_fields: tuple[str, ...] = ()
+    bundle_key: str | None = None
+    received_from: datetime | None = None  # inclusive
+    received_before: datetime | None = None  # exclusive
+    status: CaseStatus | None = None
+    # overdue candidates: the deadline passed before this day, counted on the clock's own end
+    # (stopped or paused) when it has one
+    late_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    bundle_key: str
+    bundle_name: str
+    version: int
+    version_id: int
+    metadata: dict[str, Any]
+    status: CaseStatus
+    data: dict[str, Any]
+    clock: CaseClock
+    outcome: dict[str, str] | None
+    created_by: str
+    created_at: datetime
+    ended_at: datetime | None
+
+
+class SearchRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def bundle_choices(self) -> list[tuple[str, str]]:
+        """(key, name of the newest version) of every bundle, by key."""
+        rows = self.conn.execute(
+            select(bundles.c.key, bundles.c.name).order_by(bundles.c.key)
+        ).all()
+        return [(r.key, r.name) for r in rows]
+
+    def version_metadata(self, bundle_key: str | None = None) -> list[dict[str, Any]]:
+        """bundle.json of every deployed version (of one bundle when given)."""
+        query = select(bundle_versions.c.metadata).join(
+            bundles, bundles.c.id == bundle_versions.c.bundle_id
+        )
+        if bundle_key is not None:
+            query = query.where(bundles.c.key == bundle_key)
+        return [dict(m) for m in self.conn.execute(query).scalars()]
+
+    def _where(self, f: CaseFilter) -> list[Any]:
+        where: list[Any] = []
+        if f.number is not None:
+            where.append(cases.c.id == f.number)
+        if f.bundle_key is not None:
+            where.append(bundles.c.key == f.bundle_key)
+        if f.status is not None:
+            where.append(cases.c.status == str(f.status))
+        if f.received_from is not None:
+            where.append(cases.c.created_at >= f.received_from)
+        if f.received_before is not None:
+            where.append(cases.c.created_at < f.received_before)
+        if f.late_on is not None:
+            today = f.late_on.isoformat()
+            clock = cases.c.clock
+            ended = func.coalesce(
+                clock["stopped_on"].as_string(), clock["paused_since"].as_string(), today
+            )
+            where += [
+                cases.c.deadline.is_not(None),
+                cases.c.deadline < f.late_on,
+                # ISO dates compare as text
+                ended > clock["deadline"].as_string(),
+            ]
+        if f.applicant:
+            text = f.applicant
+            data = cases.c.data
+            matches = [data[n].as_string().contains(text, autoescape=True) for n in f.name_fields]
+            matches += [data[n].as_string() == text for n in f.id_fields]
+            where.append(or_(*matches) if matches else false())
+        return where
+
+    def search(self, f: CaseFilter, limit: int, before_id: int | None = None) -> list[CaseRow]:
+        """Up to `limit` cases matching `f`, newest first, with ids below `before_id`."""
+        query = (
+            select(
+                cases.c.id,
+                cases.c.status,
+                cases.c.data,
+                cases.c.clock,
+                cases.c.outcome,
+                cases.c.created_by,
+                cases.c.created_at,
+                cases.c.ended_at,
+                cases.c.bundle_version_id,
+                bundle_versions.c.version,
+                bundle_versions.c.name,
+                bundle_versions.c.metadata,
+                bundles.c.key,
+            )
+            .join(bundle_versions, bundle_versions.c.id == cases.c.bundle_version_id)
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .where(*self._where(f))
+            .order_by(cases.c.id.desc())
+            .limit(limit)
+        )
+        if before_id is not None:
+            query = query.where(cases.c.id < before_id)
+        return [
+            CaseRow(
+                id=int(r.id),
+                bundle_key=r.key,
+                bundle_name=r.name,
+                version=r.version,
+                version_id=int(r.bundle_version_id),
+                metadata=dict(r.metadata),
+                status=CaseStatus(r.status),
+                data=dict(r.data),
+                clock=CaseClock.from_dict(r.clock),
+                outcome=r.outcome,
+                created_by=r.created_by,
+                created_at=r.created_at,
+                ended_at=r.ended_at,
+            )
+            for r in self.conn.execute(query).all()
+        ]
