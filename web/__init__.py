@@ -71,9 +71,12 @@ def _security_headers(response: Response) -> Response:
 
 def _template_globals(app: Flask) -> None:
     from .auth import signed_in
+    from .forms_render import attachment_label, without_attachments
 
     app.jinja_env.globals.update(
         signed_in_user=signed_in,
+        attachment_label=attachment_label,
+        without_attachments=without_attachments,
         role_names={
             "designer": "流程设计员",
             "clerk": "窗口/审批人员",

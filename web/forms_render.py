@@ -185,6 +185,23 @@ def _zone() -> ZoneInfo:
         return ZoneInfo("Asia/Shanghai")
 
 
+def attachment_label(value: Any) -> str | None:
+    """How an attachment stored in case data is shown: its name and size, never its bytes."""
+    name, size = describe_data_url(value)
+    if not name and not size:
+        return None
+    return f"附件: {name or '未命名'} ({size / 1024:.1f} KB)"
+
+
+def without_attachments(value: Any) -> Any:
+    """`value` with every attachment replaced by its label (for printed pages)."""
+    if isinstance(value, dict):
+        return {k: without_attachments(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_attachments(v) for v in value]
+    return attachment_label(value) or value
+
+
 def describe_data_url(value: Any) -> tuple[str, int]:
     """(file name, size in bytes) of an attachment stored as a data URL; ("", 0) otherwise."""
     if not isinstance(value, str):

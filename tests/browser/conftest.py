@@ -42,7 +42,7 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
         try:
             launched = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--lang=zh-CN"]
             )
         except Exception as err:  # the reason goes into the failure, never a skip
             pytest.fail(

@@ -7,10 +7,15 @@ the receipt code. Screenshots of every page go to test-output/screenshots/walk-*
 
 from __future__ import annotations
 
+import base64
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from PIL import Image
+
+from engine.services import Services
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 
@@ -44,8 +49,16 @@ def _fill(page: Any, data: dict[str, Any]) -> None:
             field.fill(str(value))
 
 
-def _work_on(pages: Pages, user: str, case_id: int, element: str, data: dict[str, Any]) -> Any:
-    """Sign in as `user`, find the case's task in the worklist, claim it, do it."""
+def _work_on(
+    pages: Pages,
+    user: str,
+    case_id: int,
+    element: str,
+    data: dict[str, Any],
+    files: dict[str, Path] | None = None,
+) -> Any:
+    """Sign in as `user`, find the case's task in the worklist, claim it, do it (attaching
+    `files`: field name -> file)."""
     page = pages.new(user)
     pages.goto(page, "/work/")
     row = page.locator(f"tr[data-case='{case_id}']")
@@ -59,6 +72,8 @@ def _work_on(pages: Pages, user: str, case_id: int, element: str, data: dict[str
     page.wait_for_load_state()
     assert "/work/tasks/" in page.url
     _fill(page, data)
+    for name, path in (files or {}).items():
+        page.set_input_files(f"input[type=file][name={name}]", str(path))
     pages.shot(page, f"walk-{element}-task")
     page.click("button:has-text('提交办理')")
     page.wait_for_load_state()
@@ -68,7 +83,7 @@ def _work_on(pages: Pages, user: str, case_id: int, element: str, data: dict[str
 
 
 def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
-    pages: Pages, staff: dict[str, Any], tmp_path: Path
+    pages: Pages, staff: dict[str, Any], live_services: Services, tmp_path: Path
 ) -> None:
     # 流程设计员: upload the bundle through the page
     designer = pages.new("designer")
@@ -97,7 +112,9 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
     _work_on(pages, "front_desk", case_id, "intake", r.ACCEPT)
     _work_on(pages, "market_reviewer", case_id, "review_licence", r.LICENCE_OK)
     _work_on(pages, "food_reviewer", case_id, "review_food", r.FOOD_OK_INSPECT)
-    _work_on(pages, "inspector", case_id, "site_inspection", r.INSPECTION_OK)
+    photo = tmp_path / "现场.png"
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(photo)
+    _work_on(pages, "inspector", case_id, "site_inspection", r.INSPECTION_OK, {"site_photo": photo})
     issuer = _work_on(pages, "issuer", case_id, "joint_issuance", r.ISSUANCE)
 
     # the case page: concluded, both certificates, the diagram marked to the end
@@ -110,6 +127,11 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
     main = issuer.locator("main").inner_text()
     assert r.ISSUANCE["licence_number"] in main and r.ISSUANCE["permit_number"] in main
     pages.shot(issuer, "walk-case-issued")
+    # the inspector's photo is kept in the case data as a data URL, byte for byte
+    stored = live_services.get_case(staff["auditor"][0], case_id)["data"]["site_photo"]
+    header, _, content = stored.partition(",")
+    assert header == f"data:image/png;name={quote(photo.name, safe='')};base64"
+    assert base64.b64decode(content) == photo.read_bytes()
 
     # 审计: search, open the history, move the slider, verify
     auditor = pages.new("auditor")
@@ -128,6 +150,11 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
         return {found.nth(i).get_attribute("data-element-id") for i in range(found.count())}
 
     final_done = marked("hl-done")
+    # the photo shows as an attachment by name and size, not as its bytes
+    auditor.wait_for_function(
+        "() => document.querySelector('#step-data').textContent.includes('附件: 现场.png')"
+    )
+    assert "base64" not in auditor.locator("#step-data").inner_text()
     slider.fill("1")
     auditor.wait_for_function(
         "() => document.querySelector('#step-output').textContent.includes('第 1 /')"
@@ -142,6 +169,9 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
     auditor.wait_for_load_state()
     assert auditor.locator("#verdict").get_attribute("data-verified") == "true"
     pages.shot(auditor, "walk-auditor-verified")
+    pages.goto(auditor, f"/audit/cases/{case_id}/archive")  # the printable 办件档案
+    archive = auditor.locator("body").inner_text()
+    assert "附件: 现场.png" in archive and "base64" not in archive
 
     # the applicant looks up the progress with the receipt code, no sign-in
     public = pages.new()

@@ -22,9 +22,20 @@
     return el;
   }
 
+  // An attachment (a data URL: data:<type>;name=<quoted name>;base64,<content>) is shown by
+  // its name and size, not its bytes.
+  var ATTACHMENT = /^data:([^;,]*)(?:;name=([^;,]*))?;base64,/;
+
   function show(value) {
     if (value === null || value === undefined) { return "—"; }
-    return typeof value === "string" ? value : JSON.stringify(value);
+    if (typeof value === "string") {
+      var found = ATTACHMENT.exec(value);
+      if (!found) { return value; }
+      var name = found[2] ? decodeURIComponent(found[2]) : "附件";
+      var bytes = Math.floor((value.length - found[0].length) * 3 / 4);
+      return "附件: " + name + " (" + (bytes / 1024).toFixed(1) + " KB)";
+    }
+    return JSON.stringify(value);
   }
 
   function highlight(state) {
