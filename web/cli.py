@@ -177,7 +177,8 @@ def demo_users() -> None:
             token = reissue_token(svc, name)
         set_password(svc, name, DEMO_PASSWORD)
         click.echo(f"{name:16} {role:9} {','.join(groups) or '-':18} {token}")
-    click.echo(f"网页登录: 以上任一用户名, 密码 {DEMO_PASSWORD}")
+    # On stderr: the lines above stay one user each, for scripts reading the tokens.
+    click.echo(f"网页登录: 以上任一用户名, 密码 {DEMO_PASSWORD}", err=True)
 
 
 @main.command()

@@ -94,7 +94,8 @@ def test_passwords_set_by_the_command_sign_in_and_demo_users_share_one(tmp_path:
     nobody = run_cli("user", "password", "nobody", "--password", "long enough", db_url=url)
     assert nobody.returncode == 1 and "不存在" in nobody.stderr
     demo = run_cli("demo-users", db_url=url, check=True)
-    assert DEMO_PASSWORD in demo.stdout
+    assert DEMO_PASSWORD in demo.stderr
+    assert all(len(line.split()) == 4 for line in demo.stdout.splitlines())
     engine = make_engine(url)
     svc = Services(engine, None)
     assert sign_in(svc, "王五", "long enough").name == "王五"
