@@ -145,25 +145,7 @@
     timer = setTimeout(function () { load(seq); }, 120);
   }
 
-  // Printing: re-fit the diagram to the printed width (and back to the screen afterwards).
-  function fitOnPrint(container) {
-    function refit() {
-      var diagram = container && container.lianbanDiagram;
-      if (!diagram || !diagram.viewer) { return; }
-      var canvas = diagram.viewer.get("canvas");
-      if (canvas.resized) { canvas.resized(); }
-      canvas.zoom("fit-viewport", "auto");
-    }
-    window.addEventListener("beforeprint", refit);
-    window.addEventListener("afterprint", refit);
-    if (window.matchMedia) {
-      var query = window.matchMedia("print");
-      if (query.addEventListener) { query.addEventListener("change", refit); }
-    }
-  }
-
   function start() {
-    fitOnPrint(document.getElementById("history-diagram"));
     section = document.getElementById("history");
     slider = document.getElementById("step-slider");
     if (!section || !slider) { return; }

@@ -1,7 +1,10 @@
 /*
  * The BPMN diagram on a page (bpmn-js NavigatedViewer, served from /vendor/bpmn-js).
  *
- * Any element with `data-diagram-url` is opened when the page loads. Its state comes from a JSON
+ * Any element with `data-diagram-url` is opened when the page loads; an element with
+ * `data-diagram-xml="<id>"` instead shows the BPMN text held (as a JSON string) in the
+ * <script type="application/json" id="<id>"> of the page (a refused upload, which is not stored).
+ * Its state comes from a JSON
  * object in `data-diagram-state`:
  *   { "completed": [ids], "active": [ids], "errors": [ids], "changed": [ids], "taken": [flow ids] }
  * Flows between two reached elements count as taken unless "taken" is given. When the diagram has
@@ -74,6 +77,21 @@
     container.appendChild(message);
   }
 
+  function source(container) {
+    var holder = container.dataset.diagramXml;
+    if (holder) {
+      return new Promise(function (resolve) {
+        var element = document.getElementById(holder);
+        resolve(JSON.parse(element ? element.textContent : '""'));
+      });
+    }
+    return fetch(container.dataset.diagramUrl, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("流程图文件读取失败 (" + response.status + ")"); }
+        return response.text();
+      });
+  }
+
   function open(container) {
     if (typeof window.BpmnJS !== "function") {
       fail(container, "流程图组件未加载 (bpmn-js 未安装: 请运行 make install)");
@@ -82,11 +100,7 @@
     var state = {};
     try { state = JSON.parse(container.dataset.diagramState || "{}"); } catch (e) { state = {}; }
     var viewer = new window.BpmnJS({ container: container });
-    fetch(container.dataset.diagramUrl, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("流程图文件读取失败 (" + response.status + ")"); }
-        return response.text();
-      })
+    source(container)
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function (result) {
         var diagram = new Diagram(container, viewer);
@@ -106,8 +120,25 @@
       .catch(function (error) { fail(container, "流程图无法显示: " + error.message); });
   }
 
+  // Printing: every diagram re-fits to the printed width, and back to the screen afterwards.
+  function refitAll() {
+    document.querySelectorAll("[data-diagram-status=ready]").forEach(function (container) {
+      var diagram = container.lianbanDiagram;
+      if (!diagram) { return; }
+      var canvas = diagram.viewer.get("canvas");
+      if (canvas.resized) { canvas.resized(); }
+      canvas.zoom("fit-viewport", "auto");
+    });
+  }
+
   function start() {
-    document.querySelectorAll("[data-diagram-url]").forEach(open);
+    document.querySelectorAll("[data-diagram-url], [data-diagram-xml]").forEach(open);
+    window.addEventListener("beforeprint", refitAll);
+    window.addEventListener("afterprint", refitAll);
+    if (window.matchMedia) {
+      var query = window.matchMedia("print");
+      if (query.addEventListener) { query.addEventListener("change", refitAll); }
+    }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
