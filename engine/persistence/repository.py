@@ -10,6 +10,7 @@ from sqlalchemy import (
     Connection,
     Insert,
     and_,
+    bindparam,
     delete,
     insert,
     literal,
@@ -45,6 +46,63 @@ from .tables import (
     user_groups,
     users,
 )
+
+# The statements of every engine step, built once: SQLAlchemy then reuses their cache keys and
+# compiled forms instead of rebuilding and re-hashing each statement on every call.
+_CASE_ROW = (
+    select(cases, bundle_versions.c.version, bundles.c.key)
+    .join(bundle_versions, bundle_versions.c.id == cases.c.bundle_version_id)
+    .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+)
+_CASE_BY_ID = _CASE_ROW.where(cases.c.id == bindparam("case_id"))
+_CASE_BY_ID_LOCKED = _CASE_BY_ID.with_for_update(of=cases)
+# the case of a task, locked: one statement instead of the task's case id, then the case
+_CASE_BY_TASK_LOCKED = (
+    _CASE_ROW.join(human_tasks, human_tasks.c.case_id == cases.c.id)
+    .where(human_tasks.c.id == bindparam("task_id"))
+    .with_for_update(of=cases)
+)
+# the SET clause comes from the parameters' column names
+_CASE_UPDATE = update(cases).where(
+    cases.c.id == bindparam("b_id"), cases.c.revision == bindparam("b_revision")
+)
+_EVENTS_INSERT = insert(case_events)
+_TASK_CASE_ID = select(human_tasks.c.case_id).where(human_tasks.c.id == bindparam("task_id"))
+_TASK_BY_ID = select(human_tasks).where(human_tasks.c.id == bindparam("task_id"))
+_TASKS_OPEN_FOR_CASE = (
+    select(human_tasks)
+    .where(human_tasks.c.case_id == bindparam("case_id"), human_tasks.c.status == "open")
+    .order_by(human_tasks.c.created_at, human_tasks.c.id)
+)
+_TASK_INSERT = insert(human_tasks)
+_TASK_GROUPS_INSERT = insert(human_task_groups)
+_TASK_UPDATE = update(human_tasks).where(human_tasks.c.id == bindparam("b_id"))
+_TASK_GROUPS_CLOSE = (
+    update(human_task_groups).where(human_task_groups.c.task_id == bindparam("b_id")).values(open=0)
+)
+_LATEST_VERSION_ID = (
+    select(bundle_versions.c.id)
+    .join(
+        bundles,
+        and_(
+            bundles.c.id == bundle_versions.c.bundle_id,
+            bundles.c.latest_version == bundle_versions.c.version,
+        ),
+    )
+    .where(bundles.c.key == bindparam("key"))
+)
+
+
+def _user_query(condition: Any) -> Any:
+    """A user with their groups, one row per group (or one row with no group): one statement."""
+    return (
+        select(users.c.id, users.c.name, users.c.role, user_groups.c.group_name)
+        .outerjoin(user_groups, user_groups.c.user_id == users.c.id)
+        .where(condition)
+    )
+
+
+_USER_BY_TOKEN_HASH = _user_query(users.c.token_hash == bindparam("token_hash"))
 
 
 def _insert_id(conn: Connection, statement: Insert) -> int:
@@ -99,9 +157,7 @@ class BundleRepository:
 
     def latest_id(self, key: str) -> int | None:
         """The id of the newest version of `key`: enough to find its cached runtime."""
-        found = self.conn.execute(
-            select(bundle_versions.c.id).join(bundles, _latest_join()).where(bundles.c.key == key)
-        ).scalar()
+        found = self.conn.execute(_LATEST_VERSION_ID, {"key": key}).scalar()
         return int(found) if found is not None else None
 
     def get(self, key: str, version: int) -> BundleVersion | None:
@@ -178,15 +234,15 @@ class CaseRepository:
         self.conn = conn
 
     def get(self, case_id: int, lock: bool = False) -> Case | None:
-        query = (
-            select(cases, bundle_versions.c.version, bundles.c.key)
-            .join(bundle_versions, bundle_versions.c.id == cases.c.bundle_version_id)
-            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
-            .where(cases.c.id == case_id)
-        )
-        if lock:
-            query = query.with_for_update(of=cases)
-        row = self.conn.execute(query).first()
+        query = _CASE_BY_ID_LOCKED if lock else _CASE_BY_ID
+        return self._case(self.conn.execute(query, {"case_id": case_id}).first())
+
+    def get_for_task(self, task_id: str) -> Case | None:
+        """The case of a task, its row locked for this transaction (as `get(..., lock=True)`)."""
+        return self._case(self.conn.execute(_CASE_BY_TASK_LOCKED, {"task_id": task_id}).first())
+
+    @staticmethod
+    def _case(row: Any) -> Case | None:
         if row is None:
             return None
         return Case(
@@ -252,22 +308,23 @@ class CaseRepository:
         """Write the case if nobody else has since it was read (optimistic check), and its events."""
         case.seal()
         result = self.conn.execute(
-            update(cases)
-            .where(cases.c.id == case.id, cases.c.revision == case.revision)
-            .values(
-                status=str(case.status),
-                data=case.data,
-                state=case.state,
-                revision=case.revision + 1,
-                last_seq=case.last_seq,
-                last_hash=case.last_hash,
-                updated_at=case.updated_at,
-                ended_at=case.ended_at,
-                clock=case.clock.to_dict(),
-                deadline=case.clock.deadline,
-                outcome=case.outcome,
-                access_hash=case.access_hash,
-            )
+            _CASE_UPDATE,
+            {
+                "b_id": case.id,
+                "b_revision": case.revision,
+                "status": str(case.status),
+                "data": case.data,
+                "state": case.state,
+                "revision": case.revision + 1,
+                "last_seq": case.last_seq,
+                "last_hash": case.last_hash,
+                "updated_at": case.updated_at,
+                "ended_at": case.ended_at,
+                "clock": case.clock.to_dict(),
+                "deadline": case.clock.deadline,
+                "outcome": case.outcome,
+                "access_hash": case.access_hash,
+            },
         )
         if result.rowcount != 1:
             raise Conflict("办件已被他人同时修改, 请重试")
@@ -277,7 +334,7 @@ class CaseRepository:
     def _flush_events(self, case: Case) -> None:
         if case.new_events:
             self.conn.execute(
-                insert(case_events),
+                _EVENTS_INSERT,
                 [
                     {
                         "case_id": case.id,
@@ -343,66 +400,66 @@ class TaskRepository:
         ]
 
     def case_id_of(self, task_id: str) -> int | None:
-        found = self.conn.execute(
-            select(human_tasks.c.case_id).where(human_tasks.c.id == task_id)
-        ).scalar()
+        found = self.conn.execute(_TASK_CASE_ID, {"task_id": task_id}).scalar()
         return int(found) if found is not None else None
 
     def get(self, task_id: str) -> HumanTask | None:
-        rows = self.conn.execute(select(human_tasks).where(human_tasks.c.id == task_id)).all()
+        rows = self.conn.execute(_TASK_BY_ID, {"task_id": task_id}).all()
         tasks = self._tasks(list(rows))
         return tasks[0] if tasks else None
 
     def open_for_case(self, case_id: int) -> list[HumanTask]:
-        rows = self.conn.execute(
-            select(human_tasks)
-            .where(human_tasks.c.case_id == case_id, human_tasks.c.status == TaskStatus.OPEN.value)
-            .order_by(human_tasks.c.created_at, human_tasks.c.id)
-        ).all()
+        rows = self.conn.execute(_TASKS_OPEN_FOR_CASE, {"case_id": case_id}).all()
         return self._tasks(list(rows))
 
     def add(self, task: HumanTask) -> None:
+        self.add_many([task])
+
+    def add_many(self, tasks: list[HumanTask]) -> None:
+        """Insert the tasks and their group rows: one statement for each table, whatever the
+        number of tasks."""
+        if not tasks:
+            return
         self.conn.execute(
-            insert(human_tasks).values(
-                id=task.id,
-                case_id=task.case_id,
-                element=task.element,
-                name=task.name,
-                form=task.form,
-                groups=list(task.groups),
-                status=str(task.status),
-                kind=str(task.kind),
-                assignee=task.assignee,
-                deadline=task.deadline,
-                created_at=task.created_at,
-            )
+            _TASK_INSERT,
+            [
+                {
+                    "id": task.id,
+                    "case_id": task.case_id,
+                    "element": task.element,
+                    "name": task.name,
+                    "form": task.form,
+                    "groups": list(task.groups),
+                    "status": str(task.status),
+                    "kind": str(task.kind),
+                    "assignee": task.assignee,
+                    "deadline": task.deadline,
+                    "created_at": task.created_at,
+                }
+                for task in tasks
+            ],
         )
-        if task.groups:
-            self.conn.execute(
-                insert(human_task_groups),
-                [
-                    {"task_id": task.id, "group_name": g, "open": 1, "created_at": task.created_at}
-                    for g in dict.fromkeys(task.groups)
-                ],
-            )
+        groups = [
+            {"task_id": task.id, "group_name": g, "open": 1, "created_at": task.created_at}
+            for task in tasks
+            for g in dict.fromkeys(task.groups)
+        ]
+        if groups:
+            self.conn.execute(_TASK_GROUPS_INSERT, groups)
 
     def save(self, task: HumanTask) -> None:
         self.conn.execute(
-            update(human_tasks)
-            .where(human_tasks.c.id == task.id)
-            .values(
-                status=str(task.status),
-                assignee=task.assignee,
-                ended_at=task.ended_at,
-                ended_by=task.ended_by,
-            )
+            _TASK_UPDATE,
+            {
+                "b_id": task.id,
+                "status": str(task.status),
+                "assignee": task.assignee,
+                "ended_at": task.ended_at,
+                "ended_by": task.ended_by,
+            },
         )
         if task.status != TaskStatus.OPEN:
-            self.conn.execute(
-                update(human_task_groups)
-                .where(human_task_groups.c.task_id == task.id)
-                .values(open=0)
-            )
+            self.conn.execute(_TASK_GROUPS_CLOSE, {"b_id": task.id})
 
     def worklist(
         self,
@@ -617,17 +674,17 @@ class UserRepository:
         ]
 
     def by_token_hash(self, token_hash: str) -> User | None:
-        return self._one(users.c.token_hash == token_hash)
+        rows = self.conn.execute(_USER_BY_TOKEN_HASH, {"token_hash": token_hash}).all()
+        return self._user(list(rows))
 
     def _one(self, condition: Any) -> User | None:
-        row = self.conn.execute(select(users).where(condition)).first()
-        if row is None:
+        return self._user(list(self.conn.execute(_user_query(condition)).all()))
+
+    @staticmethod
+    def _user(rows: list[Any]) -> User | None:
+        """The user of `_user_query`'s rows (they all name the same user), or None."""
+        if not rows:
             return None
-        groups = (
-            self.conn.execute(
-                select(user_groups.c.group_name).where(user_groups.c.user_id == row.id)
-            )
-            .scalars()
-            .all()
-        )
-        return User(row.id, row.name, Role(row.role), frozenset(groups))
+        row = rows[0]
+        groups = frozenset(r.group_name for r in rows if r.group_name is not None)
+        return User(row.id, row.name, Role(row.role), groups)

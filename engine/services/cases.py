@@ -108,16 +108,20 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
     return retrying(step)
 
 
-def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask]:
-    """The task and its case, with the case row locked for this transaction."""
-    case_id = uow.tasks.case_id_of(task_id)
-    if case_id is None:
+def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask, list[HumanTask] | None]:
+    """The task and its case, with the case row locked for this transaction; and, when the
+    task is open, all the case's open tasks (the task among them), read in one statement."""
+    case = uow.cases.get_for_task(task_id)  # found through the task, locked
+    if case is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    case = uow.cases.get(case_id, lock=True)
-    task = uow.tasks.get(task_id)  # read under the lock: it may have changed while we waited
-    if case is None or task is None:
+    # read under the lock: they may have changed while we waited
+    open_tasks: list[HumanTask] | None = uow.tasks.open_for_case(case.id)
+    task = next((t for t in open_tasks or () if t.id == task_id), None)
+    if task is None:  # no longer open: read it alone
+        open_tasks, task = None, uow.tasks.get(task_id)
+    if task is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    return case, task
+    return case, task, open_tasks
 
 
 def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[str, Any]:
@@ -125,7 +129,7 @@ def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[st
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
-            case, task = _locked(uow, task_id)
+            case, task, _ = _locked(uow, task_id)
             changed = task.claim(user) if claim else task.unclaim(user)
             if changed:
                 case.updated_at = svc.clock()
@@ -153,7 +157,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
-            case, task = _locked(uow, task_id)
+            case, task, open_tasks = _locked(uow, task_id)
             task.check_can_complete(user)
             if task.kind != TaskKind.BPMN:
                 view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
@@ -173,6 +177,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             case.data = merged
             task.end(TaskStatus.COMPLETED, user.name, now)
             uow.tasks.save(task)
+            assert open_tasks is not None  # the task was open (check_can_complete)
             view = record_step(
                 svc,
                 uow,
@@ -185,6 +190,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 task,
                 {"form": data},
                 then=lambda: _certificate_action(svc, uow, case, version, task, data, now),
+                stored_open=[t for t in open_tasks if t is not task],
             )
             uow.commit()
             return view

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.calendar import WorkdayCalendar
 from engine.domain.bundles import BundleVersion
-from engine.domain.model import Case, HumanTask
+from engine.domain.model import Case, CaseStatus, HumanTask
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
@@ -83,7 +83,12 @@ def case_view(
     case: Case,
     open_tasks: list[HumanTask],
     now: datetime,
+    read_rating: bool = True,
 ) -> dict[str, Any]:
+    """The case as the API shows it. Only a completed case can have a rating (`follow_ups.rate`
+    refuses others, and a case never leaves that status), so only then is it read; a caller
+    that knows the case was not completed before its transaction began passes
+    `read_rating=False`."""
     today = svc.today(now)
     version, _ = svc.runtimes.cached(case.bundle_version_id)
     warning = version.time_policy.warning if version else 2
@@ -98,7 +103,9 @@ def case_view(
         "tasks": [_task_view(t, today, calendar) for t in open_tasks],
         **_clock_view(case.clock, today, calendar, warning),
         "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)],
-        "rating": uow.ratings.for_case(case.id),
+        "rating": uow.ratings.for_case(case.id)
+        if read_rating and case.status == CaseStatus.COMPLETED
+        else None,
         "created_by": case.created_by,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),

@@ -86,12 +86,17 @@ def _sync_tasks(
     now: datetime,
     today: date,
     calendar: WorkdayCalendar,
+    stored_open: list[HumanTask] | None = None,
 ) -> tuple[list[HumanTask], list[HumanTask]]:
     """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
 
-    Returns the tasks opened by this step and all the case's open tasks after it."""
+    `stored_open`: the case's open tasks as stored now, when the caller has them (read under
+    the case lock, in `open_for_case` order, without those this transaction closed); else they
+    are read. Returns the tasks opened by this step and all the case's open tasks after it."""
     ready = {t.id: t for t in ready_human_tasks(workflow)}
-    stored = {t.id: t for t in uow.tasks.open_for_case(case.id)}
+    if stored_open is None:
+        stored_open = uow.tasks.open_for_case(case.id)
+    stored = {t.id: t for t in stored_open}
     opened = []
     for task_id, ready_task in ready.items():
         if task_id in stored:
@@ -108,8 +113,8 @@ def _sync_tasks(
             created_at=now,
             deadline=task_deadline(version, ready_task.element, case.data, today, calendar),
         )
-        uow.tasks.add(task)
         opened.append(task)
+    uow.tasks.add_many(opened)  # one INSERT per table for all of them
     still_open = []
     for task_id, task in stored.items():
         if task.kind != TaskKind.BPMN or task_id in ready:
@@ -144,15 +149,18 @@ def record_step(
     task: HumanTask | None = None,
     data: dict[str, Any] | None = None,
     then: Callable[[], None] | None = None,
+    stored_open: list[HumanTask] | None = None,
 ) -> dict[str, Any]:
     """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
 
-    Returns the case as the API shows it. The caller commits."""
+    Returns the case as the API shows it. The caller commits. `stored_open`: see `_sync_tasks`."""
     # what business rule tasks decided in the step, kept in canonical key order like all case data
     case.data = canonical_data({**case.data, **decision_outputs(workflow)})
     case.updated_at = now
     calendar = svc.calendars.get(uow)
-    opened, open_tasks = _sync_tasks(uow, case, version, workflow, now, svc.today(now), calendar)
+    opened, open_tasks = _sync_tasks(
+        uow, case, version, workflow, now, svc.today(now), calendar, stored_open
+    )
     for new_task in opened:
         schedule_task_check(svc, uow, new_task, calendar, now)
     _schedule_timers(uow, case, workflow, now)
@@ -173,4 +181,6 @@ def record_step(
         case.record(EventType.CASE_COMPLETED, actor, now, data={"outcome": case.outcome})
     case.state = ProcessRuntime.dump(workflow)
     save(uow, case)
-    return case_view(svc, uow, calendar, case, open_tasks, now)
+    # a case that was running when this step began cannot have been rated (only a concluded
+    # case can be, under its row lock): no need to look
+    return case_view(svc, uow, calendar, case, open_tasks, now, read_rating=False)

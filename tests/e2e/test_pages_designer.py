@@ -77,7 +77,7 @@ def test_a_refused_upload_stores_nothing_and_places_each_problem(
     assert 'data-locate="flow_intake_correct" data-diagram="upload-diagram-1"' in text
     # the diagram comes from the uploaded bytes, the element in error marked
     state = re.search(
-        r"id=\"upload-diagram-1\" class=\"diagram tall\" data-upload-diagram\s+"
+        r"id=\"upload-diagram-1\" class=\"diagram tall\" data-diagram-xml=\"upload-diagram-1-xml\"\s+"
         r"data-diagram-state='([^']*)'",
         page,
     )
@@ -102,7 +102,7 @@ def test_xml_that_is_not_well_formed_lists_its_problem_without_a_diagram(
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "XML 格式错误" in page
-    assert "data-upload-diagram" not in page and "bpmn-navigated-viewer" not in page
+    assert "data-diagram-xml" not in page and "bpmn-navigated-viewer" not in page
     missing = _upload(client, token, "", b"")
     assert missing.status_code == 422
     assert "请选择要上传的" in missing.get_data(as_text=True)

@@ -1,0 +1,128 @@
+"""The fewer statements a step sends (issue 6, "Persistence and HTTP") change no answer.
+
+A step now finds and locks its case through the task in one statement, reads the case's open
+tasks once (the completed task among them), inserts the tasks it opens in one statement per
+table, and reads a rating only for a completed case; a token is recognised with one statement
+(the user joined to their groups). These tests compare each step's answer with a fresh read of
+the same case, and check that tokens and group changes still take effect at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from engine.errors import Conflict, NotFound, Unauthorized
+from engine.services import Services
+from engine.services.users import reissue_token, set_groups
+from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, ISSUANCE, LICENCE_OK
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[str]]:
+    """The SQL statements sent inside the block (BEGIN, COMMIT and savepoints left out)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            sent.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(services.engine, "before_cursor_execute", record)
+
+
+def _task(view: dict[str, Any], element: str) -> str:
+    [task_id] = [t["id"] for t in view["tasks"] if t["element"] == element]
+    return str(task_id)
+
+
+def _same_as_a_fresh_read(services: Services, user: Any, view: dict[str, Any]) -> None:
+    fresh = services.get_case(user, view["id"])
+    assert view == fresh
+
+
+def test_each_step_answers_as_a_fresh_read_of_the_case(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    front, food, market, issuer = (
+        users[n].user for n in ("front_desk", "food_reviewer", "market_reviewer", "issuer")
+    )
+    case = services.start_case(front, "restaurant", APPLICATION)
+    case.pop("access_code")
+    _same_as_a_fresh_read(services, front, case)
+    # 受理 opens both parallel reviews at once (inserted together)
+    case = services.complete(front, _task(case, "intake"), ACCEPT)
+    assert sorted(t["element"] for t in case["tasks"]) == ["review_food", "review_licence"]
+    _same_as_a_fresh_read(services, front, case)
+    # one review done: the other stays open, as stored
+    with statements(services) as sent:
+        case = services.complete(food, _task(case, "review_food"), FOOD_OK)
+    assert [t["element"] for t in case["tasks"]] == ["review_licence"]
+    _same_as_a_fresh_read(services, front, case)
+    # the case row found through the task and locked, the open tasks, the task's and its group
+    # rows' update, the case update, its event, the certificates: 7 (it was 10)
+    assert len(sent) == 7, sent
+    case = services.complete(market, _task(case, "review_licence"), LICENCE_OK)
+    _same_as_a_fresh_read(services, front, case)
+    case = services.complete(issuer, _task(case, "joint_issuance"), {**ISSUANCE})
+    assert case["status"] == "completed" and case["tasks"] == [] and case["rating"] is None
+    assert len(case["certificates"]) == 2
+    _same_as_a_fresh_read(services, front, case)
+
+
+def test_a_rating_is_still_shown_once_the_case_is_rated(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    front, food, market, issuer = (
+        users[n].user for n in ("front_desk", "food_reviewer", "market_reviewer", "issuer")
+    )
+    case = services.start_case(front, "restaurant", APPLICATION)
+    code = case["access_code"]
+    case = services.complete(front, _task(case, "intake"), ACCEPT)
+    case = services.complete(food, _task(case, "review_food"), FOOD_OK)
+    case = services.complete(market, _task(case, "review_licence"), LICENCE_OK)
+    case = services.complete(issuer, _task(case, "joint_issuance"), {**ISSUANCE})
+    from engine.services import follow_ups
+
+    follow_ups.rate(services, case["id"], 5, "很好", code=code)
+    rating = services.get_case(front, case["id"])["rating"]
+    assert rating is not None and rating["level"] == 5
+
+
+def test_completing_a_task_that_is_no_longer_open_is_still_refused(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    front = users["front_desk"].user
+    case = services.start_case(front, "restaurant", APPLICATION)
+    intake = _task(case, "intake")
+    services.complete(front, intake, ACCEPT)
+    with pytest.raises(Conflict, match="任务已办结"):
+        services.complete(front, intake, ACCEPT)
+    with pytest.raises(NotFound):
+        services.complete(front, "no-such-task", ACCEPT)
+
+
+def test_a_token_is_one_statement_and_changes_take_effect_at_once(services: Services) -> None:
+    _, loner_token = services.create_user("无组", "auditor", [])
+    _, token = services.create_user("两组", "clerk", ["issuance", "inspection"])
+    with statements(services) as sent:
+        found = services.authenticate(token)
+    assert len(sent) == 1
+    assert found.name == "两组" and found.groups == frozenset({"issuance", "inspection"})
+    assert services.authenticate(loner_token).groups == frozenset()  # no group: still found
+    set_groups(services, "两组", ["front_desk"])
+    assert services.authenticate(token).groups == frozenset({"front_desk"})
+    set_groups(services, "两组", [])
+    assert services.authenticate(token).groups == frozenset()
+    new = reissue_token(services, "两组")
+    with pytest.raises(Unauthorized):
+        services.authenticate(token)
+    assert services.authenticate(new).name == "两组"
+    with pytest.raises(Unauthorized):
+        services.authenticate("not-a-token")
