@@ -1,4 +1,5 @@
-"""Reading and writing the domain objects with SQLAlchemy Core, inside one transaction."""
+"""Reading and writing cases, their events and their human tasks with SQLAlchemy Core, inside one
+transaction. Bundles and users have their own modules (bundle_repository, user_repository)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Insert,
-    and_,
     bindparam,
-    delete,
     insert,
     literal,
     select,
@@ -19,9 +17,7 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
-from engine.domain.bundles import BundleVersion, HumanTaskInfo
 from engine.domain.model import (
     Case,
     CaseEvent,
@@ -32,9 +28,10 @@ from engine.domain.model import (
     TaskStatus,
 )
 from engine.domain.timelimits import CaseClock
-from engine.domain.users import Role, User
+from engine.domain.users import User
 from engine.errors import Conflict, Invalid
 
+from .inserts import insert_id
 from .tables import (
     UtcDateTime,
     bundle_versions,
@@ -43,8 +40,6 @@ from .tables import (
     cases,
     human_task_groups,
     human_tasks,
-    user_groups,
-    users,
 )
 
 # The statements of every engine step, built once: SQLAlchemy then reuses their cache keys and
@@ -80,153 +75,6 @@ _TASK_UPDATE = update(human_tasks).where(human_tasks.c.id == bindparam("b_id"))
 _TASK_GROUPS_CLOSE = (
     update(human_task_groups).where(human_task_groups.c.task_id == bindparam("b_id")).values(open=0)
 )
-_LATEST_VERSION_ID = (
-    select(bundle_versions.c.id)
-    .join(
-        bundles,
-        and_(
-            bundles.c.id == bundle_versions.c.bundle_id,
-            bundles.c.latest_version == bundle_versions.c.version,
-        ),
-    )
-    .where(bundles.c.key == bindparam("key"))
-)
-
-
-def _user_query(condition: Any) -> Any:
-    """A user with their groups, one row per group (or one row with no group): one statement."""
-    return (
-        select(users.c.id, users.c.name, users.c.role, user_groups.c.group_name)
-        .outerjoin(user_groups, user_groups.c.user_id == users.c.id)
-        .where(condition)
-    )
-
-
-_USER_BY_TOKEN_HASH = _user_query(users.c.token_hash == bindparam("token_hash"))
-
-
-def _insert_id(conn: Connection, statement: Insert) -> int:
-    """Run an INSERT and return the new row's id (RETURNING works on SQLite and PostgreSQL)."""
-    return int(conn.execute(statement.returning(statement.table.c.id)).scalar_one())
-
-
-def _latest_join() -> Any:
-    """Bundle versions joined to their bundle, keeping only each bundle's newest version."""
-    return and_(
-        bundles.c.id == bundle_versions.c.bundle_id,
-        bundles.c.latest_version == bundle_versions.c.version,
-    )
-
-
-def _with_key(latest: bool = False) -> Any:
-    """Versions with their bundle key (all versions, or only the newest of each bundle)."""
-    on = _latest_join() if latest else bundles.c.id == bundle_versions.c.bundle_id
-    return select(bundle_versions, bundles.c.key).join(bundles, on)
-
-
-class BundleRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def _version(self, row: Any, key: str) -> BundleVersion:
-        return BundleVersion(
-            id=row.id,
-            key=key,
-            version=row.version,
-            name=row.name,
-            description=row.description,
-            process_id=row.process_id,
-            metadata=row.metadata,
-            specs_json=row.specs,
-            human_tasks={k: HumanTaskInfo.from_dict(v) for k, v in row.human_tasks.items()},
-            start_form=row.start_form,
-            start_event=row.start_event,
-            forms=row.forms,
-            checksum=row.checksum,
-            deployed_by=row.deployed_by,
-            deployed_at=row.deployed_at,
-        )
-
-    def get_version(self, version_id: int) -> BundleVersion | None:
-        row = self.conn.execute(_with_key().where(bundle_versions.c.id == version_id)).first()
-        return self._version(row, row.key) if row else None
-
-    def latest(self, key: str) -> BundleVersion | None:
-        row = self.conn.execute(_with_key(latest=True).where(bundles.c.key == key)).first()
-        return self._version(row, row.key) if row else None
-
-    def latest_id(self, key: str) -> int | None:
-        """The id of the newest version of `key`: enough to find its cached runtime."""
-        found = self.conn.execute(_LATEST_VERSION_ID, {"key": key}).scalar()
-        return int(found) if found is not None else None
-
-    def get(self, key: str, version: int) -> BundleVersion | None:
-        row = self.conn.execute(
-            _with_key().where(bundles.c.key == key, bundle_versions.c.version == version)
-        ).first()
-        return self._version(row, row.key) if row else None
-
-    def files(self, key: str, version: int) -> dict[str, str] | None:
-        """The uploaded files of a version (path -> text), as they were deployed."""
-        value = self.conn.execute(
-            select(bundle_versions.c.files)
-            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
-            .where(bundles.c.key == key, bundle_versions.c.version == version)
-        ).scalar()
-        return None if value is None else dict(value)
-
-    def list_latest(self) -> list[BundleVersion]:
-        rows = self.conn.execute(_with_key(latest=True).order_by(bundles.c.key)).all()
-        return [self._version(r, r.key) for r in rows]
-
-    def list_versions(self) -> list[dict[str, Any]]:
-        """Every version of every bundle (no specs or files): by key, newest version first."""
-        rows = self.conn.execute(
-            select(
-                bundles.c.key,
-                bundles.c.latest_version,
-                bundle_versions.c.version,
-                bundle_versions.c.name,
-                bundle_versions.c.description,
-                bundle_versions.c.process_id,
-                bundle_versions.c.checksum,
-                bundle_versions.c.deployed_by,
-                bundle_versions.c.deployed_at,
-            )
-            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
-            .order_by(bundles.c.key, bundle_versions.c.version.desc())
-        ).all()
-        return [dict(r._mapping) for r in rows]
-
-    def add_version(self, key: str, name: str, values: dict[str, Any], at: datetime) -> int:
-        """Store the next version of `key`; returns its number. Raises Conflict on a race."""
-        bundle = self.conn.execute(
-            select(bundles.c.id, bundles.c.latest_version)
-            .where(bundles.c.key == key)
-            .with_for_update()
-        ).first()
-        try:
-            if bundle is None:
-                bundle_id = _insert_id(
-                    self.conn,
-                    insert(bundles).values(key=key, name=name, latest_version=1, created_at=at),
-                )
-                number = 1
-            else:
-                bundle_id, number = bundle.id, bundle.latest_version + 1
-                self.conn.execute(
-                    update(bundles)
-                    .where(bundles.c.id == bundle_id)
-                    .values(latest_version=number, name=name)
-                )
-            self.conn.execute(
-                insert(bundle_versions).values(
-                    bundle_id=bundle_id, version=number, name=name, **values
-                )
-            )
-        except IntegrityError:
-            raise Conflict("同一事项包正在被同时部署, 请重试") from None
-        return int(number)
 
 
 class CaseRepository:
@@ -280,7 +128,7 @@ class CaseRepository:
         return {r.id: (CaseClock.from_dict(r.clock), r.bundle_version_id) for r in rows}
 
     def add(self, case: Case) -> int:
-        case.id = _insert_id(
+        case.id = insert_id(
             self.conn,
             insert(cases).values(
                 bundle_version_id=case.bundle_version_id,
@@ -602,89 +450,3 @@ class WorklistFilter:
     element: str | None = None
     claimed: str = "all"
     case_id: int | None = None
-
-
-class UserRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def add(self, name: str, role: Role, groups: list[str], token_hash: str, at: datetime) -> User:
-        try:
-            user_id = _insert_id(
-                self.conn,
-                insert(users).values(
-                    name=name, role=str(role), token_hash=token_hash, created_at=at
-                ),
-            )
-        except IntegrityError:
-            raise Conflict(f"用户 {name} 已存在") from None
-        if groups:
-            self.conn.execute(
-                insert(user_groups),
-                [{"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)],
-            )
-        return User(int(user_id), name, role, frozenset(groups))
-
-    def set_token(self, name: str, token_hash: str) -> bool:
-        """Replace a user's token; the old one stops working at once."""
-        result = self.conn.execute(
-            update(users).where(users.c.name == name).values(token_hash=token_hash)
-        )
-        return result.rowcount == 1
-
-    def set_password(self, name: str, password_hash: str) -> bool:
-        result = self.conn.execute(
-            update(users).where(users.c.name == name).values(password_hash=password_hash)
-        )
-        return result.rowcount == 1
-
-    def password_hash(self, name: str) -> str | None:
-        value = self.conn.execute(
-            select(users.c.password_hash).where(users.c.name == name)
-        ).scalar()
-        return None if value is None else str(value)
-
-    def by_id(self, user_id: int) -> User | None:
-        return self._one(users.c.id == user_id)
-
-    def by_name(self, name: str) -> User | None:
-        return self._one(users.c.name == name)
-
-    def set_groups(self, name: str, groups: list[str]) -> bool:
-        user_id = self.conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
-        if user_id is None:
-            return False
-        self.conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
-        if groups:
-            self.conn.execute(
-                insert(user_groups),
-                [{"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)],
-            )
-        return True
-
-    def all(self) -> list[User]:
-        rows = self.conn.execute(select(users).order_by(users.c.name)).all()
-        memberships: dict[int, list[str]] = {}
-        for user_id, group in self.conn.execute(
-            select(user_groups.c.user_id, user_groups.c.group_name)
-        ):
-            memberships.setdefault(user_id, []).append(group)
-        return [
-            User(r.id, r.name, Role(r.role), frozenset(memberships.get(r.id, []))) for r in rows
-        ]
-
-    def by_token_hash(self, token_hash: str) -> User | None:
-        rows = self.conn.execute(_USER_BY_TOKEN_HASH, {"token_hash": token_hash}).all()
-        return self._user(list(rows))
-
-    def _one(self, condition: Any) -> User | None:
-        return self._user(list(self.conn.execute(_user_query(condition)).all()))
-
-    @staticmethod
-    def _user(rows: list[Any]) -> User | None:
-        """The user of `_user_query`'s rows (they all name the same user), or None."""
-        if not rows:
-            return None
-        row = rows[0]
-        groups = frozenset(r.group_name for r in rows if r.group_name is not None)
-        return User(row.id, row.name, Role(row.role), groups)

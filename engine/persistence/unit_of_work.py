@@ -7,12 +7,14 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from .bundle_repository import BundleRepository
 from .calendar_repository import CalendarRepository
 from .certificate_repository import CertificateRepository
 from .db import WRITE, TransientError
 from .job_repository import JobRepository
 from .record_repositories import NotificationRepository, RatingRepository
-from .repository import BundleRepository, CaseRepository, TaskRepository, UserRepository
+from .repository import CaseRepository, TaskRepository
+from .user_repository import UserRepository
 
 
 class UnitOfWork:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from engine.domain.users import Role
 from engine.errors import Conflict, Invalid, ServiceError
-from engine.services import audit
+from engine.services import audit, case_pages
 from engine.services import search as finder
 
 from ..auth import page_user, role_required
@@ -35,9 +35,9 @@ SEARCH_FIELDS = (
 
 def _labels() -> dict[str, Any]:
     return {
-        "status_labels": finder.STATUS_LABELS,
-        "clock_labels": finder.CLOCK_LABELS,
-        "timeliness_labels": finder.TIMELINESS_LABELS,
+        "status_labels": case_pages.STATUS_LABELS,
+        "clock_labels": case_pages.CLOCK_LABELS,
+        "timeliness_labels": case_pages.TIMELINESS_LABELS,
     }
 
 
@@ -84,10 +84,10 @@ def search() -> Any:
 
 def _history(case_id: int, verdict: dict[str, Any] | None = None) -> Any:
     svc, user = services(), page_user()
-    page = finder.case_history(svc, user, case_id)
+    page = case_pages.case_history(svc, user, case_id)
     step, step_error = None, None
     try:
-        step = finder.history_step(svc, user, case_id, page["steps"])
+        step = case_pages.history_step(svc, user, case_id, page["steps"])
     except Conflict as err:  # the record is broken at or before the last step
         step_error = err.message
     return render_template(
@@ -111,7 +111,7 @@ def history(case_id: int) -> Any:
 @role_required(Role.AUDITOR)
 def verify(case_id: int) -> Any:
     """Replay verification on demand: the hash chain, then every step re-executed."""
-    verdict = finder.verification(services(), page_user(), case_id)
+    verdict = case_pages.verification(services(), page_user(), case_id)
     return _history(case_id, verdict)
 
 
@@ -120,7 +120,7 @@ def verify(case_id: int) -> Any:
 def step_json(case_id: int, seq: int) -> Any:
     """The case after its event `seq`, for the step slider (JSON; errors as {"error": ...})."""
     try:
-        return jsonify(finder.history_step(services(), page_user(), case_id, seq))
+        return jsonify(case_pages.history_step(services(), page_user(), case_id, seq))
     except ServiceError as err:
         response = jsonify({"error": err.message})
         response.status_code = err.status

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template
 
 from engine.domain.ratings import RatingLevel
 from engine.domain.users import Role
-from engine.services import certificates, intake, search
+from engine.services import case_pages, certificates, intake
 
 from ..api.certificates import view_of
 from ..auth import page_user, role_required
@@ -24,14 +24,14 @@ CERTIFICATE_STATUS = {"valid": "有效", "revoked": "已撤销", "expired": "已
 @bp.get("/<int:case_id>")
 @role_required(Role.CLERK, Role.AUDITOR)
 def case(case_id: int) -> Any:
-    found = search.case_page(services(), page_user(), case_id)
+    found = case_pages.case_page(services(), page_user(), case_id)
     return render_template(
         "cases/case.html",
         page=found,
         case=found["case"],
-        status_labels=search.STATUS_LABELS,
-        clock_labels=search.CLOCK_LABELS,
-        timeliness_labels=search.TIMELINESS_LABELS,
+        status_labels=case_pages.STATUS_LABELS,
+        clock_labels=case_pages.CLOCK_LABELS,
+        timeliness_labels=case_pages.TIMELINESS_LABELS,
         certificate_status=CERTIFICATE_STATUS,
         rating_labels={int(level): level.label for level in RatingLevel},
     )

@@ -1,0 +1,113 @@
+"""Users, their groups, their API token hashes and sign-in passwords."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.domain.users import Role, User
+from engine.errors import Conflict
+
+from .inserts import insert_id
+from .tables import user_groups, users
+
+
+def _user_query(condition: Any) -> Any:
+    """A user with their groups, one row per group (or one row with no group): one statement."""
+    return (
+        select(users.c.id, users.c.name, users.c.role, user_groups.c.group_name)
+        .outerjoin(user_groups, user_groups.c.user_id == users.c.id)
+        .where(condition)
+    )
+
+
+_USER_BY_TOKEN_HASH = _user_query(users.c.token_hash == bindparam("token_hash"))
+
+
+class UserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, name: str, role: Role, groups: list[str], token_hash: str, at: datetime) -> User:
+        try:
+            user_id = insert_id(
+                self.conn,
+                insert(users).values(
+                    name=name, role=str(role), token_hash=token_hash, created_at=at
+                ),
+            )
+        except IntegrityError:
+            raise Conflict(f"用户 {name} 已存在") from None
+        if groups:
+            self.conn.execute(
+                insert(user_groups),
+                [{"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)],
+            )
+        return User(int(user_id), name, role, frozenset(groups))
+
+    def set_token(self, name: str, token_hash: str) -> bool:
+        """Replace a user's token; the old one stops working at once."""
+        result = self.conn.execute(
+            update(users).where(users.c.name == name).values(token_hash=token_hash)
+        )
+        return result.rowcount == 1
+
+    def set_password(self, name: str, password_hash: str) -> bool:
+        result = self.conn.execute(
+            update(users).where(users.c.name == name).values(password_hash=password_hash)
+        )
+        return result.rowcount == 1
+
+    def password_hash(self, name: str) -> str | None:
+        value = self.conn.execute(
+            select(users.c.password_hash).where(users.c.name == name)
+        ).scalar()
+        return None if value is None else str(value)
+
+    def by_id(self, user_id: int) -> User | None:
+        return self._one(users.c.id == user_id)
+
+    def by_name(self, name: str) -> User | None:
+        return self._one(users.c.name == name)
+
+    def set_groups(self, name: str, groups: list[str]) -> bool:
+        user_id = self.conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
+        if user_id is None:
+            return False
+        self.conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
+        if groups:
+            self.conn.execute(
+                insert(user_groups),
+                [{"user_id": user_id, "group_name": g} for g in dict.fromkeys(groups)],
+            )
+        return True
+
+    def all(self) -> list[User]:
+        rows = self.conn.execute(select(users).order_by(users.c.name)).all()
+        memberships: dict[int, list[str]] = {}
+        for user_id, group in self.conn.execute(
+            select(user_groups.c.user_id, user_groups.c.group_name)
+        ):
+            memberships.setdefault(user_id, []).append(group)
+        return [
+            User(r.id, r.name, Role(r.role), frozenset(memberships.get(r.id, []))) for r in rows
+        ]
+
+    def by_token_hash(self, token_hash: str) -> User | None:
+        rows = self.conn.execute(_USER_BY_TOKEN_HASH, {"token_hash": token_hash}).all()
+        return self._user(list(rows))
+
+    def _one(self, condition: Any) -> User | None:
+        return self._user(list(self.conn.execute(_user_query(condition)).all()))
+
+    @staticmethod
+    def _user(rows: list[Any]) -> User | None:
+        """The user of `_user_query`'s rows (they all name the same user), or None."""
+        if not rows:
+            return None
+        row = rows[0]
+        groups = frozenset(r.group_name for r in rows if r.group_name is not None)
+        return User(row.id, row.name, Role(row.role), groups)

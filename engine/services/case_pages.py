@@ -1,0 +1,353 @@
+"""What the case page and the auditors' history read: a case's diagram state, timeline, clock
+and pauses, its history step by step, and the replay verdict in words.
+
+Read-only: nothing here writes. The history uses `audit.state_at` and `audit.replay` (auditors and
+admins only); the case page, which clerks open too, reads the events itself and shows them without
+their hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.bpmn.runtime import element_states
+from engine.domain.model import CaseEvent, EventType
+from engine.domain.users import Role, User
+from engine.errors import Forbidden, NotFound
+
+from . import audit
+from .intake import intake_config
+from .queries import load_case_view
+
+if TYPE_CHECKING:
+    from .context import Services
+
+STATUS_LABELS = {
+    "running": "办理中",
+    "completed": "已办结",
+    "cancelled": "已撤销",
+    "error": "出错",
+}
+CLOCK_LABELS = {
+    "not_started": "未开始计时 (尚未受理)",
+    "running": "计时中",
+    "paused": "暂停计时",
+    "stopped": "已停止计时",
+}
+TIMELINESS_LABELS = {"normal": "正常", "warning": "预警", "overdue": "超期"}
+EVENT_LABELS = {
+    EventType.CASE_STARTED: "收件",
+    EventType.TASK_CLAIMED: "认领任务",
+    EventType.TASK_UNCLAIMED: "退回任务",
+    EventType.TASK_COMPLETED: "办理完成",
+    EventType.CASE_COMPLETED: "办结",
+    EventType.CASE_CANCELLED: "撤销办件",
+    EventType.TIMER_FIRED: "定时触发",
+    EventType.CLOCK_STARTED: "受理, 开始计时",
+    EventType.CLOCK_PAUSED: "暂停计时",
+    EventType.CLOCK_RESUMED: "恢复计时",
+    EventType.CLOCK_STOPPED: "停止计时",
+    EventType.CASE_WARNING: "预警",
+    EventType.CASE_OVERDUE: "超期",
+    EventType.TASK_OVERDUE: "任务超期",
+    EventType.SUPERVISION_OPENED: "督办",
+    EventType.CERTIFICATES_ISSUED: "统一发证",
+    EventType.CERTIFICATES_REVOKED: "撤销证照",
+    EventType.CERTIFICATE_REMINDER: "证照到期提醒 (无感续证)",
+    EventType.RATED: "好差评",
+    EventType.RECTIFICATION_OPENED: "差评整改",
+    EventType.FOLLOW_UP_OPENED: "整改回访",
+}
+# the tasks the engine opens itself (their element is their kind)
+ENGINE_TASK_NAMES = {"supervision": "督办", "rectification": "差评整改", "follow_up": "整改回访"}
+ACTOR_NAMES = {"system": "系统", "applicant": "申请人"}
+
+
+# -- shared pieces -----------------------------------------------------------------------------
+
+
+def element_names(runtime: Any) -> dict[str, str]:
+    """The name of every BPMN element of a version's diagram, by id (subprocesses included)."""
+    main, subprocesses = runtime.specs
+    names: dict[str, str] = dict(ENGINE_TASK_NAMES)
+    for spec in (main, *subprocesses.values()):
+        for task_spec in spec.task_specs.values():
+            element = getattr(task_spec, "bpmn_id", None)
+            name = getattr(task_spec, "bpmn_name", None)
+            if element and name:
+                names[str(element)] = " ".join(str(name).split())
+    return names
+
+
+def field_labels(forms: Mapping[str, Any]) -> dict[str, str]:
+    """The title of every field of a version's forms, by field name (first form wins)."""
+    labels: dict[str, str] = {}
+    for schema in forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if isinstance(prop, dict) and isinstance(prop.get("title"), str):
+                labels.setdefault(name, prop["title"])
+    return labels
+
+
+def local_time(svc: Services, at: datetime | str | None) -> str:
+    """A time as the centre reads it: local, to the minute."""
+    if at is None:
+        return ""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.astimezone(svc.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _named(names: Mapping[str, str], elements: Any) -> str:
+    return "、".join(names.get(str(e), str(e)) for e in elements or [])
+
+
+def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
+    """What the event did, in a sentence."""
+    data = event.data
+    task = names.get(event.element or "", event.element or "")
+    kind = event.type
+    if kind == EventType.CASE_STARTED:
+        text = f"创建办件 (事项包 {data.get('bundle', '')} 第 {data.get('version', '')} 版)"
+        if data.get("agent"):
+            text += f", 帮办代办: {data['agent'].get('name')} 代 {data['on_behalf_of'].get('name')} 申请"
+        return text
+    if kind in (EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED):
+        return task
+    if kind == EventType.TASK_COMPLETED:
+        text = task
+        if data.get("opened"):
+            text += f" → 转入 {_named(names, data['opened'])}"
+        return text
+    if kind == EventType.CASE_COMPLETED:
+        outcome = data.get("outcome") or {}
+        return f"结束于「{outcome.get('name') or outcome.get('element', '')}」"
+    if kind == EventType.CASE_CANCELLED:
+        return f"原因: {data.get('reason') or '未说明'}"
+    if kind == EventType.TIMER_FIRED:
+        return f"{task} 到期 ({str(data.get('due', ''))[:16]})".strip()
+    if kind == EventType.CLOCK_STARTED:
+        return f"承诺时限 {data.get('limit')} 个工作日, 期限 {data.get('deadline')}"
+    if kind == EventType.CLOCK_PAUSED:
+        return f"等待 {_named(names, data.get('waiting_on'))}"
+    if kind == EventType.CLOCK_RESUMED:
+        return f"暂停 {data.get('waited_workdays')} 个工作日, 期限顺延至 {data.get('deadline')}"
+    if kind == EventType.CLOCK_STOPPED:
+        return "证照已发出, 时限到此为止" if data.get("by") == "certificates_issued" else ""
+    if kind in (EventType.CASE_WARNING, EventType.CASE_OVERDUE, EventType.TASK_OVERDUE):
+        return f"{task + ', ' if task else ''}期限 {data.get('deadline', '')}"
+    if kind == EventType.SUPERVISION_OPENED:
+        return f"{data.get('about', '')} (督办组 {data.get('group', '')})"
+    if kind == EventType.CERTIFICATES_ISSUED:
+        return "、".join(f"{c['title']} {c['number']}" for c in data.get("certificates", []))
+    if kind == EventType.CERTIFICATES_REVOKED:
+        return f"{'、'.join(data.get('numbers', []))}: {data.get('reason', '')}"
+    if kind == EventType.RATED:
+        return f"{data.get('label', '')} ({'网上' if data.get('channel') == 'online' else '窗口'})"
+    if kind in (EventType.RECTIFICATION_OPENED, EventType.FOLLOW_UP_OPENED):
+        return f"交 {data.get('group', '')} 办理, 期限 {data.get('deadline', '')}"
+    return ", ".join(f"{k}: {v}" for k, v in data.items())
+
+
+def timeline_entry(svc: Services, event: CaseEvent, names: Mapping[str, str]) -> dict[str, Any]:
+    data = event.data
+    behalf = None
+    if event.type == EventType.CASE_STARTED and data.get("on_behalf_of"):
+        behalf = {"applicant": data["on_behalf_of"].get("name"), "agent": data["agent"].get("name")}
+    return {
+        "seq": event.seq,
+        "type": str(event.type),
+        "at": local_time(svc, event.at),
+        "actor": ACTOR_NAMES.get(event.actor, event.actor),
+        "on_behalf_of": behalf,
+        "label": EVENT_LABELS.get(event.type, str(event.type)),
+        "element": event.element,
+        "detail": describe(event, names),
+    }
+
+
+def _pauses(
+    svc: Services, events: list[CaseEvent], names: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Each time the clock stopped to wait (补正, 容缺 materials...), and for how long."""
+    found: list[dict[str, Any]] = []
+    for event in events:
+        if event.type == EventType.CLOCK_PAUSED:
+            found.append(
+                {
+                    "since": svc.today(event.at).isoformat(),
+                    "until": None,
+                    "workdays": None,
+                    "waiting_on": _named(names, event.data.get("waiting_on")),
+                }
+            )
+        elif event.type == EventType.CLOCK_RESUMED and found and found[-1]["until"] is None:
+            found[-1]["until"] = svc.today(event.at).isoformat()
+            found[-1]["workdays"] = event.data.get("waited_workdays")
+    return found
+
+
+def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, Any]:
+    if not user.has_role(*roles, Role.ADMIN):
+        raise Forbidden("无权查看办件")
+    with svc.uow() as uow:
+        case = uow.cases.get(case_id)
+        if case is None:
+            raise NotFound(f"办件 {case_id} 不存在")
+        version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+        events = uow.cases.events(case_id)
+        view = load_case_view(svc, uow, case)
+    try:
+        elements = element_states(runtime.load(case.state)) if case.state else {}
+    except Exception:  # an unreadable state still shows the rest of the page
+        elements = {}
+    names = element_names(runtime)
+    config = intake_config(version)
+    corrections = any(
+        e.type == EventType.TASK_COMPLETED
+        and e.element == config["element"]
+        and e.data.get("form", {}).get(config["decision_field"]) == config["correct_value"]
+        for e in events
+    )
+    return {
+        "case": view,
+        "bundle": {"key": version.key, "version": version.version, "name": version.name},
+        "labels": field_labels(version.forms),
+        "names": names,
+        "events": events,
+        "diagram": {
+            "completed": sorted(e for e, s in elements.items() if s == "completed"),
+            "active": sorted(e for e, s in elements.items() if s == "active"),
+        },
+        "correction_notice": corrections,
+    }
+
+
+# -- the case page ------------------------------------------------------------------------------
+
+
+def case_page(svc: Services, user: User, case_id: int) -> dict[str, Any]:
+    """A case for its page (clerks, auditors): the case view, the diagram's state now, the
+    timeline (without hashes), the pauses of the clock, whether a 补正告知书 exists."""
+    found = _load(svc, user, case_id, Role.CLERK, Role.AUDITOR)
+    names = found.pop("names")
+    events = found.pop("events")
+    found["timeline"] = [timeline_entry(svc, e, names) for e in events]
+    found["pauses"] = _pauses(svc, events, names)
+    found["received_at"] = local_time(svc, found["case"]["created_at"])
+    found["ended_at"] = local_time(svc, found["case"]["ended_at"])
+    return found
+
+
+# -- the auditors' history ----------------------------------------------------------------------
+
+
+def case_history(svc: Services, user: User, case_id: int) -> dict[str, Any]:
+    """A case for the auditor's history page: as `case_page`, with every event's hashes."""
+    found = _load(svc, user, case_id, Role.AUDITOR)
+    names = found.pop("names")
+    events = found.pop("events")
+    found["timeline"] = [
+        {**timeline_entry(svc, e, names), "hash": e.hash, "state_hash": e.state_hash}
+        for e in events
+    ]
+    found["steps"] = len(events)
+    found["received_at"] = local_time(svc, found["case"]["created_at"])
+    found["ended_at"] = local_time(svc, found["case"]["ended_at"])
+    return found
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    changed = []
+    for key in sorted(set(before) | set(after)):
+        if key not in before:
+            changed.append({"field": key, "change": "added", "after": after[key]})
+        elif key not in after:
+            changed.append({"field": key, "change": "removed", "before": before[key]})
+        elif before[key] != after[key]:
+            changed.append(
+                {"field": key, "change": "changed", "before": before[key], "after": after[key]}
+            )
+    return changed
+
+
+def _before_start(svc: Services, user: User, case_id: int) -> dict[str, Any]:
+    if not user.has_role(Role.AUDITOR, Role.ADMIN):
+        raise Forbidden("只有审计人员和管理员可以回放办件")
+    with svc.uow() as uow:
+        case = uow.cases.get(case_id)
+        if case is None:
+            raise NotFound(f"办件 {case_id} 不存在")
+    return {
+        "case_id": case_id,
+        "seq": 0,
+        "steps": case.last_seq,
+        "event": None,
+        "status": None,
+        "status_label": "收件之前",
+        "data": {},
+        "changes": [],
+        "changed_fields": [],
+        "tasks": [],
+        "completed": [],
+        "active": [],
+        "matches_record": True,
+    }
+
+
+def history_step(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any]:
+    """The case after its event `seq`, re-executed (`audit.state_at`), with the data fields that
+    changed since the event before it and the event described. Step 0 is the case before its
+    first event: nothing has run."""
+    if seq == 0:
+        return _before_start(svc, user, case_id)
+    state = audit.state_at(svc, user, case_id, seq)
+    before = audit.state_at(svc, user, case_id, seq - 1)["data"] if seq > 1 else {}
+    with svc.uow() as uow:
+        case = uow.cases.get(case_id)
+        if case is None:
+            raise NotFound(f"办件 {case_id} 不存在")
+        _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+    names = element_names(runtime)
+    raw = state["event"]
+    event = CaseEvent(
+        case_id,
+        raw["seq"],
+        EventType(raw["type"]),
+        raw["actor"],
+        datetime.fromisoformat(raw["at"]),
+        raw["task"],
+        raw["element"],
+        raw["data"],
+        raw["hash"],
+        raw["state_hash"],
+    )
+    changes = _changes(before, state["data"])
+    return {
+        "case_id": case_id,
+        "seq": seq,
+        "steps": state["steps"],
+        "event": {**timeline_entry(svc, event, names), "data": raw["data"]},
+        "status": state["status"],
+        "status_label": STATUS_LABELS.get(state["status"], state["status"]),
+        "data": state["data"],
+        "changes": changes,
+        "changed_fields": [c["field"] for c in changes],
+        "tasks": state["tasks"],
+        "completed": state["completed"],
+        "active": state["active"],
+        "matches_record": state["matches_record"],
+    }
+
+
+def verification(svc: Services, user: User, case_id: int) -> dict[str, Any]:
+    """`audit.replay` (the hash chain, then every step re-executed) with its verdict in words."""
+    verdict = audit.replay(svc, user, case_id)
+    steps = verdict["steps"]
+    if verdict["verified"]:
+        message = f"核验通过: 哈希链完整, 重新执行全部 {steps} 步, 每一步的状态都与记录一致"
+    else:
+        message = f"核验未通过: 第 {verdict['first_divergence']} 步 (共 {steps} 步) 与记录不符: {verdict['reason']}"
+    return {**verdict, "message": message}
