@@ -57,7 +57,7 @@ def progress() -> Any:
     """POST (with the CSRF token), so the code stays out of addresses and logs. A wrong code and
     an unknown case number get the same answer: nobody learns which case numbers exist."""
     from engine.errors import Forbidden
-    from engine.services import follow_ups, search
+    from engine.services import case_pages, follow_ups
 
     if request.method == "GET":
         return render_template("public/progress.html", number="", error=None, found=None)
@@ -73,15 +73,15 @@ def progress() -> Any:
     except Forbidden as err:
         page = render_template("public/progress.html", number=number, error=err.message, found=None)
         return page, 403
-    found["received_at"] = search.local_time(services(), found["received_at"])
+    found["received_at"] = case_pages.local_time(services(), found["received_at"])
     response = Response(
         render_template(
             "public/progress.html",
             number=number,
             error=None,
             found=found,
-            status_labels=search.STATUS_LABELS,
-            clock_labels=search.CLOCK_LABELS,
+            status_labels=case_pages.STATUS_LABELS,
+            clock_labels=case_pages.CLOCK_LABELS,
         ),
         mimetype="text/html",
     )
