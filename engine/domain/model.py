@@ -182,6 +182,8 @@ class Case:
     outcome: dict[str, str] | None = None
     access_hash: str | None = None
     last_hash: str = GENESIS
+    # whether certificates were ever issued for the case (they are not read otherwise)
+    has_certificates: bool = False
     new_events: list[CaseEvent] = field(default_factory=list)
 
     def record(

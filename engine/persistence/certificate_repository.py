@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.domain.certificates import Certificate, CertificateStatus
 
@@ -31,47 +31,56 @@ def _certificate(r: Any) -> Certificate:
     )
 
 
+_INSERT = insert(certificates)
+_TAKEN = select(certificates.c.number).where(
+    certificates.c.number.in_(bindparam("numbers", expanding=True))
+)
+_FOR_CASE = (
+    select(certificates)
+    .where(certificates.c.case_id == bindparam("case_id"))
+    .order_by(certificates.c.id)
+)
+
+
+def _row(cert: Certificate, now: datetime) -> dict[str, Any]:
+    return {
+        "number": cert.number,
+        "case_id": cert.case_id,
+        "bundle_key": cert.bundle_key,
+        "kind": cert.kind,
+        "title": cert.title,
+        "holder": cert.holder,
+        "fields": [list(f) for f in cert.fields],
+        "issuer": cert.issuer,
+        "issued_on": cert.issued_on,
+        "expires_on": cert.expires_on,
+        "status": str(cert.status),
+        "renewal_of": cert.renewal_of,
+        "created_at": now,
+    }
+
+
 class CertificateRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, cert: Certificate, now: datetime) -> None:
-        self.conn.execute(
-            insert(certificates).values(
-                number=cert.number,
-                case_id=cert.case_id,
-                bundle_key=cert.bundle_key,
-                kind=cert.kind,
-                title=cert.title,
-                holder=cert.holder,
-                fields=[list(f) for f in cert.fields],
-                issuer=cert.issuer,
-                issued_on=cert.issued_on,
-                expires_on=cert.expires_on,
-                status=str(cert.status),
-                renewal_of=cert.renewal_of,
-                created_at=now,
-            )
-        )
+    def add_many(self, certs: list[Certificate], now: datetime) -> None:
+        """Store certificates, all in one statement."""
+        if certs:
+            self.conn.execute(_INSERT, [_row(cert, now) for cert in certs])
 
-    def exists(self, number: str) -> bool:
-        return (
-            self.conn.execute(
-                select(certificates.c.id).where(certificates.c.number == number)
-            ).first()
-            is not None
-        )
+    def taken(self, numbers: list[str]) -> set[str]:
+        """Those of `numbers` that a stored certificate already has."""
+        if not numbers:
+            return set()
+        return set(self.conn.execute(_TAKEN, {"numbers": numbers}).scalars())
 
     def get(self, number: str) -> Certificate | None:
         row = self.conn.execute(select(certificates).where(certificates.c.number == number)).first()
         return _certificate(row) if row else None
 
     def for_case(self, case_id: int) -> list[Certificate]:
-        rows = self.conn.execute(
-            select(certificates)
-            .where(certificates.c.case_id == case_id)
-            .order_by(certificates.c.id)
-        ).all()
+        rows = self.conn.execute(_FOR_CASE, {"case_id": case_id}).all()
         return [_certificate(r) for r in rows]
 
     def renewed(self, number: str) -> bool:

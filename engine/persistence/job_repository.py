@@ -5,17 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.domain.jobs import Job, JobStatus
 
 from .tables import jobs
 
+# One statement schedules a job unless one of its kind and key exists, whoever wrote it: no read
+# first, no savepoint around a possible unique violation (uq_jobs_kind_key decides).
+_SCHEDULE = {
+    "postgresql": pg_insert(jobs).on_conflict_do_nothing(index_elements=["kind", "key"]),
+    "sqlite": sqlite_insert(jobs).on_conflict_do_nothing(index_elements=["kind", "key"]),
+}
+
 
 class JobRepository:
+    """Jobs of one transaction. `schedule` only collects; the collected jobs are written together
+    (one statement per transaction) before anything reads the jobs table through this repository
+    and when the unit of work commits."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
 
     def schedule(
         self,
@@ -25,33 +38,33 @@ class JobRepository:
         now: datetime,
         case_id: int | None = None,
         payload: dict[str, Any] | None = None,
-    ) -> bool:
-        """Schedule a job unless one of the same kind and key exists; True when added."""
-        exists = self.conn.execute(
-            select(jobs.c.id).where(jobs.c.kind == kind, jobs.c.key == key)
-        ).first()
-        if exists:
-            return False
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(jobs).values(
-                        kind=kind,
-                        key=key,
-                        case_id=case_id,
-                        due_at=due_at,
-                        payload=payload or {},
-                        status=str(JobStatus.PENDING),
-                        attempts=0,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:  # scheduled at the same moment by another transaction
-            return False
-        return True
+    ) -> None:
+        """Schedule a job unless one of the same kind and key exists (stored or scheduled earlier
+        in this transaction): the first one stays."""
+        self._pending.setdefault(
+            (kind, key),
+            {
+                "kind": kind,
+                "key": key,
+                "case_id": case_id,
+                "due_at": due_at,
+                "payload": payload or {},
+                "status": str(JobStatus.PENDING),
+                "attempts": 0,
+                "created_at": now,
+            },
+        )
+
+    def flush(self) -> None:
+        """Write the jobs scheduled so far (those whose kind and key exist are left out)."""
+        if self._pending:
+            rows = list(self._pending.values())
+            self._pending.clear()
+            self.conn.execute(_SCHEDULE[self.conn.dialect.name], rows)
 
     def claim_due(self, now: datetime, limit: int = 1) -> list[Job]:
         """Due pending jobs, locked for this transaction; rows other workers hold are skipped."""
+        self.flush()
         rows = self.conn.execute(
             select(jobs)
             .where(jobs.c.status == str(JobStatus.PENDING), jobs.c.due_at <= now)
@@ -94,6 +107,7 @@ class JobRepository:
         )
 
     def next_due(self) -> datetime | None:
+        self.flush()
         found: datetime | None = self.conn.execute(
             select(func.min(jobs.c.due_at)).where(jobs.c.status == str(JobStatus.PENDING))
         ).scalar()
@@ -101,6 +115,7 @@ class JobRepository:
 
     def for_case(self, case_id: int) -> list[tuple[str, str, str]]:
         """(kind, key, status) of a case's jobs, oldest first."""
+        self.flush()
         rows = self.conn.execute(
             select(jobs.c.kind, jobs.c.key, jobs.c.status)
             .where(jobs.c.case_id == case_id)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     bindparam,
+    exists,
     insert,
     literal,
     select,
@@ -38,6 +39,7 @@ from .tables import (
     bundles,
     case_events,
     cases,
+    certificates,
     human_task_groups,
     human_tasks,
 )
@@ -45,7 +47,13 @@ from .tables import (
 # The statements of every engine step, built once: SQLAlchemy then reuses their cache keys and
 # compiled forms instead of rebuilding and re-hashing each statement on every call.
 _CASE_ROW = (
-    select(cases, bundle_versions.c.version, bundles.c.key)
+    select(
+        cases,
+        bundle_versions.c.version,
+        bundles.c.key,
+        # whether to read certificates for the case's answer (ix_certificates_case answers it)
+        exists().where(certificates.c.case_id == cases.c.id).label("has_certificates"),
+    )
     .join(bundle_versions, bundle_versions.c.id == cases.c.bundle_version_id)
     .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
 )
@@ -111,6 +119,7 @@ class CaseRepository:
             clock=CaseClock.from_dict(row.clock),
             outcome=row.outcome,
             access_hash=row.access_hash,
+            has_certificates=bool(row.has_certificates),
         )
 
     def ids(self) -> list[int]:

@@ -44,6 +44,7 @@ class UnitOfWork:
         return self
 
     def commit(self) -> None:
+        self.jobs.flush()
         self._tx.commit()
 
     def __exit__(

@@ -56,10 +56,15 @@ def issue(
     today = svc.today(now)
     renewal_of = case.data.get("renewal_of")
     previous = uow.certificates.get(renewal_of) if isinstance(renewal_of, str) else None
+    specs = CertificateSpec.all_from_metadata(version.metadata)
+    numbers = [
+        _number(spec, case, index, today.strftime("%Y%m%d"))
+        for index, spec in enumerate(specs, start=1)
+    ]
+    taken = uow.certificates.taken(numbers)  # one query for all of them
     issued = []
-    for index, spec in enumerate(CertificateSpec.all_from_metadata(version.metadata), start=1):
-        number = _number(spec, case, index, today.strftime("%Y%m%d"))
-        if len(number) > 64 or uow.certificates.exists(number):
+    for spec, number in zip(specs, numbers, strict=True):
+        if len(number) > 64 or number in taken:
             raise Invalid(
                 "证号不可用",
                 [
@@ -70,22 +75,26 @@ def issue(
                     }
                 ],
             )
-        cert = Certificate(
-            number=number,
-            case_id=case.id,
-            bundle_key=case.bundle_key,
-            kind=spec.kind,
-            title=spec.title,
-            holder=_holder(version, case.data)[:300],
-            issuer=str(version.metadata.get("issuer") or version.name),
-            issued_on=today,
-            expires_on=add_years(today, spec.validity_years) if spec.validity_years else None,
-            fields=[(label, str(case.data.get(name, ""))) for label, name in spec.fields],
-            renewal_of=previous.number if previous and previous.kind == spec.kind else None,
+        taken.add(number)  # two certificates of one issuance cannot share a number either
+        issued.append(
+            Certificate(
+                number=number,
+                case_id=case.id,
+                bundle_key=case.bundle_key,
+                kind=spec.kind,
+                title=spec.title,
+                holder=_holder(version, case.data)[:300],
+                issuer=str(version.metadata.get("issuer") or version.name),
+                issued_on=today,
+                expires_on=add_years(today, spec.validity_years) if spec.validity_years else None,
+                fields=[(label, str(case.data.get(name, ""))) for label, name in spec.fields],
+                renewal_of=previous.number if previous and previous.kind == spec.kind else None,
+            )
         )
-        uow.certificates.add(cert, now)
+    uow.certificates.add_many(issued, now)
+    case.has_certificates = case.has_certificates or bool(issued)
+    for cert in issued:
         _schedule_reminders(svc, uow, version, cert, now)
-        issued.append(cert)
     case.record(
         EventType.CERTIFICATES_ISSUED,
         SYSTEM,

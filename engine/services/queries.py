@@ -102,7 +102,9 @@ def case_view(
         "data": case.data,
         "tasks": [_task_view(t, today, calendar) for t in open_tasks],
         **_clock_view(case.clock, today, calendar, warning),
-        "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)],
+        "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)]
+        if case.has_certificates
+        else [],
         "rating": uow.ratings.for_case(case.id)
         if read_rating and case.status == CaseStatus.COMPLETED
         else None,

@@ -131,3 +131,51 @@ def test_a_working_day_timer_skips_the_national_day_holiday(
     clock.now = due + timedelta(seconds=1)
     assert run_due(svc) == 1
     assert svc.get_case(users["auditor"].user, case["id"])["outcome"]["element"] == "escalated"
+
+
+def test_a_job_is_scheduled_once_per_kind_and_key_the_first_one_staying(
+    services: Services, db_url: str
+) -> None:
+    """Scheduling writes no row when one of the same kind and key exists: scheduled earlier in
+    the same transaction, committed before, or committed by a racing transaction meanwhile
+    (one INSERT ... ON CONFLICT DO NOTHING; the racing one neither fails nor overwrites)."""
+    from engine.persistence.db import make_engine
+
+    clock = FakeClock()
+    svc = Services(services.engine, clock=clock)
+    later = clock.now + timedelta(days=1)
+    with svc.uow(write=True) as uow:
+        uow.jobs.schedule("notify", "a", clock.now, clock.now, payload={"n": 1})
+        uow.jobs.schedule("notify", "a", later, clock.now, payload={"n": 2})
+        uow.jobs.schedule("notify", "b", later, clock.now)
+        # a read through the repository sees what this transaction scheduled
+        assert uow.jobs.next_due() == clock.now
+        uow.commit()
+    with svc.uow(write=True) as uow:
+        uow.jobs.schedule("notify", "b", clock.now, clock.now, payload={"n": 3})
+        uow.jobs.schedule("timer", "a", later, clock.now)  # another kind: its own job
+        uow.commit()
+    engines = [make_engine(db_url), make_engine(db_url)]
+    try:
+
+        def racer(engine: Any, n: int) -> None:
+            with Services(engine, clock=clock).uow(write=True) as uow:
+                uow.jobs.schedule("notify", "c", clock.now, clock.now, payload={"n": n})
+                uow.commit()
+
+        outcomes = simultaneously(*(lambda e=e, n=n: racer(e, n) for n, e in enumerate(engines)))
+    finally:
+        for e in engines:
+            e.dispose()
+    assert outcomes == [None, None], outcomes
+    with svc.engine.connect() as conn:
+        rows = conn.execute(select(jobs).order_by(jobs.c.id)).all()
+    assert [(r.kind, r.key) for r in rows] == [
+        ("notify", "a"),
+        ("notify", "b"),
+        ("timer", "a"),
+        ("notify", "c"),
+    ]
+    assert rows[0].payload == {"n": 1} and rows[0].due_at == clock.now
+    assert rows[1].payload == {} and rows[1].due_at == later
+    assert rows[3].payload in ({"n": 0}, {"n": 1})
