@@ -100,6 +100,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 data=started,
             )
             uow.commit()
+            svc.live.keep(case.id, case.state, workflow)
             # Shown once, on the receipt: with the case number it lets the applicant follow
             # and rate the case without an account. Only its hash is stored.
             view["access_code"] = code
@@ -167,7 +168,9 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             _check_form(version.forms.get(task.form or ""), data, task.element)
             now = svc.clock()
-            workflow = runtime.load(case.state)
+            # the workflow as this process left it after the case's last step, if that is still
+            # the stored state; else rebuilt from the state (see LiveWorkflows)
+            workflow = svc.live.take(case.id, case.state) or runtime.load(case.state)
             merged = canonical_data({**case.data, **data})
             try:
                 with engine_step(svc, uow, case):
@@ -193,6 +196,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 stored_open=[t for t in open_tasks if t is not task],
             )
             uow.commit()
+            svc.live.keep(case.id, case.state, workflow)
             return view
 
     return retrying(step)

@@ -16,7 +16,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 
 from . import bundles, cases, queries, users
 from .calendar import CalendarCache
-from .runtimes import RuntimeCache
+from .runtimes import LiveWorkflows, RuntimeCache
 
 Clock = Callable[[], datetime]
 
@@ -42,6 +42,7 @@ class Services:
         self.tz = tz or config.timezone()
         self.sender: Sender = sender or sender_from_environment()
         self.runtimes = RuntimeCache()
+        self.live = LiveWorkflows()
         self.calendars = CalendarCache()
 
     def today(self, now: datetime | None = None) -> date:

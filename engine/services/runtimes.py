@@ -1,15 +1,20 @@
-"""Parsed process specs, cached per bundle version: a step never re-parses BPMN."""
+"""Parsed process specs, cached per bundle version: a step never re-parses BPMN; and the live
+workflows of recently stepped cases."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.serializer import specs_from_json
 from engine.domain.bundles import BundleVersion
 from engine.errors import NotFound
 from engine.persistence.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn import BpmnWorkflow
 
 
 class RuntimeCache:
@@ -43,3 +48,42 @@ class RuntimeCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return entry
+
+
+class LiveWorkflows:
+    """The workflows of recently stepped cases, kept in memory so that the next step of such a
+    case skips rebuilding the workflow from its stored state.
+
+    An entry is the workflow together with the exact state text it was stored as; it is used
+    only when the case's stored state, read under the case's lock, is still that text, so a step
+    taken meanwhile by another process (or a rollback here) simply means a miss and the state is
+    read as before. A step takes its entry out (no two steps can share a workflow object) and a
+    step puts it back only after its transaction committed: a failed step never leaves a
+    half-moved workflow behind. Continuing a workflow in memory or rebuilding it from its state
+    gives the same steps: the audit replay runs cases the first way and checks every recorded
+    state hash, which the steps computed the second way."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[str, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0  # tests read these
+        self.misses = 0
+
+    def take(self, case_id: int, state: str) -> BpmnWorkflow | None:
+        with self._lock:
+            found = self._items.pop(case_id, None)
+            if found is not None and found[0] == state:
+                self.hits += 1
+                return found[1]
+            self.misses += 1
+            return None
+
+    def keep(self, case_id: int, state: str, workflow: BpmnWorkflow) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[case_id] = (state, workflow)
+            self._items.move_to_end(case_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
