@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from engine.domain.certificates import Certificate, CertificateStatus
 
 from .tables import certificates
+from .writes import DeferredWrites
 
 
 def _certificate(r: Any) -> Certificate:
@@ -31,7 +32,7 @@ def _certificate(r: Any) -> Certificate:
     )
 
 
-_INSERT = insert(certificates)
+_INSERT = insert(certificates).inline()  # queued (writes.py): no RETURNING
 _TAKEN = select(certificates.c.number).where(
     certificates.c.number.in_(bindparam("numbers", expanding=True))
 )
@@ -61,13 +62,14 @@ def _row(cert: Certificate, now: datetime) -> dict[str, Any]:
 
 
 class CertificateRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, writes: DeferredWrites) -> None:
         self.conn = conn
+        self.writes = writes
 
     def add_many(self, certs: list[Certificate], now: datetime) -> None:
-        """Store certificates, all in one statement."""
+        """Store certificates, all in one statement (queued: writes.py)."""
         if certs:
-            self.conn.execute(_INSERT, [_row(cert, now) for cert in certs])
+            self.writes.add(_INSERT, [_row(cert, now) for cert in certs])
 
     def taken(self, numbers: list[str]) -> set[str]:
         """Those of `numbers` that a stored certificate already has."""

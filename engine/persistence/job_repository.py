@@ -12,22 +12,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from engine.domain.jobs import Job, JobStatus
 
 from .tables import jobs
+from .writes import DeferredWrites
 
 # One statement schedules a job unless one of its kind and key exists, whoever wrote it: no read
 # first, no savepoint around a possible unique violation (uq_jobs_kind_key decides).
 _SCHEDULE = {
-    "postgresql": pg_insert(jobs).on_conflict_do_nothing(index_elements=["kind", "key"]),
-    "sqlite": sqlite_insert(jobs).on_conflict_do_nothing(index_elements=["kind", "key"]),
+    "postgresql": pg_insert(jobs).inline().on_conflict_do_nothing(index_elements=["kind", "key"]),
+    "sqlite": sqlite_insert(jobs).inline().on_conflict_do_nothing(index_elements=["kind", "key"]),
 }
 
 
 class JobRepository:
-    """Jobs of one transaction. `schedule` only collects; the collected jobs are written together
-    (one statement per transaction) before anything reads the jobs table through this repository
-    and when the unit of work commits."""
+    """Jobs of one transaction. `schedule` only collects; the collected jobs are queued as one
+    statement (writes.py) before anything reads the jobs table through this repository and when
+    the unit of work commits."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, writes: DeferredWrites) -> None:
         self.conn = conn
+        self.writes = writes
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
 
     def schedule(
@@ -56,11 +58,12 @@ class JobRepository:
         )
 
     def flush(self) -> None:
-        """Write the jobs scheduled so far (those whose kind and key exist are left out)."""
+        """Queue the jobs scheduled so far as one write (those whose kind and key exist are left
+        out when it runs)."""
         if self._pending:
             rows = list(self._pending.values())
             self._pending.clear()
-            self.conn.execute(_SCHEDULE[self.conn.dialect.name], rows)
+            self.writes.add(_SCHEDULE[self.conn.dialect.name], rows)
 
     def claim_due(self, now: datetime, limit: int = 1) -> list[Job]:
         """Due pending jobs, locked for this transaction; rows other workers hold are skipped."""

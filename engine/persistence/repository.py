@@ -30,7 +30,7 @@ from engine.domain.model import (
 )
 from engine.domain.timelimits import CaseClock
 from engine.domain.users import User
-from engine.errors import Conflict, Invalid
+from engine.errors import Invalid
 
 from .inserts import insert_id
 from .tables import (
@@ -43,6 +43,7 @@ from .tables import (
     human_task_groups,
     human_tasks,
 )
+from .writes import DeferredWrites
 
 # The statements of every engine step, built once: SQLAlchemy then reuses their cache keys and
 # compiled forms instead of rebuilding and re-hashing each statement on every call.
@@ -69,7 +70,8 @@ _CASE_BY_TASK_LOCKED = (
 _CASE_UPDATE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.revision == bindparam("b_revision")
 )
-_EVENTS_INSERT = insert(case_events)
+# queued inserts (writes.py) ask for nothing back: `inline` leaves out RETURNING of new ids
+_EVENTS_INSERT = insert(case_events).inline()
 _TASK_CASE_ID = select(human_tasks.c.case_id).where(human_tasks.c.id == bindparam("task_id"))
 _TASK_BY_ID = select(human_tasks).where(human_tasks.c.id == bindparam("task_id"))
 _TASKS_OPEN_FOR_CASE = (
@@ -77,8 +79,8 @@ _TASKS_OPEN_FOR_CASE = (
     .where(human_tasks.c.case_id == bindparam("case_id"), human_tasks.c.status == "open")
     .order_by(human_tasks.c.created_at, human_tasks.c.id)
 )
-_TASK_INSERT = insert(human_tasks)
-_TASK_GROUPS_INSERT = insert(human_task_groups)
+_TASK_INSERT = insert(human_tasks).inline()
+_TASK_GROUPS_INSERT = insert(human_task_groups).inline()
 _TASK_UPDATE = update(human_tasks).where(human_tasks.c.id == bindparam("b_id"))
 _TASK_GROUPS_CLOSE = (
     update(human_task_groups).where(human_task_groups.c.task_id == bindparam("b_id")).values(open=0)
@@ -86,8 +88,9 @@ _TASK_GROUPS_CLOSE = (
 
 
 class CaseRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, writes: DeferredWrites) -> None:
         self.conn = conn
+        self.writes = writes
 
     def get(self, case_id: int, lock: bool = False) -> Case | None:
         query = _CASE_BY_ID_LOCKED if lock else _CASE_BY_ID
@@ -162,9 +165,10 @@ class CaseRepository:
         return case.id
 
     def save(self, case: Case) -> None:
-        """Write the case if nobody else has since it was read (optimistic check), and its events."""
+        """Queue the case's update and its new events (writes.py). The update is guarded: if
+        the case changed since it was read, `StaleWrite` is raised when the writes are sent."""
         case.seal()
-        result = self.conn.execute(
+        self.writes.add(
             _CASE_UPDATE,
             {
                 "b_id": case.id,
@@ -182,15 +186,11 @@ class CaseRepository:
                 "outcome": case.outcome,
                 "access_hash": case.access_hash,
             },
+            guarded=True,
         )
-        if result.rowcount != 1:
-            raise Conflict("办件已被他人同时修改, 请重试")
         case.revision += 1
-        self._flush_events(case)
-
-    def _flush_events(self, case: Case) -> None:
         if case.new_events:
-            self.conn.execute(
+            self.writes.add(
                 _EVENTS_INSERT,
                 [
                     {
@@ -232,8 +232,9 @@ class CaseRepository:
 
 
 class TaskRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, writes: DeferredWrites) -> None:
         self.conn = conn
+        self.writes = writes
 
     @staticmethod
     def _tasks(rows: list[Any]) -> list[HumanTask]:
@@ -277,7 +278,7 @@ class TaskRepository:
         number of tasks."""
         if not tasks:
             return
-        self.conn.execute(
+        self.writes.add(
             _TASK_INSERT,
             [
                 {
@@ -302,10 +303,10 @@ class TaskRepository:
             for g in dict.fromkeys(task.groups)
         ]
         if groups:
-            self.conn.execute(_TASK_GROUPS_INSERT, groups)
+            self.writes.add(_TASK_GROUPS_INSERT, groups)
 
     def save(self, task: HumanTask) -> None:
-        self.conn.execute(
+        self.writes.add(
             _TASK_UPDATE,
             {
                 "b_id": task.id,
@@ -316,7 +317,7 @@ class TaskRepository:
             },
         )
         if task.status != TaskStatus.OPEN:
-            self.conn.execute(_TASK_GROUPS_CLOSE, {"b_id": task.id})
+            self.writes.add(_TASK_GROUPS_CLOSE, {"b_id": task.id})
 
     def worklist(
         self,

@@ -15,10 +15,14 @@ from .job_repository import JobRepository
 from .record_repositories import NotificationRepository, RatingRepository
 from .repository import CaseRepository, TaskRepository
 from .user_repository import UserRepository
+from .writes import WRITES_KEY, DeferredWrites, watch
 
 
 class UnitOfWork:
-    """`with UnitOfWork(engine, write=True) as uow: ...; uow.commit()`; anything else rolls back."""
+    """`with UnitOfWork(engine, write=True) as uow: ...; uow.commit()`; anything else rolls back.
+
+    The hot writes of a step (tasks, jobs, certificates, the case and its events) are queued and
+    sent together before the next statement or the commit (writes.py)."""
 
     conn: Connection
 
@@ -27,24 +31,28 @@ class UnitOfWork:
         self.write = write
 
     def __enter__(self) -> UnitOfWork:
+        watch(self.engine)
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(**{WRITE: True})
         self.conn = conn
         self._tx = conn.begin()
+        self.writes = writes = DeferredWrites(conn)
+        conn.info[WRITES_KEY] = writes
         self.bundles = BundleRepository(conn)
-        self.cases = CaseRepository(conn)
-        self.tasks = TaskRepository(conn)
+        self.cases = CaseRepository(conn, writes)
+        self.tasks = TaskRepository(conn, writes)
         self.users = UserRepository(conn)
-        self.jobs = JobRepository(conn)
+        self.jobs = JobRepository(conn, writes)
         self.calendar = CalendarRepository(conn)
-        self.certificates = CertificateRepository(conn)
+        self.certificates = CertificateRepository(conn, writes)
         self.ratings = RatingRepository(conn)
         self.notifications = NotificationRepository(conn)
         return self
 
     def commit(self) -> None:
         self.jobs.flush()
+        self.writes.flush()
         self._tx.commit()
 
     def __exit__(
@@ -54,6 +62,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            self.conn.info.pop(WRITES_KEY, None)  # queued writes of a failed step are dropped
             if self._tx.is_active:
                 self._tx.rollback()
         finally:

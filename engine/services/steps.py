@@ -31,6 +31,7 @@ from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind
 from engine.errors import Conflict, Invalid
 from engine.persistence.db import TransientError
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.persistence.writes import StaleWrite
 
 from .deadlines import schedule_task_check, task_deadline, update_clock
 from .queries import case_view
@@ -50,7 +51,7 @@ def retrying(step: Callable[[], T]) -> T:
     for attempt in range(ATTEMPTS):
         try:
             return step()
-        except Stale:
+        except (Stale, StaleWrite):  # the case changed under us: start the step again
             if attempt == ATTEMPTS - 1:
                 raise Conflict("办件正被他人同时办理, 请稍后重试") from None
         except TransientError as err:  # deadlock / lock timeout / serialization failure
