@@ -43,7 +43,7 @@ from .tables import (
     human_task_groups,
     human_tasks,
 )
-from .writes import DeferredWrites
+from .writes import DeferredWrites, guarded_revision
 
 # The statements of every engine step, built once: SQLAlchemy then reuses their cache keys and
 # compiled forms instead of rebuilding and re-hashing each statement on every call.
@@ -66,9 +66,10 @@ _CASE_BY_TASK_LOCKED = (
     .where(human_tasks.c.id == bindparam("task_id"))
     .with_for_update(of=cases)
 )
-# the SET clause comes from the parameters' column names
-_CASE_UPDATE = update(cases).where(
-    cases.c.id == bindparam("b_id"), cases.c.revision == bindparam("b_revision")
+# the SET clause comes from the parameters' column names, and the revision's new value is
+# guarded: a case changed since it was read fails the transaction (writes.py)
+_CASE_UPDATE = (
+    update(cases).where(cases.c.id == bindparam("b_id")).values(revision=guarded_revision(cases))
 )
 # queued inserts (writes.py) ask for nothing back: `inline` leaves out RETURNING of new ids
 _EVENTS_INSERT = insert(case_events).inline()
@@ -173,10 +174,10 @@ class CaseRepository:
             {
                 "b_id": case.id,
                 "b_revision": case.revision,
+                "new_revision": case.revision + 1,
                 "status": str(case.status),
                 "data": case.data,
                 "state": case.state,
-                "revision": case.revision + 1,
                 "last_seq": case.last_seq,
                 "last_hash": case.last_hash,
                 "updated_at": case.updated_at,
@@ -186,7 +187,6 @@ class CaseRepository:
                 "outcome": case.outcome,
                 "access_hash": case.access_hash,
             },
-            guarded=True,
         )
         case.revision += 1
         if case.new_events:

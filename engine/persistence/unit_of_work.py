@@ -52,8 +52,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.jobs.flush()
-        self.writes.flush()
-        self._tx.commit()
+        self.writes.flush(commit=self._tx.commit)
 
     def __exit__(
         self,

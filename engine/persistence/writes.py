@@ -6,21 +6,33 @@ case's revision check aside), so they are collected and sent at once:
 
 - before any other statement runs on the connection (a read always sees this transaction's
   writes: `watch` hooks `flush` to the engine's `before_execute`), and before the commit;
-- on PostgreSQL in one pipeline (psycopg's pipeline mode): the statements go out together and
-  their results come back together, one network round trip instead of one per statement;
+- on PostgreSQL in one pipeline (psycopg's pipeline mode): the statements, and at the end of
+  the transaction its COMMIT, go out together and their results come back together: one
+  network round trip instead of one per statement;
 - on SQLite one after another, as they were written.
 
-A guarded write (the case's UPDATE ... WHERE revision = the one read) must change exactly one
-row; otherwise `StaleWrite` is raised and the transaction is not committed. An error in any
-write (a unique violation, a deadlock) surfaces at the flush as the usual SQLAlchemy exception.
+The case's UPDATE is guarded: it must find the revision it read (`guarded_revision`),
+otherwise `StaleWrite` is raised and nothing is committed. An error in any write (a unique
+violation, a deadlock) surfaces at the flush as the usual SQLAlchemy exception.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    Table,
+    bindparam,
+    case,
+    event,
+    null,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.errors import Conflict
 
@@ -44,51 +56,79 @@ class StaleWrite(Conflict):
     """A guarded write found its row changed since it was read; the step may be retried."""
 
 
+def guarded_revision(table: Table) -> ColumnElement[Any]:
+    """The new value of `table.revision` for an UPDATE that must find the revision it read:
+    the bound `new_revision` if the row still has `b_revision`, else NULL, which the column's
+    NOT NULL constraint refuses. The database itself thus fails the transaction when the row
+    changed meanwhile, before anything queued after it or the COMMIT (sent with it) can run."""
+    return case(
+        (table.c.revision == bindparam("b_revision"), bindparam("new_revision")), else_=null()
+    )
+
+
+def _is_stale(err: IntegrityError) -> bool:
+    """Whether `err` is `guarded_revision` refusing a write (PostgreSQL or SQLite's words)."""
+    diag = getattr(err.orig, "diag", None)
+    if diag is not None:
+        return getattr(diag, "column_name", None) == "revision" and "null" in str(err.orig)
+    return "NOT NULL constraint failed" in str(err.orig) and ".revision" in str(err.orig)
+
+
 class DeferredWrites:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._pending: list[tuple[Executable, Any, bool]] = []
+        self._pending: list[tuple[Executable, Any]] = []
         self._flushing = False
         self._pipelined = conn.dialect.name == "postgresql"
 
-    def add(self, statement: Executable, params: Any, guarded: bool = False) -> None:
+    def add(self, statement: Executable, params: Any) -> None:
         """Queue a write: `params` a dict, or a list of dicts for one statement over many rows.
-        `guarded`: it must change exactly one row. An INSERT must not ask for anything back
-        (build it with `.inline()`): its result is never read."""
-        self._pending.append((statement, params, guarded))
+        An INSERT must not ask for anything back (build it with `.inline()`): its result is
+        never read."""
+        self._pending.append((statement, params))
 
-    def flush(self) -> None:
-        """Send every queued write now (a no-op when none is queued, or while sending)."""
-        if not self._pending or self._flushing:
+    def flush(self, commit: Callable[[], None] | None = None) -> None:
+        """Send every queued write now, then `commit` if given: on PostgreSQL the COMMIT goes
+        in the same pipeline as the writes. Raises `StaleWrite` if a guarded write found its
+        row changed (and then nothing is committed)."""
+        if self._flushing:
             return
         pending, self._pending = self._pending, []
         self._flushing = True
         try:
-            stale = self._send_pipelined(pending) if self._pipelined else self._send(pending)
+            if self._pipelined and pending:
+                self._send_pipelined(pending, commit)
+            else:
+                for statement, params in pending:
+                    self.conn.execute(statement, params)
+                if commit is not None:
+                    commit()
+        except IntegrityError as err:
+            if _is_stale(err):
+                raise StaleWrite("办件已被他人同时修改, 请重试") from err
+            raise
         finally:
             self._flushing = False
-        if stale:
-            raise StaleWrite("办件已被他人同时修改, 请重试")
 
-    def _send(self, pending: list[tuple[Executable, Any, bool]]) -> bool:
-        for statement, params, guarded in pending:
-            if self.conn.execute(statement, params).rowcount != 1 and guarded:
-                return True  # the rest would be rolled back with it
-        return False
-
-    def _send_pipelined(self, pending: list[tuple[Executable, Any, bool]]) -> bool:
+    def _send_pipelined(
+        self, pending: list[tuple[Executable, Any]], commit: Callable[[], None] | None
+    ) -> None:
         import psycopg
 
-        guarded = []
         driver: Any = self.conn.connection.driver_connection  # a psycopg.Connection
         try:
             with driver.pipeline() as pipeline:
-                for statement, params, must_change_one in pending:
-                    result = self.conn.execute(statement, params)
-                    if must_change_one:
-                        # the row count is known once the results are in (after the sync)
-                        guarded.append(result.context.cursor)
-                pipeline.sync()
-        except psycopg.Error as err:  # raised by the sync, outside SQLAlchemy: wrap it as it would
-            raise DBAPIError.instance(None, None, err, psycopg.Error) from err
-        return any(cursor.rowcount != 1 for cursor in guarded)
+                for statement, params in pending:
+                    self.conn.execute(statement, params)
+                if commit is not None:
+                    commit()  # COMMIT rides along; any error above makes it a rollback
+                else:
+                    pipeline.sync()
+        except BaseException as err:
+            if commit is not None:
+                # SQLAlchemy counts the transaction as ended by the failed COMMIT and would
+                # hand the connection back to the pool still in the failed transaction
+                driver.rollback()
+            if isinstance(err, psycopg.Error):  # raised by the sync, outside SQLAlchemy
+                raise DBAPIError.instance(None, None, err, psycopg.Error) from err
+            raise
