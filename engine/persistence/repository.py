@@ -3,12 +3,14 @@ transaction. Bundles and users have their own modules (bundle_repository, user_r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    and_,
     bindparam,
     exists,
     insert,
@@ -60,10 +62,15 @@ _CASE_ROW = (
 )
 _CASE_BY_ID = _CASE_ROW.where(cases.c.id == bindparam("case_id"))
 _CASE_BY_ID_LOCKED = _CASE_BY_ID.with_for_update(of=cases)
-# the case of a task, locked: one statement instead of the task's case id, then the case
+# the case of a task, locked, with all its open tasks: one statement (a row per open task, or
+# one row of NULLs for them when none is open) instead of the task's case id, the case, its tasks
+_OPEN = human_tasks.alias("open_task")
 _CASE_BY_TASK_LOCKED = (
-    _CASE_ROW.join(human_tasks, human_tasks.c.case_id == cases.c.id)
+    _CASE_ROW.add_columns(*(c.label(f"open_{c.name}") for c in _OPEN.c))
+    .join(human_tasks, human_tasks.c.case_id == cases.c.id)
+    .outerjoin(_OPEN, and_(_OPEN.c.case_id == cases.c.id, _OPEN.c.status == "open"))
     .where(human_tasks.c.id == bindparam("task_id"))
+    .order_by(_OPEN.c.created_at, _OPEN.c.id)
     .with_for_update(of=cases)
 )
 # the SET clause comes from the parameters' column names, and the revision's new value is
@@ -88,6 +95,25 @@ _TASK_GROUPS_CLOSE = (
 )
 
 
+def _task(row: Mapping[Any, Any], prefix: str = "") -> HumanTask:
+    """A task from a `human_tasks` row, whose columns may carry a prefix."""
+    return HumanTask(
+        id=row[prefix + "id"],
+        case_id=row[prefix + "case_id"],
+        element=row[prefix + "element"],
+        name=row[prefix + "name"],
+        groups=tuple(row[prefix + "groups"]),
+        form=row[prefix + "form"],
+        status=TaskStatus(row[prefix + "status"]),
+        assignee=row[prefix + "assignee"],
+        created_at=row[prefix + "created_at"],
+        ended_at=row[prefix + "ended_at"],
+        ended_by=row[prefix + "ended_by"],
+        kind=TaskKind(row[prefix + "kind"]),
+        deadline=row[prefix + "deadline"],
+    )
+
+
 class CaseRepository:
     def __init__(self, conn: Connection, writes: DeferredWrites) -> None:
         self.conn = conn
@@ -97,9 +123,14 @@ class CaseRepository:
         query = _CASE_BY_ID_LOCKED if lock else _CASE_BY_ID
         return self._case(self.conn.execute(query, {"case_id": case_id}).first())
 
-    def get_for_task(self, task_id: str) -> Case | None:
-        """The case of a task, its row locked for this transaction (as `get(..., lock=True)`)."""
-        return self._case(self.conn.execute(_CASE_BY_TASK_LOCKED, {"task_id": task_id}).first())
+    def get_for_task(self, task_id: str) -> tuple[Case, list[HumanTask]] | None:
+        """The case of a task, its row locked for this transaction (as `get(..., lock=True)`),
+        and its open tasks in `TaskRepository.open_for_case` order."""
+        rows = self.conn.execute(_CASE_BY_TASK_LOCKED, {"task_id": task_id}).all()
+        case = self._case(rows[0]) if rows else None
+        if case is None:
+            return None
+        return case, [_task(r._mapping, "open_") for r in rows if r.open_id is not None]
 
     @staticmethod
     def _case(row: Any) -> Case | None:
@@ -238,24 +269,7 @@ class TaskRepository:
 
     @staticmethod
     def _tasks(rows: list[Any]) -> list[HumanTask]:
-        return [
-            HumanTask(
-                id=r.id,
-                case_id=r.case_id,
-                element=r.element,
-                name=r.name,
-                groups=tuple(r.groups),
-                form=r.form,
-                status=TaskStatus(r.status),
-                assignee=r.assignee,
-                created_at=r.created_at,
-                ended_at=r.ended_at,
-                ended_by=r.ended_by,
-                kind=TaskKind(r.kind),
-                deadline=r.deadline,
-            )
-            for r in rows
-        ]
+        return [_task(r._mapping) for r in rows]
 
     def case_id_of(self, task_id: str) -> int | None:
         found = self.conn.execute(_TASK_CASE_ID, {"task_id": task_id}).scalar()

@@ -98,6 +98,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 user.name,
                 now,
                 data=started,
+                stored_open=[],  # a new case has no tasks yet
             )
             uow.commit()
             svc.live.keep(case.id, case.state, workflow)
@@ -112,12 +113,12 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
 def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask, list[HumanTask] | None]:
     """The task and its case, with the case row locked for this transaction; and, when the
     task is open, all the case's open tasks (the task among them), read in one statement."""
-    case = uow.cases.get_for_task(task_id)  # found through the task, locked
-    if case is None:
+    found = uow.cases.get_for_task(task_id)  # found through the task, locked, with open tasks
+    if found is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    # read under the lock: they may have changed while we waited
-    open_tasks: list[HumanTask] | None = uow.tasks.open_for_case(case.id)
-    task = next((t for t in open_tasks or () if t.id == task_id), None)
+    case, open_now = found  # read under the lock: they may have changed while we waited
+    open_tasks: list[HumanTask] | None = open_now
+    task = next((t for t in open_now if t.id == task_id), None)
     if task is None:  # no longer open: read it alone
         open_tasks, task = None, uow.tasks.get(task_id)
     if task is None:

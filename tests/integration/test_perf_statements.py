@@ -1,7 +1,7 @@
 """The fewer statements a step sends (issue 6, "Persistence and HTTP") change no answer.
 
-A step now finds and locks its case through the task in one statement, reads the case's open
-tasks once (the completed task among them), inserts the tasks it opens in one statement per
+A step now finds and locks its case through the task and reads the case's open tasks (the
+completed task among them) in one statement, inserts the tasks it opens in one statement per
 table, and reads a rating only for a completed case; a token is recognised with one statement
 (the user joined to their groups). These tests compare each step's answer with a fresh read of
 the same case, and check that tokens and group changes still take effect at once."""
@@ -65,10 +65,10 @@ def test_each_step_answers_as_a_fresh_read_of_the_case(
         case = services.complete(food, _task(case, "review_food"), FOOD_OK)
     assert [t["element"] for t in case["tasks"]] == ["review_licence"]
     _same_as_a_fresh_read(services, front, case)
-    # the case row found through the task and locked (with whether it has certificates: it has
-    # none, so they are not read), the open tasks, the task's and its group rows' update, the
-    # case update, its event: 6 (it was 10)
-    assert len(sent) == 6, sent
+    # the case row found through the task and locked, with its open tasks and whether it has
+    # certificates (it has none, so they are not read); the task's and its group rows' update,
+    # the case update, its event: 5 (it was 10)
+    assert len(sent) == 5, sent
     case = services.complete(market, _task(case, "review_licence"), LICENCE_OK)
     _same_as_a_fresh_read(services, front, case)
     with statements(services) as sent:
@@ -77,10 +77,10 @@ def test_each_step_answers_as_a_fresh_read_of_the_case(
     assert len(case["certificates"]) == 2
     # 统一发证: both certificate numbers checked in one query and inserted in one statement,
     # every renewal reminder and time-limit job in one INSERT ... ON CONFLICT DO NOTHING (it
-    # was a read, a savepoint, an insert and its release per job): 10 statements (it was 20)
+    # was a read, a savepoint, an insert and its release per job): 9 statements (it was 20)
     assert sum("INSERT INTO certificates" in s for s in sent) == 1, sent
     assert sum("jobs" in s for s in sent) == 1, sent
-    assert len(sent) == 10, sent
+    assert len(sent) == 9, sent
     _same_as_a_fresh_read(services, front, case)
 
 
