@@ -7,11 +7,12 @@ database lock instead of failing half-way with "database is locked".
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 WRITE = "lianban_write"
 
@@ -40,7 +41,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return _pg_engine(url, **kwargs)
+
+
+# A pooled PostgreSQL connection idle for longer than this is checked before use.
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "lianban_idle_since"
+
+
+def _pg_engine(url: str, **kwargs: Any) -> Engine:
+    """PostgreSQL through psycopg 3. A connection that sat in the pool for more than
+    PING_AFTER_IDLE_S is pinged when taken out, and replaced if the server dropped it (a
+    restart, an idle timeout); one in continuous use is not, which spares every transaction
+    under load a round trip. A connection that breaks anyway fails its transaction with an
+    OperationalError: steps retry (TransientError), and SQLAlchemy then replaces every
+    connection of the pool that is older than the failure."""
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:  # the pool retries the checkout with a new connection
+            raise DisconnectionError(f"stale pooled connection: {err}") from err
+
+    return engine
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

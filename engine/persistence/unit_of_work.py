@@ -38,7 +38,8 @@ class UnitOfWork:
         self.conn = conn
         self._tx = conn.begin()
         self.writes = writes = DeferredWrites(conn)
-        conn.info[WRITES_KEY] = writes
+        self._info = conn.info  # kept: a connection the server dropped cannot give it back
+        self._info[WRITES_KEY] = writes
         self.bundles = BundleRepository(conn)
         self.cases = CaseRepository(conn, writes)
         self.tasks = TaskRepository(conn, writes)
@@ -61,7 +62,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.conn.info.pop(WRITES_KEY, None)  # queued writes of a failed step are dropped
+            self._info.pop(WRITES_KEY, None)  # queued writes of a failed step are dropped
             if self._tx.is_active:
                 self._tx.rollback()
         finally:

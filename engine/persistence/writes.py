@@ -47,6 +47,8 @@ def watch(engine: Engine) -> None:
 
 
 def _flush_first(conn: Connection, *_args: Any) -> None:
+    if conn.invalidated:  # the statement fails anyway, and the writes with its transaction
+        return
     writes = conn.info.get(WRITES_KEY)
     if writes is not None:
         writes.flush()
