@@ -20,6 +20,7 @@ from .writes import WRITES_KEY, DeferredWrites, watch
 
 class UnitOfWork:
     """`with UnitOfWork(engine, write=True) as uow: ...; uow.commit()`; anything else rolls back.
+    Without `write=True` a unit of work only reads: a write in it is refused (ReadOnlyWrite).
 
     The hot writes of a step (tasks, jobs, certificates, the case and its events) are queued and
     sent together before the next statement or the commit (writes.py)."""
@@ -35,9 +36,13 @@ class UnitOfWork:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(**{WRITE: True})
+        elif conn.dialect.name == "postgresql":
+            # Reading needs no transaction there: at READ COMMITTED every statement sees its own
+            # snapshot inside one as well, and this spares the BEGIN and ROLLBACK round trips.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         self.conn = conn
         self._tx = conn.begin()
-        self.writes = writes = DeferredWrites(conn)
+        self.writes = writes = DeferredWrites(conn, read_only=not self.write)
         self._info = conn.info  # kept: a connection the server dropped cannot give it back
         self._info[WRITES_KEY] = writes
         self.bundles = BundleRepository(conn)

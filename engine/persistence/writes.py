@@ -18,6 +18,7 @@ violation, a deadlock) surfaces at the flush as the usual SQLAlchemy exception.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -40,18 +41,30 @@ from engine.errors import Conflict
 WRITES_KEY = "lianban_writes"
 
 
+_WATCHED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def watch(engine: Engine) -> None:
     """Make every statement on `engine` send its transaction's queued writes first (once)."""
-    if not event.contains(engine, "before_execute", _flush_first):
-        event.listen(engine, "before_execute", _flush_first)
+    if engine not in _WATCHED:
+        if not event.contains(engine, "before_execute", _flush_first):
+            event.listen(engine, "before_execute", _flush_first)
+        _WATCHED.add(engine)
 
 
-def _flush_first(conn: Connection, *_args: Any) -> None:
+def _flush_first(conn: Connection, statement: Any, *_args: Any) -> None:
     if conn.invalidated:  # the statement fails anyway, and the writes with its transaction
         return
     writes = conn.info.get(WRITES_KEY)
     if writes is not None:
+        if writes.read_only and getattr(statement, "is_dml", False):
+            raise ReadOnlyWrite(f"a write in a read-only unit of work: {statement}")
         writes.flush()
+
+
+class ReadOnlyWrite(RuntimeError):
+    """A read-only unit of work was asked to write: a programming error, refused before the
+    statement is sent (on PostgreSQL such a unit runs without a transaction)."""
 
 
 class StaleWrite(Conflict):
@@ -77,8 +90,9 @@ def _is_stale(err: IntegrityError) -> bool:
 
 
 class DeferredWrites:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, read_only: bool = False) -> None:
         self.conn = conn
+        self.read_only = read_only
         self._pending: list[tuple[Executable, Any]] = []
         self._flushing = False
         self._pipelined = conn.dialect.name == "postgresql"
@@ -87,6 +101,8 @@ class DeferredWrites:
         """Queue a write: `params` a dict, or a list of dicts for one statement over many rows.
         An INSERT must not ask for anything back (build it with `.inline()`): its result is
         never read."""
+        if self.read_only:
+            raise ReadOnlyWrite(f"a write in a read-only unit of work: {statement}")
         self._pending.append((statement, params))
 
     def flush(self, commit: Callable[[], None] | None = None) -> None:

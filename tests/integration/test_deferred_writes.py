@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.domain.model import HumanTask
 from engine.errors import Conflict
 from engine.persistence.tables import case_events, cases, human_tasks
-from engine.persistence.writes import StaleWrite
+from engine.persistence.writes import ReadOnlyWrite, StaleWrite
 from engine.services import Services
 from tests.fixtures.concurrency import simultaneously
 from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, LICENCE_OK
@@ -152,3 +152,39 @@ def test_parallel_steps_of_one_case_still_queue_on_its_lock(
     from engine.services.audit import replay
 
     assert replay(services, None, case["id"])["verified"]
+
+
+def test_a_read_only_unit_of_work_refuses_to_write(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    tasks = _count(services, human_tasks)
+    with services.uow() as uow:
+        with pytest.raises(ReadOnlyWrite):
+            uow.tasks.add_many([_task(case_id, "t-5")])  # queued writes
+        with pytest.raises(ReadOnlyWrite):
+            uow.conn.execute(update(cases).where(cases.c.id == case_id).values(revision=7))
+        assert uow.tasks.open_for_case(case_id)  # reading is fine
+    assert _count(services, human_tasks) == tasks
+    with services.uow() as uow:
+        stored = uow.cases.get(case_id)
+        assert stored is not None and stored.revision == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_on_postgresql_reading_opens_no_transaction(services: Services) -> None:
+    from psycopg.pq import TransactionStatus
+
+    with services.uow() as uow:
+        uow.users.by_name("nobody")
+        driver = uow.conn.connection.driver_connection
+        assert driver is not None and driver.info.transaction_status == TransactionStatus.IDLE
+    with services.uow(write=True) as uow:
+        uow.users.by_name("nobody")
+        driver = uow.conn.connection.driver_connection
+        assert driver is not None and driver.info.transaction_status == TransactionStatus.INTRANS
+    # and a connection handed back by a reader is a normal transactional one again
+    with services.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None and driver.autocommit is False
