@@ -197,7 +197,8 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 stored_open=[t for t in open_tasks if t is not task],
             )
             uow.commit()
-            svc.live.keep(case.id, case.state, workflow)
+            if case.status == CaseStatus.RUNNING:  # a concluded case is not stepped again
+                svc.live.keep(case.id, case.state, workflow)
             return view
 
     return retrying(step)

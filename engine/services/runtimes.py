@@ -81,6 +81,8 @@ class LiveWorkflows:
             return None
 
     def keep(self, case_id: int, state: str, workflow: BpmnWorkflow) -> None:
+        """Keep a running case's workflow after a committed step (a concluded case's is left to
+        the garbage collector: it will not be stepped again)."""
         if self.size <= 0:
             return
         with self._lock:

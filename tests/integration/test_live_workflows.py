@@ -72,12 +72,13 @@ def test_continuing_in_memory_gives_the_same_steps_as_rebuilding(tmp_path: Path,
         clock = FakeClock()
         svc, users = _services(tmp_path / f"{live}.db", clock, live)
         try:
-            runs.append((_run(svc, users, clock, path), svc.live.hits))
+            runs.append((_run(svc, users, clock, path), svc.live.hits, len(svc.live._items)))
         finally:
             svc.engine.dispose()
-    (rebuilt, rebuilt_hits), (continued, continued_hits) = runs
+    (rebuilt, rebuilt_hits, _), (continued, continued_hits, kept) = runs
     assert rebuilt_hits == 0
     assert continued_hits == len(PATHS[path][0])  # every step after the start continued
+    assert kept == 0  # the case concluded: its workflow was not kept
     assert len(rebuilt) == len(continued)
     for step, (a, b) in enumerate(zip(rebuilt, continued, strict=True)):
         assert a == b, f"step {step} of {path}"
