@@ -27,6 +27,15 @@ class Timeliness(StrEnum):
     WARNING = "warning"  # 预警: within the warning margin of the deadline
     OVERDUE = "overdue"  # 超期
 
+    @classmethod
+    def of(cls, remaining: int | None, warning: int) -> Timeliness:
+        """For `remaining` working days left (None: no deadline) and a warning margin."""
+        if remaining is None:
+            return cls.NORMAL
+        if remaining < 0:
+            return cls.OVERDUE
+        return cls.WARNING if remaining <= warning else cls.NORMAL
+
 
 @dataclass(frozen=True)
 class CaseClock:
@@ -109,12 +118,7 @@ class CaseClock:
         return -calendar.count(self.deadline, today).value
 
     def timeliness(self, today: date, calendar: WorkdayCalendar, warning: int) -> Timeliness:
-        left = self.remaining(today, calendar)
-        if left is None:
-            return Timeliness.NORMAL
-        if left < 0:
-            return Timeliness.OVERDUE
-        return Timeliness.WARNING if left <= warning else Timeliness.NORMAL
+        return Timeliness.of(self.remaining(today, calendar), warning)
 
     def to_dict(self) -> dict[str, Any]:
         def iso(d: date | None) -> str | None:

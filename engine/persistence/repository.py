@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -14,10 +13,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     insert,
-    literal,
     select,
-    tuple_,
-    union,
     update,
 )
 
@@ -36,7 +32,6 @@ from engine.errors import Invalid
 
 from .inserts import insert_id
 from .tables import (
-    UtcDateTime,
     bundle_versions,
     bundles,
     case_events,
@@ -45,6 +40,7 @@ from .tables import (
     human_task_groups,
     human_tasks,
 )
+from .worklist_statements import WorklistShape, case_columns, worklist_statement
 from .writes import DeferredWrites, guarded_revision
 
 # The statements of every engine step, built once: SQLAlchemy then reuses their cache keys and
@@ -93,6 +89,9 @@ _TASK_UPDATE = update(human_tasks).where(human_tasks.c.id == bindparam("b_id"))
 _TASK_GROUPS_CLOSE = (
     update(human_task_groups).where(human_task_groups.c.task_id == bindparam("b_id")).values(open=0)
 )
+
+
+_TASK_CREATED_AT = select(human_tasks.c.created_at).where(human_tasks.c.id == bindparam("task_id"))
 
 
 def _task(row: Mapping[Any, Any], prefix: str = "") -> HumanTask:
@@ -360,77 +359,38 @@ class TaskRepository:
         cut again, is the page. No branch reads more than the rows it returns plus those the
         filters drop."""
         f = where or WorklistFilter()
-        t, g, c = human_tasks, human_task_groups, cases
-        anchor: tuple[datetime, str] | None = None
+        params: dict[str, Any] = {"limit": limit, "user_name": user.name}
         if after:
-            at = self.conn.execute(select(t.c.created_at).where(t.c.id == after)).scalar()
+            at = self.conn.execute(_TASK_CREATED_AT, {"task_id": after}).scalar()
             if at is None:
                 raise Invalid(
                     "分页位置无效", [{"field": "after", "message": f"任务 {after} 不存在"}]
                 )
-            anchor = (at, after)
-
-        def narrowed(query: Any) -> Any:
-            if f.element is not None:
-                query = query.where(t.c.element == f.element)
-            if f.claimed == "unclaimed":
-                query = query.where(t.c.assignee.is_(None))
-            if f.case_id is not None:
-                query = query.where(t.c.case_id == f.case_id)
-            if f.version_ids is not None:
-                query = query.join(c, c.c.id == t.c.case_id).where(
-                    c.c.bundle_version_id.in_(f.version_ids)
-                )
-            return query
-
-        def after_anchor(at_col: Any, id_col: Any) -> Any:
-            assert anchor is not None
-            return tuple_(at_col, id_col) > tuple_(
-                literal(anchor[0], UtcDateTime()), literal(anchor[1], t.c.id.type)
-            )
-
-        branches = []
-        if f.claimed != "mine":
-            joins_task = f.element is not None or f.claimed == "unclaimed" or f.case_id is not None
-            joins_task = joins_task or f.version_ids is not None
-            for group in sorted(user.groups):
-                query = select(g.c.task_id.label("id")).where(
-                    g.c.group_name == group, g.c.open == 1
-                )
-                if joins_task:
-                    query = narrowed(query.join(t, t.c.id == g.c.task_id))
-                if anchor:
-                    query = query.where(after_anchor(g.c.created_at, g.c.task_id))
-                branches.append(query.order_by(g.c.created_at, g.c.task_id).limit(limit))
-        if f.claimed != "unclaimed":
-            query = narrowed(
-                select(t.c.id).where(t.c.assignee == user.name, t.c.status == TaskStatus.OPEN.value)
-            )
-            if anchor:
-                query = query.where(after_anchor(t.c.created_at, t.c.id))
-            branches.append(query.order_by(t.c.created_at, t.c.id).limit(limit))
-        if not branches:
+            params |= {"anchor_at": at, "anchor_id": after}
+        groups = sorted(user.groups) if f.claimed != "mine" else []
+        params |= {f"group_{i}": group for i, group in enumerate(groups)}
+        if f.element is not None:
+            params["element"] = f.element
+        if f.case_id is not None:
+            params["case_id"] = f.case_id
+        if f.version_ids is not None:
+            params["version_ids"] = list(f.version_ids)
+        shape = WorklistShape(
+            groups=len(groups),
+            own=f.claimed != "unclaimed",
+            anchored=bool(after),
+            element=f.element is not None,
+            unclaimed=f.claimed == "unclaimed",
+            case=f.case_id is not None,
+            versions=f.version_ids is not None,
+            fields=fields,
+        )
+        statement = worklist_statement(shape)
+        if statement is None:
             return [], {}
-        # each branch wrapped in its own SELECT: SQLite allows no ORDER BY/LIMIT in a compound's
-        # parts
-        parts = [select(b.subquery().c.id) for b in branches]
-        ids = (union(*parts) if len(parts) > 1 else parts[0]).subquery()
-        page = select(t).join(ids, ids.c.id == t.c.id)
-        if fields is not None:
-            page = page.join(c, c.c.id == t.c.case_id).add_columns(*self._case_columns(fields))
-        rows = list(self.conn.execute(page.order_by(t.c.created_at, t.c.id).limit(limit)).all())
+        rows = list(self.conn.execute(statement, params).all())
         found = {} if fields is None else self._case_rows(rows, fields, key="case_id")
         return self._tasks(rows), found
-
-    @staticmethod
-    def _case_columns(fields: tuple[str, ...]) -> list[Any]:
-        return [
-            cases.c.bundle_version_id.label("c_version_id"),
-            cases.c.clock.label("c_clock"),
-            cases.c.created_at.label("c_created_at"),
-            cases.c.status.label("c_status"),
-            *[cases.c.data[name].as_string().label(f"f{i}") for i, name in enumerate(fields)],
-        ]
 
     @staticmethod
     def _case_rows(rows: list[Any], fields: tuple[str, ...], key: str) -> dict[int, dict[str, Any]]:
@@ -452,7 +412,7 @@ class TaskRepository:
         named data fields (the applicant's), without loading the whole case data."""
         if not case_ids:
             return {}
-        query = select(cases.c.id, *self._case_columns(fields)).where(cases.c.id.in_(case_ids))
+        query = select(cases.c.id, *case_columns(fields)).where(cases.c.id.in_(case_ids))
         return self._case_rows(list(self.conn.execute(query).all()), fields, key="id")
 
     def bundle_versions(self, key: str) -> list[int]:
