@@ -1,8 +1,8 @@
 """The writes of a transaction whose results nobody reads, sent together.
 
 A step changes a handful of rows: its task closed, the tasks it opens, their group rows, jobs,
-certificates, the case and its events. None of those statements' results is read back (the
-case's revision check aside), so they are collected and sent at once:
+certificates, the case and its events. None of those statements' results is read back, so
+they are collected and sent at once:
 
 - before any other statement runs on the connection (a read always sees this transaction's
   writes: `watch` hooks `flush` to the engine's `before_execute`), and before the commit;
