@@ -101,7 +101,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 stored_open=[],  # a new case has no tasks yet
             )
             uow.commit()
-            svc.live.keep(case.id, case.state, workflow)
+            svc.live.keep(case, workflow)
             # Shown once, on the receipt: with the case number it lets the applicant follow
             # and rate the case without an account. Only its hash is stored.
             view["access_code"] = code
@@ -197,8 +197,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 stored_open=[t for t in open_tasks if t is not task],
             )
             uow.commit()
-            if case.status == CaseStatus.RUNNING:  # a concluded case is not stepped again
-                svc.live.keep(case.id, case.state, workflow)
+            svc.live.keep(case, workflow)
             return view
 
     return retrying(step)

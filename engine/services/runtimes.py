@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.serializer import specs_from_json
 from engine.domain.bundles import BundleVersion
+from engine.domain.model import Case, CaseStatus
 from engine.errors import NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -80,13 +81,13 @@ class LiveWorkflows:
             self.misses += 1
             return None
 
-    def keep(self, case_id: int, state: str, workflow: BpmnWorkflow) -> None:
-        """Keep a running case's workflow after a committed step (a concluded case's is left to
-        the garbage collector: it will not be stepped again)."""
-        if self.size <= 0:
+    def keep(self, case: Case, workflow: BpmnWorkflow) -> None:
+        """Keep a running case's workflow, stored as `case.state`, after a committed step (a
+        concluded case's is left to the garbage collector: it will not be stepped again)."""
+        if self.size <= 0 or case.status != CaseStatus.RUNNING:
             return
         with self._lock:
-            self._items[case_id] = (state, workflow)
-            self._items.move_to_end(case_id)
+            self._items[case.id] = (case.state, workflow)
+            self._items.move_to_end(case.id)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
