@@ -57,14 +57,18 @@ def _flush_first(conn: Connection, statement: Any, *_args: Any) -> None:
         return
     writes = conn.info.get(WRITES_KEY)
     if writes is not None:
-        if writes.read_only and getattr(statement, "is_dml", False):
-            raise ReadOnlyWrite(f"a write in a read-only unit of work: {statement}")
+        if writes.read_only and (
+            getattr(statement, "is_dml", False)
+            # SELECT ... FOR UPDATE: on PostgreSQL a read-only unit has no transaction to hold it
+            or getattr(statement, "_for_update_arg", None) is not None
+        ):
+            raise ReadOnlyWrite(f"a write or a lock in a read-only unit of work: {statement}")
         writes.flush()
 
 
 class ReadOnlyWrite(RuntimeError):
-    """A read-only unit of work was asked to write: a programming error, refused before the
-    statement is sent (on PostgreSQL such a unit runs without a transaction)."""
+    """A read-only unit of work was asked to write or to lock rows: a programming error, refused
+    before the statement is sent (on PostgreSQL such a unit runs without a transaction)."""
 
 
 class StaleWrite(Conflict):

@@ -154,7 +154,7 @@ def test_parallel_steps_of_one_case_still_queue_on_its_lock(
     assert replay(services, None, case["id"])["verified"]
 
 
-def test_a_read_only_unit_of_work_refuses_to_write(
+def test_a_read_only_unit_of_work_refuses_to_write_or_lock(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
@@ -164,6 +164,8 @@ def test_a_read_only_unit_of_work_refuses_to_write(
             uow.tasks.add_many([_task(case_id, "t-5")])  # queued writes
         with pytest.raises(ReadOnlyWrite):
             uow.conn.execute(update(cases).where(cases.c.id == case_id).values(revision=7))
+        with pytest.raises(ReadOnlyWrite):  # a lock needs a transaction to hold it
+            uow.cases.get(case_id, lock=True)
         assert uow.tasks.open_for_case(case_id)  # reading is fine
     assert _count(services, human_tasks) == tasks
     with services.uow() as uow:
