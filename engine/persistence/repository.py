@@ -28,7 +28,7 @@ from engine.domain.model import (
 )
 from engine.domain.timelimits import CaseClock
 from engine.domain.users import User
-from engine.errors import Invalid
+from engine.errors import Invalid, NotFound
 
 from .inserts import insert_id
 from .tables import (
@@ -121,6 +121,13 @@ class CaseRepository:
     def get(self, case_id: int, lock: bool = False) -> Case | None:
         query = _CASE_BY_ID_LOCKED if lock else _CASE_BY_ID
         return self._case(self.conn.execute(query, {"case_id": case_id}).first())
+
+    def existing(self, case_id: int, lock: bool = False) -> Case:
+        """`get`, for a case the caller names: one that does not exist is a 404."""
+        case = self.get(case_id, lock)
+        if case is None:
+            raise NotFound(f"办件 {case_id} 不存在")
+        return case
 
     def get_for_task(self, task_id: str) -> tuple[Case, list[HumanTask]] | None:
         """The case of a task, its row locked for this transaction (as `get(..., lock=True)`),

@@ -141,9 +141,7 @@ def replay(svc: Services, user: User | None, case_id: int) -> dict[str, Any]:
     if user is not None and not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以核验办件")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         events = uow.cases.events(case_id)
     return {"case_id": case_id, **replay_case(svc, case, events).to_dict()}
 
@@ -166,9 +164,7 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
     if not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以回放办件")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         events = uow.cases.events(case_id)
         _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
         calendar = svc.calendars.get(uow)
@@ -214,9 +210,7 @@ def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     if not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以导出办件档案")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         events = uow.cases.events(case_id)
         view = load_case_view(svc, uow, case)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.bpmn.runtime import element_states
 from engine.domain.model import CaseEvent, EventType
 from engine.domain.users import Role, User
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden
 
 from . import audit
 from .intake import intake_config
@@ -193,9 +193,7 @@ def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, An
     if not user.has_role(*roles, Role.ADMIN):
         raise Forbidden("无权查看办件")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
         events = uow.cases.events(case_id)
         view = load_case_view(svc, uow, case)
@@ -277,9 +275,7 @@ def _before_start(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     if not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以回放办件")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
     return {
         "case_id": case_id,
         "seq": 0,
@@ -306,9 +302,7 @@ def history_step(svc: Services, user: User, case_id: int, seq: int) -> dict[str,
     state = audit.state_at(svc, user, case_id, seq)
     before = audit.state_at(svc, user, case_id, seq - 1)["data"] if seq > 1 else {}
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
     names = element_names(runtime)
     raw = state["event"]

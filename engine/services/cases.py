@@ -244,9 +244,7 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
-            case = uow.cases.get(case_id, lock=True)
-            if case is None:
-                raise NotFound(f"办件 {case_id} 不存在")
+            case = uow.cases.existing(case_id, lock=True)
             case.require_running()
             _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             workflow = runtime.load(case.state)

@@ -46,9 +46,7 @@ def correction_notice(svc: Services, user: User, case_id: int) -> dict[str, Any]
     if not user.has_role(Role.CLERK, Role.AUDITOR, Role.ADMIN):
         raise Forbidden("无权查看补正告知书")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
         events = uow.cases.events(case_id)
     config = intake_config(version)

@@ -140,9 +140,7 @@ def get_case(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     if not user.has_role(Role.CLERK, Role.AUDITOR, Role.ADMIN):
         raise Forbidden("无权查看办件")
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        case = uow.cases.existing(case_id)
         return load_case_view(svc, uow, case)
 
 
@@ -325,6 +323,5 @@ def events(svc: Services, user: User, case_id: int) -> list[dict[str, Any]]:
     if not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以查看办件日志")
     with svc.uow() as uow:
-        if uow.cases.get(case_id) is None:
-            raise NotFound(f"办件 {case_id} 不存在")
+        uow.cases.existing(case_id)
         return [e.to_dict() for e in uow.cases.events(case_id)]
