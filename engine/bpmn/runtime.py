@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import SpiffWorkflow.task as _task_module
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -36,6 +37,23 @@ from .serializer import Specs, dump_state, load_state
 
 # SpiffWorkflow logs every task state change at INFO.
 logging.getLogger("spiff").setLevel(logging.WARNING)
+_TASK_LOG = logging.getLogger("spiff.task")
+_LOGGED_SET_STATE = Task._set_state
+
+
+def _set_state(self: Task, value: int) -> None:
+    """`Task._set_state` without building the log record's extras (a dict of nine fields, for
+    every state change of every task) when the library's task log is off, as it is unless an
+    operator turns it on. The task changes exactly as in the library: the state, and the time
+    of the change from the engine clock (engine/bpmn/clock.py), which the stored state keeps."""
+    if _TASK_LOG.isEnabledFor(logging.DEBUG):
+        _LOGGED_SET_STATE(self, value)
+    elif value != self._state:
+        self.last_state_change = _task_module.time.time()
+        self._state = value
+
+
+Task._set_state = _set_state
 
 _SCRIPT_ENGINE = SafeScriptEngine(ENGINE_FUNCTIONS)
 

@@ -113,3 +113,51 @@ def test_a_deep_loop_never_reports_a_false_completion() -> None:
     restored = rt.load(saved)
     assert [t.element for t in ready_human_tasks(restored)] == ["task"]
     assert not is_finished(restored)
+
+
+def _restaurant_states() -> list[str]:
+    """The restaurant case run in memory at fixed times, its state after every step."""
+    from datetime import UTC, datetime, timedelta
+
+    from bench.inmemory import runtime
+    from engine.bpmn.ids import task_ids
+    from tests.fixtures.restaurant import APPLICATION, PATHS
+
+    rt = runtime()
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with task_ids("case:1"):
+        workflow = rt.start(APPLICATION, at=at)
+    states = [ProcessRuntime.dump(workflow)]
+    data = dict(APPLICATION)
+    for n, (element, form) in enumerate(PATHS["granted_without_inspection"][0], start=2):
+        [task] = [t for t in ready_human_tasks(workflow) if t.element == element]
+        data = {**data, **form}
+        with task_ids(f"case:{n}"):
+            rt.complete(workflow, task.id, data, at=at + timedelta(hours=n))
+        states.append(ProcessRuntime.dump(workflow))
+    assert is_finished(workflow)
+    return states
+
+
+def test_state_changes_without_the_library_log_store_the_same_state(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The engine skips building SpiffWorkflow's per-state-change log record while that log is
+    off; the tasks change exactly as under the library's own code (states and times of change,
+    hence the stored state and its hash), and turning the log on brings the records back."""
+    from SpiffWorkflow.task import Task
+
+    from engine.bpmn import runtime
+
+    assert Task._set_state is runtime._set_state
+    ours = _restaurant_states()
+    with monkeypatch.context() as m:
+        m.setattr(Task, "_set_state", runtime._LOGGED_SET_STATE)
+        library = _restaurant_states()
+    assert ours == library
+    assert not [r for r in caplog.records if r.name == "spiff.task"]
+    with caplog.at_level(logging.DEBUG, logger="spiff.task"):
+        logged = _restaurant_states()
+    assert logged == ours
+    changes = [r for r in caplog.records if r.name == "spiff.task"]
+    assert changes and any(r.getMessage().startswith("State changed to") for r in changes)
