@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain.model import HumanTask
 from engine.errors import Conflict
-from engine.persistence.tables import case_events, cases, human_tasks
-from engine.persistence.writes import ReadOnlyWrite, StaleWrite
+from engine.persistence.tables import case_events, cases, human_task_groups, human_tasks
+from engine.persistence.writes import ReadOnlyWrite, StaleWrite, _Compiled
 from engine.services import Services
 from tests.fixtures.concurrency import simultaneously
 from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, LICENCE_OK
@@ -190,3 +191,91 @@ def test_on_postgresql_reading_opens_no_transaction(services: Services) -> None:
     with services.engine.connect() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None and driver.autocommit is False
+
+
+def test_written_through_the_driver_every_value_reads_back_as_it_was(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    """Queued writes go to the driver's cursor with SQLAlchemy's conversions (dates in UTC, JSON,
+    days), one row or many: what is read back is what was written."""
+    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    beijing = timezone(timedelta(hours=8))
+    written = [
+        HumanTask(
+            id=f"t-{n}",
+            case_id=case_id,
+            element="review_food",
+            name="食品经营许可审查",
+            groups=("食药科", "窗口"),
+            form="restaurant/review.json",
+            created_at=datetime(2026, 3, 2, 17, n, tzinfo=beijing),
+            assignee="王芳" if n == 1 else None,
+            deadline=date(2026, 3, 16),
+        )
+        for n in range(1, 4)
+    ]
+    with services.uow(write=True) as uow:
+        case = uow.cases.get(case_id, lock=True)  # (a read: it would send what is queued)
+        assert case is not None
+        uow.tasks.add_many(written[:2])  # one statement for two rows
+        uow.tasks.add_many(written[2:])  # and for one
+        case.data = {
+            **case.data,
+            "备注": '含 "引号" 与换行\n',
+            "面积": 12.5,
+            "层": [1, {"甲": None}],
+        }
+        case.updated_at = datetime(2026, 3, 2, 18, 0, tzinfo=beijing)
+        uow.cases.save(case)
+        assert len(uow.writes._pending) == 5  # tasks, groups, tasks, groups, case (no event)
+        uow.commit()
+    with services.uow() as uow:
+        for task in written:
+            stored = uow.tasks.get(task.id)
+            assert stored == replace(task, created_at=task.created_at.astimezone(UTC))
+            assert stored.created_at.tzinfo == UTC
+        groups = uow.conn.execute(
+            select(human_task_groups.c.task_id, human_task_groups.c.group_name)
+            .where(human_task_groups.c.task_id.in_([t.id for t in written]))
+            .order_by(human_task_groups.c.task_id, human_task_groups.c.group_name)
+        ).all()
+        assert len(groups) == 6
+        stored_case = uow.cases.get(case_id)
+        assert stored_case is not None
+        assert stored_case.data == case.data and stored_case.revision == case.revision
+        assert stored_case.updated_at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_statement_events_still_see_the_queued_writes(
+    services: Services, users: dict[str, Any], restaurant: Any
+) -> None:
+    """Tracing and statement logs hook SQLAlchemy's cursor events: the writes sent straight to
+    the driver go through them too, with their SQL and the driver's parameters."""
+    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    seen: list[tuple[str, Any, bool]] = []
+
+    def record(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+        seen.append((sql, params, many))
+
+    event.listen(services.engine, "before_cursor_execute", record)
+    try:
+        with services.uow(write=True) as uow:
+            uow.tasks.add_many([_task(case_id, "t-8"), _task(case_id, "t-9")])
+            uow.commit()
+    finally:
+        event.remove(services.engine, "before_cursor_execute", record)
+    inserts = [s for s in seen if s[0].startswith("INSERT INTO human_tasks ")]
+    assert len(inserts) == 1 and inserts[0][2] is True and len(inserts[0][1]) == 2
+
+
+def test_a_statement_the_shortcut_cannot_run_is_refused_loudly(services: Services) -> None:
+    """A queued statement needing what only SQLAlchemy's own execution does (here a column
+    default computed in Python) is refused, not written without it."""
+    table = Table(
+        "with_default",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("note", String(10), default=lambda: "computed"),
+    )
+    with pytest.raises(NotImplementedError, match="not a statement for queued writes"):
+        _Compiled(insert(table).inline(), services.engine.dialect, ["id"], False)
