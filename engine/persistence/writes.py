@@ -119,7 +119,7 @@ class _Compiled:
             or compiled.escaped_bind_names
             or compiled.effective_returning
         ):
-            raise NotImplementedError(f"not a statement for queued writes: {compiled.string}")
+            raise TypeError(f"not a statement for queued writes: {compiled.string}")
         self.compiled = compiled
         self.sql = compiled.string
         # the JSON and date conversions, per parameter name

@@ -277,5 +277,5 @@ def test_a_statement_the_shortcut_cannot_run_is_refused_loudly(services: Service
         Column("id", Integer, primary_key=True),
         Column("note", String(10), default=lambda: "computed"),
     )
-    with pytest.raises(NotImplementedError, match="not a statement for queued writes"):
+    with pytest.raises(TypeError, match="not a statement for queued writes"):
         _Compiled(insert(table).inline(), services.engine.dialect, ["id"], False)
