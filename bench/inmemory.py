@@ -25,7 +25,7 @@ def runtime() -> Any:
     return ProcessRuntime(specs_from_json(compiled.specs_json))
 
 
-def _run_case(rt: Any) -> None:
+def run_case(rt: Any) -> None:
     from engine.bpmn.runtime import is_finished, ready_human_tasks
     from engine.domain.audit import canonical_data
 
@@ -41,11 +41,11 @@ def _run_case(rt: Any) -> None:
 
 def runtime_cases_per_s(cases: int) -> dict[str, Any]:
     rt = runtime()
-    _run_case(rt)  # warm-up
+    run_case(rt)  # warm-up
     gc.collect()
     started = time.perf_counter()
     for _ in range(cases):
-        _run_case(rt)
+        run_case(rt)
     elapsed = time.perf_counter() - started
     return {"cases": cases, "seconds": elapsed, "cases_per_s": cases / elapsed}
 

@@ -39,6 +39,45 @@ def cases_per_s(env: Env, cases: int, numbers: Numbers) -> dict[str, Any]:
     }
 
 
+def cases_per_s_beside_bare(
+    env: Env, cases: int, numbers: Numbers, rounds: int = 10
+) -> dict[str, Any]:
+    """`cases_per_s`, measured in `rounds` slices alternating with slices of the same case run
+    in memory by `ProcessRuntime` (`bare_cases_per_s`): both see the machine at the same
+    moments, so their ratio holds even where the machine's speed drifts during the run (on
+    shared virtual machines it moved by half within minutes). Each memory slice runs five
+    times as many cases (a case in memory costs about a fifth of a stored one)."""
+    from . import inmemory
+
+    rt = inmemory.runtime()
+    inmemory.run_case(rt)  # warm-ups: specs parsed and cached, connections pooled
+    run_case(env, numbers)
+    rounds = max(1, min(rounds, cases))
+    stored = [cases // rounds + (1 if i < cases % rounds else 0) for i in range(rounds)]
+    stored_s = bare_s = 0.0
+    bare_cases = 0
+    gc.collect()
+    for n in stored:
+        started = time.perf_counter()
+        for _ in range(n):
+            run_case(env, numbers)
+        stored_s += time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(5 * n):
+            inmemory.run_case(rt)
+        bare_s += time.perf_counter() - started
+        bare_cases += 5 * n
+    steps = cases * (1 + len(STEPS))
+    return {
+        "cases": cases,
+        "seconds": stored_s,
+        "cases_per_s": cases / stored_s,
+        "ms_per_step": stored_s / steps * 1000,
+        "bare_cases": bare_cases,
+        "bare_cases_per_s": bare_cases / bare_s,
+    }
+
+
 def settings(env: Env) -> dict[str, str]:
     """What makes a commit durable on this database, as the engine's own connections see it."""
     with env.svc.engine.connect() as conn:

@@ -20,6 +20,8 @@ from tests.conftest import ROOT
 # Figures that must be measured (positive) in every run, whatever the engine's limits.
 MEASURED = (
     "bare_cases_per_s",
+    "bare_cases_per_s_beside_sqlite",
+    "bare_cases_per_s_beside_pg",
     "spiff_cases_per_s",
     "sqlite_cases_per_s",
     "sqlite_ratio",
@@ -85,6 +87,10 @@ def test_every_figure_is_produced(tiny_run: dict[str, Any]) -> None:
             assert result[f"{key}_unavailable"], key
         else:
             assert isinstance(value, int | float) and value > 0, (key, value)
+    # each ratio is against the bare engine measured alternately with that database's cases
+    for db in ("sqlite", "pg"):
+        expected = result[f"{db}_cases_per_s"] / result[f"bare_cases_per_s_beside_{db}"]
+        assert result[f"{db}_ratio"] == pytest.approx(expected, rel=1e-3)
     assert result["worklist_open_tasks"] == TINY.worklist_tasks
     assert result["http_p50_ms"] <= result["http_p99_ms"]
     assert result["http_errors"] == 0, result.get("http_error_samples")
