@@ -29,13 +29,17 @@ def cases_per_s(env: Env, cases: int, numbers: Numbers) -> dict[str, Any]:
     started = time.perf_counter()
     for _ in range(cases):
         run_case(env, numbers)
-    elapsed = time.perf_counter() - started
+    return _rate(cases, time.perf_counter() - started)
+
+
+def _rate(cases: int, seconds: float) -> dict[str, Any]:
+    """Restaurant cases run through the services in `seconds`, per second and per step."""
     steps = cases * (1 + len(STEPS))
     return {
         "cases": cases,
-        "seconds": elapsed,
-        "cases_per_s": cases / elapsed,
-        "ms_per_step": elapsed / steps * 1000,
+        "seconds": seconds,
+        "cases_per_s": cases / seconds,
+        "ms_per_step": seconds / steps * 1000,
     }
 
 
@@ -67,12 +71,8 @@ def cases_per_s_beside_bare(
             inmemory.run_case(rt)
         bare_s += time.perf_counter() - started
         bare_cases += 5 * n
-    steps = cases * (1 + len(STEPS))
     return {
-        "cases": cases,
-        "seconds": stored_s,
-        "cases_per_s": cases / stored_s,
-        "ms_per_step": stored_s / steps * 1000,
+        **_rate(cases, stored_s),
         "bare_cases": bare_cases,
         "bare_cases_per_s": bare_cases / bare_s,
     }
