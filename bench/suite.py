@@ -269,6 +269,7 @@ def part_postgres(run: Run) -> None:
         try:
             r["pg_settings"] = persisted.settings(env)
             r["pg_commit_ms"] = persisted.commit_ms(env, s.commits)
+            r["pg_roundtrip_ms"] = persisted.roundtrip_ms(env, s.commits)
             found = persisted.cases_per_s_beside_bare(env, s.pg_cases, Numbers("P"))
             r["pg_cases_per_s"] = found["cases_per_s"]
             r["bare_cases_per_s_beside_pg"] = found["bare_cases_per_s"]
@@ -423,6 +424,7 @@ TARGETS: list[tuple[str, str, Callable[[float], bool] | None]] = [
     ("pg_ratio", ">= 0.4", lambda v: v >= 0.4),
     ("sqlite_commit_ms", "(~0.15 per issue 6)", None),
     ("pg_commit_ms", "(~0.25 per issue 6)", None),
+    ("pg_roundtrip_ms", "", None),
     ("http_cases_per_s", ">= 100", lambda v: v >= 100),
     ("http_p50_ms", "<= 5", lambda v: v <= 5),
     ("http_p99_ms", "<= 25", lambda v: v <= 25),
@@ -466,6 +468,7 @@ def table(run: Run) -> str:
         "pg_ratio": "pg / bare measured alternately with it: "
         f"{_fmt(r.get('bare_cases_per_s_beside_pg'))} cases/s",
         "bare_cases_per_s": "ProcessRuntime in memory",
+        "pg_roundtrip_ms": "SELECT 1 outside a transaction, median",
         "spiff_cases_per_s": "SpiffWorkflow alone, own process",
         "http_cases_per_s": f"closed loop, best of {r.get('http_cases_per_s_by_concurrency')}",
         "http_p50_ms": f"task completion, open loop at {_fmt(r.get('http_paced_rate'))} cases/s",

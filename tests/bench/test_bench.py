@@ -29,6 +29,7 @@ MEASURED = (
     "pg_ratio",
     "sqlite_commit_ms",
     "pg_commit_ms",
+    "pg_roundtrip_ms",
     "http_cases_per_s",
     "http_p50_ms",
     "http_p99_ms",
