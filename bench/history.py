@@ -29,31 +29,80 @@ class Loop:
         return len(self.step_seconds)
 
 
+class LoopCase:
+    """One 补正-loop case, stepped one completion at a time, each step timed."""
+
+    def __init__(self, env: Env, claims: bool = False) -> None:
+        self.svc = env.svc
+        self.clerk = env.clerk_for("intake").user
+        self.claims = claims
+        self.case = self.svc.start_case(self.clerk, "restaurant", APPLICATION)
+        self.loop = Loop(self.case["id"])
+
+    def step(self) -> bool:
+        """Complete the open task (claiming it first with `claims`); False if the engine
+        refused the step (then `loop.stopped` says why) or refused one before."""
+        from engine.errors import Invalid
+
+        if self.loop.stopped:
+            return False
+        [task] = self.case["tasks"]
+        form = CORRECT if task["element"] == "intake" else CORRECTED
+        if self.claims:
+            self.svc.claim(self.clerk, task["id"])
+            self.loop.events += 1
+        started = time.perf_counter()
+        try:
+            self.case = self.svc.complete(self.clerk, task["id"], form)
+        except Invalid as err:
+            self.loop.stopped = f"step {self.loop.steps + 1} refused (422): {err.message}"
+            return False
+        self.loop.step_seconds.append(time.perf_counter() - started)
+        self.loop.events += 1
+        return True
+
+    def run_to(self, steps: int) -> bool:
+        """Step until the case has had `steps` steps; False if the engine refused one."""
+        while self.loop.steps < steps:
+            if not self.step():
+                return False
+        return True
+
+
 def correction_loop(env: Env, steps: int, claims: bool = False) -> Loop:
     """Start a case and run `steps` 补正 steps (fewer if the engine refuses one), timing each.
 
     With `claims`, the clerk claims each task before completing it (2 events a step)."""
-    from engine.errors import Invalid
+    case = LoopCase(env, claims)
+    case.run_to(steps)
+    return case.loop
 
-    svc = env.svc
-    clerk = env.clerk_for("intake").user
-    case = svc.start_case(clerk, "restaurant", APPLICATION)
-    loop = Loop(case["id"])
-    for number in range(1, steps + 1):
-        [task] = case["tasks"]
-        form = CORRECT if task["element"] == "intake" else CORRECTED
-        if claims:
-            svc.claim(clerk, task["id"])
-            loop.events += 1
-        started = time.perf_counter()
-        try:
-            case = svc.complete(clerk, task["id"], form)
-        except Invalid as err:
-            loop.stopped = f"step {number} refused (422): {err.message}"
-            break
-        loop.step_seconds.append(time.perf_counter() - started)
-        loop.events += 1
-    return loop
+
+@dataclass
+class Paired:
+    """Step times of two windows measured alternately, step by step."""
+
+    early: list[float] = field(default_factory=list)
+    late: list[float] = field(default_factory=list)
+
+
+def loop_with_paired_windows(
+    env: Env, steps: int, early: int, late: int, width: int
+) -> tuple[Loop, Paired]:
+    """`correction_loop(env, steps)`, except that its steps with `late` .. `late + width - 1`
+    earlier steps alternate with the steps of a second case that has had `early` .. `early +
+    width - 1`: both windows then see the machine at the same moments, so their ratio holds
+    where the machine's speed drifts (here a window's median moved by half within minutes)."""
+    short, long = LoopCase(env), LoopCase(env)
+    paired = Paired()
+    if short.run_to(early) and long.run_to(late):
+        for _ in range(width):
+            if not (short.step() and long.step()):
+                break
+            paired.early.append(short.loop.step_seconds[-1])
+            paired.late.append(long.loop.step_seconds[-1])
+    long.run_to(steps)
+    return long.loop, paired
 
 
 def pad_with_claims(env: Env, loop: Loop, events: int) -> None:

@@ -100,6 +100,9 @@ def test_every_figure_is_produced(tiny_run: dict[str, Any]) -> None:
     assert result["pg_settings"]["synchronous_commit"] == "on"
     # at tiny sizes the loop stays far below the depth limit: both are reached
     assert result["step_ratio_500_vs_10"] is not None
+    # the ratio of the two windows measured alternately, step by step
+    expected = result["step_ms_after_500"] / result["step_ms_after_10"]
+    assert result["step_ratio_500_vs_10"] == pytest.approx(expected, rel=1e-3)
     assert result["replay_ms_per_event"] is not None
     assert result["replay_ms_per_event_1000_with_claims"] > 0
 
