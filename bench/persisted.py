@@ -98,7 +98,7 @@ def roundtrip_ms(env: Env, trips: int) -> float:
     """Median time of `SELECT 1` on one of the engine's pooled connections, outside a
     transaction: what one round trip to the database server costs on this machine, at rest.
     On a virtual machine whose other core sits idle it is mostly the time to wake the server's
-    process (measured here from 0.12 to 0.5 ms on machines of one kind)."""
+    process (measured from 0.12 to 0.63 ms on machines of one kind)."""
     times = []
     with env.svc.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")

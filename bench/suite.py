@@ -208,9 +208,7 @@ def long_cases(run: Run, env: Any) -> None:
     """step_ratio and replay, on the SQLite services (the same database as sqlite_cases_per_s)."""
     s, r = run.sizes, run.results
     r["step_ratio_via"] = "services on SQLite (start_case/complete, each step committed)"
-    loop, paired = history.loop_with_paired_windows(
-        env, s.loop_steps, s.early, s.late, s.window
-    )
+    loop, paired = history.loop_with_paired_windows(env, s.loop_steps, s.early, s.late, s.window)
     times = loop.step_seconds
     r["loop_steps_reached"] = loop.steps
     if loop.stopped:
