@@ -127,7 +127,10 @@ def test_data_the_paths_do_not_make_is_written_as_the_library_writes_it() -> Non
     child = next(t for t in tasks if t.parent is not None and t.parent.data)
     removed = next(iter(child.parent.data))
     child.data = {k: v for k, v in child.parent.data.items() if k != removed}
-    child.data["nested"] = {"列表": [1, 2.5, None, {"深": True}], "时间": datetime(2026, 3, 2, tzinfo=UTC)}
+    child.data["nested"] = {
+        "列表": [1, 2.5, None, {"深": True}],
+        "时间": datetime(2026, 3, 2, tzinfo=UTC),
+    }
     child.data["when"] = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     child.internal_data["event_value"] = {"next": "2026-03-03T09:00:00+00:00", "n": 3}
     orphan = next(t for t in tasks if t.parent is not None and t is not child)
