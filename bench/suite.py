@@ -243,7 +243,6 @@ def long_cases(run: Run, env: Any) -> None:
         found = history.replay_ms_per_event(env, loop.case_id, s.replay_repeats)
         r["replay_ms_per_event"] = found["ms_per_event"]
         r["replay_seconds"] = found["seconds"]
-        r["replay_repeats"] = s.replay_repeats
     else:
         r["replay_ms_per_event"] = None
         r["replay_ms_per_event_unavailable"] = (
@@ -497,7 +496,7 @@ def table(run: Run) -> str:
         "step_ratio_400_vs_10": "services on SQLite, one case",
         "step_ratio_400_vs_10_memory": "ProcessRuntime load+complete+dump",
         "step_ratio_max_vs_10": f"after {r.get('step_ratio_max_earlier_steps')} steps",
-        "replay_ms_per_event": f"median of {r.get('replay_repeats')} replays",
+        "replay_ms_per_event": f"median of {run.sizes.replay_repeats} replays",
         "replay_ms_per_event_max_loop": f"{r.get('replay_max_loop_events')} events",
         "replay_ms_per_event_1000_with_claims": "claim before each completion",
     }
