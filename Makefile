@@ -34,7 +34,8 @@ run: install
 	$(BIN)/lianban worker & trap 'kill $$!' EXIT; $(BIN)/lianban serve --host 127.0.0.1 --port 5000
 
 lint: install
-	$(BIN)/ruff check engine web tests
+	$(BIN)/ruff check engine web tests bench
+	$(BIN)/ruff format --check engine web tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
