@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,3 +37,36 @@ def forms_dir() -> Path | None:
         return Path(configured)
     default = project_root() / "forms"
     return default if default.is_dir() else None
+
+
+def secret_key() -> str:
+    """`LIANBAN_SECRET_KEY`, else a random key kept in the project's `var/secret-key` (made on
+    first use, readable by its owner only), so every server process, worker and restart shares it.
+
+    It signs the sign-in session cookies and keys the hashes of the receipt codes (查询码): it
+    lives outside the database, so a copy of the database alone cannot test codes offline. Keep
+    it stable: a new key signs everyone out and makes every stored receipt code unusable."""
+    configured = os.environ.get("LIANBAN_SECRET_KEY")
+    if configured:
+        return configured
+    return _read_or_create(project_root() / "var" / "secret-key")
+
+
+def _read_or_create(path: Path) -> str:
+    """The key in `path`, or a new one written there. The new file is complete before it
+    appears (written aside, then hard-linked into place), so processes starting together all
+    read the one key that won."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
+    return path.read_text().strip()

@@ -61,6 +61,9 @@ users = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     # For signing in to the web pages; NULL: this user has only an API token.
     Column("password_hash", String(200)),
+    # Kept in the user's sign-in session and checked on each request: signing out and a new
+    # password raise it, which ends every earlier session (migration 0007).
+    Column("session_version", Integer, nullable=False, server_default="0"),
 )
 
 user_groups = Table(
@@ -119,8 +122,9 @@ cases = Table(
     Column("deadline", Date),
     # The end event the case finished at: {"element": ..., "name": ...} (办结, 不予受理...).
     Column("outcome", JsonType),
-    # The hash of the secret printed on the applicant's receipt: with the case number it lets
-    # the applicant follow the case and rate it without an account.
+    # The keyed hash of the secret printed on the applicant's receipt: with the case number it
+    # lets the applicant follow the case and rate it without an account
+    # (engine/domain/access_codes.py: "hmac:..." or an older hash wrapped as "hmac(sha256):...").
     Column("access_hash", String(64)),
     Column("created_by", String(100), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -289,4 +293,20 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime()),
+)
+
+# Failed attempts at a secret (a password, a receipt code) per account, address or case, shared
+# by every server process: too many in a window refuse further attempts for a growing time
+# (engine/services/throttle.py, migration 0007).
+throttles = Table(
+    "throttles",
+    metadata,
+    Column("scope", String(20), primary_key=True),
+    Column("subject", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", UtcDateTime(), nullable=False),
+    Column("blocked_until", UtcDateTime()),
+    Column("blocks", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_throttles_updated_at", "updated_at"),
 )
