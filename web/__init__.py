@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import config
 from engine.persistence.db import make_engine
 from engine.services import Services
+
+from . import urls
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -20,11 +23,16 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=config.database_url(),
         FORMS_DIR=config.forms_dir(),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
-        # The address certificates' QR codes point at; the request's own host when unset.
+        # The address every absolute URL starts with (QR codes, verify links); the request's
+        # own host when unset, which must then be one of TRUSTED_HOSTS (web/urls.py).
         PUBLIC_URL=os.environ.get("LIANBAN_PUBLIC_URL"),
         JSON_AS_ASCII=False,
     )
     app.config.update(settings or {})
+    urls.configure(app.config)
+    proxies = int(os.environ.get("LIANBAN_TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme as the reverse proxies in front saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     services = app.config.get("SERVICES")
     if services is None:
@@ -32,9 +40,10 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         services = Services(make_engine(app.config["DATABASE_URL"]), Path(forms) if forms else None)
     app.extensions["lianban"] = services
 
-    from . import auth, pages
+    from . import auth, inputs, pages
     from .api import api
 
+    inputs.init_app(app)  # first: the int converter, strict JSON, the body limit
     auth.init_app(app)
     auth.csrf.exempt(api)  # bearer tokens, never sent by a browser on its own
     app.register_blueprint(api)

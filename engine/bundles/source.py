@@ -7,9 +7,13 @@ and zip member names may not leave the archive.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from engine import untrusted_json
 
 from .problems import BundleInvalid, Problem
 
@@ -42,13 +46,70 @@ def from_directory(path: Path) -> BundleSource:
             if file.stat().st_size > MAX_FILE_BYTES:
                 raise BundleInvalid([Problem(f"文件过大 (上限 {MAX_FILE_BYTES} 字节)", file=rel)])
             source.files[rel] = file.read_bytes()
+    problems = _json_problems(source)
+    if problems:
+        raise BundleInvalid(problems)
     return source
+
+
+# What `zipfile` may raise on a damaged archive besides BadZipFile: a bad CRC is BadZipFile, a
+# damaged deflate stream zlib.error, a cut-off member EOFError, a name not in UTF-8 though marked
+# so UnicodeDecodeError (a ValueError), impossible offsets OSError or ValueError.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error)
+_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+
+
+def _member_problem(member: zipfile.ZipInfo) -> str | None:
+    """Why a member cannot be read at all, before trying to."""
+    if member.flag_bits & 0x1:
+        return "zip 内的文件已加密: 请上传未加密的压缩包"
+    if member.compress_type not in _METHODS:
+        return (
+            f"zip 内的文件使用了不支持的压缩方式 (编号 {member.compress_type}): "
+            "请用标准的 deflate 压缩 (或不压缩) 重新打包"
+        )
+    return None
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes | str:
+    """The member's content, at most one byte past the file limit (the header's size may lie),
+    or the problem that stopped it."""
+    try:
+        with archive.open(member) as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except zipfile.BadZipFile as err:
+        if "CRC" in str(err):
+            return "zip 内的文件已损坏 (CRC 校验失败): 请重新打包后上传"
+        return "zip 内的文件已损坏, 无法解压: 请重新打包后上传"
+    except (NotImplementedError, RuntimeError):  # a method or an encryption zipfile cannot read
+        return "zip 内的文件无法解压 (不支持的压缩方式或已加密): 请用标准的 deflate 压缩重新打包"
+    except _DAMAGED:
+        return "zip 内的文件已损坏, 无法解压: 请重新打包后上传"
+
+
+def _json_problem(path: str, content: bytes) -> Problem | None:
+    """A JSON file of the upload holding what no JSON input may (NaN, Infinity, a lone
+    surrogate, nesting over 64 levels, an integer beyond 64 bits). Syntax errors are left to the
+    checks that read the file, which say what they expected."""
+    try:
+        untrusted_json.loads(content)
+    except untrusted_json.JsonRefused as err:
+        where = f" ({err.where})" if err.where else ""
+        return Problem(f"JSON 内容不可接受{where}: {err.message}", file=path)
+    except ValueError:
+        return None
+    return None
 
 
 def from_zip(name: str, data: bytes) -> BundleSource:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _DAMAGED:
         raise BundleInvalid([Problem("不是有效的 zip 文件", file=name)]) from None
     problems: list[Problem] = []
     members = [m for m in archive.infolist() if not m.is_dir()]
@@ -72,16 +133,24 @@ def from_zip(name: str, data: bytes) -> BundleSource:
         if member.file_size > MAX_FILE_BYTES:
             problems.append(Problem(f"文件过大 (上限 {MAX_FILE_BYTES} 字节)", file=member.filename))
             continue
-        with archive.open(member) as handle:
-            # Read one byte past the limit: the header's size may lie.
-            content = handle.read(MAX_FILE_BYTES + 1)
+        unreadable = _member_problem(member)
+        content = _read_member(archive, member) if unreadable is None else unreadable
+        if isinstance(content, str):
+            problems.append(Problem(content, file=member.filename))
+            continue
         if len(content) > MAX_FILE_BYTES:
             problems.append(Problem("文件解压后过大", file=member.filename))
             continue
         source.files[path.as_posix()] = content
+    problems += _json_problems(source)
     if problems:
         raise BundleInvalid(problems)
     return source
+
+
+def _json_problems(source: BundleSource) -> list[Problem]:
+    found = (_json_problem(p, b) for p, b in source.by_suffix(".json").items())
+    return [p for p in found if p is not None]
 
 
 def from_upload(name: str, data: bytes) -> BundleSource:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import TYPE_CHECKING, Any
 
 from engine.calendar import (
@@ -70,9 +70,31 @@ def seed(svc: Services) -> list[int]:
     return added
 
 
+# Years an admin may change (days set, years published): the calendar is tabled day by day from
+# its first rule to its last, so a rule in year 9999 would make every process build millions.
+EDITABLE_YEARS = (1900, 2199)
+# Years a date may fall in (Python's `date`): reads and sums outside them are refused.
+DATE_YEARS = (MINYEAR, MAXYEAR)
+
+
+def _year_problem(year: int, field: str, years: tuple[int, int], what: str) -> Invalid:
+    first, last = years
+    return Invalid(
+        f"年份 {year} 超出范围",
+        [{"field": field, "message": f"{what}应在公元 {first} 年至 {last} 年之间"}],
+    )
+
+
 def add_workdays(svc: Services, start: date, n: int) -> WorkdayResult[date]:
+    """The n-th working day after `start`; a result before year 1 or after 9999 is Invalid."""
     with svc.uow() as uow:
-        return svc.calendars.get(uow).add(start, n)
+        try:
+            return svc.calendars.get(uow).add(start, n)
+        except (ValueError, OverflowError):
+            raise Invalid(
+                "结果日期超出范围",
+                [{"field": "n", "message": "结果日期应在公元 1 年至 9999 年之间: 请减小 n"}],
+            ) from None
 
 
 def count_workdays(svc: Services, start: date, end: date) -> WorkdayResult[int]:
@@ -91,6 +113,8 @@ def _require_admin(user: User | str) -> str:
 def set_day(svc: Services, user: User | str, day: date, workday: bool, name: str) -> dict[str, Any]:
     """Make `day` a holiday (workday False) or a makeup workday (True); recorded."""
     actor = _require_admin(user)
+    if not EDITABLE_YEARS[0] <= day.year <= EDITABLE_YEARS[1]:
+        raise _year_problem(day.year, "day", EDITABLE_YEARS, "可修改的日期")
     name = name.strip()
     if len(name) > 100:
         raise Invalid("名称过长", [{"field": "name", "message": "不超过 100 个字符"}])
@@ -119,6 +143,8 @@ def remove_day(svc: Services, user: User | str, day: date) -> bool:
 def publish_year(svc: Services, user: User | str, year: int) -> bool:
     """Declare `year`'s holidays complete (after entering the State Council's notice)."""
     actor = _require_admin(user)
+    if not EDITABLE_YEARS[0] <= year <= EDITABLE_YEARS[1]:
+        raise _year_problem(year, "year", EDITABLE_YEARS, "可发布的年份")
     with svc.uow(write=True) as uow:
         years = uow.calendar.years()
         if years and year != years[-1] + 1 and year not in years:
@@ -132,6 +158,8 @@ def publish_year(svc: Services, user: User | str, year: int) -> bool:
 
 
 def calendar_view(svc: Services, year: int) -> dict[str, Any]:
+    if not DATE_YEARS[0] <= year <= DATE_YEARS[1]:
+        raise _year_problem(year, "year", DATE_YEARS, "年份")
     with svc.uow() as uow:
         calendar = svc.calendars.get(uow)
         years = uow.calendar.years()

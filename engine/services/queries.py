@@ -230,7 +230,8 @@ def worklist(
         raise Invalid(
             "分页大小无效" if problems[0]["field"] == "limit" else "筛选条件无效", problems
         )
-    case_id = int(search) if search and search.isdigit() and len(search) <= 12 else None
+    digits = search is not None and search.isascii() and search.isdigit()  # not "²", "١"
+    case_id = int(search) if search and digits and len(search) <= 12 else None
     name = search if search and case_id is None else None
     scanning = flag is not None or name is not None
     today = svc.today()

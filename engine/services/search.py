@@ -25,6 +25,7 @@ from .case_pages import STATUS_LABELS, local_time
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
 MAX_APPLICANT = 100
+MAX_NUMBER = 2**63 - 1  # the largest case id (a signed 64-bit column)
 
 
 # -- the case search ----------------------------------------------------------------------------
@@ -61,17 +62,24 @@ def _whole(
     text = _text(criteria, key)
     if not text:
         return None
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+    # ASCII digits only (`isdigit` alone takes "²", which `int` refuses), and no more than a
+    # 64-bit column holds: a 23-digit number is a problem to show, not a database error.
+    top = MAX_NUMBER if high is None else min(high, MAX_NUMBER)
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(top)):
         problems.append(_problem(key, message))
         return None
-    return int(text)
+    value = int(text)
+    if not low <= value <= top:
+        problems.append(_problem(key, message))
+        return None
+    return value
 
 
 def _parse(criteria: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     problems: list[dict[str, Any]] = []
     number = _text(criteria, "number").lstrip("#")
     parsed: dict[str, Any] = {
-        "number": _whole({"number": number}, "number", problems, "办件编号应为正整数"),
+        "number": _whole({"number": number}, "number", problems, "办件编号应为正整数 (至多 19 位)"),
         "applicant": _text(criteria, "applicant") or None,
         "bundle": _text(criteria, "bundle") or None,
         "received_from": _day(criteria, "received_from", problems),

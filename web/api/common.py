@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import current_app, request
 
+from engine import untrusted_json
 from engine.domain.users import User
 from engine.errors import Invalid, Unauthorized
 from engine.services import Services
@@ -24,13 +26,33 @@ def current_user() -> User:
     return services().authenticate(token.strip())
 
 
+BODY = "(请求体)"  # the `field` of a problem with the body as a whole
+
+
+def _body_problem(message: str, field: str = BODY) -> Invalid:
+    return Invalid("请求体无效", [{"field": field, "message": message, "element": None}])
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; an empty body counts as {}."""
-    if not request.get_data(cache=True):
+    """The request's JSON object; an empty body counts as {}.
+
+    A body that is not JSON, not an object, or holds a value `engine.untrusted_json` refuses
+    (NaN, Infinity, a lone surrogate, nesting over 64 levels, an integer beyond 64 bits) is a
+    422 whose problem names the field."""
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        raise _body_problem("请求体必须是 JSON 对象 (Content-Type: application/json)")
+    try:
+        body = untrusted_json.loads(raw)
+    except untrusted_json.JsonRefused as err:
+        raise _body_problem(err.message, err.where or BODY) from None
+    except UnicodeDecodeError:
+        raise _body_problem("请求体必须是 UTF-8 编码的 JSON") from None
+    except json.JSONDecodeError as err:
+        where = f"第 {err.lineno} 行第 {err.colno} 列"
+        raise _body_problem(f"不是有效的 JSON ({where}): {err.msg}") from None
     if not isinstance(body, dict):
-        raise Invalid(
-            "请求体必须是 JSON 对象", [{"message": "请求体必须是 JSON 对象", "element": None}]
-        )
+        raise _body_problem("请求体必须是 JSON 对象")
     return body

@@ -16,6 +16,7 @@ from engine.services import bundles as bundle_service
 from engine.services.bundles import diagram_xml as version_diagram
 
 from ..auth import page_user, role_required
+from ..inputs import parse_id
 from .common import services
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -118,10 +119,12 @@ def _refused(name: str, source: BundleSource | None, problems: list[dict[str, An
 
 
 def _version_number(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value else default
-    except ValueError:
+    if not value:
+        return default
+    number = parse_id(value)  # digits within 64 bits, or no such version
+    if number is None:
         abort(404)
+    return number
 
 
 @bp.get("/bundles/<key>/<int:version>")
