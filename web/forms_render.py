@@ -8,9 +8,9 @@ empty inputs are left out so "required" reports them. Field names are the proper
 with "." for nested objects, the same paths engine.forms.validate_form_data reports errors on.
 
 Attachments: a string property with `"format": "data-url"`, `contentMediaType` or
-`"contentEncoding": "base64"` is a file input; the uploaded file is stored in the form data as a
-data URL string `data:<type>;name=<url-quoted file name>;base64,<content>`, at most
-`MAX_ATTACHMENT_BYTES` bytes.
+`"contentEncoding": "base64"` is a file input (`engine.forms.is_attachment`); the uploaded file
+is stored in the form data as a data URL string `data:<type>;name=<url-quoted file
+name>;base64,<content>`, at most the server's attachment limit (`InputLimits.attachment_bytes`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from engine import config
+from engine.forms import InputLimits, is_attachment
 
-MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = InputLimits().attachment_bytes
+# inputs every posted page form carries besides its fields
+FORM_CONTROLS = frozenset({"csrf_token"})
 TEXTAREA_OVER = 200
 _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.S)
 
@@ -117,14 +120,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _is_file(prop: Mapping[str, Any]) -> bool:
-    return (
-        prop.get("format") == "data-url"
-        or "contentMediaType" in prop
-        or prop.get("contentEncoding") == "base64"
-    )
-
-
 def _widget(prop: Mapping[str, Any], kind: str, radios: bool) -> str:
     opts = _options_of(prop)
     if kind == "object":
@@ -138,7 +133,7 @@ def _widget(prop: Mapping[str, Any], kind: str, radios: bool) -> str:
         return "radio" if radios or prop.get("x-widget") == "radio" else "select"
     if kind in ("integer", "number"):
         return "number"
-    if _is_file(prop):
+    if is_attachment(prop):
         return "file"
     fmt = prop.get("format")
     if fmt == "date":
@@ -324,9 +319,20 @@ def field_names(schema: Mapping[str, Any] | None, prefix: str = "") -> set[str]:
 
 
 class AttachmentTooLarge(ValueError):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, limit: int) -> None:
         super().__init__(name)
         self.field = name
+        self.limit = limit
+
+    @property
+    def message(self) -> str:
+        return f"文件不能超过 {self.limit / 1024 / 1024:g} MB"
+
+
+def undeclared_fields(schema: Mapping[str, Any] | None, form: Any, files: Any = None) -> list[str]:
+    """Names posted that are no field of the form (a forged or stale page): refused, not dropped."""
+    posted = set(form.keys()) | (set(files.keys()) if files is not None else set())
+    return sorted(posted - field_names(schema) - FORM_CONTROLS)
 
 
 def _convert(raw: str, kind: str) -> Any:
@@ -377,10 +383,10 @@ def _iso_datetime(raw: str) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _data_url(upload: Any, name: str) -> str:
-    content = upload.read(MAX_ATTACHMENT_BYTES + 1)
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise AttachmentTooLarge(name)
+def _data_url(upload: Any, name: str, limit: int) -> str:
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise AttachmentTooLarge(name, limit)
     mime = (getattr(upload, "mimetype", "") or "application/octet-stream").split(";")[0]
     file_name = quote(getattr(upload, "filename", "") or "附件", safe="")
     return f"data:{mime};name={file_name};base64,{base64.b64encode(content).decode('ascii')}"
@@ -400,11 +406,12 @@ def parse_form(
     form: Any,
     files: Any = None,
     prefix: str = "",
+    attachment_bytes: int = MAX_ATTACHMENT_BYTES,
 ) -> dict[str, Any]:
     """A posted form (request.form, optionally request.files) as JSON data typed by the schema.
 
     Empty inputs are absent; an unticked single checkbox is `false`; raises AttachmentTooLarge
-    for an uploaded file over MAX_ATTACHMENT_BYTES.
+    for an uploaded file over `attachment_bytes`.
     """
     data: dict[str, Any] = {}
     for key, prop in ((schema or {}).get("properties") or {}).items():
@@ -414,7 +421,7 @@ def parse_form(
         kind = _type_of(prop)
         widget = _widget(prop, kind, False)
         if widget == "fieldset":
-            inner = parse_form(prop, form, files, prefix=name + ".")
+            inner = parse_form(prop, form, files, name + ".", attachment_bytes)
             if inner:
                 data[key] = inner
             continue
@@ -438,7 +445,7 @@ def parse_form(
         if widget == "file":
             upload = files.get(name) if files is not None else None
             if upload is not None and getattr(upload, "filename", ""):
-                data[key] = _data_url(upload, name)
+                data[key] = _data_url(upload, name, attachment_bytes)
                 continue
         values = _getlist(form, name)
         raw = values[-1] if values else ""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+
+from .form_fields import declared_fields, field_schema, is_attachment
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,35 @@ class BundleVersion:
     def form_for(self, element: str) -> dict[str, Any] | None:
         info = self.human_tasks.get(element)
         return self.forms.get(info.form) if info and info.form else None
+
+    @cached_property
+    def form_fields(self) -> dict[str, frozenset[str]]:
+        """The fields each form of the version declares (form_fields.py), by form key."""
+        return {key: declared_fields(schema) for key, schema in self.forms.items()}
+
+    @cached_property
+    def field_owners(self) -> dict[str, str]:
+        """Each field some form declares, with the first form (in key order) declaring it."""
+        owners: dict[str, str] = {}
+        for key in sorted(self.form_fields):
+            for name in self.form_fields[key]:
+                owners.setdefault(name, key)
+        return owners
+
+    @cached_property
+    def attachment_fields(self) -> frozenset[str]:
+        """Fields some form declares as a file (a data URL or base64 string)."""
+        return frozenset(
+            name
+            for key, names in self.form_fields.items()
+            for name in names
+            if is_attachment(field_schema(self.forms[key], name))
+        )
+
+    def field_schema(self, name: str, form: str | None = None) -> Mapping[str, Any] | None:
+        """A field's declaration: in `form` when given, else in the form that owns it."""
+        key = form if form is not None else self.field_owners.get(name)
+        return field_schema(self.forms.get(key), name) if key is not None else None
 
     def summary(self) -> dict[str, Any]:
         return {

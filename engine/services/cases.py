@@ -12,12 +12,12 @@ from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.forms import validate_form_data
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import certificates, follow_ups
 from .queries import case_view, parties_of
 from .steps import engine_step, record_step, retrying, save, step_failed
+from .submissions import check_case_data, check_submission
 
 if TYPE_CHECKING:
     from .context import Services
@@ -38,14 +38,6 @@ def _require_object(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
-def _check_form(schema: dict[str, Any] | None, data: dict[str, Any], element: str | None) -> None:
-    if schema is None:
-        return
-    errors = validate_form_data(schema, data)
-    if errors:
-        raise Invalid("表单填写有误", [e.to_dict() | {"element": element} for e in errors])
-
-
 def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[str, Any]:
     _require_clerk(user)
     if not isinstance(bundle_key, str) or not bundle_key:
@@ -58,7 +50,8 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             if latest is None:
                 raise NotFound(f"事项包 '{bundle_key}' 不存在")
             version, runtime = svc.runtimes.get(uow, latest)
-            _check_form(version.forms.get(version.start_form or ""), data, version.start_event)
+            check_submission(version, version.start_form, data, version.start_event, svc.limits)
+            check_case_data(version, data, version.start_event, svc.limits)
             now = svc.clock()
             start_data = canonical_data(data)
             case = Case(
@@ -167,12 +160,13 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 return view
             case.require_running()
             version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
-            _check_form(version.forms.get(task.form or ""), data, task.element)
+            check_submission(version, task.form, data, task.element, svc.limits)
+            merged = canonical_data({**case.data, **data})
+            check_case_data(version, merged, task.element, svc.limits)
             now = svc.clock()
             # the workflow as this process left it after the case's last step, if that is still
             # the stored state; else rebuilt from the state (see LiveWorkflows)
             workflow = svc.live.take(case.id, case.state) or runtime.load(case.state)
-            merged = canonical_data({**case.data, **data})
             try:
                 with engine_step(svc, uow, case):
                     runtime.complete(workflow, task.id, merged, at=now)

@@ -10,6 +10,7 @@ from typing import Any
 from engine import config
 from engine.bundles.compiler import FormLibrary
 from engine.domain.users import User
+from engine.forms import InputLimits
 from engine.notifications import Sender, sender_from_environment
 from engine.persistence.db import Database
 from engine.persistence.unit_of_work import UnitOfWork
@@ -35,12 +36,15 @@ class Services:
         clock: Clock = utc_now,
         tz: tzinfo | None = None,
         sender: Sender | None = None,
+        limits: InputLimits | None = None,
     ) -> None:
         self.engine = engine
         self.forms = FormLibrary(forms_dir)
         self.clock = clock
         self.tz = tz or config.timezone()
         self.sender: Sender = sender or sender_from_environment()
+        # what any submitted value may be at most (engine/forms/limits.py)
+        self.limits = limits or InputLimits.from_environment()
         self.runtimes = RuntimeCache()
         self.live = LiveWorkflows()
         self.calendars = CalendarCache()

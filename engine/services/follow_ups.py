@@ -21,6 +21,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .deadlines import schedule_task_check
+from .submissions import check_values
 
 if TYPE_CHECKING:
     from .context import Services
@@ -171,6 +172,7 @@ def complete_engine_task(
     """Complete a 督办, 整改 or 回访 task; a finished 整改 opens the 回访."""
     from .queries import load_case_view
 
+    check_values(data, task.element, svc.limits)
     now = svc.clock()
     case.updated_at = now
     task.end(TaskStatus.COMPLETED, user.name, now)

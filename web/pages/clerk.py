@@ -23,6 +23,7 @@ from ..forms_render import (
     form_fields,
     parse_form,
     reorder_like,
+    undeclared_fields,
 )
 from .common import services
 
@@ -356,6 +357,20 @@ def _split_errors(err: Invalid, schema: dict[str, Any] | None) -> tuple[dict[str
     return inline, rest or ([] if inline else [err.message])
 
 
+def _posted(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """The posted form as data typed by its schema. A posted name that is no field of the form
+    (a forged request, or a page older than the form) is refused, never silently dropped."""
+    unknown = undeclared_fields(schema, request.form, request.files)
+    if unknown:
+        raise Invalid(
+            "表单填写有误",
+            [{"field": name, "message": f"表单没有字段 {name}, 不能填写"} for name in unknown],
+        )
+    return parse_form(
+        schema, request.form, request.files, attachment_bytes=services().limits.attachment_bytes
+    )
+
+
 @bp.get("/tasks/<task_id>")
 @role_required(Role.CLERK)
 def task(task_id: str) -> Any:
@@ -368,9 +383,11 @@ def complete(task_id: str) -> Any:
     svc, user = services(), page_user()
     schema = _task_context(task_id)["schema"]
     try:
-        data = parse_form(schema, request.form, request.files)
+        data = _posted(schema)
     except AttachmentTooLarge as err:
-        return _render_task(task_id, {}, {err.field: "文件不能超过 2 MB"}, status=422)
+        return _render_task(task_id, {}, {err.field: err.message}, status=422)
+    except Invalid as err:
+        return _render_task(task_id, None, {}, [_invalid_text(err)], status=422)
     try:
         svc.complete(user, task_id, data)
     except Invalid as err:
@@ -430,9 +447,11 @@ def start_post(bundle_key: str) -> Any:
     bundle = svc.bundle_detail(user, bundle_key, None)
     schema = _form(bundle, bundle.get("start_form"))
     try:
-        data = parse_form(schema, request.form, request.files)
+        data = _posted(schema)
     except AttachmentTooLarge as err:
-        return _render_start(bundle_key, {}, {err.field: "文件不能超过 2 MB"}, status=422)
+        return _render_start(bundle_key, {}, {err.field: err.message}, status=422)
+    except Invalid as err:
+        return _render_start(bundle_key, {}, {}, [_invalid_text(err)], status=422)
     try:
         case = svc.start_case(user, bundle_key, data)
     except Invalid as err:
