@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.domain.throttle import Limits
+
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -70,3 +72,9 @@ def _read_or_create(path: Path) -> str:
     finally:
         aside.unlink()
     return path.read_text().strip()
+
+
+def throttle_limits() -> Limits:
+    """The throttle's limits: the defaults, each replaced by its `LIANBAN_THROTTLE_<SCOPE>`
+    (`failures/window/block/max_block`, e.g. `5/15m/5m/1h`) when set."""
+    return Limits.from_env(os.environ)

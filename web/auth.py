@@ -2,27 +2,44 @@
 
 The REST API keeps its bearer tokens and is exempt from CSRF checks: a browser never sends a bearer
 token by itself, so a forged cross-site request cannot carry one. Pages use a signed session cookie
-(HttpOnly, SameSite=Lax) and every POST form carries the session's CSRF token.
+and every POST form carries the session's CSRF token.
+
+The session cookie is HttpOnly and SameSite=Lax, and Secure whenever the request came over HTTPS
+or `LIANBAN_PUBLIC_URL` is https. A session holds the user's id, their session version and when
+they signed in: it is valid while the version is still the user's (signing out and a new
+password raise it, ending every earlier session) and for `LIANBAN_SESSION_HOURS` (12) after
+signing in, whatever the browser keeps.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, redirect, request, url_for
-from flask_login import LoginManager, UserMixin, current_user
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_wtf.csrf import CSRFProtect
 
-from engine import config
+from engine.domain.throttle import TooManyAttempts
 from engine.domain.users import Role, User
 from engine.services import Services
-from engine.services.users import user_by_id
+from engine.services.users import session_of
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -42,23 +59,59 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
-    """The signed-in user as Flask-Login holds it; `.user` is the engine's User."""
+    """The signed-in user as Flask-Login holds it; `.user` is the engine's User. Its id in the
+    session is `<user id>:<session version>`, so raising the version invalidates the session."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, version: int) -> None:
         self.user = user
+        self.version = version
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return f"{self.user.id}:{self.version}"
+
+
+SIGNED_IN_AT = "signed_in_at"
+
+
+def session_hours() -> float:
+    """`LIANBAN_SESSION_HOURS` (default 12): how long a sign-in lasts, whatever happens in it."""
+    hours = float(os.environ.get("LIANBAN_SESSION_HOURS") or 12)
+    if not 0 < hours <= 24 * 30:
+        raise ValueError("LIANBAN_SESSION_HOURS must be more than 0 and at most 720")
+    return hours
 
 
 @login_manager.user_loader
-def _load(user_id: str) -> SessionUser | None:
+def _load(session_id: str) -> SessionUser | None:
+    """The user of a session whose version is still theirs and whose time has not run out."""
+    user_id, _, version = session_id.partition(":")
     svc: Services = current_app.extensions["lianban"]
+    signed_in_at = session.get(SIGNED_IN_AT)
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    # wall-clock time, not the engine's clock: a session lasts hours of a person's day
+    age = time.time() - signed_in_at if isinstance(signed_in_at, int | float) else -1
+    if not 0 <= age <= lifetime:
+        return None
     try:
-        found = user_by_id(svc, int(user_id))
+        found = session_of(svc, int(user_id))
+        wanted = int(version)
     except ValueError:
         return None
-    return None if found is None else SessionUser(found)
+    if found is None or found[1] != wanted:
+        return None
+    return SessionUser(found[0], found[1])
+
+
+def start_session(user: User, version: int) -> None:
+    """Sign `user` in to this browser (after their password was checked)."""
+    login_user(SessionUser(user, version))
+    session[SIGNED_IN_AT] = int(time.time())
+
+
+def client_address() -> str:
+    """The address the request came from (as the trusted proxies saw it when
+    `LIANBAN_TRUSTED_PROXIES` is set): what per-address throttling counts."""
+    return request.remote_addr or "-"
 
 
 def signed_in() -> User | None:
@@ -108,35 +161,42 @@ def home_for(user: User) -> str:
     return url_for(ROLE_HOME[user.role])
 
 
-def secret_key() -> str:
-    """`LIANBAN_SECRET_KEY`, else a random key kept in `var/secret-key` (made on first use), so
-    every server process and restart signs sessions with the same key."""
-    configured = os.environ.get("LIANBAN_SECRET_KEY")
-    if configured:
-        return configured
-    path = config.project_root() / "var" / "secret-key"
-    return _read_or_create(path)
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, Secure also when this request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
 
 
-def _read_or_create(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        key = secrets.token_hex(32)
-        out.write(key)
-    return key
+def too_many_attempts(err: TooManyAttempts) -> Any:
+    """429 with Retry-After, as JSON under /api and as a page elsewhere."""
+    from .api.errors import service_error
+
+    response = make_response(service_error(err))
+    response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 def init_app(app: Flask) -> None:
+    svc: Services = app.extensions["lianban"]
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key()
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    # A CSRF token lives as long as the session; a form left open all day still submits.
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+        app.config["SECRET_KEY"] = svc.secret_key
+    # Set outright: Flask's own defaults exist, so setdefault would leave them as they are.
+    public_url = str(app.config.get("PUBLIC_URL") or "")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(app.config.get("SESSION_COOKIE_SECURE"))
+        or public_url.startswith("https:"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=public_url.startswith("https:"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours()),
+        # A CSRF token lives as long as the session; a form left open all day still submits.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.session_interface = _SessionCookies()
+    app.register_error_handler(TooManyAttempts, too_many_attempts)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -14,11 +14,18 @@ import click
 from engine import config
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import from_path
+from engine.domain.passwords import DEMO_PASSWORD
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
 from engine.services import Services, audit, calendar
-from engine.services.users import list_users, reissue_token, set_groups, set_password
+from engine.services.users import (
+    list_users,
+    reissue_token,
+    set_demo_password,
+    set_groups,
+    set_password,
+)
 from engine.services.worker import run_due, work
 
 DEMO_USERS = [
@@ -32,10 +39,6 @@ DEMO_USERS = [
     ("auditor", "auditor", []),
     ("admin", "admin", []),
 ]
-
-
-# The demo users' sign-in password: a demo database only, never a real one.
-DEMO_PASSWORD = "lianban-demo"
 
 
 def _services() -> Services:
@@ -128,6 +131,13 @@ def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
     click.echo(
         f"已创建用户 {created.name} (角色 {created.role}, 组 {', '.join(sorted(created.groups)) or '-'})"
     )
+    # On stderr: the token stays alone on the last line of stdout, for scripts.
+    click.echo(
+        f"尚未设置网页登录密码: 用 lianban user password {created.name} 设置 (常见、过于简单的密码"
+        f"会被拒绝)。演示密码 {DEMO_PASSWORD} 只属于 lianban demo-users 创建的演示用户, "
+        "不能用于正式用户。",
+        err=True,
+    )
     click.echo(token)
 
 
@@ -151,7 +161,8 @@ def user_groups(name: str, groups: tuple[str, ...]) -> None:
 @click.argument("name")
 @click.password_option(help="The new password (asked for when not given).")
 def user_password(name: str, password: str) -> None:
-    """Set the password a user signs in to the web pages with."""
+    """Set the password a user signs in to the web pages with; it signs them out everywhere.
+    Obvious passwords are refused (repeats, sequences, the name, common ones, the demo one)."""
     try:
         set_password(_services(), name, password)
     except ServiceError as err:
@@ -168,17 +179,23 @@ def user_list() -> None:
 
 @main.command("demo-users")
 def demo_users() -> None:
-    """Create the demo users (or re-issue their tokens); each signs in with the demo password."""
+    """Create the demo users (or re-issue their tokens); each signs in with the demo password
+    `lianban-demo`, which only this command sets: for a demo database, never a real one."""
     svc = _services()
     for name, role, groups in DEMO_USERS:
         try:
             _, token = svc.create_user(name, role, groups)
         except Conflict:
             token = reissue_token(svc, name)
-        set_password(svc, name, DEMO_PASSWORD)
+        set_demo_password(svc, name)
         click.echo(f"{name:16} {role:9} {','.join(groups) or '-':18} {token}")
     # On stderr: the lines above stay one user each, for scripts reading the tokens.
     click.echo(f"网页登录: 以上任一用户名, 密码 {DEMO_PASSWORD}", err=True)
+    click.echo(
+        "注意: 演示密码人人皆知, 只用于演示数据库; 正式环境请勿运行 demo-users, "
+        "请用 lianban user create 和 lianban user password 创建用户并设置各自的密码。",
+        err=True,
+    )
 
 
 @main.command()

@@ -14,6 +14,7 @@ from .db import WRITE, TransientError
 from .job_repository import JobRepository
 from .record_repositories import NotificationRepository, RatingRepository
 from .repository import CaseRepository, TaskRepository
+from .throttle_repository import ThrottleRepository
 from .user_repository import UserRepository
 from .writes import WRITES_KEY, DeferredWrites, watch
 
@@ -54,6 +55,7 @@ class UnitOfWork:
         self.certificates = CertificateRepository(conn, writes)
         self.ratings = RatingRepository(conn)
         self.notifications = NotificationRepository(conn)
+        self.throttles = ThrottleRepository(conn)
         return self
 
     def commit(self) -> None:

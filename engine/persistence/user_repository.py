@@ -25,6 +25,8 @@ def _user_query(condition: Any) -> Any:
 
 
 _USER_BY_TOKEN_HASH = _user_query(users.c.token_hash == bindparam("token_hash"))
+_CREDENTIALS = _user_query(users.c.name == bindparam("name")).add_columns(users.c.password_hash)
+_SESSION = _user_query(users.c.id == bindparam("user_id")).add_columns(users.c.session_version)
 
 
 class UserRepository:
@@ -56,16 +58,35 @@ class UserRepository:
         return result.rowcount == 1
 
     def set_password(self, name: str, password_hash: str) -> bool:
+        """A new password; it also ends every session signed in with the old one."""
         result = self.conn.execute(
-            update(users).where(users.c.name == name).values(password_hash=password_hash)
+            update(users)
+            .where(users.c.name == name)
+            .values(password_hash=password_hash, session_version=users.c.session_version + 1)
         )
         return result.rowcount == 1
 
-    def password_hash(self, name: str) -> str | None:
-        value = self.conn.execute(
-            select(users.c.password_hash).where(users.c.name == name)
-        ).scalar()
-        return None if value is None else str(value)
+    def credentials(self, name: str) -> tuple[User | None, str | None]:
+        """The user of this name and their password hash, in one statement (None, None for
+        an unknown name)."""
+        rows = list(self.conn.execute(_CREDENTIALS, {"name": name}).all())
+        user = self._user(rows)
+        return user, (None if user is None else rows[0].password_hash)
+
+    def session(self, user_id: int) -> tuple[User, int] | None:
+        """The user with their session version, in one statement."""
+        rows = list(self.conn.execute(_SESSION, {"user_id": user_id}).all())
+        user = self._user(rows)
+        return None if user is None else (user, int(rows[0].session_version))
+
+    def end_sessions(self, user_id: int) -> bool:
+        """Raise the session version: every session signed in before stops being valid."""
+        result = self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(session_version=users.c.session_version + 1)
+        )
+        return result.rowcount == 1
 
     def by_id(self, user_id: int) -> User | None:
         return self._one(users.c.id == user_id)

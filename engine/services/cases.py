@@ -75,7 +75,7 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
             except StepFailed as err:
                 raise step_failed(err) from None
             code = follow_ups.new_access_code()
-            case.access_hash = follow_ups.access_hash(case.id, code)
+            case.access_hash = follow_ups.access_hash(svc, case.id, code)
             parties = parties_of(version, data)
             started = {"bundle": version.key, "version": version.version, "data": data}
             if parties["agent"] is not None:  # 帮办代办: the log says who filed for whom

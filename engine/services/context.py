@@ -9,6 +9,7 @@ from typing import Any
 
 from engine import config
 from engine.bundles.compiler import FormLibrary
+from engine.domain.throttle import Limits
 from engine.domain.users import User
 from engine.forms import InputLimits
 from engine.notifications import Sender, sender_from_environment
@@ -37,8 +38,14 @@ class Services:
         tz: tzinfo | None = None,
         sender: Sender | None = None,
         limits: InputLimits | None = None,
+        secret_key: str | None = None,
+        throttle_limits: Limits | None = None,
     ) -> None:
         self.engine = engine
+        # Keys the receipt codes' hashes (engine.domain.access_codes); never in the database.
+        self.secret_key = secret_key or config.secret_key()
+        # How many failed sign-ins and receipt codes are tolerated (engine.domain.throttle).
+        self.throttle_limits = throttle_limits or config.throttle_limits()
         self.forms = FormLibrary(forms_dir)
         self.clock = clock
         self.tz = tz or config.timezone()

@@ -7,19 +7,19 @@ with the applicant. The applicant rates with the case number and the code on the
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from engine.domain import access_codes
 from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.ratings import RatingLevel
+from engine.domain.throttle import CODE_ADDRESS, CODE_CASE, TooManyAttempts
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
+from . import throttle
 from .deadlines import schedule_task_check
 from .submissions import check_values
 
@@ -31,21 +31,55 @@ DEFAULT_FOLLOW_UP_WORKDAYS = 5
 
 
 def new_access_code() -> str:
-    """The 8-digit code printed on the applicant's receipt."""
-    return f"{secrets.randbelow(10**8):08d}"
+    """The code printed on the applicant's receipt: 12 characters in groups of four
+    (engine.domain.access_codes)."""
+    return access_codes.new_code()
 
 
-def access_hash(case_id: int, code: str) -> str:
-    return hashlib.sha256(f"{case_id}:{code}".encode()).hexdigest()
+def access_hash(svc: Services, case_id: int, code: str) -> str:
+    """What is stored of a new code: keyed with the server secret, never the code itself."""
+    return access_codes.keyed_hash(svc.secret_key, case_id, code)
 
 
-def check_access(case: Case, code: object) -> None:
-    if (
-        not isinstance(code, str)
-        or case.access_hash is None
-        or not hmac.compare_digest(case.access_hash, access_hash(case.id, code.strip()))
+WRONG_CODE = "办件编号或查询码不正确"
+CODE_SHAPE = "查询码为受理回执上的 12 位字母和数字 (如 7KQM-X4TD-9HWN), 短横线和空格可省略"
+
+
+def parse_code(code: object) -> str:
+    """The code as given, checked for its shape: a missing or malformed code is a 422 (it
+    says nothing about any case) and is not counted as a guess."""
+    if not isinstance(code, str) or not code.strip():
+        raise Invalid("请提供查询码", [{"message": CODE_SHAPE, "field": "code"}])
+    normalised = access_codes.normalise(code)
+    if len(code) > 64 or not access_codes.well_formed(normalised):
+        raise Invalid("查询码格式不正确", [{"message": CODE_SHAPE, "field": "code"}])
+    return normalised
+
+
+def check_access(svc: Services, case: Case, code: object) -> None:
+    if not isinstance(code, str) or not access_codes.matches(
+        case.access_hash, svc.secret_key, case.id, code
     ):
-        raise Forbidden("办件编号或查询码不正确")
+        raise Forbidden(WRONG_CODE)
+
+
+def verify_access(svc: Services, case_id: int, code: object, address: str) -> None:
+    """The applicant's code for the case, throttled per case and per address
+    (engine.services.throttle); an unknown case number fails like a wrong code, and counts
+    alike, so nobody learns which numbers exist."""
+    given = parse_code(code)
+    attempt = throttle.keys((CODE_CASE, case_id), (CODE_ADDRESS, address))
+    throttle.begin(svc, attempt, "查询码验证")
+    with svc.uow() as uow:
+        case = uow.cases.get(case_id)
+    stored = None if case is None else case.access_hash
+    if not access_codes.matches(stored, svc.secret_key, case_id, given):
+        blocked = throttle.failed(svc, attempt)
+        if blocked is not None:
+            refused = throttle.too_many(svc, "查询码验证", blocked, svc.clock())
+            raise TooManyAttempts(f"{WRONG_CODE}。{refused.message}", refused.retry_after)
+        raise Forbidden(WRONG_CODE)
+    throttle.succeeded(svc, attempt, reset=frozenset())
 
 
 def _rating_policy(version: BundleVersion) -> tuple[str, int]:
@@ -123,7 +157,7 @@ def rate(
                 raise Forbidden("办件编号或查询码不正确")
             raise NotFound(f"办件 {case_id} 不存在")
         if user is None:
-            check_access(case, code)
+            check_access(svc, case, code)
         if case.status != CaseStatus.COMPLETED:
             raise Conflict("办件办结后才能评价")
         if uow.ratings.for_case(case_id) is not None:
@@ -199,16 +233,14 @@ def complete_engine_task(
     return load_case_view(svc, uow, case)
 
 
-def public_progress(svc: Services, case_id: int, code: object) -> dict[str, Any]:
+def public_progress(svc: Services, case_id: int, code: object, address: str = "") -> dict[str, Any]:
     """办件进度 for the applicant: what stage, how long it may take, the certificates. No names
-    of staff, no form data."""
+    of staff, no form data. The code is checked by `verify_access` (throttled)."""
     from .queries import load_case_view
 
+    verify_access(svc, case_id, code, address)
     with svc.uow() as uow:
-        case = uow.cases.get(case_id)
-        if case is None:
-            raise Forbidden("办件编号或查询码不正确")
-        check_access(case, code)
+        case = uow.cases.existing(case_id)
         view = load_case_view(svc, uow, case)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
     return {

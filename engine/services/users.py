@@ -1,9 +1,14 @@
-"""Creating users and recognising them by their API token."""
+"""Users: creating them, recognising them by their API token, signing in to the pages with a
+password (throttled), and the session version that ends earlier sessions."""
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
 from typing import TYPE_CHECKING
 
+from engine.domain import passwords
+from engine.domain.throttle import SIGN_IN_ACCOUNT, SIGN_IN_ADDRESS, TooManyAttempts
 from engine.domain.users import (
     Role,
     User,
@@ -13,6 +18,8 @@ from engine.domain.users import (
     new_token,
 )
 from engine.errors import Invalid, NotFound, Unauthorized
+
+from . import throttle
 
 if TYPE_CHECKING:
     from .context import Services
@@ -77,30 +84,73 @@ def list_users(svc: Services) -> list[User]:
         return uow.users.all()
 
 
-MIN_PASSWORD_LENGTH = 8
-
-
 def set_password(svc: Services, name: str, password: str) -> None:
-    """Give a user a password for signing in to the web pages."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+    """Give a user a password for signing in to the web pages; the obvious ones are refused
+    (engine.domain.passwords), the demo password among them. Every session the user had
+    signed in ends."""
+    found = passwords.problems(password, name)
+    if found:
         raise Invalid(
-            f"密码太短: 至少 {MIN_PASSWORD_LENGTH} 个字符",
-            [{"message": f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", "field": "password"}],
+            "密码不符合要求: " + "; ".join(found),
+            [{"message": problem, "field": "password"} for problem in found],
         )
+    _store_password(svc, name, password)
+
+
+def set_demo_password(svc: Services, name: str) -> None:
+    """Give a demo user the demo password (`lianban demo-users` only: a demo database)."""
+    _store_password(svc, name, passwords.DEMO_PASSWORD)
+
+
+def _store_password(svc: Services, name: str, password: str) -> None:
     with svc.uow(write=True) as uow:
         if not uow.users.set_password(name, hash_password(password)):
             raise NotFound(f"用户 {name} 不存在")
         uow.commit()
 
 
-def sign_in(svc: Services, name: str, password: str) -> User:
-    """The user whose name and password these are; one message for every failure."""
+WRONG = "用户名或密码不正确"
+
+
+def sign_in(svc: Services, name: str, password: str, address: str = "") -> User:
+    """The user whose name and password these are; one message for every failure.
+
+    Throttled per account name and per address (engine.services.throttle): too many failures
+    answer TooManyAttempts, known or unknown name alike. An unknown name, or a user without a
+    password, costs the same scrypt work as a wrong password (checked against a stand-in
+    hash), so the time taken does not tell which names exist."""
+    attempt = throttle.keys((SIGN_IN_ACCOUNT, name), (SIGN_IN_ADDRESS, address))
+    throttle.begin(svc, attempt, "登录")
     with svc.uow() as uow:
-        stored = uow.users.password_hash(name)
-        user = uow.users.by_name(name) if stored else None
-    if user is None or not check_password(stored, password):
-        raise Unauthorized("用户名或密码不正确")
+        user, stored = uow.users.credentials(name)
+    matched = check_password(stored or stand_in_hash(), password)
+    if user is None or stored is None or not matched:
+        blocked = throttle.failed(svc, attempt)
+        if blocked is not None:
+            refused = throttle.too_many(svc, "登录", blocked, svc.clock())
+            raise TooManyAttempts(f"{WRONG}。{refused.message}", refused.retry_after)
+        raise Unauthorized(WRONG)
+    throttle.succeeded(svc, attempt, reset=frozenset({SIGN_IN_ACCOUNT}))
     return user
+
+
+@cache
+def stand_in_hash() -> str:
+    """A hash made like real ones, of a password nobody knows, to check unknown names against."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def session_of(svc: Services, user_id: int) -> tuple[User, int] | None:
+    """A signed-in user and their session version (what a valid session must carry)."""
+    with svc.uow() as uow:
+        return uow.users.session(user_id)
+
+
+def end_sessions(svc: Services, user_id: int) -> None:
+    """Sign the user out everywhere: every session signed in until now stops being valid."""
+    with svc.uow(write=True) as uow:
+        uow.users.end_sessions(user_id)
+        uow.commit()
 
 
 def user_by_id(svc: Services, user_id: int) -> User | None:

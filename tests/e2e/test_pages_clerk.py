@@ -382,7 +382,7 @@ def test_starting_a_case_at_the_desk(desk: Desk) -> None:
     response = front.post("/work/start/restaurant", data={**fields, "agent_name": ""})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    code = re.search(r'id="access-code">(\d{8})<', html)
+    code = re.search(r'id="access-code">([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){2})<', html)
     assert code, "the receipt shows the access code"
     number = int(re.search(r'class="case-no">(\d+)<', html).group(1))  # type: ignore[union-attr]
     case = desk.svc.get_case(desk.users["front_desk"].user, number)

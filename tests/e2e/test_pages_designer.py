@@ -12,7 +12,7 @@ from typing import Any
 from engine.services.users import set_password
 from tests.conftest import PROCESSES
 
-PASSWORD = "designer pages pw"
+PASSWORD = "upload pages pw"
 RESTAURANT = PROCESSES / "restaurant"
 
 

@@ -3,6 +3,7 @@ opens a rectification (整改) with a deadline, then a follow-up (回访)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine.bundles.source import from_upload
@@ -19,7 +20,7 @@ def concluded(services: Services, users: dict[str, Any], client: Any) -> dict[st
         json={"bundle": "p", "data": {"applicant_name": "李四"}},
     ).json
     code = started["access_code"]
-    assert len(code) == 8 and code.isdigit()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code), code
     early = client.post(
         f"/api/v1/public/cases/{started['id']}/rating", json={"code": code, "level": 5}
     )
@@ -37,7 +38,9 @@ def test_a_good_rating_needs_the_right_code_and_counts_once(
 ) -> None:
     case = concluded(services, users, client)
     url = f"/api/v1/public/cases/{case['id']}/rating"
-    assert client.post(url, json={"code": "not-the-code", "level": 5}).status_code == 403
+    assert client.post(url, json={"code": "ABCD-EFGH-JKMN", "level": 5}).status_code == 403
+    malformed = client.post(url, json={"code": "not-the-code", "level": 5})
+    assert malformed.status_code == 422 and malformed.json["errors"][0]["field"] == "code"
     assert client.post(url, json={"code": case["code"], "level": 9}).status_code == 422
     ok = client.post(url, json={"code": case["code"], "level": "非常满意", "comment": "很快"})
     assert assert_matches(ok, "/public/cases/{case_id}/rating", "post") == {
@@ -106,14 +109,19 @@ def test_the_applicant_follows_the_case_with_the_receipt_code(
 ) -> None:
     case = concluded(services, users, client)
     url = f"/api/v1/public/cases/{case['id']}"
-    assert client.get(f"{url}?code=wrong").status_code == 403
-    assert client.get(f"/api/v1/public/cases/999999?code={case['code']}").status_code == 403
-    progress = assert_matches(
-        client.get(f"{url}?code={case['code']}"), "/public/cases/{case_id}", "get"
-    )
+    header = {"X-Access-Code": case["code"]}
+    assert client.get(url, headers={"X-Access-Code": "2222-3333-4444"}).status_code == 403
+    assert client.get("/api/v1/public/cases/999999", headers=header).status_code == 403
+    progress = assert_matches(client.get(url, headers=header), "/public/cases/{case_id}", "get")
     assert progress["status"] == "completed" and progress["rating"] is None
+    # the same by POST, the code in the body, typed as people type it back
+    typed = case["code"].replace("-", " ").lower()
+    posted = assert_matches(
+        client.post(url, json={"code": typed}), "/public/cases/{case_id}", "post"
+    )
+    assert posted == progress
     client.post(f"{url}/rating", json={"code": case["code"], "level": 4})
-    rated = client.get(f"{url}?code={case['code']}").json["rating"]
+    rated = client.get(url, headers=header).json["rating"]
     assert rated["level"] == 4 and rated["channel"] == "online"
     assert (
         client.post(
@@ -121,3 +129,23 @@ def test_the_applicant_follows_the_case_with_the_receipt_code(
         ).status_code
         == 403
     )
+
+
+def test_the_code_is_never_taken_from_the_address(
+    services: Services, users: dict[str, Any], client: Any
+) -> None:
+    """A code in the query string would land in access logs: refused with where to put it."""
+    case = concluded(services, users, client)
+    url = f"/api/v1/public/cases/{case['id']}"
+    for response in (
+        client.get(f"{url}?code={case['code']}"),
+        client.get(f"{url}?code={case['code']}", headers={"X-Access-Code": case["code"]}),
+        client.post(f"{url}?code={case['code']}", json={"code": case["code"]}),
+        client.post(f"{url}/rating?code={case['code']}", json={"level": 5}),
+    ):
+        assert response.status_code == 400
+        assert "X-Access-Code" in response.json["errors"][0]["message"]
+        assert "网址" in response.json["error"]
+    missing = client.get(url)
+    assert missing.status_code == 422 and missing.json["error"] == "请提供查询码"
+    assert client.get(url, headers={"X-Access-Code": case["code"]}).status_code == 200

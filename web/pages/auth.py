@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 
+from engine.domain.throttle import TooManyAttempts
 from engine.errors import Unauthorized
+from engine.services.users import end_sessions, session_of
 from engine.services.users import sign_in as check_sign_in
 
-from ..auth import SessionUser, home_for, safe_next, signed_in
+from ..auth import client_address, home_for, safe_next, signed_in, start_session
 from .common import services
 
 bp = Blueprint("auth", __name__)
@@ -26,6 +28,8 @@ def home() -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 def sign_in() -> Any:
+    """Throttled per account and per address (engine.services.throttle): too many failures
+    answer 429 with Retry-After and the time to try again."""
     target = safe_next(request.values.get("next"))
     if request.method == "GET":
         user = signed_in()
@@ -34,17 +38,30 @@ def sign_in() -> Any:
         return render_template("login.html", next=target or "", name="", error=None)
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
+    svc = services()
     try:
-        user = check_sign_in(services(), name, password)
+        user = check_sign_in(svc, name, password, client_address())
+    except TooManyAttempts as err:
+        page = render_template("login.html", next=target or "", name=name, error=err.message)
+        return page, 429, {"Retry-After": str(err.retry_after)}
     except Unauthorized as err:
         return render_template("login.html", next=target or "", name=name, error=err.message), 401
-    login_user(SessionUser(user))
+    found = session_of(svc, user.id)
+    if found is None:  # removed in the meantime
+        return render_template(
+            "login.html", next=target or "", name=name, error="用户名或密码不正确"
+        ), 401
+    start_session(*found)
     flash(f"欢迎, {user.name}", "success")
     return redirect(target or home_for(user))
 
 
 @bp.post("/logout")
 def sign_out() -> Any:
+    """Signing out ends every session of the user, in every browser (the session version)."""
+    user = signed_in()
+    if user is not None:
+        end_sessions(services(), user.id)
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.sign_in"))

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from engine.certificates.rendering import qr_svg
 from engine.errors import NotFound
 from engine.services import bundles as bundle_service
 from engine.services import certificates
 
+from ..auth import client_address
+from ..responses import stored_file
+from ..urls import public_base_url
 from .common import services
 
 bp = Blueprint("public", __name__)
@@ -37,8 +40,7 @@ def guides() -> Any:
 @bp.get("/guide/<key>")
 def guide(key: str) -> Any:
     found = bundle_service.public_guide(services(), key)
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    address = base.rstrip("/") + url_for("public.guide", key=key)
+    address = public_base_url() + url_for("public.guide", key=key)
     return render_template("public/guide.html", g=found, address=address, qr=qr_svg(address))
 
 
@@ -46,7 +48,7 @@ def guide(key: str) -> Any:
 def guide_diagram(key: str) -> Response:
     """The latest version's BPMN for the guide's flow chart (no sign-in: the guide is public)."""
     xml = bundle_service.public_diagram_xml(services(), key)
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "max-age=300"})
+    return stored_file(xml, f"{key}.bpmn", "max-age=300")
 
 
 # 办件进度查询: the applicant follows a case with its number and the code on the receipt ----------
@@ -55,24 +57,33 @@ def guide_diagram(key: str) -> Response:
 @bp.route("/progress", methods=["GET", "POST"])
 def progress() -> Any:
     """POST (with the CSRF token), so the code stays out of addresses and logs. A wrong code and
-    an unknown case number get the same answer: nobody learns which case numbers exist."""
-    from engine.errors import Forbidden
+    an unknown case number get the same answer: nobody learns which case numbers exist. Failed
+    codes are throttled per case and per address (429 with Retry-After)."""
+    from engine.domain.throttle import TooManyAttempts
+    from engine.errors import Forbidden, Invalid
     from engine.services import case_pages, follow_ups
 
     if request.method == "GET":
         return render_template("public/progress.html", number="", error=None, found=None)
     number = request.form.get("number", "").strip().lstrip("#")
     code = request.form.get("code", "").strip()
+
+    def refused(message: str, status: int, headers: dict[str, str] | None = None) -> Any:
+        page = render_template("public/progress.html", number=number, error=message, found=None)
+        return page, status, headers or {}
+
     if not number or not code:
-        error = "请填写办件编号和查询码"
-        return render_template("public/progress.html", number=number, error=error, found=None), 422
+        return refused("请填写办件编号和查询码", 422)
     try:
         if not number.isdigit() or len(number) > 18:
-            raise Forbidden("办件编号或查询码不正确")
-        found = follow_ups.public_progress(services(), int(number), code)
+            raise Forbidden(follow_ups.WRONG_CODE)
+        found = follow_ups.public_progress(services(), int(number), code, client_address())
+    except TooManyAttempts as err:
+        return refused(err.message, 429, {"Retry-After": str(err.retry_after)})
+    except Invalid as err:
+        return refused(f"{err.message}: {follow_ups.CODE_SHAPE}", 422)
     except Forbidden as err:
-        page = render_template("public/progress.html", number=number, error=err.message, found=None)
-        return page, 403
+        return refused(err.message, 403)
     found["received_at"] = case_pages.local_time(services(), found["received_at"])
     response = Response(
         render_template(
