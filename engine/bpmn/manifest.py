@@ -11,22 +11,26 @@ from lxml import etree
 
 from engine.domain.bundles import HumanTaskInfo
 
-from .namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
+from .namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
 
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
 
 
+_EXTENSIONS = tag(BPMN, "extensionElements")
+_PROPERTY_LISTS = {tag(CAMUNDA, "properties"): tag(CAMUNDA, "property")}
+_PROPERTY_LISTS[tag(SPIFF, "properties")] = tag(SPIFF, "property")
+
+
 def _properties(node: etree._Element) -> dict[str, str]:
-    """camunda:properties and spiffworkflow:properties of an element, merged."""
+    """camunda:properties and spiffworkflow:properties of an element, merged (in document
+    order: a later property of the same name wins)."""
     props: dict[str, str] = {}
-    for prop in node.xpath(
-        "./bpmn:extensionElements/camunda:properties/camunda:property"
-        " | ./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
-        namespaces=NSMAP,
-    ):
-        name = prop.get("name")
-        if name:
-            props[name] = prop.get("value", "")
+    for extensions in node.iterchildren(_EXTENSIONS):
+        for group in extensions.iterchildren(*_PROPERTY_LISTS):
+            for prop in group.iterchildren(_PROPERTY_LISTS[group.tag]):
+                name = prop.get("name")
+                if name:
+                    props[name] = prop.get("value", "")
     return props
 
 
@@ -36,12 +40,14 @@ def _split_groups(value: str | None) -> tuple[str, ...]:
     return tuple(g.strip() for g in value.split(",") if g.strip())
 
 
-def form_key(node: etree._Element) -> str | None:
-    """The form an element refers to: camunda:formKey, a formKey property, or Spiff's file name."""
+def form_key(node: etree._Element, props: dict[str, str] | None = None) -> str | None:
+    """The form an element refers to: camunda:formKey, a formKey property, or Spiff's file name
+    (`props`: the element's properties, when already read)."""
     key: str | None = node.get(tag(CAMUNDA, "formKey"))
     if key:
         return key.strip()
-    props = _properties(node)
+    if props is None:
+        props = _properties(node)
     if props.get("formKey"):
         return props["formKey"].strip()
     spiff = node.find(f"./{{{BPMN}}}extensionElements/{{{SPIFF}}}formJsonSchemaFilename")
@@ -84,7 +90,7 @@ def read_human_tasks(root: etree._Element) -> list[HumanTaskInfo]:
                     process=process.get("id", ""),
                     groups=groups,
                     assignee=assignee.strip() if assignee else None,
-                    form=form_key(node),
+                    form=form_key(node, props),
                     lane=lane,
                     properties=props,
                     line=node.sourceline,

@@ -45,6 +45,7 @@ FORBIDDEN_ATTRIBUTES = {
     tag(CAMUNDA, "type"): "不支持 camunda:type 外部任务",
     tag(CAMUNDA, "resultVariable"): "不支持 camunda:resultVariable",
 }
+_FORBIDDEN_ATTRIBUTE_NAMES = frozenset(FORBIDDEN_ATTRIBUTES)
 # Where an expression sits, as (path relative to its owning element, what it is).
 EXPRESSION_PLACES = (
     ("./bpmn:conditionExpression", "条件"),
@@ -106,15 +107,20 @@ def _problem(message: str, node: etree._Element, file: str) -> Problem:
 
 
 def forbidden_constructs(root: etree._Element, file: str) -> Iterator[Problem]:
+    condition = tag(BPMN, "conditionExpression")
     for node in root.iter(tag=etree.Element):
         reason = FORBIDDEN_ELEMENTS.get(node.tag)
         if reason:
             yield _problem(f"{reason} ({local_name(node.tag)})", node, file)
-        for attr, why in FORBIDDEN_ATTRIBUTES.items():
-            if node.get(attr) is not None:
-                yield _problem(why, node, file)
-        lang = node.get("language")
-        if node.tag == tag(BPMN, "conditionExpression") and lang and "python" not in lang.lower():
+        attributes = node.attrib
+        if not attributes:
+            continue
+        if not _FORBIDDEN_ATTRIBUTE_NAMES.isdisjoint(attributes.keys()):
+            for attr, why in FORBIDDEN_ATTRIBUTES.items():
+                if attr in attributes:
+                    yield _problem(why, node, file)
+        lang = attributes.get("language")
+        if node.tag == condition and lang and "python" not in lang.lower():
             yield _problem(f"不支持的表达式语言 '{lang}': 请使用本系统的表达式", node, file)
 
 
@@ -145,21 +151,23 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
 
 
 def flow_ends(root: etree._Element, file: str) -> Iterator[Problem]:
-    """Each sequence flow starts and ends at an element of its own process or subprocess."""
+    """Each sequence flow starts and ends at an element of its own process or subprocess.
+
+    The ids of each container's children are collected once (linear in the document)."""
+    ids_in: dict[etree._Element, set[str]] = {}
     for flow in root.iter(tag(BPMN, "sequenceFlow")):
         container = flow.getparent()
         if container is None:
             continue
-        here = {
-            node.get("id")
-            for node in container
-            if isinstance(node.tag, str) and node.get("id") and node is not flow
-        }
+        here = ids_in.get(container)
+        if here is None:
+            here = {i for node in container if isinstance(node.tag, str) and (i := node.get("id"))}
+            ids_in[container] = here
         for attr, end in (("sourceRef", "起点"), ("targetRef", "终点")):
             ref = flow.get(attr)
             if not ref:
                 yield _problem(f"连线 '{flow.get('id')}' 没有{end} ({attr})", flow, file)
-            elif ref not in here:
+            elif ref not in here or ref == flow.get("id"):
                 yield _problem(
                     f"连线 '{flow.get('id')}' 的{end} '{ref}' 不是同一流程中的元素", flow, file
                 )
@@ -167,18 +175,22 @@ def flow_ends(root: etree._Element, file: str) -> Iterator[Problem]:
 
 def gateway_flows(root: etree._Element, file: str) -> Iterator[Problem]:
     """Each outgoing flow of a deciding gateway needs a condition, except its default flow."""
-    flows = {f.get("id"): f for f in root.iter(tag(BPMN, "sequenceFlow"))}
+    outgoing: dict[str, list[etree._Element]] = {}
+    for flow in root.iter(tag(BPMN, "sequenceFlow")):
+        outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
     for kind in ("exclusiveGateway", "inclusiveGateway"):
         for gateway in root.iter(tag(BPMN, kind)):
-            outgoing = [flows[f] for f in flows if flows[f].get("sourceRef") == gateway.get("id")]
-            if len(outgoing) < 2:
+            flows = outgoing.get(gateway.get("id") or "", [])
+            if len(flows) < 2:
                 continue
             default = gateway.get("default")
-            for flow in outgoing:
+            for flow in flows:
                 has_condition = flow.find(tag(BPMN, "conditionExpression")) is not None
                 if not has_condition and flow.get("id") != default:
                     yield _problem(
-                        f"网关 '{gateway.get('id')}' 的出口连线没有条件, 也不是默认连线", flow, file
+                        f"网关 '{gateway.get('id')}' 的出口连线没有条件, 也不是默认连线",
+                        flow,
+                        file,
                     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -72,15 +73,27 @@ class FormLibrary:
         return file.read_bytes() if file.is_file() else None
 
 
-def _find_form(key: str, files: dict[str, bytes], library: FormLibrary) -> bytes | None:
-    for candidate in (key, f"forms/{key}"):
-        if candidate in files:
-            return files[candidate]
-    suffix = "/" + key
-    for path in sorted(files):
-        if path.endswith(suffix):
-            return files[path]
-    return library.get(key)
+class _FormFiles:
+    """Finds the file a form key names: the path itself, under `forms/`, or the first path (in
+    sorted order) ending in `/<key>`; else the shared library. The paths are grouped by file
+    name once per upload, so a lookup only compares the paths with the key's file name."""
+
+    def __init__(self, files: dict[str, bytes], library: FormLibrary) -> None:
+        self.files = files
+        self.library = library
+        self.by_name: dict[str, list[str]] = {}
+        for path in sorted(files):
+            self.by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+
+    def get(self, key: str) -> bytes | None:
+        for candidate in (key, f"forms/{key}"):
+            if candidate in self.files:
+                return self.files[candidate]
+        suffix = "/" + key
+        for path in self.by_name.get(key.rsplit("/", 1)[-1], ()):
+            if path.endswith(suffix):
+                return self.files[path]
+        return self.library.get(key)
 
 
 Documents = dict[str, etree._ElementTree]
@@ -252,13 +265,14 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     problems.extend(_intake_problems(meta.raw, human_tasks))
 
     forms: dict[str, dict[str, Any]] = {}
+    form_files = _FormFiles(source.files, library)
     wanted = [(i.form, i.element, i.line, i.name) for i in human_tasks.values() if i.form]
     wanted += [(key, event, None, "开始事件") for event, key in start_forms.values()]
     for key, element, line, label in wanted:
         assert key is not None
         if key in forms:
             continue
-        content = _find_form(key, source.files, library)
+        content = form_files.get(key)
         if content is None:
             problems.append(Problem(f"'{label}' 引用的表单 '{key}' 不存在", element, line))
             continue
@@ -307,8 +321,8 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
 def _intake_problems(raw: dict[str, Any], human_tasks: dict[str, HumanTaskInfo]) -> list[Problem]:
     """The checklist's codes are unique; the intake elements bundle.json names are human tasks."""
     found = []
-    codes = [m["code"] for m in raw.get("materials", [])]
-    for code in sorted({c for c in codes if codes.count(c) > 1}):
+    codes = Counter(m["code"] for m in raw.get("materials", []))
+    for code in sorted(c for c, n in codes.items() if n > 1):
         found.append(Problem(f"材料清单中的编码 '{code}' 重复", file=METADATA_FILE))
     for key in ("element", "correction_element"):
         element = raw.get("intake", {}).get(key)
