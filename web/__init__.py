@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import config
@@ -14,6 +14,7 @@ from engine.persistence.db import make_engine
 from engine.services import Services
 
 from . import urls
+from .responses import security_headers
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -49,33 +50,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api)
     pages.register(app)
     _template_globals(app)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     return app
-
-
-# Pages load nothing from another host and run no inline script: every asset is the app's own.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        # bpmn-js positions its shapes with style attributes
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-    ]
-)
-
-
-def _security_headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
 
 
 def _template_globals(app: Flask) -> None:

@@ -17,6 +17,7 @@ from engine.services.bundles import diagram_xml as version_diagram
 
 from ..auth import page_user, role_required
 from ..inputs import parse_id
+from ..responses import stored_file
 from .common import services
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -150,6 +151,4 @@ def compare(key: str) -> Any:
 def diagram_xml(key: str, version: int) -> Response:
     """A version's BPMN, for the diagram viewer on designer, case and auditor pages."""
     xml = version_diagram(services(), key, version)
-    return Response(
-        xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"}
-    )
+    return stored_file(xml, f"{key}-v{version}.bpmn", "private, max-age=3600")
