@@ -16,11 +16,15 @@ from typing import Any
 
 from flask import Flask, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from engine import untrusted_json
 
 MAX_ID = untrusted_json.MAX_INTEGER
+# Bundle version numbers are 32-bit columns (PostgreSQL refuses a larger parameter outright).
+MAX_VERSION = 2**31 - 1
+VERSION = f"int(max={MAX_VERSION})"  # the converter of a version in a route: `<{VERSION}:version>`
 
 
 class Int64Converter(IntegerConverter):
@@ -36,6 +40,14 @@ class Int64Converter(IntegerConverter):
     ) -> None:
         super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
+    def to_python(self, value: str) -> Any:
+        # Digits out of range name nothing: 404 at once. (Werkzeug's ValidationError would let
+        # the next rule try, and a rule for the same path with another method would make it 405.)
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
+
 
 class StrictJSONProvider(DefaultJSONProvider):
     """Flask's JSON, reading only what `engine.untrusted_json` accepts (`request.get_json()`
@@ -45,13 +57,14 @@ class StrictJSONProvider(DefaultJSONProvider):
         return untrusted_json.loads(s)
 
 
-def parse_id(text: str | None) -> int | None:
-    """An id typed into a form or a query string: ASCII digits, 1 to 2^63 - 1; else None."""
+def parse_id(text: str | None, high: int = MAX_ID) -> int | None:
+    """An id typed into a form or a query string: ASCII digits, 1 to `high` (2^63 - 1 unless
+    said); else None."""
     text = (text or "").strip()
-    if not text or not text.isascii() or not text.isdigit() or len(text) > 19:
+    if not text or not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > 19:
         return None
     value = int(text)
-    return value if 1 <= value <= MAX_ID else None
+    return value if 1 <= value <= high else None
 
 
 def bound_body() -> None:

@@ -11,6 +11,7 @@ from engine.bundles.source import from_upload
 from engine.errors import Invalid
 from engine.services.bundles import require_designer
 
+from ..inputs import VERSION
 from . import api
 from .common import current_user, services
 
@@ -50,6 +51,6 @@ def bundle_detail(key: str) -> Any:
     return services().bundle_detail(current_user(), key)
 
 
-@api.get("/bundles/<key>/versions/<int:version>")
+@api.get(f"/bundles/<key>/versions/<{VERSION}:version>")
 def bundle_version(key: str, version: int) -> Any:
     return services().bundle_detail(current_user(), key, version)

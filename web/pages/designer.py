@@ -16,7 +16,7 @@ from engine.services import bundles as bundle_service
 from engine.services.bundles import diagram_xml as version_diagram
 
 from ..auth import page_user, role_required
-from ..inputs import parse_id
+from ..inputs import MAX_VERSION, VERSION, parse_id
 from ..responses import stored_file
 from .common import services
 
@@ -122,13 +122,13 @@ def _refused(name: str, source: BundleSource | None, problems: list[dict[str, An
 def _version_number(value: str | None, default: int) -> int:
     if not value:
         return default
-    number = parse_id(value)  # digits within 64 bits, or no such version
+    number = parse_id(value, MAX_VERSION)  # digits within 32 bits, or no such version
     if number is None:
         abort(404)
     return number
 
 
-@bp.get("/bundles/<key>/<int:version>")
+@bp.get(f"/bundles/<key>/<{VERSION}:version>")
 @role_required(Role.DESIGNER)
 def version(key: str, version: int) -> Any:
     found = bundle_service.version_overview(services(), page_user(), key, version)
@@ -146,7 +146,7 @@ def compare(key: str) -> Any:
     return render_template("designer/compare.html", c=found)
 
 
-@bp.get("/bundles/<key>/<int:version>/diagram.bpmn")
+@bp.get(f"/bundles/<key>/<{VERSION}:version>/diagram.bpmn")
 @role_required(Role.DESIGNER, Role.CLERK, Role.AUDITOR)
 def diagram_xml(key: str, version: int) -> Response:
     """A version's BPMN, for the diagram viewer on designer, case and auditor pages."""
