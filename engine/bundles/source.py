@@ -7,9 +7,7 @@ and zip member names may not leave the archive.
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -52,10 +50,11 @@ def from_directory(path: Path) -> BundleSource:
     return source
 
 
-# What `zipfile` may raise on a damaged archive besides BadZipFile: a bad CRC is BadZipFile, a
-# damaged deflate stream zlib.error, a cut-off member EOFError, a name not in UTF-8 though marked
-# so UnicodeDecodeError (a ValueError), impossible offsets OSError or ValueError.
-_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error)
+# `zipfile` on a damaged archive raises BadZipFile (a bad CRC among others), but also zlib.error,
+# lzma.LZMAError, OSError (bzip2), EOFError, NotImplementedError (a "version needed" it does not
+# know), IndexError, UnicodeDecodeError (a name not in UTF-8 though marked so), ValueError,
+# struct.error...: any exception while reading an upload's archive means it cannot be read.
+_DAMAGED = Exception
 _METHODS = {
     zipfile.ZIP_STORED: "stored",
     zipfile.ZIP_DEFLATED: "deflate",
@@ -109,10 +108,11 @@ def _json_problem(path: str, content: bytes) -> Problem | None:
 def from_zip(name: str, data: bytes) -> BundleSource:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        # a member without a name is no file (and `is_dir` fails on it)
+        members = [m for m in archive.infolist() if m.filename and not m.is_dir()]
     except _DAMAGED:
         raise BundleInvalid([Problem("不是有效的 zip 文件", file=name)]) from None
     problems: list[Problem] = []
-    members = [m for m in archive.infolist() if not m.is_dir()]
     if len(members) > MAX_FILES:
         raise BundleInvalid(
             [Problem(f"zip 内文件过多 ({len(members)} 个, 上限 {MAX_FILES})", file=name)]

@@ -5,7 +5,10 @@ paths, query strings and forms, calendar sums past year 9999, damaged zips, bodi
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import io
+import json
 import re
 import zipfile
 from typing import Any
@@ -16,6 +19,7 @@ from sqlalchemy import func, select
 from engine.persistence.tables import case_events, cases
 from engine.services import audit
 from engine.services.users import set_password
+from tests.e2e.server import Server
 from tests.e2e.test_api import restaurant_zip
 from tests.fixtures import bpmn
 from tests.fixtures.restaurant import ACCEPT, APPLICATION
@@ -269,6 +273,18 @@ def test_ids_in_query_strings_and_forms(
         assert compared.status_code in (404, 422), value
 
 
+def test_the_progress_page_takes_any_case_number_without_a_500(
+    app: Any, users: dict[str, Any], restaurant: Any
+) -> None:
+    client = app.test_client()
+    token = _token(client.get("/progress").get_data(as_text=True))
+    for number in (HUGE, "¹²", "١٢", str(2**63), "-1"):
+        response = client.post(
+            "/progress", data={"number": number, "code": "ABCD-EFGH-JKMN", "csrf_token": token}
+        )
+        assert response.status_code in (403, 422), (number, response.status_code)
+
+
 def test_the_auditor_search_refuses_23_digit_numbers_with_a_message(
     app: Any, users: dict[str, Any], restaurant: Any, services: Any
 ) -> None:
@@ -459,8 +475,6 @@ def test_bodies_over_the_limit_are_413_chunked_or_not(
 def test_a_chunked_body_within_the_limit_is_read_whole(
     client: Any, users: dict[str, Any], restaurant: Any
 ) -> None:
-    import json
-
     desk = users["front_desk"].headers
     body = json.dumps({"bundle": "restaurant", "data": APPLICATION}).encode()
     started = _chunked(
@@ -491,6 +505,47 @@ def test_a_chunked_body_within_the_limit_is_read_whole(
         **{"Content-Type": "multipart/form-data; boundary=lianban-boundary"},
     )
     assert zipped.status_code == 201, zipped.get_json()
+
+
+def _send_chunked(port: int, path: str, total: int, headers: dict[str, str]) -> tuple[int, str]:
+    """POST `total` bytes in 1 MiB chunks (Transfer-Encoding: chunked, no Content-Length)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.putrequest("POST", path)
+        for name, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        sent = 0
+        with contextlib.suppress(OSError):  # the server may answer and close before the end
+            while sent < total:
+                size = min(1 << 20, total - sent)
+                conn.send(b"%x\r\n" % size + b" " * size + b"\r\n")
+                sent += size
+            conn.send(b"0\r\n\r\n")
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def test_a_30_mb_chunked_body_is_413_under_gunicorn(db_url: str, users: dict[str, Any]) -> None:
+    """The red team's request, to `lianban serve` itself: gunicorn hands a chunked body on with
+    `wsgi.input_terminated`, and Werkzeug alone read it only up to the limit (then a 422)."""
+    desk = {"Authorization": users["front_desk"].headers["Authorization"]}
+    with Server(db_url, workers=1) as server:
+        for path, headers in [
+            ("/api/v1/cases", {**desk, "Content-Type": "application/json"}),
+            ("/api/v1/bundles", {**desk, "Content-Type": "application/zip"}),
+            ("/login", {"Content-Type": "application/x-www-form-urlencoded"}),
+        ]:
+            status, body = _send_chunked(server.port, path, 30 * 1024 * 1024, headers)
+            assert status == 413, (path, status, body[:200])
+            assert "上传内容过大" in body
+        small = json.dumps({"bundle": "nope"})
+        status, body = _send_chunked(
+            server.port, "/api/v1/cases", len(small), {**desk, "Content-Type": "application/json"}
+        )
+        assert status == 422  # a body of spaces within the limit: read whole, then refused
 
 
 def _multipart(data: bytes) -> bytes:

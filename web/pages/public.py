@@ -75,7 +75,7 @@ def progress() -> Any:
     if not number or not code:
         return refused("请填写办件编号和查询码", 422)
     try:
-        if not number.isdigit() or len(number) > 18:
+        if not (number.isascii() and number.isdigit()) or len(number) > 18:  # not "¹", "١"
             raise Forbidden(follow_ups.WRONG_CODE)
         found = follow_ups.public_progress(services(), int(number), code, client_address())
     except TooManyAttempts as err:
