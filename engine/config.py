@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,3 +80,60 @@ def throttle_limits() -> Limits:
     """The throttle's limits: the defaults, each replaced by its `LIANBAN_THROTTLE_<SCOPE>`
     (`failures/window/block/max_block`, e.g. `5/15m/5m/1h`) when set."""
     return Limits.from_env(os.environ)
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """What one case may make the engine do (docs/engine-guards.md#bounded-work).
+
+    max_instances: instances one multi-instance activity may create, and iterations one loop
+    activity may run (`LIANBAN_MAX_INSTANCES`, default 200).
+    max_engine_tasks: engine tasks (gateways, events, business rule tasks...) one step may run
+    (`LIANBAN_MAX_ENGINE_TASKS`, default 500).
+    min_timer_seconds: the shortest time a timer waits after the step that starts it, and the
+    shortest constant duration an upload may give one (`LIANBAN_MIN_TIMER_SECONDS`, default 1).
+    timer_budget, timer_window_seconds: at most this many timer steps of one case within this
+    many seconds; beyond it the case stops as an incident (`LIANBAN_TIMER_BUDGET`, `30/60`)."""
+
+    max_instances: int = 200
+    max_engine_tasks: int = 500
+    min_timer_seconds: int = 1
+    timer_budget: int = 30
+    timer_window_seconds: int = 60
+
+
+def _positive(name: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} 应为正整数, 不能是 {text!r}")
+    return value
+
+
+@cache
+def engine_limits() -> EngineLimits:
+    """The engine's limits from the environment, read once per process."""
+    env = os.environ
+    defaults = EngineLimits()
+    budget, window = defaults.timer_budget, defaults.timer_window_seconds
+    if env.get("LIANBAN_TIMER_BUDGET"):
+        count, _, seconds = env["LIANBAN_TIMER_BUDGET"].partition("/")
+        budget = _positive("LIANBAN_TIMER_BUDGET 的次数", count)
+        window = _positive("LIANBAN_TIMER_BUDGET 的秒数", seconds or str(window))
+    return EngineLimits(
+        max_instances=_positive(
+            "LIANBAN_MAX_INSTANCES", env.get("LIANBAN_MAX_INSTANCES", str(defaults.max_instances))
+        ),
+        max_engine_tasks=_positive(
+            "LIANBAN_MAX_ENGINE_TASKS",
+            env.get("LIANBAN_MAX_ENGINE_TASKS", str(defaults.max_engine_tasks)),
+        ),
+        min_timer_seconds=_positive(
+            "LIANBAN_MIN_TIMER_SECONDS",
+            env.get("LIANBAN_MIN_TIMER_SECONDS", str(defaults.min_timer_seconds)),
+        ),
+        timer_budget=budget,
+        timer_window_seconds=window,
+    )

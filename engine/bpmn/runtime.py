@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,11 +26,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.config import engine_limits
 from engine.expressions import EvaluationError, ExpressionError
 
+from .bounds import count_engine_tasks
 from .clock import Clock, engine_time
 from .compaction import compact, completed_elements
 from .dmn import OUTPUTS_KEY, DecisionTask
+from .errors import EngineLimitExceeded as EngineLimitExceeded
+from .errors import StepFailed as StepFailed
+from .errors import WorkLimitExceeded as WorkLimitExceeded
 from .functions import ENGINE_FUNCTIONS
 from .script_engine import SafeScriptEngine
 from .serializer import Specs, dump_state, load_state
@@ -58,19 +63,6 @@ Task._set_state = _set_state
 _SCRIPT_ENGINE = SafeScriptEngine(ENGINE_FUNCTIONS)
 
 
-class StepFailed(Exception):
-    """The engine could not carry out a step; the case must be left as it was."""
-
-    def __init__(self, message: str, element: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.element = element
-
-
-class EngineLimitExceeded(StepFailed):
-    """SpiffWorkflow lost track of work (its depth limit); refuse rather than corrupt the case."""
-
-
 @dataclass(frozen=True)
 class ReadyTask:
     """A human task the engine is waiting on."""
@@ -92,8 +84,10 @@ def completed_ids(workflow: BpmnWorkflow) -> set[str]:
     return {str(t.id) for t in all_tasks(workflow) if t.state == TaskState.COMPLETED}
 
 
-# Set by each ProcessRuntime step on the workflow it ran: the tasks completed before the step.
+# Set by each ProcessRuntime step on the workflow it ran: the tasks completed before the step,
+# and the time the step ran at (what `pending_timers` measures the shortest wait from).
 _COMPLETED_BEFORE = "lianban_completed_before"
+_STEP_TIME = "lianban_step_time"
 
 
 def decision_outputs(workflow: BpmnWorkflow, before: set[str] | None = None) -> dict[str, Any]:
@@ -206,7 +200,7 @@ def _label(task: Task) -> str:
 
 def _run_engine(workflow: BpmnWorkflow) -> None:
     try:
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=count_engine_tasks())
     except StepFailed:
         raise
     except Exception as err:  # SpiffWorkflow raises its own errors and bare Exceptions alike
@@ -231,7 +225,7 @@ class ProcessRuntime:
         spec, subprocess_specs = self.specs
         with engine_time(_fixed(at)):
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
-            setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
+            _begin_step(workflow, at)
             for task in all_tasks(workflow):
                 task.data.update(data)
             _run_engine(workflow)
@@ -261,11 +255,13 @@ class ProcessRuntime:
                     break
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise StepFailed("任务不在可办理状态")
-        setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
+        _begin_step(workflow, at)
         with engine_time(_fixed(at)):
             task.data.update(data)
             try:
                 task.run()
+            except StepFailed:
+                raise
             except Exception as err:
                 raise _failed(err, task) from err
             _run_engine(workflow)
@@ -273,7 +269,7 @@ class ProcessRuntime:
     @staticmethod
     def fire_timers(workflow: BpmnWorkflow, at: datetime) -> None:
         """Let every timer due by `at` fire, and run the engine on from there."""
-        setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
+        _begin_step(workflow, at)
         with engine_time(_fixed(at)):
             workflow.refresh_timers()
             _run_engine(workflow)
@@ -282,6 +278,11 @@ class ProcessRuntime:
     def cancel(workflow: BpmnWorkflow, at: datetime | None = None) -> None:
         with engine_time(_fixed(at)):
             workflow.cancel()
+
+
+def _begin_step(workflow: BpmnWorkflow, at: datetime | None) -> None:
+    setattr(workflow, _COMPLETED_BEFORE, completed_ids(workflow))
+    setattr(workflow, _STEP_TIME, at if at is not None else datetime.now(UTC))
 
 
 def _fixed(at: datetime | None) -> Clock:
@@ -301,7 +302,15 @@ class PendingTimer:
 
 
 def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
-    """Waiting timer events with their due times (known once the engine has started them)."""
+    """Waiting timer events with their due times (known once the engine has started them).
+
+    After a step (`start`, `complete`, `fire_timers`) on this workflow object, no timer is due
+    sooner than `min_timer_seconds` after the step's time, whatever the engine computed (a
+    `PT0S` from case data, a date in the past, a cycle catching up): a loop through a timer
+    moves at most once per interval. The worker fires a timer at its due time as given here, and
+    the `timer_fired` event records that time, so re-executing the step fires it the same way."""
+    step: datetime | None = getattr(workflow, _STEP_TIME, None)
+    earliest = step + timedelta(seconds=engine_limits().min_timer_seconds) if step else None
     found = []
     for task in all_tasks(workflow):
         definition = getattr(task.task_spec, "event_definition", None)
@@ -311,6 +320,8 @@ def pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
         if isinstance(value, dict):  # a cycle: the next occurrence
             value = value.get("next")
         if isinstance(value, str):
-            due = TimerEventDefinition.get_datetime(value)
-            found.append(PendingTimer(str(task.id), _element(task), due.astimezone(UTC)))
+            due = TimerEventDefinition.get_datetime(value).astimezone(UTC)
+            if earliest is not None and due < earliest:
+                due = earliest.astimezone(UTC)
+            found.append(PendingTimer(str(task.id), _element(task), due))
     return found

@@ -4,8 +4,9 @@ Order: each file must be safe, well-formed XML valid against the BPMN 2.0 schema
 against its DMN version's schema); then our own checks (no code, every expression in the safe
 language, every deciding flow conditioned, every human task with a group and an existing, valid
 form, every decision table runnable as written and every business rule task naming one of the
-upload's decisions); then SpiffWorkflow must parse the main process. Nothing is stored by this
-module.
+upload's decisions, and the work a case can ask bounded: engine/bundles/limits.py); then
+SpiffWorkflow must parse the main process (not given a process larger than it can run). Nothing is
+stored by this module.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from engine.bpmn.parser import (
 )
 from engine.bpmn.serializer import specs_to_json
 from engine.bpmn.xml import XmlProblem, parse_xml
+from engine.config import engine_limits
 from engine.domain.bundles import HumanTaskInfo
 from engine.forms import FormFileInvalid, load_form
 
-from . import checks
+from . import checks, limits
 from .metadata import KEY_PATTERN, METADATA_FILE, read_metadata
 from .problems import BundleInvalid, Problem
 from .source import BundleSource
@@ -216,12 +218,18 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
 
     human_tasks: dict[str, HumanTaskInfo] = {}
     start_forms: dict[str, tuple[str, str]] = {}
+    too_large = False  # SpiffWorkflow is not given processes larger than it can run
     for path, tree in documents.items():
         root = tree.getroot()
         problems.extend(checks.forbidden_constructs(root, path))
         problems.extend(checks.expressions(root, path))
         problems.extend(checks.flow_ends(root, path))
         problems.extend(checks.gateway_flows(root, path))
+        sizes = list(limits.process_sizes(root, path))
+        too_large = too_large or bool(sizes)
+        problems.extend(sizes)
+        problems.extend(limits.instance_counts(root, path, engine_limits()))
+        problems.extend(limits.timer_intervals(root, path, engine_limits()))
         for info in manifest.read_human_tasks(root):
             if not info.groups:
                 problems.append(
@@ -282,7 +290,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
 
     specs_json = ""
-    if main in processes and well_formed and not decision_problems:
+    if main in processes and well_formed and not decision_problems and not too_large:
         specs_json = _parse_specs(documents, decision_files, main, problems)
     if problems:
         raise BundleInvalid(problems)
