@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint postgres browser clean
+.PHONY: run test install lint postgres browser clean fuzz
 
 ASSETS := web/node_modules/.package-lock.json
 
@@ -48,6 +48,11 @@ browser:
 
 test: install postgres browser lint
 	$(BIN)/pytest
+
+# The API fuzz at length (tests/e2e/test_fuzz_api.py runs it small): 500 requests per operation
+# on SQLite and PostgreSQL; FUZZ_ARGS='--examples 2000 --seed 7' to change.
+fuzz: install postgres
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache test-output web/node_modules
