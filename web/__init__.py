@@ -30,7 +30,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.config.update(settings or {})
-    urls.configure(app.config)
+    urls.init_app(app)
     proxies = int(os.environ.get("LIANBAN_TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the reverse proxies in front saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import Flask, Response, current_app, jsonify, request
+from markupsafe import escape
+from werkzeug.exceptions import SecurityError
 
 # Always trusted, for the demo and for checks on the machine itself.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -43,13 +45,33 @@ def trusted_hosts(public_url: str | None, configured: str | None) -> list[str]:
     return [_WholeHost(h) if h.startswith("[") else h for h in unique]
 
 
-def configure(config: dict[str, object]) -> None:
-    """TRUSTED_HOSTS from the environment and the public URL, unless the settings gave them."""
-    if config.get("TRUSTED_HOSTS") is None:
-        public = config.get("PUBLIC_URL")
-        config["TRUSTED_HOSTS"] = trusted_hosts(
+def init_app(app: Flask) -> None:
+    """TRUSTED_HOSTS from the environment and the public URL (unless the settings gave them),
+    and the answer to a request naming another host."""
+    if app.config.get("TRUSTED_HOSTS") is None:
+        public = app.config.get("PUBLIC_URL")
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(
             str(public) if public else None, os.environ.get("LIANBAN_TRUSTED_HOSTS")
         )
+    app.register_error_handler(SecurityError, untrusted_host)
+
+
+UNTRUSTED = "请求的主机名不受信任 (Host 头不是本服务的地址)"
+
+
+def untrusted_host(err: SecurityError) -> Response:
+    """400, answered without building any URL: with an untrusted host Flask has no URL adapter
+    for the request, so the usual error page (which links the stylesheets) cannot be drawn."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": UNTRUSTED})
+    else:
+        page = (
+            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>请求无效</title>'
+            f"<h1>请求无效</h1><p>{escape(UNTRUSTED)}</p></html>"
+        )
+        response = Response(page, mimetype="text/html")
+    response.status_code = 400
+    return response
 
 
 def public_base_url() -> str:

@@ -55,3 +55,25 @@ def test_signing_out_ends_the_session(pages: Pages, staff: dict[str, Any]) -> No
     assert "已退出登录" in page.content()
     pages.goto(page, "/work/")
     assert page.url.startswith(pages.live.url("/login"))
+
+
+def test_repeated_wrong_passwords_say_when_to_try_again(
+    pages: Pages, staff: dict[str, Any]
+) -> None:
+    page = pages.new()
+    for attempt in range(5):
+        pages.goto(page, "/login")
+        page.fill("input[name=name]", "auditor")
+        page.fill("input[name=password]", f"wrong password {attempt}")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+    message = page.locator("[role=alert]").inner_text()
+    assert message.startswith("用户名或密码不正确。登录失败次数过多, 请 5 分钟后再试 (")
+    pages.shot(page, "auth-login-throttled")
+    pages.goto(page, "/login")
+    page.fill("input[name=name]", "auditor")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" in page.url
+    assert "登录失败次数过多" in page.locator("[role=alert]").inner_text()

@@ -149,3 +149,35 @@ def test_the_code_is_never_taken_from_the_address(
     missing = client.get(url)
     assert missing.status_code == 422 and missing.json["error"] == "请提供查询码"
     assert client.get(url, headers={"X-Access-Code": case["code"]}).status_code == 200
+
+
+def test_wrong_codes_on_the_public_routes_are_throttled(
+    services: Services, users: dict[str, Any], client: Any
+) -> None:
+    case = concluded(services, users, client)
+    url = f"/api/v1/public/cases/{case['id']}"
+    wrong = {"X-Access-Code": "2222-3333-4444"}
+    answers = [client.get(url, headers=wrong).status_code for _ in range(5)]
+    answers += [
+        client.post(f"{url}/rating", json={"code": "2222-3333-4444", "level": 5}).status_code
+        for _ in range(5)
+    ]
+    assert answers == [403] * 9 + [429]  # the case's 10th failure in an hour
+    refused = client.get(url, headers={"X-Access-Code": case["code"]})
+    body = assert_matches(refused, "/public/cases/{case_id}", "get")
+    assert refused.headers["Retry-After"] == str(body["retry_after"]) == "900"
+    assert body["error"].startswith("查询码验证失败次数过多, 请 15 分钟后再试")
+    rating = client.post(f"{url}/rating", json={"code": case["code"], "level": 5})
+    assert assert_matches(rating, "/public/cases/{case_id}/rating", "post")["retry_after"] > 0
+    # malformed codes say what a code looks like and are not counted
+    other = concluded(services, users, client)
+    for _ in range(12):
+        malformed = client.get(
+            f"/api/v1/public/cases/{other['id']}", headers={"X-Access-Code": "x"}
+        )
+        assert malformed.status_code == 422
+    assert "12 位" in malformed.json["errors"][0]["message"]
+    good = client.get(
+        f"/api/v1/public/cases/{other['id']}", headers={"X-Access-Code": other["code"]}
+    )
+    assert good.status_code == 200
