@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.common import certificate_numbers
+
 
 class HttpError(Exception):
     pass
@@ -129,13 +131,8 @@ class Desk:
             )
             for element, form in plan["steps"]:
                 if element == plan["issue_element"]:
-                    n = next(self.numbers)
-                    prefix = plan["number_prefix"]
-                    form = {
-                        **form,
-                        "licence_number": f"BL{prefix}h{n:07d}",
-                        "permit_number": f"JY{prefix}h{n:07d}",
-                    }
+                    numbers = certificate_numbers(plan["number_prefix"], next(self.numbers))
+                    form = {**form, **numbers}
                 task = next(
                     t["id"]
                     for t in view["tasks"]

@@ -88,17 +88,25 @@ def _bundle_paths(path: Path) -> list[Path]:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Store a new version even when nothing changed.")
-def deploy(paths: tuple[Path, ...], force: bool) -> None:
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Confirm a new version that drops the latest one's bundle.json, forms or certificates.",
+)
+def deploy(paths: tuple[Path, ...], force: bool, replace: bool) -> None:
     """Deploy bundle directories, .bpmn or .zip files (a folder of bundles deploys each)."""
     svc = _services()
     failed = False
     for path in [q for p in paths for q in _bundle_paths(p)]:
         try:
-            result = svc.deploy(from_path(path), "cli", skip_unchanged=not force)
-        except (BundleInvalid, Invalid) as err:
+            result = svc.deploy(from_path(path), "cli", skip_unchanged=not force, replace=replace)
+        except (BundleInvalid, Invalid, Conflict) as err:
             failed = True
-            problems = err.problems if isinstance(err, BundleInvalid) else err.errors
-            click.echo(f"{path}: 未通过检查, 没有保存任何内容", err=True)
+            problems = err.problems if isinstance(err, BundleInvalid) else err.details["errors"]
+            headline = "未部署, 需要确认 (--replace)" if isinstance(err, Conflict) else "未通过检查"
+            click.echo(f"{path}: {headline}, 没有保存任何内容", err=True)
+            if isinstance(err, Conflict):
+                click.echo(f"  {err.message}", err=True)
             for p in problems:
                 item = p if isinstance(p, dict) else p.to_dict()
                 where = ", ".join(

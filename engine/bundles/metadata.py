@@ -8,6 +8,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine.forms.patterns import pattern_problem
+
 from .problems import Problem
 
 METADATA_FILE = "bundle.json"
@@ -37,6 +39,7 @@ _SCHEMA = {
                         "properties": {
                             "title": {"type": "string", "minLength": 1, "maxLength": 200},
                             "number_field": {"type": "string"},
+                            "number_pattern": {"type": "string", "minLength": 1, "maxLength": 500},
                             "validity_years": {
                                 "type": ["integer", "null"],
                                 "minimum": 1,
@@ -101,6 +104,23 @@ _SCHEMA = {
 }
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"不允许 {name} (只允许有限的数字)")
+
+
+def _pattern_problems(raw: Any, path: str) -> list[Problem]:
+    """Certificate number patterns RE2 cannot run (they are matched at 统一发证)."""
+    found = []
+    for i, item in enumerate(raw.get("items", []) if isinstance(raw, dict) else []):
+        cert = item.get("certificate") if isinstance(item, dict) else None
+        pattern = cert.get("number_pattern") if isinstance(cert, dict) else None
+        if isinstance(pattern, str) and (problem := pattern_problem(pattern)) is not None:
+            found.append(
+                Problem(f"元数据字段 items/{i}/certificate/number_pattern {problem}", file=path)
+            )
+    return found
+
+
 @dataclass(frozen=True)
 class BundleMetadata:
     key: str | None = None
@@ -115,9 +135,11 @@ def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem
     if path is None:
         return BundleMetadata(), []
     try:
-        raw = json.loads(files[path].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raw = json.loads(files[path].decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
         return BundleMetadata(), [Problem(f"元数据不是有效的 JSON: {err}", file=path)]
+    except RecursionError:
+        return BundleMetadata(), [Problem("元数据不是有效的 JSON: 嵌套层数过多", file=path)]
     problems = [
         Problem(
             f"元数据字段 {'/'.join(str(p) for p in e.absolute_path) or '(根)'} 不符合要求: {e.message}",
@@ -125,6 +147,7 @@ def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem
         )
         for e in Draft202012Validator(_SCHEMA).iter_errors(raw)
     ]
+    problems += _pattern_problems(raw, path)
     if problems:
         return BundleMetadata(), problems
     return (

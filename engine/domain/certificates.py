@@ -21,6 +21,7 @@ class CertificateSpec:
     kind: str  # the item code
     title: str
     number_field: str | None = None  # case data field holding the number the window assigned
+    number_pattern: str | None = None  # what a number of this kind looks like (a regex)
     validity_years: int | None = None
     fields: tuple[tuple[str, str], ...] = ()  # (label, case data field)
 
@@ -35,6 +36,7 @@ class CertificateSpec:
                         kind=str(item["code"]),
                         title=str(cert.get("title") or item["name"]),
                         number_field=cert.get("number_field"),
+                        number_pattern=cert.get("number_pattern"),
                         validity_years=cert.get("validity_years"),
                         fields=tuple(
                             (str(label), str(name)) for label, name in cert.get("fields", [])

@@ -65,3 +65,8 @@ def pattern_problem(pattern: str) -> str | None:
     except ValueError as err:
         return f"正则表达式无法使用 (不支持反向引用和环视): {err}"
     return None
+
+
+def fullmatch(pattern: str, text: str) -> bool:
+    """Whether `pattern` matches the whole of `text`."""
+    return compiled(pattern).fullmatch(text) is not None

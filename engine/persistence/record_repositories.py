@@ -15,9 +15,11 @@ class RatingRepository:
         self.conn = conn
 
     def for_case(self, case_id: int) -> dict[str, Any] | None:
-        row = self.conn.execute(select(ratings).where(ratings.c.case_id == case_id)).first()
-        if row is None:
+        """The case's rating: the applicant's own (online) when given, else the window's."""
+        rows = self.conn.execute(select(ratings).where(ratings.c.case_id == case_id)).all()
+        if not rows:
             return None
+        row = min(rows, key=lambda r: r.channel != "online")
         return {
             "level": row.level,
             "comment": row.comment,
@@ -25,6 +27,11 @@ class RatingRepository:
             "rated_by": row.rated_by,
             "rated_at": row.rated_at.isoformat(),
         }
+
+    def channels(self, case_id: int) -> set[str]:
+        """The channels (`online`, `window`) the case has been rated through."""
+        found = self.conn.execute(select(ratings.c.channel).where(ratings.c.case_id == case_id))
+        return {str(c) for c in found.scalars()}
 
     def add(
         self, case_id: int, level: int, comment: str, channel: str, rated_by: str, at: datetime

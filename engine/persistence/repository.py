@@ -251,21 +251,29 @@ class CaseRepository:
         rows = self.conn.execute(
             select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq)
         ).all()
-        return [
-            CaseEvent(
-                r.case_id,
-                r.seq,
-                EventType(r.type),
-                r.actor,
-                r.at,
-                r.task_id,
-                r.element,
-                r.data,
-                r.hash,
-                r.state_hash,
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+    def event(self, case_id: int, seq: int) -> CaseEvent | None:
+        """One event of a case (seq 1 is its `case_started`)."""
+        row = self.conn.execute(
+            select(case_events).where(case_events.c.case_id == case_id, case_events.c.seq == seq)
+        ).first()
+        return _event(row) if row is not None else None
+
+
+def _event(r: Any) -> CaseEvent:
+    return CaseEvent(
+        r.case_id,
+        r.seq,
+        EventType(r.type),
+        r.actor,
+        r.at,
+        r.task_id,
+        r.element,
+        r.data,
+        r.hash,
+        r.state_hash,
+    )
 
 
 class TaskRepository:

@@ -265,17 +265,19 @@ certificates = Table(
     Index("ix_certificates_case", "case_id"),
 )
 
-# 好差评: the applicant's rating of a concluded case, and its rectification when bad.
+# 好差评: the rating of a concluded case, by the applicant online or recorded at the window.
 ratings = Table(
     "ratings",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("case_id", ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
     Column("level", Integer, nullable=False),
     Column("comment", Text, nullable=False),
     Column("channel", String(20), nullable=False),
     Column("rated_by", String(100), nullable=False),
     Column("rated_at", UtcDateTime(), nullable=False),
+    # one a channel: the window's rating never takes the applicant's own away
+    UniqueConstraint("case_id", "channel", name="uq_ratings_case_channel"),
 )
 
 # Notifications waiting to be sent (an outbox); the worker hands them to the sender.

@@ -15,9 +15,10 @@ from engine.errors import Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import certificates, follow_ups
+from .case_access import require_canceller
 from .queries import case_view, parties_of
 from .steps import engine_step, record_step, retrying, save, step_failed
-from .submissions import check_case_data, check_submission
+from .submissions import check_case_data, check_submission, check_values
 
 if TYPE_CHECKING:
     from .context import Services
@@ -38,7 +39,11 @@ def _require_object(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
-def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[str, Any]:
+def start_case(
+    svc: Services, user: User, bundle_key: Any, data: Any, renewal_of: str | None = None
+) -> dict[str, Any]:
+    """A new case with the start form's data. `renewal_of` (无感续证 only): the certificate the
+    case renews, a field the engine sets and no form may."""
     _require_clerk(user)
     if not isinstance(bundle_key, str) or not bundle_key:
         raise Invalid("缺少事项包", [{"message": "请给出事项包标识 bundle", "field": "bundle"}])
@@ -51,9 +56,10 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 raise NotFound(f"事项包 '{bundle_key}' 不存在")
             version, runtime = svc.runtimes.get(uow, latest)
             check_submission(version, version.start_form, data, version.start_event, svc.limits)
-            check_case_data(version, data, version.start_event, svc.limits)
+            given = data if renewal_of is None else {**data, "renewal_of": renewal_of}
+            check_case_data(version, given, version.start_event, svc.limits)
             now = svc.clock()
-            start_data = canonical_data(data)
+            start_data = canonical_data(given)
             case = Case(
                 id=0,
                 bundle_key=version.key,
@@ -76,8 +82,8 @@ def start_case(svc: Services, user: User, bundle_key: Any, data: Any) -> dict[st
                 raise step_failed(err) from None
             code = follow_ups.new_access_code()
             case.access_hash = follow_ups.access_hash(svc, case.id, code)
-            parties = parties_of(version, data)
-            started = {"bundle": version.key, "version": version.version, "data": data}
+            parties = parties_of(version, given)
+            started = {"bundle": version.key, "version": version.version, "data": given}
             if parties["agent"] is not None:  # 帮办代办: the log says who filed for whom
                 started["on_behalf_of"] = parties["applicant"]
                 started["agent"] = parties["agent"]
@@ -226,21 +232,24 @@ def _certificate_action(
 def renew(svc: Services, user: User, number: str) -> dict[str, Any]:
     """无感续证: a new case from a certificate, with the original application as its data."""
     bundle, data = certificates.renewal_data(svc, user, number)
-    return start_case(svc, user, bundle, data)
+    return start_case(svc, user, bundle, data, renewal_of=number)
 
 
 def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, Any]:
     """Withdraw (撤回) a running case: every open task is cancelled."""
     if not user.has_role(Role.CLERK, Role.ADMIN):
         raise Forbidden("只有窗口人员和管理员可以撤销办件")
-    if reason is not None and not isinstance(reason, str):
-        raise Invalid("撤销原因必须是文本", [{"message": "撤销原因必须是文本", "field": "reason"}])
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
+        message = "撤销原因应为不超过 2000 字的文本"
+        raise Invalid(message, [{"message": message, "field": "reason"}])
+    check_values({"reason": reason}, None, svc.limits)
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
             case = uow.cases.existing(case_id, lock=True)
+            version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+            require_canceller(uow, version, case, user)
             case.require_running()
-            _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             workflow = runtime.load(case.state)
             case.updated_at = svc.clock()
             with engine_step(svc, uow, case):

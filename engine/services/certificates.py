@@ -12,6 +12,7 @@ from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, EventType
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.forms.patterns import fullmatch
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .notify import notify
@@ -42,6 +43,24 @@ def _holder(version: BundleVersion, data: dict[str, Any]) -> str:
     return str(holder or name or "")
 
 
+# Letters, digits, Chinese characters, hyphens and brackets, at most 64: a number appears in
+# addresses (/verify/<number>), file names and QR codes, so no slash, quote, space or line break.
+DEFAULT_NUMBER_PATTERN = r"[0-9A-Za-z\x{4e00}-\x{9fff}][0-9A-Za-z\x{4e00}-\x{9fff}()（）-]{0,63}"
+
+
+def number_problem(spec: CertificateSpec, number: str) -> str | None:
+    """Why `number` cannot be a number of this kind of certificate (plain Chinese), or None."""
+    number = number if len(number) <= 40 else number[:40] + "…"
+    if spec.number_pattern:
+        if not fullmatch(spec.number_pattern, number) or not fullmatch(
+            DEFAULT_NUMBER_PATTERN, number
+        ):
+            return f"证号 {number!r} 不符合{spec.title}的编号规则"
+    elif not fullmatch(DEFAULT_NUMBER_PATTERN, number):
+        return f"证号 {number!r} 格式不正确: 只能由字母、数字、汉字、连字符和括号组成, 不超过 64 个字符"
+    return None
+
+
 def _number(spec: CertificateSpec, case: Case, index: int, today_text: str) -> str:
     given = case.data.get(spec.number_field) if spec.number_field else None
     if isinstance(given, str) and given.strip():
@@ -64,17 +83,11 @@ def issue(
     taken = uow.certificates.taken(numbers)  # one query for all of them
     issued = []
     for spec, number in zip(specs, numbers, strict=True):
-        if len(number) > 64 or number in taken:
-            raise Invalid(
-                "证号不可用",
-                [
-                    {
-                        "field": spec.number_field,
-                        "element": None,
-                        "message": f"证号 {number} 已被使用或过长",
-                    }
-                ],
-            )
+        problem = number_problem(spec, number)
+        if problem is None and number in taken:
+            problem = f"证号 {number} 已被使用"
+        if problem is not None:
+            raise Invalid("证号不可用", [{"field": spec.number_field, "message": problem}])
         taken.add(number)  # two certificates of one issuance cannot share a number either
         issued.append(
             Certificate(
@@ -239,7 +252,8 @@ def verify(svc: Services, number: str) -> dict[str, Any]:
 
 
 def renewal_data(svc: Services, user: User, number: str) -> tuple[str, dict[str, Any]]:
-    """The bundle and start data of a renewal case: the original application, unchanged."""
+    """The bundle and start data of a renewal case: the original application, unchanged (the
+    case it renews is given to `start_case` apart: no form writes `renewal_of`)."""
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口人员可以受理延续申请")
     with svc.uow() as uow:
@@ -251,4 +265,5 @@ def renewal_data(svc: Services, user: User, number: str) -> tuple[str, dict[str,
         started = next(
             e for e in uow.cases.events(cert.case_id) if e.type == EventType.CASE_STARTED
         )
-    return cert.bundle_key, {**started.data["data"], "renewal_of": number}
+    original = {k: v for k, v in started.data["data"].items() if k != "renewal_of"}
+    return cert.bundle_key, original

@@ -75,9 +75,9 @@ class Services:
 
     # bundles
     def deploy(
-        self, source: Any, actor: User | str, skip_unchanged: bool = False
+        self, source: Any, actor: User | str, skip_unchanged: bool = False, replace: bool = False
     ) -> dict[str, Any]:
-        return bundles.deploy(self, source, actor, skip_unchanged)
+        return bundles.deploy(self, source, actor, skip_unchanged, replace)
 
     def list_bundles(self, actor: User) -> list[dict[str, Any]]:
         return bundles.list_bundles(self, actor)

@@ -20,6 +20,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import throttle
+from .case_access import require_window
 from .deadlines import schedule_task_check
 from .submissions import check_values
 
@@ -148,6 +149,7 @@ def rate(
             "评价内容无效",
             [{"field": "comment", "element": None, "message": "应为不超过 2000 字的文本"}],
         )
+    check_values({"comment": comment}, None, svc.limits)
     if user is not None and not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口人员可以代为登记评价")
     with svc.uow(write=True) as uow:
@@ -158,10 +160,20 @@ def rate(
             raise NotFound(f"办件 {case_id} 不存在")
         if user is None:
             check_access(svc, case, code)
+        version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+        if user is not None:
+            require_window(uow, version, case, user)
         if case.status != CaseStatus.COMPLETED:
             raise Conflict("办件办结后才能评价")
-        if uow.ratings.for_case(case_id) is not None:
+        # One rating a channel: the window's, recorded for the applicant at the evaluation
+        # pad, never takes away the applicant's own, which then stands as the case's rating.
+        rated = uow.ratings.channels(case_id)
+        if user is None and "online" in rated:
             raise Conflict("该办件已评价")
+        if user is not None and "online" in rated:
+            raise Conflict("申请人已自行评价, 窗口不再登记评价")
+        if user is not None and "window" in rated:
+            raise Conflict("该办件已登记窗口评价")
         now = svc.clock()
         case.updated_at = now
         channel, by = ("window", user.name) if user else ("online", "applicant")
@@ -177,8 +189,8 @@ def rate(
                 "channel": channel,
             },
         )
-        if parsed.is_bad:
-            version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+        under_way = any(t.kind == TaskKind.RECTIFICATION for t in uow.tasks.open_for_case(case_id))
+        if parsed.is_bad and not under_way:  # one rectification at a time covers both ratings
             group, days = _rating_policy(version)
             _open_task(
                 svc,

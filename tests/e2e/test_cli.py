@@ -175,3 +175,16 @@ def test_replay_verifies_cases_and_reports_a_tampered_one(tmp_path: Path) -> Non
     assert bad.returncode == 1 and "办件 2: 不一致" in bad.stdout and "1 件不一致" in bad.stdout
     one = run_cli("replay", "1", db_url=url)
     assert one.returncode == 0 and "办件 1: 一致" in one.stdout
+
+
+def test_deploy_asks_to_confirm_what_a_new_version_drops(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    run_cli("deploy", str(PROCESSES), db_url=url, check=True)
+    bare = PROCESSES / "restaurant" / "restaurant.bpmn"
+    refused = run_cli("deploy", str(bare), db_url=url)
+    assert refused.returncode == 1
+    assert "需要确认 (--replace)" in refused.stderr and "将不再发放" in refused.stderr
+    confirmed = run_cli("deploy", "--replace", str(bare), db_url=url)
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert "第 2 版" in confirmed.stdout

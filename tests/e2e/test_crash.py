@@ -91,7 +91,11 @@ def _round(
             for task in case["tasks"]:
                 clerk, form = STEPS[task["element"]]
                 if task["element"] == "joint_issuance":
-                    form = {**form, "licence_number": f"L{case_id}", "permit_number": f"P{case_id}"}
+                    form = {
+                        **form,
+                        "licence_number": f"91330102{case_id:010d}",
+                        "permit_number": f"JY{case_id:014d}",
+                    }
                 server.call(
                     "POST", f"/tasks/{task['id']}/complete", users[clerk].token, {"data": form}
                 )

@@ -870,11 +870,20 @@ def test_certificates_read_fields_the_forms_set() -> None:
     }
     for item in bundle()["items"]:
         certificate = item["certificate"]
-        assert set(certificate) == {"title", "number_field", "validity_years", "fields"}
+        assert set(certificate) == {
+            "title",
+            "number_field",
+            "number_pattern",
+            "validity_years",
+            "fields",
+        }
         title, number_field, years = expected[item["code"]]
         assert (certificate["title"], certificate["number_field"]) == (title, number_field)
         assert certificate["validity_years"] == years
         assert number_field in issuance_form["required"], number_field
+        # the form checks the same format as 统一发证 (the form's pattern is anchored)
+        form_pattern = issuance_form["properties"][number_field]["pattern"]
+        assert form_pattern == "^" + certificate["number_pattern"] + "$"
         assert certificate["fields"], item["code"]
         labels = [label for label, _field in certificate["fields"]]
         assert len(set(labels)) == len(labels), item["code"]

@@ -38,7 +38,8 @@ def upload_bundle() -> Any:
         raise Invalid(
             "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]
         ) from None
-    return services().deploy(source, user), 201
+    replace = (request.form.get("replace") or request.args.get("replace") or "").lower()
+    return services().deploy(source, user, replace=replace in ("true", "1", "yes")), 201
 
 
 @api.get("/bundles")

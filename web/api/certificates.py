@@ -15,6 +15,7 @@ from engine.services import certificates, follow_ups
 from engine.services.cases import renew
 
 from ..auth import client_address
+from ..responses import content_disposition
 from ..urls import public_base_url
 from . import api
 from .common import current_user, json_body, services
@@ -56,7 +57,7 @@ def certificate_page(number: str) -> Any:
 def certificate_pdf(number: str) -> Any:
     cert = certificates.certificate(services(), current_user(), number)
     response = Response(render_pdf(view_of(cert)), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.pdf"'
+    response.headers["Content-Disposition"] = content_disposition("inline", f"{cert.number}.pdf")
     return response
 
 

@@ -14,6 +14,7 @@ from engine.services import case_pages, certificates, intake
 
 from ..api.certificates import view_of
 from ..auth import page_user, role_required
+from ..responses import content_disposition
 from .common import services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -55,7 +56,7 @@ def certificate_pdf(number: str) -> Any:
 
     cert = certificates.certificate(services(), page_user(), number)
     response = Response(render_pdf(view_of(cert)), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.pdf"'
+    response.headers["Content-Disposition"] = content_disposition("inline", f"{cert.number}.pdf")
     return response
 
 

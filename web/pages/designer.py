@@ -11,7 +11,7 @@ from engine.bundles.diff import read_elements, type_name
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource, from_upload
 from engine.domain.users import Role
-from engine.errors import Invalid
+from engine.errors import Conflict, Invalid
 from engine.services import bundles as bundle_service
 from engine.services.bundles import diagram_xml as version_diagram
 
@@ -48,13 +48,17 @@ def upload() -> Any:
         return _refused("", None, [problem])
     name = upload_file.filename
     source: BundleSource | None = None
+    replace = request.form.get("replace") == "true"
     try:
         source = from_upload(name, upload_file.read())
-        deployed = services().deploy(source, user)
+        deployed = services().deploy(source, user, replace=replace)
     except BundleInvalid as err:
         return _refused(name, source, [p.to_dict() for p in err.problems])
     except Invalid as err:
         return _refused(name, source, err.errors)
+    except Conflict as err:  # it would drop what the latest version has: ask to confirm
+        confirm = {"name": name, "message": err.message, "problems": err.details["errors"]}
+        return render_template("designer/upload.html", refused=None, confirm=confirm), 409
     key, number = deployed["key"], deployed["version"]
     flash(f"已部署「{deployed['name']}」第 {number} 版", "success")
     if number > 1:
