@@ -18,13 +18,14 @@ from engine.domain.passwords import DEMO_PASSWORD
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.services import Services, audit, calendar
+from engine.services import Services, audit, calendar, incidents
 from engine.services.users import (
     list_users,
     reissue_token,
     set_demo_password,
     set_groups,
     set_password,
+    unblock,
 )
 from engine.services.worker import run_due, work
 
@@ -178,6 +179,14 @@ def user_password(name: str, password: str) -> None:
     click.echo(f"已为 {name} 设置登录密码")
 
 
+@user.command("unblock")
+@click.argument("name")
+def user_unblock(name: str) -> None:
+    """Let NAME try to sign in again at once (clears the account's count of wrong passwords)."""
+    had = unblock(_services(), name)
+    click.echo(f"{name} {'的登录限制已解除' if had else '没有登录限制'}")
+
+
 @user.command("list")
 def user_list() -> None:
     """List the users with their roles and groups."""
@@ -222,6 +231,39 @@ def worker(once: bool, poll: float) -> None:
         signal.signal(sig, lambda *_: stop.set())
     click.echo("作业进程已启动 (Ctrl-C 停止)")
     work(svc, stop, poll)
+
+
+@main.group("incidents", invoke_without_command=True)
+@click.pass_context
+def incidents_group(ctx: click.Context) -> None:
+    """List the cases stopped as incidents (出错), with why; resume or cancel one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    found = incidents.list_incidents(_services(), "cli")
+    for item in found:
+        where = f" ({item['element']})" if item["element"] else ""
+        click.echo(
+            f"{item['case_id']:>8}  {item['bundle']} 第 {item['version']} 版  {item['since']}"
+            f"{where}  {item['reason'] or ''}"
+        )
+    click.echo(f"共 {len(found)} 个出错的办件", err=True)
+
+
+@incidents_group.command("resume")
+@click.argument("case_id", type=int)
+def incidents_resume(case_id: int) -> None:
+    """Run CASE_ID again: status running, its waiting timers scheduled anew."""
+    result = incidents.resume(_services(), "cli", case_id)
+    click.echo(f"办件 {case_id} 已恢复办理 (重新安排 {result['timers']} 个定时器)")
+
+
+@incidents_group.command("cancel")
+@click.argument("case_id", type=int)
+@click.option("--reason", required=True, help="Why the case is withdrawn (recorded).")
+def incidents_cancel(case_id: int, reason: str) -> None:
+    """Cancel (撤销) CASE_ID, stopped as an incident."""
+    incidents.cancel(_services(), "cli", case_id, reason)
+    click.echo(f"办件 {case_id} 已撤销")
 
 
 @main.command()

@@ -57,6 +57,10 @@ class EventType(StrEnum):
     RATED = "rated"  # 好差评
     RECTIFICATION_OPENED = "rectification_opened"  # 差评整改
     FOLLOW_UP_OPENED = "follow_up_opened"  # 整改回访
+    # the case stopped as an incident (status error): its engine-only progress passed a bound, or
+    # a timer step failed; an administrator resumes it (back to running) or cancels it
+    INCIDENT_RAISED = "incident_raised"
+    INCIDENT_RESUMED = "incident_resumed"
 
 
 @dataclass

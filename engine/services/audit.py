@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from engine.bpmn.bounds import replaying
 from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
 from engine.bpmn.runtime import (
@@ -44,6 +45,11 @@ ENGINE_EVENTS = (
     EventType.TIMER_FIRED,
     EventType.CASE_CANCELLED,
 )
+# Events that change the status alone: an incident stops the case, resuming it runs it again.
+INCIDENT_STATUS = {
+    EventType.INCIDENT_RAISED: CaseStatus.ERROR,
+    EventType.INCIDENT_RESUMED: CaseStatus.RUNNING,
+}
 
 
 class _Replay:
@@ -61,7 +67,7 @@ class _Replay:
     def apply(self, event: CaseEvent) -> None:
         if event.type in ENGINE_EVENTS:
             self._state = None
-        with task_ids(f"{self.case_id}:{event.seq}"):
+        with task_ids(f"{self.case_id}:{event.seq}"), replaying():
             if event.type == EventType.CASE_STARTED:
                 self.data = canonical_data(event.data["data"])
                 self.workflow = self.runtime.start(self.data, at=event.at)
@@ -77,6 +83,9 @@ class _Replay:
             elif event.type == EventType.CASE_CANCELLED:
                 self.runtime.cancel(self.workflow, at=event.at)
                 self.status = CaseStatus.CANCELLED
+                return
+            elif event.type in INCIDENT_STATUS:  # the engine does not move; the status does
+                self.status = INCIDENT_STATUS[event.type]
                 return
             else:
                 return

@@ -1,38 +1,56 @@
-"""Firing a case's due BPMN timers: the step a worker runs for a `timer` job."""
+"""Firing a case's due BPMN timers: the step a worker runs for a `timer` job.
+
+Nobody acts in a timer step, so it is where a case could spin on its own: before firing, the
+case's timer budget is checked, and a step the engine refuses does not fail the job over and
+over: either way the case stops as an incident (engine/services/incidents.py).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from engine.bpmn.runtime import pending_timers
+from engine.bpmn.runtime import StepFailed, pending_timers
 from engine.domain.jobs import Job
 from engine.domain.model import CaseStatus, EventType
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .incidents import SYSTEM, budget_reason, raise_incident, timer_budget_left, timer_task_id
 from .steps import engine_step, record_step
 
 if TYPE_CHECKING:
     from .context import Services
 
-SYSTEM = "system"  # the actor of steps nobody asked for
+__all__ = ["SYSTEM", "fire_timer"]
 
 
 def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
-    """Fire the job's timer if its case still waits on it; otherwise there is nothing to do."""
+    """Fire the job's timer if its case still waits on it (and is running); otherwise there is
+    nothing to do."""
     if job.case_id is None:
         return
     case = uow.cases.get(job.case_id, lock=True)
     if case is None or case.status != CaseStatus.RUNNING:
-        return
+        return  # ended, or stopped as an incident: resuming schedules its timers again
     version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
     workflow = runtime.load(case.state)
-    task_id = job.key.removeprefix("timer:")
+    task_id = timer_task_id(job.key)
     waiting = {t.task_id: t for t in pending_timers(workflow)}
     if task_id not in waiting:
         return  # the task it was attached to finished first, or the case moved on
-    with engine_step(svc, uow, case):
-        runtime.fire_timers(workflow, max(now, waiting[task_id].due))
+    timer = waiting[task_id]
+    if not timer_budget_left(uow, case, now):
+        raise_incident(uow, case, now, budget_reason(), timer.element, "timer_budget")
+        return
+    # SpiffWorkflow fires a timer strictly after its due time: a job run at that very instant
+    # fires it a microsecond later (and records that time, so re-execution fires it too)
+    at = max(now, timer.due + timedelta(microseconds=1))
+    try:
+        with engine_step(svc, uow, case):
+            runtime.fire_timers(workflow, at)
+    except StepFailed as err:
+        raise_incident(uow, case, now, err.message, err.element or timer.element, "step_refused")
+        return
     fired = [
         t.element
         for t in waiting.values()
@@ -46,6 +64,6 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
         workflow,
         EventType.TIMER_FIRED,
         SYSTEM,
-        now,
-        data={"timers": fired, "due": waiting[task_id].due.isoformat()},
+        at,
+        data={"timers": fired, "due": timer.due.isoformat()},
     )

@@ -1,0 +1,66 @@
+"""What the engine's incident handling reads: a case's latest events of some types, newest
+first, and the cases standing in error (engine/services/incidents.py).
+
+Both are index ranges: `(case_id, seq)` read backwards from the case's last event, and the
+cases' status index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from .tables import bundle_versions, bundles, case_events, cases
+
+
+@dataclass(frozen=True)
+class EventRow:
+    seq: int
+    type: str
+    actor: str
+    at: datetime
+    element: str | None
+    data: dict[str, Any]
+
+
+def latest_events(
+    conn: Connection, case_id: int, types: tuple[str, ...], limit: int
+) -> list[EventRow]:
+    """The case's last `limit` events of the given types, newest first."""
+    rows = conn.execute(
+        select(
+            case_events.c.seq,
+            case_events.c.type,
+            case_events.c.actor,
+            case_events.c.at,
+            case_events.c.element,
+            case_events.c.data,
+        )
+        .where(case_events.c.case_id == case_id, case_events.c.type.in_(types))
+        .order_by(case_events.c.seq.desc())
+        .limit(limit)
+    ).all()
+    return [EventRow(r.seq, r.type, r.actor, r.at, r.element, r.data) for r in rows]
+
+
+@dataclass(frozen=True)
+class CaseInError:
+    id: int
+    bundle_key: str
+    version: int
+    updated_at: datetime
+
+
+def cases_in_status(conn: Connection, status: str, limit: int) -> list[CaseInError]:
+    """Cases with this status, most recently changed first."""
+    rows = conn.execute(
+        select(cases.c.id, bundles.c.key, bundle_versions.c.version, cases.c.updated_at)
+        .join(bundle_versions, bundle_versions.c.id == cases.c.bundle_version_id)
+        .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+        .where(cases.c.status == status)
+        .order_by(cases.c.updated_at.desc(), cases.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [CaseInError(r.id, r.key, r.version, r.updated_at) for r in rows]
