@@ -25,6 +25,7 @@ from engine.services.users import (
     set_demo_password,
     set_groups,
     set_password,
+    unblock,
 )
 from engine.services.worker import run_due, work
 
@@ -176,6 +177,14 @@ def user_password(name: str, password: str) -> None:
     except ServiceError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"已为 {name} 设置登录密码")
+
+
+@user.command("unblock")
+@click.argument("name")
+def user_unblock(name: str) -> None:
+    """Let NAME try to sign in again at once (clears the account's count of wrong passwords)."""
+    had = unblock(_services(), name)
+    click.echo(f"{name} {'的登录限制已解除' if had else '没有登录限制'}")
 
 
 @user.command("list")

@@ -133,6 +133,16 @@ def sign_in(svc: Services, name: str, password: str, address: str = "") -> User:
     return user
 
 
+def unblock(svc: Services, name: str) -> bool:
+    """Clear the sign-in throttle of an account name (an administrator helping someone locked
+    out); whether it had a counter."""
+    with svc.uow(write=True) as uow:
+        had = uow.throttles.get(SIGN_IN_ACCOUNT, name) is not None
+        uow.throttles.clear(SIGN_IN_ACCOUNT, name)
+        uow.commit()
+    return had
+
+
 def session_of(svc: Services, user_id: int) -> tuple[User, int] | None:
     """A signed-in user and their session version (what a valid session must carry)."""
     with svc.uow() as uow:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from engine.domain.passwords import DEMO_PASSWORD
 from engine.persistence.db import make_engine
 from engine.persistence.tables import users
@@ -57,5 +59,29 @@ def test_demo_users_get_the_demo_password_with_a_warning(tmp_path: Path) -> None
             after = conn.execute(users.select().where(users.c.name == "front_desk")).one()
         assert after.session_version == before + 1
         assert sign_in(svc, "front_desk", "a real one now").name == "front_desk"
+    finally:
+        engine.dispose()
+
+
+def test_user_unblock_lets_a_locked_out_user_try_again(tmp_path: Path) -> None:
+    from engine.domain.throttle import TooManyAttempts
+    from engine.errors import Unauthorized
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    run_cli("demo-users", db_url=url, check=True)
+    engine = make_engine(url)
+    try:
+        svc = Services(engine, None)
+        for _ in range(4):
+            with pytest.raises(Unauthorized):
+                sign_in(svc, "auditor", "wrong password", "192.0.2.1")
+        with pytest.raises(TooManyAttempts):
+            sign_in(svc, "auditor", "wrong password", "192.0.2.1")
+        done = run_cli("user", "unblock", "auditor", db_url=url, check=True)
+        assert done.stdout == "auditor 的登录限制已解除\n"
+        assert sign_in(svc, "auditor", DEMO_PASSWORD, "192.0.2.1").name == "auditor"
+        again = run_cli("user", "unblock", "auditor", db_url=url, check=True)
+        assert again.stdout == "auditor 没有登录限制\n"
     finally:
         engine.dispose()
