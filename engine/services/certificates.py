@@ -87,7 +87,8 @@ def issue(
         if problem is None and number in taken:
             problem = f"证号 {number} 已被使用"
         if problem is not None:
-            raise Invalid("证号不可用", [{"field": spec.number_field, "message": problem}])
+            where = {"field": spec.number_field} if spec.number_field else {}
+            raise Invalid("证号不可用", [{**where, "message": problem}])
         taken.add(number)  # two certificates of one issuance cannot share a number either
         issued.append(
             Certificate(
