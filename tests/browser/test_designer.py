@@ -173,3 +173,24 @@ def test_the_public_guide_and_its_qr_code(
     decoded = [b.text for b in zxingcpp.read_barcodes(Image.open(shot))]
     assert decoded == [pages.live.url("/guide/restaurant")]
     pages.shot(page, "designer-guide")
+
+
+def test_an_upload_that_drops_the_bundles_metadata_asks_to_confirm(
+    pages: Pages, staff: dict[str, Any], live_services: Services
+) -> None:
+    live_services.deploy(from_path(RESTAURANT), "designer")
+    page = pages.new("designer")
+    pages.goto(page, "/designer/upload")
+    page.set_input_files("input[name=file]", str(RESTAURANT / "restaurant.bpmn"))
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    notice = page.locator(".upload-confirm")
+    assert "需要确认: 新版本将不再包含上一版的部分内容" in notice.inner_text()
+    assert "证照「食品经营许可证」(food_permit) 将不再发放" in notice.inner_text()
+    pages.shot(page, "designer-upload-confirm")
+    # the box must be ticked: the browser refuses the form until it is
+    page.set_input_files("input[name=file]", str(RESTAURANT / "restaurant.bpmn"))
+    page.check("input[name=replace]")
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    assert page.url == pages.live.url("/designer/bundles/restaurant/2")
