@@ -2,9 +2,11 @@
 
 `json.loads` accepts more than JSON itself: `NaN`, `Infinity` and `-Infinity`, numbers too large
 for a float (`1e400` becomes infinity), strings holding lone UTF-16 surrogates (`"\\ud800"`), and
-nesting as deep as the interpreter's recursion limit. Each of these broke something further on
-(SQLite's `json_extract` on stored `NaN`, UTF-8 encoding in the event hash and the database driver,
-a `RecursionError`), so `loads` refuses them, saying where in the document the value is.
+nesting as deep as the interpreter's recursion limit; and JSON itself allows `"\\u0000"`, which
+PostgreSQL's text and jsonb cannot hold. Each of these broke something further on (SQLite's
+`json_extract` on stored `NaN`, UTF-8 encoding in the event hash and the database driver, a
+`RecursionError`, PostgreSQL refusing the row), so `loads` refuses them, saying where in the
+document the value is.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ MAX_INTEGER = 2**63 - 1
 """Integers outside the signed 64-bit range are refused: no column or index could hold them."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NUL = "\x00"  # PostgreSQL holds no NUL in text or jsonb: refused before it gets there
 _KEY_SHOWN = 40  # characters of a key shown in a path
 
 
@@ -74,12 +77,16 @@ def check(value: Any) -> None:
                     path = _join(where, _shown(key))
                     if _SURROGATE.search(key):
                         raise JsonRefused("名称含有无效的 Unicode 字符 (孤立的代理项)", path)
+                    if _NUL in key:
+                        raise JsonRefused("名称含有 NUL 字符 (\\u0000)", path)
                     stack.append((item, path, depth + 1))
             else:
                 stack.extend((item, _join(where, str(i)), depth + 1) for i, item in enumerate(node))
         elif isinstance(node, str):
             if _SURROGATE.search(node):
                 raise JsonRefused("含有无效的 Unicode 字符 (孤立的代理项, 如 \\ud800)", where)
+            if _NUL in node:
+                raise JsonRefused("含有 NUL 字符 (\\u0000), 不能保存", where)
         elif isinstance(node, _Constant) or (isinstance(node, float) and not math.isfinite(node)):
             shown = node.name if isinstance(node, _Constant) else "超出范围的数字"
             raise JsonRefused(f"不接受 {shown}: 数字必须是有限的", where)
@@ -96,5 +103,5 @@ def _join(where: str, part: str) -> str:
 
 def _shown(key: str) -> str:
     """A key as it may appear in a message: surrogates escaped, long keys cut."""
-    text = key.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = key.encode("utf-8", "backslashreplace").decode("utf-8").replace(_NUL, "\\u0000")
     return text if len(text) <= _KEY_SHOWN else text[:_KEY_SHOWN] + "…"

@@ -7,6 +7,7 @@
   `request.get_json()`.
 - A body over `MAX_CONTENT_LENGTH` is a 413 on every route, whether the request says its length
   or sends its body in chunks without one.
+- A NUL character in the address or a form field is refused (PostgreSQL's text cannot hold it).
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from engine import untrusted_json
+from engine.errors import Invalid
 
 MAX_ID = untrusted_json.MAX_INTEGER
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Bundle version numbers are 32-bit columns (PostgreSQL refuses a larger parameter outright).
 MAX_VERSION = 2**31 - 1
 VERSION = f"int(max={MAX_VERSION})"  # the converter of a version in a route: `<{VERSION}:version>`
@@ -94,6 +98,26 @@ def bound_body() -> None:
         request.__dict__.pop(cached, None)
 
 
+def refuse_nul() -> None:
+    """Refuse a NUL character (U+0000) anywhere in the address or the form fields: PostgreSQL's
+    text holds none, so it would fail in the database (a 500) instead of here. In the path it
+    names nothing (404); in the query string or a form field it is a 422 naming the field."""
+    if NUL in request.path:
+        abort(404)
+    fields = [*request.args.items(multi=True)]
+    if request.mimetype in FORM_TYPES:
+        fields += request.form.items(multi=True)
+        fields += [(name, f.filename or "") for name, f in request.files.items(multi=True)]
+    for key, item in fields:
+        name, value = key or "", item or ""  # a malformed multipart part may have no name
+        if NUL in name or NUL in value:
+            shown = name.replace(NUL, "\\u0000")
+            raise Invalid(
+                "请求含有 NUL 字符",
+                [{"field": shown, "message": "不接受 NUL 字符 (\\u0000)", "element": None}],
+            )
+
+
 def init_app(app: Flask) -> None:
     """Install the bounds; call before any blueprint is registered (its routes use the
     converter) and before any other `before_request` (nothing may read the body first)."""
@@ -101,3 +125,4 @@ def init_app(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.before_request(bound_body)
+    app.before_request(refuse_nul)

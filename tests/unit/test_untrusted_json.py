@@ -26,6 +26,8 @@ from tests.fixtures.hypothesis_settings import fixed
         ('{"name": "\\ud800"}', "name", "代理项"),
         ('{"name": "ok \\udfff"}', "name", "代理项"),
         ('{"\\ud83d": 1}', "\\ud83d", "代理项"),
+        ('{"n": "a\\u0000b"}', "n", "NUL"),
+        ('{"a\\u0000": 1}', "a\\u0000", "NUL"),
         ('{"n": 9223372036854775808}', "n", "整数超出范围"),
         ('{"n": -9223372036854775809}', "n", "整数超出范围"),
         ("NaN", "", "NaN"),
@@ -71,17 +73,23 @@ def test_long_keys_are_cut_in_the_place_named() -> None:
     assert len(refused.value.where) < 50 and refused.value.where.endswith("…")
 
 
+text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))  # UTF-8: no surrogates
 finite = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-MAX_INTEGER - 1, max_value=MAX_INTEGER),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(),
+    text,
 )
 documents = st.recursive(
     finite,
     lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8),
+            inner,
+            max_size=4,
+        ),
     ),
     max_leaves=20,
 )
@@ -90,13 +98,14 @@ documents = st.recursive(
 @fixed(300)
 @given(documents)
 def test_every_bounded_document_round_trips(document: Any) -> None:
-    """Whatever json.dumps writes of finite values, without surrogates, comes back equal."""
+    """Whatever json.dumps writes of finite values, without surrogates or NUL, comes back
+    equal."""
     assert loads(json.dumps(document)) == document
     assert loads(json.dumps(document, ensure_ascii=False).encode("utf-8")) == document
 
 
 @fixed(300)
-@given(documents, st.sampled_from(["NaN", "Infinity", "-Infinity", '"\\udc80"']))
+@given(documents, st.sampled_from(["NaN", "Infinity", "-Infinity", '"\\udc80"', '"\\u0000"']))
 def test_a_bad_value_anywhere_is_found(document: Any, bad: str) -> None:
     """The same documents with one value replaced by a refused one: always refused, never
     anything else (a RecursionError, a UnicodeEncodeError...)."""
