@@ -2,9 +2,9 @@
 
 - `<int:...>` in every route (API, pages, public) matches only what a 64-bit id column can hold:
   a larger number is a route that does not exist (404), never an overflow in the database driver.
-- JSON goes through `engine.untrusted_json` (no `NaN`/`Infinity`, no lone surrogates, at most 64
-  levels deep, integers within 64 bits), whether a view reads it with `json_body()` or Flask's
-  `request.get_json()`.
+- JSON goes through `engine.untrusted_json` (no `NaN`/`Infinity`, no lone surrogates or NUL, at
+  most 64 levels deep, integers within 64 bits), whether a view reads it with `json_body()` or
+  Flask's `request.get_json()`.
 - A body over `MAX_CONTENT_LENGTH` is a 413 on every route, whether the request says its length
   or sends its body in chunks without one.
 - A NUL character in the address or a form field is refused (PostgreSQL's text cannot hold it).

@@ -37,8 +37,8 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object; an empty body counts as {}.
 
     A body that is not JSON, not an object, or holds a value `engine.untrusted_json` refuses
-    (NaN, Infinity, a lone surrogate, nesting over 64 levels, an integer beyond 64 bits) is a
-    422 whose problem names the field."""
+    (NaN, Infinity, a lone surrogate, a NUL, nesting over 64 levels, an integer beyond 64 bits)
+    is a 422 whose problem names the field."""
     raw = request.get_data(cache=True)
     if not raw:
         return {}
