@@ -12,6 +12,7 @@ import json
 import re
 import zipfile
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -131,6 +132,35 @@ def test_worklist_and_search_still_answer_after_refused_numbers(
     auditor, _ = signed_in(app, services, "auditor")
     found = auditor.get("/audit/?applicant=张三")
     assert found.status_code == 200
+
+
+def test_the_start_page_refuses_non_finite_numbers_and_survives_odd_bytes(
+    app: Any, users: dict[str, Any], restaurant: Any, services: Any
+) -> None:
+    """The pages take forms, not JSON: a number field of "NaN" or "1e400" is refused by the
+    form's checks (the engine's own bound on numbers), and bytes that would decode to a lone
+    surrogate arrive replaced; neither answers 500 or stores anything broken."""
+    page, token = signed_in(app, services, "front_desk")
+    form = {k: str(v) for k, v in APPLICATION.items()}
+    before = counts(services)
+    for number in ("NaN", "inf", "-Infinity", "1e400"):
+        response = page.post(
+            "/work/start/restaurant",
+            data={**form, "premises_area_m2": number, "csrf_token": token},
+        )
+        assert response.status_code == 422, number
+    assert counts(services) == before
+    rest = {k: v for k, v in form.items() if k != "applicant_name"}
+    body = urlencode({**rest, "csrf_token": token}).encode()
+    body += b"&applicant_name=%ED%A0%80%E5%BC%A0"  # CESU-8 of U+D800, then 张
+    odd = page.post(
+        "/work/start/restaurant", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert odd.status_code in (200, 422), odd.status_code
+    with services.engine.connect() as conn:
+        ids = [int(i) for i in conn.execute(select(cases.c.id)).scalars()]
+    for case_id in ids:
+        assert audit.replay(services, users["auditor"].user, case_id)["verified"] is True
 
 
 def test_lone_surrogates_are_refused_naming_the_field(
