@@ -13,6 +13,7 @@ signing in, whatever the browser keeps.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable
@@ -75,9 +76,15 @@ SIGNED_IN_AT = "signed_in_at"
 
 def session_hours() -> float:
     """`LIANBAN_SESSION_HOURS` (default 12): how long a sign-in lasts, whatever happens in it."""
-    hours = float(os.environ.get("LIANBAN_SESSION_HOURS") or 12)
+    given = os.environ.get("LIANBAN_SESSION_HOURS") or "12"
+    try:
+        hours = float(given)
+    except ValueError:
+        hours = -1
     if not 0 < hours <= 24 * 30:
-        raise ValueError("LIANBAN_SESSION_HOURS must be more than 0 and at most 720")
+        raise ValueError(
+            f"LIANBAN_SESSION_HOURS must be a number of hours from 0 to 720: {given!r}"
+        )
     return hours
 
 
@@ -110,8 +117,18 @@ def start_session(user: User, version: int) -> None:
 
 def client_address() -> str:
     """The address the request came from (as the trusted proxies saw it when
-    `LIANBAN_TRUSTED_PROXIES` is set): what per-address throttling counts."""
-    return request.remote_addr or "-"
+    `LIANBAN_TRUSTED_PROXIES` is set): what per-address throttling counts. An IPv6 address
+    counts as its /64 network, which one subscriber usually holds whole."""
+    given = request.remote_addr or "-"
+    try:
+        address = ipaddress.ip_address(given)
+    except ValueError:
+        return given
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def signed_in() -> User | None:

@@ -239,3 +239,39 @@ def test_the_trusted_hosts_list() -> None:
         ".c.example.cn",
     ]
     assert trusted_hosts("http://[2001:db8::1]/", None)[0] == "[2001:db8::1]"
+
+
+def test_the_address_counted_is_the_clients_and_an_ipv6_one_counts_as_its_64(app: Any) -> None:
+    from web.auth import client_address
+
+    for remote, counted in (
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+    ):
+        with app.test_request_context("/", environ_base={"REMOTE_ADDR": remote}):
+            assert client_address() == counted
+
+
+def test_behind_a_trusted_proxy_its_forwarded_address_and_scheme_count(
+    services: Any, users: Any, monkeypatch: Any
+) -> None:
+    from web import create_app
+
+    set_password(services, "front_desk", PASSWORD)
+    forwarded = {"X-Forwarded-For": "198.51.100.23", "X-Forwarded-Proto": "https"}
+    direct = create_app({"SERVICES": services, "TESTING": True}).test_client()
+    assert "Secure" not in _session_cookie(direct.get("/login", headers=forwarded))
+    monkeypatch.setenv("LIANBAN_TRUSTED_PROXIES", "1")
+    client = create_app({"SERVICES": services, "TESTING": True}).test_client()
+    assert "Secure" in _session_cookie(client.get("/login", headers=forwarded))
+    token = _token(client.get("/login", headers=forwarded).get_data(as_text=True))
+    wrong = {"name": "front_desk", "password": "wrong password", "csrf_token": token}
+    # over https Flask-WTF also wants the same-origin Referer a browser sends
+    posted = {**forwarded, "Referer": "https://localhost/login"}
+    assert client.post("/login", data=wrong, headers=posted).status_code == 401
+    with services.uow() as uow:
+        counted = uow.throttles.get("sign-in:address", "198.51.100.23")
+        assert counted is not None and counted.failures == 1
+        assert uow.throttles.get("sign-in:address", "127.0.0.1") is None
