@@ -84,7 +84,7 @@ def throttle_limits() -> Limits:
 
 @dataclass(frozen=True)
 class EngineLimits:
-    """What one case may make the engine do (docs/engine-guards.md#bounded-work).
+    """What one case may make the engine do (docs/engine-guards.md §8).
 
     max_instances: instances one multi-instance activity may create, and iterations one loop
     activity may run (`LIANBAN_MAX_INSTANCES`, default 200).

@@ -1,4 +1,4 @@
-"""Bounds on the work one step of a case may make the engine do (docs/engine-guards.md#8).
+"""Bounds on the work one step of a case may make the engine do (docs/engine-guards.md §8).
 
 SpiffWorkflow 3.2.0 creates every instance of a multi-instance activity at once, however many
 the cardinality or the collection asks for (`ParallelMultiInstanceTask.create_children` loops

@@ -157,6 +157,14 @@ def test_an_administrator_lists_resumes_and_cancels_incidents_with_the_command(
     assert types(svc, users, case_id)[-1] == "case_cancelled"
     assert incidents.list_incidents(svc, users["admin"].user) == []
     assert replay(svc, None, case_id)["verified"]
+    # both events as the API gives them match docs/openapi.yaml
+    from tests.e2e.test_openapi import assert_matches
+    from web import create_app
+
+    client = create_app({"SERVICES": svc, "TESTING": True}).test_client()
+    response = client.get(f"/api/v1/cases/{case_id}/events", headers=users["auditor"].headers)
+    events = assert_matches(response, "/cases/{case_id}/events", "get")["events"]
+    assert {"incident_raised", "incident_resumed"} <= {e["type"] for e in events}
 
 
 def test_the_budget_is_a_rate_a_slow_loop_runs_on(
