@@ -3,6 +3,7 @@ form with an error fixed in place, and the parallel reviews (并联审批) reach
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine.bundles.source import from_path
@@ -37,7 +38,7 @@ def test_a_case_from_the_desk_to_the_parallel_reviews(
     page.click("button:has-text('收件并生成办件')")
     page.wait_for_load_state()
     code = page.locator("#access-code").inner_text()
-    assert len(code) == 8 and code.isdigit()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}(-[2-9A-HJ-NP-Z]{4}){2}", code), code
     case_id = int(page.locator(".case-no").inner_text())
     pages.shot(page, "clerk-receipt")
 
