@@ -52,8 +52,20 @@ def secret_key() -> str:
     it stable: a new key signs everyone out and makes every stored receipt code unusable."""
     configured = os.environ.get("LIANBAN_SECRET_KEY")
     if configured:
+        if len(configured) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"LIANBAN_SECRET_KEY is too short: at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
         return configured
-    return _read_or_create(project_root() / "var" / "secret-key")
+    path = project_root() / "var" / "secret-key"
+    key = _read_or_create(path)
+    if not key:
+        raise ValueError(f"{path} is empty: set LIANBAN_SECRET_KEY, or restore the file's key")
+    return key
+
+
+MIN_SECRET_LENGTH = 16
 
 
 def _read_or_create(path: Path) -> str:
