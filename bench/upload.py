@@ -1,7 +1,8 @@
 """Upload checks at scale (issue 14): how long an upload of a large BPMN takes to be answered.
 
-    python -m bench.upload            # about a minute
-    python -m bench.upload --quick    # about 15 s, smaller sizes
+    python -m bench.upload            # about a minute and a half
+    python -m bench.upload --quick    # about 30 s, smaller sizes
+    python -m bench.upload --tiny     # a few seconds: that it runs (tests/bench/test_upload_bench.py)
 
 Figures (seconds, each the median of several runs; stdout ends with one JSON object):
 
@@ -142,17 +143,21 @@ def _deploy(document: bytes, runs: int) -> tuple[float, object]:
             engine.dispose()
 
 
-def run(quick: bool) -> dict[str, Any]:
-    runs = 3 if quick else 5
-    figures: dict[str, Any] = {"mode": "quick" if quick else "full"}
+def run(quick: bool, tiny: bool = False) -> dict[str, Any]:
+    """Every figure; `tiny`: the issue's chain cut to 600 tasks and the shapes to 100, one run
+    each (not figures: only that every part runs)."""
+    quick = quick or tiny
+    runs = 1 if tiny else 3 if quick else 5
+    figures: dict[str, Any] = {"mode": "tiny" if tiny else "quick" if quick else "full"}
     _compile(chain(10))  # load the schema and the parser's classes once
-    issue = chain(10_000)
+    tasks = 600 if tiny else 10_000
+    issue = chain(tasks)
     figures["upload_chain_10000_mb"] = round(len(issue) / 1e6, 2)
     seconds, result = _timed(lambda: _compile(issue), runs)
     figures["upload_chain_10000_s"] = round(seconds, 3)
     figures["upload_chain_10000_result"] = result
     log(f"chain of 10,000 tasks: {seconds:.3f} s, {result}")
-    seconds, status = _http(issue, 3 if quick else 5)
+    seconds, status = _http(issue, runs)
     figures["upload_chain_10000_http_s"] = round(seconds, 3)
     figures["upload_chain_10000_http_status"] = status
     log(f"the same through lianban serve: {seconds:.3f} s, HTTP {status}")
@@ -161,10 +166,10 @@ def run(quick: bool) -> dict[str, Any]:
         figures["upload_chain_10000_all_checks_s"] = round(seconds, 3)
         figures["upload_chain_10000_all_checks_result"] = result
         log(f"chain of 10,000 tasks, size limit lifted: {seconds:.3f} s, {result}")
-        quarter, _ = _timed(lambda: _compile(chain(2_500)), runs)
+        quarter, _ = _timed(lambda: _compile(chain(tasks // 4)), runs)
         figures["upload_growth_chain"] = round(seconds / quarter, 2)
         for shape in sorted(SHAPES):
-            n = _largest(shape, 2_500 if quick else 10_000)
+            n = _largest(shape, 100 if tiny else 2_500 if quick else 10_000)
             document = SHAPES[shape](n)
             seconds, result = _timed(lambda d=document: _compile(d), 1 if quick else 3)
             figures[f"upload_{shape}_s"] = round(seconds, 3)
@@ -180,8 +185,9 @@ def run(quick: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
+    parser.add_argument("--tiny", action="store_true", help="only that every part runs")
     args = parser.parse_args()
-    figures = run(args.quick)
+    figures = run(args.quick, args.tiny)
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:{width}}  {value}")
