@@ -213,23 +213,35 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     documents, decision_files = _parse_documents(source, problems)
     well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN and DMN documents
     all_read = len(decision_files) == len(source.by_suffix(".dmn"))
-    decision_problems = _decision_problems(documents, decision_files, all_read)
-    problems.extend(decision_problems)
+    node_count = sum(limits.flow_nodes(t.getroot()) for t in documents.values())
+    expression_count = sum(
+        limits.expressions(t.getroot()) for t in (*documents.values(), *decision_files.values())
+    )
+    oversized = limits.upload_size_problems(node_count, expression_count)
+    problems.extend(oversized)
+    # too many expressions to check one by one: the upload is refused as it is, none compiled
+    checked = expression_count <= limits.MAX_EXPRESSIONS
+    decision_problems = (
+        _decision_problems(documents, decision_files, all_read) if checked else oversized
+    )
+    if checked:
+        problems.extend(decision_problems)
 
     human_tasks: dict[str, HumanTaskInfo] = {}
     start_forms: dict[str, tuple[str, str]] = {}
-    too_large = False  # SpiffWorkflow is not given processes larger than it can run
+    too_large = bool(oversized)  # SpiffWorkflow is not given more than it can run
     for path, tree in documents.items():
         root = tree.getroot()
         problems.extend(checks.forbidden_constructs(root, path))
-        problems.extend(checks.expressions(root, path))
+        if checked:
+            problems.extend(checks.expressions(root, path))
+            problems.extend(limits.instance_counts(root, path, engine_limits()))
+            problems.extend(limits.timer_intervals(root, path, engine_limits()))
         problems.extend(checks.flow_ends(root, path))
         problems.extend(checks.gateway_flows(root, path))
         sizes = list(limits.process_sizes(root, path))
         too_large = too_large or bool(sizes)
         problems.extend(sizes)
-        problems.extend(limits.instance_counts(root, path, engine_limits()))
-        problems.extend(limits.timer_intervals(root, path, engine_limits()))
         for info in manifest.read_human_tasks(root):
             if not info.groups:
                 problems.append(

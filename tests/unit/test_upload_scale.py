@@ -24,10 +24,11 @@ from engine.bpmn import shallow_parse
 from engine.bpmn.namespaces import NSMAP
 from engine.bpmn.parser import LianbanParser
 from engine.bpmn.xml import parse_xml
-from engine.bundles import limits
+from engine.bundles import checks, limits
 from engine.bundles.compiler import CompiledBundle, FormLibrary, compile_bundle
 from engine.bundles.problems import BundleInvalid, Problem
 from engine.bundles.source import from_upload
+from tests.fixtures import bpmn
 from tests.fixtures.large_bpmn import SHAPES, chain, lanes, schema_errors
 
 LIBRARY = FormLibrary(None)
@@ -35,8 +36,9 @@ LIBRARY = FormLibrary(None)
 
 @pytest.fixture
 def unlimited(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No process-size limit: every check and the parse run whatever the size."""
-    monkeypatch.setattr(limits, "MAX_FLOW_NODES", 10**6)
+    """No size limits: every check and the parse run whatever the size."""
+    for limit in ("MAX_FLOW_NODES", "MAX_UPLOAD_FLOW_NODES", "MAX_EXPRESSIONS"):
+        monkeypatch.setattr(limits, limit, 10**6)
     yield
 
 
@@ -65,9 +67,42 @@ def test_compiling_makes_calls_in_proportion_to_the_size(shape: str, unlimited: 
 
 def test_the_chain_of_issue_14_is_refused_at_once_for_its_size() -> None:
     problems = compile_or_problems(chain(10_000))
-    assert isinstance(problems, list) and len(problems) == 1
-    assert problems[0].element == "p" and problems[0].file == "big.bpmn"
-    assert "10002 个元素" in problems[0].message and "上限 500" in problems[0].message
+    assert isinstance(problems, list)
+    assert [(p.element, p.file) for p in problems] == [(None, None), ("p", "big.bpmn")]
+    assert "共有 10002 个流程元素" in problems[0].message and "上限 5000" in problems[0].message
+    assert "10002 个元素" in problems[1].message and "上限 500" in problems[1].message
+
+
+def test_an_upload_with_more_expressions_than_can_be_checked_is_refused_unchecked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each expression is compiled, each DMN input entry several times: past MAX_EXPRESSIONS
+    for the whole upload none is, and the upload is refused with the count alone."""
+    from tests.unit.test_dmn_upload import single, table
+
+    compiled_texts: list[str] = []
+    original = checks.check_expression
+
+    def counting(text: str, functions: object) -> object:
+        compiled_texts.append(text)
+        return original(text, functions)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checks, "check_expression", counting)
+    monkeypatch.setattr(limits, "MAX_EXPRESSIONS", 50)
+    rules = [([f'"k{i}"', f"> {i}"], [f'"r{i}"']) for i in range(19)]
+    rules.append((['"k"', "__import__('os')"], ['"r"']))  # 2 input expressions + 60 entries
+    upload = bpmn.zipped({"p.bpmn": single(), "d.dmn": table(*rules)})
+    with pytest.raises(BundleInvalid) as err:
+        compile_bundle(from_upload("b.zip", upload), LIBRARY)
+    assert [p.message for p in err.value.problems] == [
+        "上传内容共有 62 个表达式 (条件、定时器、多实例、决策表单元格), 超过上限 50; "
+        "没有逐一检查: 请精简决策表或拆分事项包"
+    ]
+    assert compiled_texts == []
+    monkeypatch.setattr(limits, "MAX_EXPRESSIONS", 62)  # at the limit: each one checked
+    with pytest.raises(BundleInvalid) as err:
+        compile_bundle(from_upload("b.zip", upload), LIBRARY)
+    assert ["__import__" in p.message for p in err.value.problems] == [True]
 
 
 def test_a_long_chain_parses_without_deep_recursion(unlimited: None) -> None:
@@ -114,7 +149,6 @@ def test_the_process_index_is_never_asked_of_libxml2(monkeypatch: pytest.MonkeyP
         return compiled(expression, namespaces)
 
     monkeypatch.setattr(shallow_parse, "_compiled", recording)
-    monkeypatch.setattr(limits, "MAX_FLOW_NODES", 10**6)
     tree = parse_xml(lanes(300))
     parser = LianbanParser()
     parser.add_bpmn_xml(tree, "big.bpmn")
@@ -125,11 +159,10 @@ def test_the_process_index_is_never_asked_of_libxml2(monkeypatch: pytest.MonkeyP
     assert asked and ".//*[@id]" not in asked
 
 
-def test_many_schema_violations_are_counted_not_located(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_schema_violations_are_counted_not_located(unlimited: None) -> None:
     """libxml2 locates each violation by counting the preceding siblings of its element and of
     every ancestor; past MAX_LOCATED_VIOLATIONS the document is only read, linearly, and the
     first violations are listed with their number."""
-    monkeypatch.setattr(limits, "MAX_FLOW_NODES", 10**6)
     problems = compile_or_problems(schema_errors(2_000))
     assert isinstance(problems, list)
     listed = [p for p in problems if "bpmn:bogus" in p.message]
