@@ -106,12 +106,26 @@ def _problem(message: str, node: etree._Element, file: str) -> Problem:
     return Problem(message, owner.get("id"), node.sourceline, file)
 
 
+# Text a modeler shows and a page may one day render: plain text only. Markup inside (an XHTML
+# <script>, say) would be served to browsers one day; it is data no modeler writes.
+_TEXT_ONLY = frozenset({tag(BPMN, "documentation"), tag(BPMN, "text")})
+
+
 def forbidden_constructs(root: etree._Element, file: str) -> Iterator[Problem]:
     condition = tag(BPMN, "conditionExpression")
     for node in root.iter(tag=etree.Element):
         reason = FORBIDDEN_ELEMENTS.get(node.tag)
         if reason:
             yield _problem(f"{reason} ({local_name(node.tag)})", node, file)
+        if node.tag in _TEXT_ONLY and len(node):
+            inner = next(iter(node.iterchildren(tag=etree.Element)), None)
+            if inner is not None:
+                yield _problem(
+                    f"说明文字 ({local_name(node.tag)}) 只能是纯文本, 不能包含标记 "
+                    f"(<{local_name(inner.tag)}>)",
+                    node,
+                    file,
+                )
         attributes = node.attrib
         if not attributes:
             continue

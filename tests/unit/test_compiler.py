@@ -80,6 +80,26 @@ def test_script_task_is_refused_with_its_element_and_line() -> None:
     assert problem.line == 6
 
 
+def test_markup_in_documentation_is_refused_plain_text_kept() -> None:
+    """An XHTML script in a documentation would reach browsers with the file: refused; plain
+    text (and escaped markup, which is text) is what modelers write, and is kept."""
+    script = '<html:script xmlns:html="http://www.w3.org/1999/xhtml">fetch("/work/")</html:script>'
+    body = f"""
+  <bpmn:startEvent id="s"><bpmn:documentation>申请 {script}</bpmn:documentation></bpmn:startEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+  <bpmn:userTask id="t" name="办理" camunda:candidateGroups="front_desk">
+    <bpmn:documentation>核对 &lt;b&gt;材料&lt;/b&gt;</bpmn:documentation></bpmn:userTask>
+  <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e" /><bpmn:endEvent id="e" />
+  <bpmn:textAnnotation id="note"><bpmn:text><b xmlns="http://www.w3.org/1999/xhtml">!</b></bpmn:text></bpmn:textAnnotation>"""
+    found = problems_of(bpmn.document(body))
+    assert [(p.element, p.message) for p in found] == [
+        ("s", "说明文字 (documentation) 只能是纯文本, 不能包含标记 (<script>)"),
+        ("note", "说明文字 (text) 只能是纯文本, 不能包含标记 (<b>)"),
+    ]
+    plain = body.replace(script, "").replace('<b xmlns="http://www.w3.org/1999/xhtml">!</b>', "!")
+    assert compile_bundle(from_upload("t.bpmn", bpmn.document(plain)), LIBRARY).key == "p"
+
+
 def test_code_in_a_condition_is_refused_before_anything_runs() -> None:
     found = problems_of(bpmn.decision("__import__('os').system('touch /tmp/lianban-pwned')"))
     assert "条件" in one(found, "yes").message
