@@ -47,7 +47,9 @@ def test_a_reviewer_cannot_overrule_another_department(
     view = in_review(services, users)
     food = users["food_reviewer"].user
     view = services.complete(
-        food, task_of(view, "review_food")["id"], {"food_approved": False, "needs_inspection": False, "food_opinion": "经营场所不符合要求"}
+        food,
+        task_of(view, "review_food")["id"],
+        {"food_approved": False, "needs_inspection": False, "food_opinion": "经营场所不符合要求"},
     )
     before = snapshot(services, users, view["id"])
     market = users["market_reviewer"].user
