@@ -59,6 +59,8 @@ EVENT_LABELS = {
     EventType.RATED: "好差评",
     EventType.RECTIFICATION_OPENED: "差评整改",
     EventType.FOLLOW_UP_OPENED: "整改回访",
+    EventType.INCIDENT_RAISED: "出错, 已停止自动推进",
+    EventType.INCIDENT_RESUMED: "恢复办理",
 }
 # the tasks the engine opens itself (their element is their kind)
 ENGINE_TASK_NAMES = {"supervision": "督办", "rectification": "差评整改", "follow_up": "整改回访"}
@@ -148,6 +150,10 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         return f"{data.get('label', '')} ({'网上' if data.get('channel') == 'online' else '窗口'})"
     if kind in (EventType.RECTIFICATION_OPENED, EventType.FOLLOW_UP_OPENED):
         return f"交 {data.get('group', '')} 办理, 期限 {data.get('deadline', '')}"
+    if kind == EventType.INCIDENT_RAISED:
+        return f"原因: {data.get('reason') or '未说明'} (待管理员处理: lianban incidents)"
+    if kind == EventType.INCIDENT_RESUMED:
+        return f"重新开始定时: {_named(names, data.get('timers'))}" if data.get("timers") else ""
     return ", ".join(f"{k}: {v}" for k, v in data.items())
 
 
