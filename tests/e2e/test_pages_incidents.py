@@ -8,8 +8,11 @@ from typing import Any
 from engine.services import Services
 from tests.e2e.test_pages_designer import _sign_in
 from tests.fixtures.clock import FakeClock
-from tests.integration.test_incidents import default_limits  # noqa: F401 (autouse fixture)
-from tests.integration.test_incidents import looping_case, run_until_stopped
+from tests.integration.test_incidents import (
+    default_limits,  # noqa: F401 (autouse fixture)
+    looping_case,
+    run_until_stopped,
+)
 
 
 def test_the_case_page_shows_the_incident_and_its_reason(
