@@ -17,6 +17,7 @@ from engine.bpmn import dmn
 from engine.bpmn.functions import ENGINE_FUNCTIONS
 from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
 from engine.domain.bundles import HumanTaskInfo
+from engine.domain.timelimits import MAX_WORKDAYS
 from engine.expressions import check_expression, compile_expression
 
 from .problems import Problem
@@ -254,7 +255,8 @@ def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
         )
     limit = props.get("time_limit")
     if limit is not None and not (
-        limit.isdigit() or (limit.isidentifier() and not limit.startswith("_"))
+        (limit.isascii() and limit.isdigit() and int(limit) <= MAX_WORKDAYS)
+        or (limit.isidentifier() and not limit.startswith("_"))
     ):
         yield Problem(
             f"属性 time_limit 应为工作日数或数据字段名, 不能是 '{limit}'",

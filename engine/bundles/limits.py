@@ -149,11 +149,12 @@ def instance_counts(root: etree._Element, file: str, limits: EngineLimits) -> It
             yield _owner_problem(f"多实例数量 {_number(value)} 超过上限 {limit}", node, file)
     for node in root.iter(tag(BPMN, "standardLoopCharacteristics")):
         maximum = (node.get("loopMaximum") or "").strip()
-        if maximum.isdigit() and int(maximum) > limit:
+        digits = maximum.isascii() and maximum.isdigit()  # not "²", which int() refuses
+        if digits and int(maximum) > limit:
             yield _owner_problem(
                 f"循环次数上限 loopMaximum {_number(int(maximum))} 超过上限 {limit}", node, file
             )
-        elif maximum and not maximum.isdigit():
+        elif maximum and not digits:
             yield _owner_problem(f"loopMaximum 应为整数, 不能是 '{maximum}'", node, file)
 
 

@@ -14,6 +14,10 @@ from typing import Any
 
 from engine.calendar import WorkdayCalendar
 
+# The longest time limit anywhere (ten years of working days): bundle.json limits, a task's
+# `time_limit`, `workdays(n)`. Larger values are refused, never passed to the calendar.
+MAX_WORKDAYS = 3650
+
 
 class ClockState(StrEnum):
     NOT_STARTED = "not_started"

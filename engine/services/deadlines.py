@@ -18,7 +18,7 @@ from engine.calendar import WorkdayCalendar
 from engine.domain.bundles import BundleVersion
 from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
-from engine.domain.timelimits import CaseClock, ClockState, Timeliness
+from engine.domain.timelimits import MAX_WORKDAYS, CaseClock, ClockState, Timeliness
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .notify import notify
@@ -41,9 +41,11 @@ def task_deadline(
     limit = info.properties.get("time_limit") if info else None
     if limit is None:
         return None
-    days = int(limit) if limit.isdigit() else data.get(limit)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-        return None  # the field is missing or not a number: no limit rather than a wrong one
+    days = int(limit) if limit.isascii() and limit.isdigit() else data.get(limit)
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_WORKDAYS:
+        # the field is missing, not a whole number or beyond any real limit (its form may set no
+        # maximum): no limit rather than a wrong one, or a date past the calendar's end
+        return None
     return calendar.add(opened, days).value
 
 

@@ -126,6 +126,11 @@ def test_a_loop_maximum_above_the_limit_is_refused_at_upload() -> None:
     found = problems_of(loop)
     assert [p.element for p in found] == ["mi"]
     assert "loopMaximum 100000 超过上限 200" in found[0].message
+    superscript = multi_instance(
+        '<bpmn:standardLoopCharacteristics loopMaximum="²">'
+        "<bpmn:loopCondition>True</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"
+    )  # str.isdigit() takes it, int() does not: a problem, never an exception
+    assert any("loopMaximum 应为整数" in p.message for p in problems_of(superscript))
 
 
 def test_the_upload_limit_follows_the_configured_one(limits: pytest.MonkeyPatch) -> None:
