@@ -66,6 +66,43 @@ def loads(text: str | bytes) -> Any:
 
 def check(value: Any) -> None:
     """Raise `JsonRefused` for the first value out of bounds in a parsed document."""
+    if not _clean(value):
+        _locate(value)
+
+
+def _clean(value: Any) -> bool:
+    """Whether every value is within bounds: the common case, walked without building the path
+    of each value (`_locate` does that, only for a document that has a problem)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        kind = type(node)
+        if kind is str:
+            if _NUL in node or _SURROGATE.search(node):
+                return False
+        elif kind is dict or kind is list:
+            if depth > MAX_DEPTH:
+                return False
+            if kind is dict:
+                for key in node:
+                    if _NUL in key or _SURROGATE.search(key):
+                        return False
+                stack.extend((item, depth + 1) for item in node.values())
+            else:
+                stack.extend((item, depth + 1) for item in node)
+        elif kind is float:
+            if not math.isfinite(node):
+                return False
+        elif kind is int:
+            if not -MAX_INTEGER - 1 <= node <= MAX_INTEGER:
+                return False
+        elif node is not None and kind is not bool:
+            return False  # a _Constant (NaN, Infinity), or anything json does not make
+    return True
+
+
+def _locate(value: Any) -> None:
+    """Raise `JsonRefused` for the first value out of bounds, with its path."""
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
         node, where, depth = stack.pop()

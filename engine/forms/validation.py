@@ -51,6 +51,22 @@ def _validator(schema_json: str) -> Any:
     return _Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+# A deployed version's schemas are the same objects for the life of the process (the runtime
+# cache keeps the version): found by identity first, without serializing the schema each step.
+_BY_IDENTITY: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator_of(schema: Mapping[str, Any]) -> Any:
+    found = _BY_IDENTITY.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    if len(_BY_IDENTITY) >= 1024:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(schema)] = (schema, validator)  # holding the schema keeps its id unique
+    return validator
+
+
 def _field(err: ValidationError) -> str:
     path = [str(p) for p in err.absolute_path]
     if err.validator in ("required", "dependentRequired"):
@@ -99,7 +115,7 @@ def _message(err: ValidationError) -> str:
 
 def validate_form_data(schema: Mapping[str, Any], data: Any) -> list[FieldError]:
     """Every way `data` fails the form, one entry per field, in field order."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    validator = _validator_of(schema)
     best: dict[str, ValidationError] = {}
     for err in validator.iter_errors(data):
         field = _field(err)
