@@ -8,8 +8,8 @@ from typing import Any
 from engine.bundles.source import from_path
 from engine.services import Services
 from tests.conftest import PROCESSES
-from tests.e2e.test_restaurant_flows import CLERK_OF
 from tests.fixtures import restaurant as r
+from tests.fixtures.restaurant import CLERK_OF
 
 from .conftest import Pages
 

@@ -9,17 +9,7 @@ import pytest
 
 from tests.conftest import PROCESSES
 from tests.fixtures import bpmn
-from tests.fixtures.restaurant import APPLICATION, PATHS, REFUSE
-
-CLERK_OF = {
-    "intake": "front_desk",
-    "correction": "front_desk",
-    "review_licence": "market_reviewer",
-    "review_food": "food_reviewer",
-    "site_inspection": "inspector",
-    "joint_issuance": "issuer",
-    "denial_notice": "issuer",
-}
+from tests.fixtures.restaurant import APPLICATION, CLERK_OF, PATHS, REFUSE
 
 
 def upload(client: Any, headers: dict[str, str], name: str, data: bytes) -> Any:

@@ -15,9 +15,9 @@ from engine.bundles.source import from_path
 from engine.services import Services
 from engine.services.users import set_password
 from tests.conftest import PROCESSES
-from tests.e2e.test_restaurant_flows import CLERK_OF
 from tests.fixtures import restaurant as r
 from tests.fixtures.clock import FakeClock
+from tests.fixtures.restaurant import CLERK_OF
 
 PASSWORD = "correct horse"
 MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing

@@ -13,20 +13,8 @@ from engine.services import Services
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 from tests.fixtures.clock import FakeClock
+from tests.fixtures.restaurant import CLERK_OF
 
-CLERK_OF = {
-    "intake": "front_desk",
-    "correction": "front_desk",
-    "supply_materials": "front_desk",
-    "review_licence": "market_reviewer",
-    "commitment_approval": "market_reviewer",
-    "review_food": "food_reviewer",
-    "site_inspection": "inspector",
-    "post_check": "inspector",
-    "joint_issuance": "issuer",
-    "denial_notice": "issuer",
-    "revocation": "issuer",
-}
 MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 
 

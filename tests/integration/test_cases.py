@@ -15,7 +15,7 @@ from engine.services.audit import replay
 from tests.conftest import PROCESSES
 from tests.fixtures import bpmn
 from tests.fixtures.concurrency import simultaneously
-from tests.fixtures.restaurant import APPLICATION, PATHS, REFUSE
+from tests.fixtures.restaurant import APPLICATION, CLERK_OF, PATHS, REFUSE
 
 
 def task_of(view: dict[str, Any], element: str) -> dict[str, Any]:
@@ -25,19 +25,7 @@ def task_of(view: dict[str, Any], element: str) -> dict[str, Any]:
 
 
 def clerk_for(users: dict[str, Any], element: str) -> Any:
-    return {
-        "intake": "front_desk",
-        "correction": "front_desk",
-        "review_licence": "market_reviewer",
-        "review_food": "food_reviewer",
-        "site_inspection": "inspector",
-        "joint_issuance": "issuer",
-        "denial_notice": "issuer",
-        "supply_materials": "front_desk",
-        "commitment_approval": "market_reviewer",
-        "post_check": "inspector",
-        "revocation": "issuer",
-    }[element]
+    return CLERK_OF[element]
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
