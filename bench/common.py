@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.services import accounts, publishing
 from tests.fixtures import restaurant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,10 +179,10 @@ def make_env(url: str, clerk_prefix: str = "bench") -> Env:
     upgrade(engine)
     svc = Services(engine, FORMS)
     calendar.seed(svc)
-    svc.deploy(from_path(RESTAURANT), "bench")
+    publishing.deploy(svc, from_path(RESTAURANT), "bench")
     env = Env(url, svc, element_groups())
     for group in sorted(set(env.groups.values())):
-        user, token = svc.create_user(f"{clerk_prefix}_{group}", "clerk", [group])
+        user, token = accounts.create_user(svc, f"{clerk_prefix}_{group}", "clerk", [group])
         env.clerks[group] = Clerk(user.name, group, user, token)
     return env
 

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from types import SimpleNamespace
 from typing import Any
 
+from engine.services import accounts
 from tests.fixtures.api_fuzz import Report, build_world, fuzz
 
 from .common import FORMS, log, pg_database, sqlite_database
@@ -44,7 +45,7 @@ def _world_on(url: str) -> Any:
     specs += [("designer", "designer", []), ("auditor", "auditor", []), ("admin", "admin", [])]
     users = {}
     for name, role, groups in specs:
-        user, token = svc.create_user(name, role, groups)
+        user, token = accounts.create_user(svc, name, role, groups)
         users[name] = SimpleNamespace(user=user, token=token)
     app = create_app({"SERVICES": svc, "TESTING": True})
     return build_world(svc, users, app), engine

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.services import cases, queries
+
 from .common import APPLICATION, CORRECT, CORRECTED, Env, median
 
 
@@ -36,7 +38,7 @@ class LoopCase:
         self.svc = env.svc
         self.clerk = env.clerk_for("intake").user
         self.claims = claims
-        self.case = self.svc.start_case(self.clerk, "restaurant", APPLICATION)
+        self.case = cases.start_case(self.svc, self.clerk, "restaurant", APPLICATION)
         self.loop = Loop(self.case["id"])
 
     def step(self) -> bool:
@@ -49,11 +51,11 @@ class LoopCase:
         [task] = self.case["tasks"]
         form = CORRECT if task["element"] == "intake" else CORRECTED
         if self.claims:
-            self.svc.claim(self.clerk, task["id"])
+            cases.claim(self.svc, self.clerk, task["id"])
             self.loop.events += 1
         started = time.perf_counter()
         try:
-            self.case = self.svc.complete(self.clerk, task["id"], form)
+            self.case = cases.complete(self.svc, self.clerk, task["id"], form)
         except Invalid as err:
             self.loop.stopped = f"step {self.loop.steps + 1} refused (422): {err.message}"
             return False
@@ -110,12 +112,12 @@ def pad_with_claims(env: Env, loop: Loop, events: int) -> None:
     """Bring a case to exactly `events` events with claim/unclaim of its open task (events that
     do not move the engine but that replay verifies like any other)."""
     clerk = env.clerk_for("intake").user
-    [task] = env.svc.get_case(clerk, loop.case_id)["tasks"]
+    [task] = queries.get_case(env.svc, clerk, loop.case_id)["tasks"]
     while loop.events < events:
         if task["assignee"]:
-            task = env.svc.unclaim(clerk, task["id"])
+            task = cases.unclaim(env.svc, clerk, task["id"])
         else:
-            task = env.svc.claim(clerk, task["id"])
+            task = cases.claim(env.svc, clerk, task["id"])
         loop.events += 1
 
 

@@ -8,43 +8,45 @@ import gc
 import time
 from typing import Any
 
+from engine.services import cases
+
 from .common import APPLICATION, END, ISSUE_ELEMENT, STEPS, Env, Numbers, median, open_task
 
 
 def run_case(env: Env, numbers: Numbers) -> dict[str, Any]:
     svc = env.svc
-    case = svc.start_case(env.clerk_for("intake").user, "restaurant", APPLICATION)
+    case = cases.start_case(svc, env.clerk_for("intake").user, "restaurant", APPLICATION)
     for element, form in STEPS:
         if element == ISSUE_ELEMENT:
             form = numbers.issuance(form)
-        case = svc.complete(env.clerk_for(element).user, open_task(case, element), form)
+        case = cases.complete(svc, env.clerk_for(element).user, open_task(case, element), form)
     if case["status"] != "completed" or case["outcome"]["element"] != END:
         raise RuntimeError(f"case {case['id']} ended as {case['status']} {case['outcome']}")
     return case
 
 
-def cases_per_s(env: Env, cases: int, numbers: Numbers) -> dict[str, Any]:
+def cases_per_s(env: Env, count: int, numbers: Numbers) -> dict[str, Any]:
     run_case(env, numbers)  # warm-up: specs and calendar cached, connections pooled
     gc.collect()
     started = time.perf_counter()
-    for _ in range(cases):
+    for _ in range(count):
         run_case(env, numbers)
-    return _rate(cases, time.perf_counter() - started)
+    return _rate(count, time.perf_counter() - started)
 
 
-def _rate(cases: int, seconds: float) -> dict[str, Any]:
+def _rate(count: int, seconds: float) -> dict[str, Any]:
     """Restaurant cases run through the services in `seconds`, per second and per step."""
-    steps = cases * (1 + len(STEPS))
+    steps = count * (1 + len(STEPS))
     return {
-        "cases": cases,
+        "cases": count,
         "seconds": seconds,
-        "cases_per_s": cases / seconds,
+        "cases_per_s": count / seconds,
         "ms_per_step": seconds / steps * 1000,
     }
 
 
 def cases_per_s_beside_bare(
-    env: Env, cases: int, numbers: Numbers, rounds: int = 10
+    env: Env, count: int, numbers: Numbers, rounds: int = 10
 ) -> dict[str, Any]:
     """`cases_per_s`, measured in `rounds` slices alternating with slices of the same case run
     in memory by `ProcessRuntime` (`bare_cases_per_s`): both see the machine at the same
@@ -56,8 +58,8 @@ def cases_per_s_beside_bare(
     rt = inmemory.runtime()
     inmemory.run_case(rt)  # warm-ups: specs parsed and cached, connections pooled
     run_case(env, numbers)
-    rounds = max(1, min(rounds, cases))
-    stored = [cases // rounds + (1 if i < cases % rounds else 0) for i in range(rounds)]
+    rounds = max(1, min(rounds, count))
+    stored = [count // rounds + (1 if i < count % rounds else 0) for i in range(rounds)]
     stored_s = bare_s = 0.0
     bare_cases = 0
     gc.collect()
@@ -72,7 +74,7 @@ def cases_per_s_beside_bare(
         bare_s += time.perf_counter() - started
         bare_cases += 5 * n
     return {
-        **_rate(cases, stored_s),
+        **_rate(count, stored_s),
         "bare_cases": bare_cases,
         "bare_cases_per_s": bare_cases / bare_s,
     }

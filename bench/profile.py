@@ -28,6 +28,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from engine.services import cases, queries
+
 from .common import ROOT, Numbers, log, make_env, pg_database, sqlite_database
 
 
@@ -59,7 +61,7 @@ def _profiled(body: Any, top: int) -> None:
     _print_pstats(profile, top)
 
 
-def cases(url_kind: str, n: int, top: int, plain: bool = False) -> None:
+def profile_cases(url_kind: str, n: int, top: int, plain: bool = False) -> None:
     from . import persisted
 
     def run(url: str) -> None:
@@ -89,7 +91,7 @@ def step(top: int, plain: bool = False) -> None:
     with sqlite_database() as url:
         env = make_env(url)
         loop = history.correction_loop(env, 400)
-        case = env.svc.get_case(env.clerk_for("intake").user, loop.case_id)
+        case = queries.get_case(env.svc, env.clerk_for("intake").user, loop.case_id)
 
         def late_steps() -> None:
             nonlocal case
@@ -98,7 +100,7 @@ def step(top: int, plain: bool = False) -> None:
             for _ in range(40):
                 [task] = case["tasks"]
                 form = CORRECT if task["element"] == "intake" else CORRECTED
-                case = env.svc.complete(env.clerk_for("intake").user, task["id"], form)
+                case = cases.complete(env.svc, env.clerk_for("intake").user, task["id"], form)
 
         late_steps() if plain else _profiled(late_steps, top)
         env.close()
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.what != "http" and not (args.plain or args.cprofile):
         sampled(args.what, args.cases, args.top)
     elif args.what in ("sqlite", "pg"):
-        cases(args.what, args.cases, args.top, plain=args.plain)
+        profile_cases(args.what, args.cases, args.top, plain=args.plain)
     elif args.what == "step":
         step(args.top, plain=args.plain)
     elif args.what == "replay":

@@ -21,8 +21,8 @@ from pathlib import Path
 from engine.domain.throttle import Limit, Limits
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.services import Services
-from engine.services.users import set_password
+from engine.services import Services, accounts
+from engine.services.accounts import set_password
 
 PASSWORD = "correct horse"
 UNLIMITED = Limit(10**9, timedelta(minutes=1), timedelta(seconds=1), timedelta(seconds=1))
@@ -36,8 +36,8 @@ def main(n: int = 30) -> None:
         upgrade(engine)
         limits = Limits(sign_in_account=UNLIMITED, sign_in_address=UNLIMITED)
         svc = Services(engine, None, throttle_limits=limits)
-        svc.create_user("front_desk", "clerk", ["front_desk"])
-        svc.create_user("token_only", "clerk", [])
+        accounts.create_user(svc, "front_desk", "clerk", ["front_desk"])
+        accounts.create_user(svc, "token_only", "clerk", [])
         set_password(svc, "front_desk", PASSWORD)
         app = create_app({"SERVICES": svc, "TESTING": True})
         kinds = {

@@ -38,6 +38,7 @@ from engine.bundles import limits
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import MAX_FILE_BYTES, from_upload
+from engine.services import publishing
 from tests.fixtures.large_bpmn import SHAPES, chain
 
 from .common import log, median
@@ -114,7 +115,7 @@ def _post(base: str, token: str, document: bytes) -> int:
 def _http(document: bytes, runs: int) -> tuple[float, object]:
     from engine.persistence.db import make_engine
     from engine.persistence.schema import upgrade
-    from engine.services import Services
+    from engine.services import Services, accounts
 
     from .http import Server
 
@@ -122,7 +123,7 @@ def _http(document: bytes, runs: int) -> tuple[float, object]:
         url = f"sqlite:///{Path(folder) / 'upload.db'}"
         engine = make_engine(url)
         upgrade(engine)
-        _, token = Services(engine, None).create_user("designer", "designer", [])
+        _, token = accounts.create_user(Services(engine, None), "designer", "designer", [])
         engine.dispose()
         with Server(url, workers=1) as server:
             _post(server.base, token, chain(10))  # warm the worker
@@ -140,7 +141,9 @@ def _deploy(document: bytes, runs: int) -> tuple[float, object]:
         svc = Services(engine, None)
         try:
             return _timed(
-                lambda: svc.deploy(from_upload("chain.bpmn", document), "bench", False)["version"],
+                lambda: publishing.deploy(svc, from_upload("chain.bpmn", document), "bench", False)[
+                    "version"
+                ],
                 runs,
             )
         finally:

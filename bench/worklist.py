@@ -17,6 +17,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.services import accounts, cases
+
 from .common import ACCEPT, APPLICATION, Env, log, median, open_task, percentile
 
 GROUP = "bench_worklist"
@@ -26,8 +28,8 @@ MARK = "bench-worklist"
 def _template(env: Env) -> tuple[int, str]:
     """A real case, accepted: its id and its open review_licence task's id."""
     svc = env.svc
-    case = svc.start_case(env.clerk_for("intake").user, "restaurant", APPLICATION)
-    case = svc.complete(env.clerk_for("intake").user, open_task(case, "intake"), ACCEPT)
+    case = cases.start_case(svc, env.clerk_for("intake").user, "restaurant", APPLICATION)
+    case = cases.complete(svc, env.clerk_for("intake").user, open_task(case, "intake"), ACCEPT)
     return case["id"], open_task(case, "review_licence")
 
 
@@ -58,7 +60,8 @@ def fill(env: Env, total: int, batch: int = 100_000) -> dict[str, Any]:
     """Bring the group to `total` open tasks (one case each); returns how long it took."""
     from sqlalchemy import text
 
-    from engine.persistence.tables import cases, human_task_groups, human_tasks
+    from engine.persistence.tables import cases as case_rows
+    from engine.persistence.tables import human_task_groups, human_tasks
 
     before = open_tasks(env)
     tasks = total - before
@@ -73,7 +76,7 @@ def fill(env: Env, total: int, batch: int = 100_000) -> dict[str, Any]:
     created = "CAST(:first AS timestamptz) + g * interval '1 second'"
     new_task = f"CAST(md5('{MARK}' || (CAST(:base AS bigint) + g)) AS uuid)::text"
     case_sql = _clone_sql(
-        cases,
+        case_rows,
         {
             "id": "CAST(:base AS bigint) + g",
             "state": "''",
@@ -128,7 +131,7 @@ def fill(env: Env, total: int, batch: int = 100_000) -> dict[str, Any]:
 
 def clerk(env: Env) -> tuple[Any, str]:
     """A clerk of the worklist group: the user and its token."""
-    user, token = env.svc.create_user(f"bench_{GROUP}", "clerk", [GROUP])
+    user, token = accounts.create_user(env.svc, f"bench_{GROUP}", "clerk", [GROUP])
     return user, str(token)
 
 
@@ -218,7 +221,7 @@ def query_plans(
     from sqlalchemy import event
 
     from engine.persistence.db import make_engine
-    from engine.services import Services
+    from engine.services import Services, queries
 
     from .common import FORMS
 
@@ -236,7 +239,7 @@ def query_plans(
     event.listen(limited, "before_cursor_execute", capture)
     try:
         try:
-            Services(limited, FORMS).worklist(user)
+            queries.worklist(Services(limited, FORMS), user)
         except Exception:  # a statement that timed out: its plan is what we want
             pass
         plans: list[tuple[float | None, str]] = []

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from engine.persistence.db import make_engine, normalise_url
 from engine.persistence.schema import upgrade
 from engine.persistence.tables import metadata
-from engine.services import Services
+from engine.services import Services, accounts, publishing
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "forms"
@@ -127,7 +127,7 @@ def users(services: Services) -> dict[str, Any]:
     specs = [(n, "clerk", g) for n, g in CLERKS.items()]
     specs += [("designer", "designer", []), ("auditor", "auditor", []), ("admin", "admin", [])]
     for name, role, groups in specs:
-        user, token = services.create_user(name, role, groups)
+        user, token = accounts.create_user(services, name, role, groups)
         made[name] = SimpleNamespace(
             user=user, token=token, headers={"Authorization": f"Bearer {token}"}
         )
@@ -139,4 +139,4 @@ def restaurant(services: Services) -> dict[str, Any]:
     """The shipped restaurant bundle, deployed."""
     from engine.bundles.source import from_path
 
-    return services.deploy(from_path(PROCESSES / "restaurant"), "test")
+    return publishing.deploy(services, from_path(PROCESSES / "restaurant"), "test")

@@ -13,7 +13,7 @@ from engine import config
 from engine.persistence.db import make_engine
 from engine.services import Services
 
-from . import urls
+from . import state, urls
 from .responses import security_headers
 
 
@@ -39,7 +39,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     if services is None:
         forms = app.config["FORMS_DIR"]
         services = Services(make_engine(app.config["DATABASE_URL"]), Path(forms) if forms else None)
-    app.extensions["lianban"] = services
+    state.install(app, services)
 
     from . import auth, inputs, pages
     from .api import api

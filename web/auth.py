@@ -39,8 +39,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.domain.throttle import TooManyAttempts
 from engine.domain.users import Role, User
-from engine.services import Services
-from engine.services.users import session_of
+from engine.services import accounts
+
+from .state import services
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -92,7 +93,7 @@ def session_hours() -> float:
 def _load(session_id: str) -> SessionUser | None:
     """The user of a session whose version is still theirs and whose time has not run out."""
     user_id, _, version = session_id.partition(":")
-    svc: Services = current_app.extensions["lianban"]
+    svc = services()
     signed_in_at = session.get(SIGNED_IN_AT)
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     # wall-clock time, not the engine's clock: a session lasts hours of a person's day
@@ -100,7 +101,7 @@ def _load(session_id: str) -> SessionUser | None:
     if not 0 <= age <= lifetime:
         return None
     try:
-        found = session_of(svc, int(user_id))
+        found = accounts.session_of(svc, int(user_id))
         wanted = int(version)
     except ValueError:
         return None
@@ -196,7 +197,7 @@ def too_many_attempts(err: TooManyAttempts) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    svc: Services = app.extensions["lianban"]
+    svc = services(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = svc.secret_key
     # Set outright: Flask's own defaults exist, so setdefault would leave them as they are.

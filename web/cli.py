@@ -18,16 +18,7 @@ from engine.domain.passwords import DEMO_PASSWORD
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.services import Services, audit, calendar, incidents
-from engine.services.users import (
-    list_users,
-    reissue_token,
-    set_demo_password,
-    set_groups,
-    set_password,
-    unblock,
-)
-from engine.services.worker import run_due, work
+from engine.services import Services, accounts, audit, calendar, incidents, publishing, worker
 
 DEMO_USERS = [
     ("designer", "designer", []),
@@ -100,7 +91,9 @@ def deploy(paths: tuple[Path, ...], force: bool, replace: bool) -> None:
     failed = False
     for path in [q for p in paths for q in _bundle_paths(p)]:
         try:
-            result = svc.deploy(from_path(path), "cli", skip_unchanged=not force, replace=replace)
+            result = publishing.deploy(
+                svc, from_path(path), "cli", skip_unchanged=not force, replace=replace
+            )
         except (BundleInvalid, Invalid, Conflict) as err:
             failed = True
             problems = err.problems if isinstance(err, BundleInvalid) else err.details["errors"]
@@ -133,7 +126,7 @@ def user() -> None:
 def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
     """Create a user; the API token is printed alone on the last line."""
     try:
-        created, token = _services().create_user(name, role, list(groups))
+        created, token = accounts.create_user(_services(), name, role, list(groups))
     except (Invalid, Conflict) as err:
         click.echo(f"错误: {err.message}", err=True)
         sys.exit(1)
@@ -154,7 +147,7 @@ def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
 @click.argument("name")
 def user_token(name: str) -> None:
     """Issue NAME a new API token (printed alone on the last line); the old one stops working."""
-    click.echo(reissue_token(_services(), name))
+    click.echo(accounts.reissue_token(_services(), name))
 
 
 @user.command("groups")
@@ -162,7 +155,7 @@ def user_token(name: str) -> None:
 @click.option("--group", "groups", multiple=True, help="A group the user works for (repeatable).")
 def user_groups(name: str, groups: tuple[str, ...]) -> None:
     """Set the groups NAME works for (none given: no group)."""
-    set_groups(_services(), name, list(groups))
+    accounts.set_groups(_services(), name, list(groups))
     click.echo(f"{name} 的办理组: {', '.join(groups) or '-'}")
 
 
@@ -173,7 +166,7 @@ def user_password(name: str, password: str) -> None:
     """Set the password a user signs in to the web pages with; it signs them out everywhere.
     Obvious passwords are refused (repeats, sequences, the name, common ones, the demo one)."""
     try:
-        set_password(_services(), name, password)
+        accounts.set_password(_services(), name, password)
     except ServiceError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"已为 {name} 设置登录密码")
@@ -183,14 +176,14 @@ def user_password(name: str, password: str) -> None:
 @click.argument("name")
 def user_unblock(name: str) -> None:
     """Let NAME try to sign in again at once (clears the account's count of wrong passwords)."""
-    had = unblock(_services(), name)
+    had = accounts.unblock(_services(), name)
     click.echo(f"{name} {'的登录限制已解除' if had else '没有登录限制'}")
 
 
 @user.command("list")
 def user_list() -> None:
     """List the users with their roles and groups."""
-    for found in list_users(_services()):
+    for found in accounts.list_users(_services()):
         click.echo(f"{found.name:20} {found.role:9} {','.join(sorted(found.groups)) or '-'}")
 
 
@@ -201,10 +194,10 @@ def demo_users() -> None:
     svc = _services()
     for name, role, groups in DEMO_USERS:
         try:
-            _, token = svc.create_user(name, role, groups)
+            _, token = accounts.create_user(svc, name, role, groups)
         except Conflict:
-            token = reissue_token(svc, name)
-        set_demo_password(svc, name)
+            token = accounts.reissue_token(svc, name)
+        accounts.set_demo_password(svc, name)
         click.echo(f"{name:16} {role:9} {','.join(groups) or '-':18} {token}")
     # On stderr: the lines above stay one user each, for scripts reading the tokens.
     click.echo(f"网页登录: 以上任一用户名, 密码 {DEMO_PASSWORD}", err=True)
@@ -215,22 +208,22 @@ def demo_users() -> None:
     )
 
 
-@main.command()
+@main.command("worker")
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
 @click.option("--poll", default=0.5, show_default=True, help="Longest sleep between checks (s).")
-def worker(once: bool, poll: float) -> None:
+def run_worker(once: bool, poll: float) -> None:
     """Run timers and scheduled jobs as they fall due (several workers may run at once)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)
     svc = _services()
     if once:
-        click.echo(f"已执行 {run_due(svc)} 个到期作业")
+        click.echo(f"已执行 {worker.run_due(svc)} 个到期作业")
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     click.echo("作业进程已启动 (Ctrl-C 停止)")
-    work(svc, stop, poll)
+    worker.work(svc, stop, poll)
 
 
 @main.group("incidents", invoke_without_command=True)

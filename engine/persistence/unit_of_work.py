@@ -9,11 +9,11 @@ from sqlalchemy.exc import OperationalError
 
 from .bundle_repository import BundleRepository
 from .calendar_repository import CalendarRepository
+from .case_repository import CaseRepository, TaskRepository
 from .certificate_repository import CertificateRepository
 from .db import WRITE, TransientError
 from .job_repository import JobRepository
 from .record_repositories import NotificationRepository, RatingRepository
-from .repository import CaseRepository, TaskRepository
 from .throttle_repository import ThrottleRepository
 from .user_repository import UserRepository
 from .writes import WRITES_KEY, DeferredWrites, watch

@@ -35,6 +35,8 @@ from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, NotFound
 
+from .queries import load_case_view
+
 if TYPE_CHECKING:
     from .context import Services
 
@@ -214,8 +216,6 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
 
 def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     """办件档案: the case, its full event history and the verdict of re-executing it."""
-    from .queries import load_case_view
-
     if not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以导出办件档案")
     with svc.uow() as uow:

@@ -1,23 +1,24 @@
-"""The services object: shared state (database, caches, clock) and the use cases on it."""
+"""What every use case shares: the database, the clock and time zone, the caches, the sender.
+
+`Services` holds state only. The use cases are functions in the modules beside this one, each
+taking the `Services` first: `cases.complete(services, actor, task_id, data)`. An entry point
+(a web route, a CLI command, a test) calls them directly; nothing here imports them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any
 
 from engine import config
 from engine.bundles.compiler import FormLibrary
 from engine.domain.throttle import Limits
-from engine.domain.users import User
 from engine.forms import InputLimits
 from engine.notifications import Sender, sender_from_environment
 from engine.persistence.db import Database
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import bundles, cases, queries, users
-from .calendar import CalendarCache
+from .calendar_cache import CalendarCache
 from .runtimes import LiveWorkflows, RuntimeCache
 
 Clock = Callable[[], datetime]
@@ -28,7 +29,7 @@ def utc_now() -> datetime:
 
 
 class Services:
-    """The engine's public face; every method is one use case."""
+    """The state the use cases share; one per process (the web app and the CLI each build one)."""
 
     def __init__(
         self,
@@ -65,54 +66,3 @@ class Services:
 
     def uow(self, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)
-
-    # users
-    def create_user(self, name: str, role: str, groups: list[str]) -> tuple[User, str]:
-        return users.create_user(self, name, role, groups)
-
-    def authenticate(self, token: str | None) -> User:
-        return users.authenticate(self, token)
-
-    # bundles
-    def deploy(
-        self, source: Any, actor: User | str, skip_unchanged: bool = False, replace: bool = False
-    ) -> dict[str, Any]:
-        return bundles.deploy(self, source, actor, skip_unchanged, replace)
-
-    def list_bundles(self, actor: User) -> list[dict[str, Any]]:
-        return bundles.list_bundles(self, actor)
-
-    def bundle_detail(self, actor: User, key: str, version: int | None = None) -> dict[str, Any]:
-        return bundles.bundle_detail(self, actor, key, version)
-
-    # cases
-    def start_case(self, actor: User, bundle_key: Any, data: Any) -> dict[str, Any]:
-        return cases.start_case(self, actor, bundle_key, data)
-
-    def claim(self, actor: User, task_id: str) -> dict[str, Any]:
-        return cases.claim(self, actor, task_id)
-
-    def unclaim(self, actor: User, task_id: str) -> dict[str, Any]:
-        return cases.unclaim(self, actor, task_id)
-
-    def complete(self, actor: User, task_id: str, data: Any) -> dict[str, Any]:
-        return cases.complete(self, actor, task_id, data)
-
-    def renew(self, actor: User, number: str) -> dict[str, Any]:
-        return cases.renew(self, actor, number)
-
-    def cancel_case(self, actor: User, case_id: int, reason: Any) -> dict[str, Any]:
-        return cases.cancel(self, actor, case_id, reason)
-
-    # queries
-    def get_case(self, actor: User, case_id: int) -> dict[str, Any]:
-        return queries.get_case(self, actor, case_id)
-
-    def get_task(self, actor: User, task_id: str) -> dict[str, Any]:
-        return queries.get_task(self, actor, task_id)
-
-    def worklist(self, actor: User, limit: int = 50, after: str | None = None) -> dict[str, Any]:
-        return queries.worklist(self, actor, limit, after)
-
-    def events(self, actor: User, case_id: int) -> list[dict[str, Any]]:
-        return queries.events(self, actor, case_id)

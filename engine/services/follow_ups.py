@@ -22,6 +22,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from . import throttle
 from .case_access import require_window
 from .deadlines import schedule_task_check
+from .queries import load_case_view
 from .submissions import check_values
 
 if TYPE_CHECKING:
@@ -216,8 +217,6 @@ def complete_engine_task(
     svc: Services, uow: UnitOfWork, case: Case, task: HumanTask, user: User, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Complete a 督办, 整改 or 回访 task; a finished 整改 opens the 回访."""
-    from .queries import load_case_view
-
     check_values(data, task.element, svc.limits)
     now = svc.clock()
     case.updated_at = now
@@ -248,8 +247,6 @@ def complete_engine_task(
 def public_progress(svc: Services, case_id: int, code: object, address: str = "") -> dict[str, Any]:
     """办件进度 for the applicant: what stage, how long it may take, the certificates. No names
     of staff, no form data. The code is checked by `verify_access` (throttled)."""
-    from .queries import load_case_view
-
     verify_access(svc, case_id, code, address)
     with svc.uow() as uow:
         case = uow.cases.existing(case_id)

@@ -15,7 +15,7 @@ from engine.domain.model import Case, CaseStatus, HumanTask
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.persistence.repository import WorklistFilter
+from engine.persistence.case_repository import WorklistFilter
 from engine.persistence.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -202,8 +202,8 @@ def _matches(view: dict[str, Any], flag: str | None, name: str | None) -> bool:
 def worklist(
     svc: Services,
     user: User,
-    limit: int,
-    after: str | None,
+    limit: int = 50,
+    after: str | None = None,
     bundle: str | None = None,
     element: str | None = None,
     flag: str | None = None,

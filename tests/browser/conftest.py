@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.persistence.db import make_engine
-from engine.services import Services
-from engine.services.users import set_password
+from engine.services import Services, accounts
+from engine.services.accounts import set_password
 from tests.conftest import CLERKS, FORMS, PG_URL, ROOT, _truncate
 
 CHROMIUM = os.environ.get("LIANBAN_CHROMIUM", "/usr/bin/chromium")
@@ -100,7 +100,7 @@ def staff(live_services: Services) -> dict[str, Any]:
     specs += [("supervisor", "clerk", ["supervisors"])]
     specs += [("designer", "designer", []), ("auditor", "auditor", []), ("admin", "admin", [])]
     for name, role, groups in specs:
-        made[name] = live_services.create_user(name, role, groups)
+        made[name] = accounts.create_user(live_services, name, role, groups)
         set_password(live_services, name, PASSWORD)
     return made
 

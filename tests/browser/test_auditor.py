@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.services import Services
+from engine.services import Services, queries
 
 from .conftest import Pages
 from .test_cases import ISSUED, drive
@@ -33,7 +33,7 @@ def test_the_auditor_finds_a_case_and_steps_through_its_history(
 ) -> None:
     case = drive(live_services, staff, ISSUED)
     other = drive(live_services, staff, [], applicant_name="李四")
-    steps = len(live_services.events(staff["auditor"][0], case["id"]))
+    steps = len(queries.events(live_services, staff["auditor"][0], case["id"]))
     page = pages.new("auditor")
     assert page.url == pages.live.url("/audit/")
     page.fill("input[name=applicant]", "张三")
@@ -83,7 +83,7 @@ def test_the_auditor_finds_a_case_and_steps_through_its_history(
     accepted = (
         next(
             e["seq"]
-            for e in live_services.events(staff["auditor"][0], case["id"])
+            for e in queries.events(live_services, staff["auditor"][0], case["id"])
             if e["type"] == "clock_started"
         )
         - 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.bundles.source import from_path
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 from tests.fixtures.restaurant import CLERK_OF
@@ -28,14 +28,16 @@ def drive(
     svc: Services, staff: dict[str, Any], steps: list[tuple[str, dict[str, Any]]], **data: Any
 ) -> dict[str, Any]:
     """Deploy the restaurant bundle (once) and take a new case through `steps`."""
-    svc.deploy(from_path(PROCESSES / "restaurant"), "test", skip_unchanged=True)
-    case = svc.start_case(staff["front_desk"][0], "restaurant", {**r.APPLICATION_BY_AGENT, **data})
+    publishing.deploy(svc, from_path(PROCESSES / "restaurant"), "test", skip_unchanged=True)
+    case = cases.start_case(
+        svc, staff["front_desk"][0], "restaurant", {**r.APPLICATION_BY_AGENT, **data}
+    )
     code = case["access_code"]
     for element, form in steps:
         user = staff[CLERK_OF[element]][0]
         task = next(t for t in case["tasks"] if t["element"] == element)
-        svc.claim(user, task["id"])
-        case = svc.complete(user, task["id"], form)
+        cases.claim(svc, user, task["id"])
+        case = cases.complete(svc, user, task["id"], form)
     case["access_code"] = code
     return case
 
@@ -44,7 +46,7 @@ def test_the_case_page_shows_what_was_done_and_what_was_issued(
     pages: Pages, staff: dict[str, Any], live_services: Services
 ) -> None:
     case = drive(live_services, staff, ISSUED)
-    events = live_services.events(staff["auditor"][0], case["id"])
+    events = queries.events(live_services, staff["auditor"][0], case["id"])
     page = pages.new("front_desk")
     pages.goto(page, f"/cases/{case['id']}")
     diagram = pages.wait_for_diagram(page, "#case-diagram")
@@ -80,7 +82,7 @@ def test_a_running_case_shows_its_open_tasks_claims_and_clock(
 ) -> None:
     case = drive(live_services, staff, [("intake", r.ACCEPT)])
     review = next(t for t in case["tasks"] if t["element"] == "review_licence")
-    live_services.claim(staff["market_reviewer"][0], review["id"])
+    cases.claim(live_services, staff["market_reviewer"][0], review["id"])
     page = pages.new("food_reviewer")
     pages.goto(page, f"/cases/{case['id']}")
     diagram = pages.wait_for_diagram(page, "#case-diagram")

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from engine.bundles.source import from_path
-from engine.services import Services
+from engine.services import Services, cases, publishing
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 
@@ -15,7 +15,7 @@ from .conftest import Pages
 
 
 def _deploy(svc: Services) -> None:
-    svc.deploy(from_path(PROCESSES / "restaurant"), "test")
+    publishing.deploy(svc, from_path(PROCESSES / "restaurant"), "test")
 
 
 def test_a_case_from_the_desk_to_the_parallel_reviews(
@@ -105,13 +105,13 @@ def test_worklist_filters_and_pages_in_the_browser(
 ) -> None:
     _deploy(live_services)
     desk = staff["front_desk"][0]
-    cases = [
-        live_services.start_case(
-            desk, "restaurant", {**r.APPLICATION, "applicant_name": f"排队{i:02d}"}
+    queued = [
+        cases.start_case(
+            live_services, desk, "restaurant", {**r.APPLICATION, "applicant_name": f"排队{i:02d}"}
         )
         for i in range(27)
     ]
-    live_services.claim(staff["other_clerk"][0], cases[3]["tasks"][0]["id"])
+    cases.claim(live_services, staff["other_clerk"][0], queued[3]["tasks"][0]["id"])
     page = pages.new("front_desk")
     assert page.locator("table.worklist tbody tr").count() == 25
     page.click("a.next")
@@ -135,10 +135,10 @@ def test_worklist_filters_and_pages_in_the_browser(
 
     # another clerk's task cannot be claimed: the conflict is a flash
     page.click("text=清除筛选")
-    row = page.locator(f"tr[data-case='{cases[3]['id']}']")
+    row = page.locator(f"tr[data-case='{queued[3]['id']}']")
     assert "other_clerk" in row.inner_text()
     assert row.locator("button.claim").count() == 0
-    response = pages.goto(page, f"/work/tasks/{cases[3]['tasks'][0]['id']}")
+    response = pages.goto(page, f"/work/tasks/{queued[3]['tasks'][0]['id']}")
     assert response.status == 200
     assert "只有认领人可以办理" in page.locator(".task-form").inner_text()
     assert page.locator("input[name=intake_decision]").first.is_disabled()

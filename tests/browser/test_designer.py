@@ -12,7 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from engine.bundles.source import from_path, from_upload
-from engine.services import Services
+from engine.services import Services, publishing
 from tests.conftest import PROCESSES
 
 from .conftest import Pages
@@ -109,7 +109,7 @@ def test_a_refused_upload_marks_the_elements_in_error(
 def test_the_compare_page_marks_what_changed(
     pages: Pages, staff: dict[str, Any], live_services: Services
 ) -> None:
-    live_services.deploy(from_path(RESTAURANT), "designer")
+    publishing.deploy(live_services, from_path(RESTAURANT), "designer")
     files = {p.name: p.read_bytes() for p in RESTAURANT.iterdir()}
     files["restaurant.bpmn"] = (
         files["restaurant.bpmn"]
@@ -127,7 +127,7 @@ def test_the_compare_page_marks_what_changed(
     with zipfile.ZipFile(archive, "w") as out:
         for name, data in files.items():
             out.writestr(name, data)
-    live_services.deploy(from_upload("restaurant.zip", archive.getvalue()), "designer")
+    publishing.deploy(live_services, from_upload("restaurant.zip", archive.getvalue()), "designer")
 
     page = pages.new("designer")
     pages.goto(page, "/designer/bundles/restaurant/2")
@@ -154,7 +154,7 @@ def test_the_compare_page_marks_what_changed(
 def test_the_public_guide_and_its_qr_code(
     pages: Pages, live_services: Services, tmp_path: Path
 ) -> None:
-    live_services.deploy(from_path(RESTAURANT), "designer")
+    publishing.deploy(live_services, from_path(RESTAURANT), "designer")
     page = pages.new()  # nobody signed in
     pages.goto(page, "/")
     page.click("text=办事指南")
@@ -178,7 +178,7 @@ def test_the_public_guide_and_its_qr_code(
 def test_an_upload_that_drops_the_bundles_metadata_asks_to_confirm(
     pages: Pages, staff: dict[str, Any], live_services: Services
 ) -> None:
-    live_services.deploy(from_path(RESTAURANT), "designer")
+    publishing.deploy(live_services, from_path(RESTAURANT), "designer")
     page = pages.new("designer")
     pages.goto(page, "/designer/upload")
     page.set_input_files("input[name=file]", str(RESTAURANT / "restaurant.bpmn"))

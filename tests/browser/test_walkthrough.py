@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from engine.services import Services
+from engine.services import Services, queries
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 
@@ -128,7 +128,7 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
     assert r.ISSUANCE["licence_number"] in main and r.ISSUANCE["permit_number"] in main
     pages.shot(issuer, "walk-case-issued")
     # the inspector's photo is kept in the case data as a data URL, byte for byte
-    stored = live_services.get_case(staff["auditor"][0], case_id)["data"]["site_photo"]
+    stored = queries.get_case(live_services, staff["auditor"][0], case_id)["data"]["site_photo"]
     header, _, content = stored.partition(",")
     assert header == f"data:image/png;name={quote(photo.name, safe='')};base64"
     assert base64.b64decode(content) == photo.read_bytes()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from engine.services import accounts, cases
 from tests.conftest import PROCESSES
 from tests.e2e.server import run_cli
 from tests.fixtures import bpmn
@@ -80,7 +81,7 @@ def test_the_token_printed_works_against_the_server(tmp_path: Path) -> None:
 def test_passwords_set_by_the_command_sign_in_and_demo_users_share_one(tmp_path: Path) -> None:
     from engine.persistence.db import make_engine
     from engine.services import Services
-    from engine.services.users import sign_in
+    from engine.services.accounts import sign_in
     from web.cli import DEMO_PASSWORD
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
@@ -162,10 +163,10 @@ def test_replay_verifies_cases_and_reports_a_tampered_one(tmp_path: Path) -> Non
 
     engine = make_engine(url)
     svc = Services(engine, PROCESSES.parent / "forms")
-    clerk, _ = svc.create_user("c", "clerk", ["front_desk"])
+    clerk, _ = accounts.create_user(svc, "c", "clerk", ["front_desk"])
     for _ in range(3):
-        case = svc.start_case(clerk, "restaurant", APPLICATION)
-        svc.complete(clerk, case["tasks"][0]["id"], REFUSE)
+        case = cases.start_case(svc, clerk, "restaurant", APPLICATION)
+        cases.complete(svc, clerk, case["tasks"][0]["id"], REFUSE)
     engine.dispose()
     ok = run_cli("replay", "--all", db_url=url)
     assert ok.returncode == 0 and "共核验 3 件: 3 件一致, 0 件不一致" in ok.stdout

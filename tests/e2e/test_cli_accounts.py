@@ -11,7 +11,7 @@ from engine.domain.passwords import DEMO_PASSWORD
 from engine.persistence.db import make_engine
 from engine.persistence.tables import users
 from engine.services import Services
-from engine.services.users import sign_in
+from engine.services.accounts import sign_in
 from tests.e2e.server import run_cli
 
 

@@ -10,7 +10,7 @@ import urllib.error
 from typing import Any
 
 from engine.bundles.source import from_path
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from engine.services.audit import replay
 from tests.conftest import PROCESSES
 from tests.e2e.server import Server
@@ -28,16 +28,16 @@ STEPS = {
 def test_steps_survive_the_server_being_killed(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
-    services.deploy(from_path(PROCESSES / "restaurant"), "test")
-    cases = [
-        services.start_case(users["front_desk"].user, "restaurant", r.APPLICATION)["id"]
+    publishing.deploy(services, from_path(PROCESSES / "restaurant"), "test")
+    case_ids = [
+        cases.start_case(services, users["front_desk"].user, "restaurant", r.APPLICATION)["id"]
         for _ in range(20)
     ]
     stop = threading.Event()
     counter = [0, 0]  # steps sent, requests cut off by a kill
     server = Server(db_url, workers=2).__enter__()
     holder = {"server": server}
-    worker = threading.Thread(target=lambda: drive_forever(holder, users, cases, stop, counter))
+    worker = threading.Thread(target=lambda: drive_forever(holder, users, case_ids, stop, counter))
     worker.start()
     try:
         for _ in range(KILLS):
@@ -46,7 +46,9 @@ def test_steps_survive_the_server_being_killed(
             holder["server"] = Server(db_url, workers=2).__enter__()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            states = [services.get_case(users["auditor"].user, c)["status"] for c in cases]
+            states = [
+                queries.get_case(services, users["auditor"].user, c)["status"] for c in case_ids
+            ]
             if all(s == "completed" for s in states):
                 break
             time.sleep(0.2)
@@ -55,11 +57,11 @@ def test_steps_survive_the_server_being_killed(
         worker.join(timeout=30)
         holder["server"].__exit__()
     assert counter[0] > 0 and counter[1] > 0, counter  # steps ran, and kills cut some short
-    for case_id in cases:
-        assert services.get_case(users["auditor"].user, case_id)["status"] == "completed"
+    for case_id in case_ids:
+        assert queries.get_case(services, users["auditor"].user, case_id)["status"] == "completed"
         verdict = replay(services, users["auditor"].user, case_id)
         assert verdict["verified"], verdict
-        events = services.events(users["auditor"].user, case_id)
+        events = queries.events(services, users["auditor"].user, case_id)
         completed = [e["element"] for e in events if e["type"] == "task_completed"]
         assert sorted(completed) == sorted(STEPS), completed  # each step exactly once
 
@@ -67,23 +69,23 @@ def test_steps_survive_the_server_being_killed(
 def drive_forever(
     holder: dict[str, Server],
     users: dict[str, Any],
-    cases: list[int],
+    case_ids: list[int],
     stop: threading.Event,
     counter: list[int],
 ) -> None:
     """Work the cases' open tasks through whichever server is up, until told to stop."""
     while not stop.is_set():
-        _round(holder, users, cases, counter)
+        _round(holder, users, case_ids, counter)
 
 
 def _round(
-    holder: dict[str, Server], users: dict[str, Any], cases: list[int], counter: list[int]
+    holder: dict[str, Server], users: dict[str, Any], case_ids: list[int], counter: list[int]
 ) -> None:
     """One pass over the cases; the server dying under a request is expected, and the step
     is simply looked at again on the next pass."""
     server = holder["server"]
     auditor = users["auditor"].token
-    for case_id in cases:
+    for case_id in case_ids:
         try:
             status, case = server.call("GET", f"/cases/{case_id}", auditor)
             if status != 200 or case["status"] != "running":

@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from engine.bundles.source import from_upload
 from engine.domain.model import CaseStatus, EventType, TaskStatus
 from engine.persistence.db import make_engine
-from engine.services import Services
+from engine.services import Services, publishing
 from engine.services.worker import run_due
 from tests.conftest import ROOT
 from tests.fixtures import bpmn
@@ -270,7 +270,7 @@ def test_a_timer_event_matches(services: Services, users: dict[str, Any]) -> Non
 
     clock = FakeClock()
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("timer.bpmn", BOUNDARY_TIMER), "test")
+    publishing.deploy(svc, from_upload("timer.bpmn", BOUNDARY_TIMER), "test")
     client = create_app({"SERVICES": svc, "TESTING": True}).test_client()
     case = client.post(
         "/api/v1/cases", headers=users["front_desk"].headers, json={"bundle": "p", "data": {}}

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from engine.bundles.source import from_path
-from engine.services import Services
-from engine.services.users import set_password
+from engine.services import Services, cases, publishing, queries
+from engine.services.accounts import set_password
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 from tests.fixtures.clock import FakeClock
@@ -37,7 +37,7 @@ class Centre:
 
         self.clock = FakeClock(MONDAY)
         self.svc = Services(services.engine, services.forms.root, clock=self.clock)
-        self.svc.deploy(from_path(PROCESSES / "restaurant"), "test")
+        publishing.deploy(self.svc, from_path(PROCESSES / "restaurant"), "test")
         self.users = {name: u.user for name, u in users.items()}
         for name in users:
             set_password(services, name, PASSWORD)
@@ -54,13 +54,13 @@ class Centre:
         assert response.status_code == 302
 
     def start(self, **data: Any) -> dict[str, Any]:
-        return self.svc.start_case(
-            self.users["front_desk"], "restaurant", {**r.APPLICATION, **data}
+        return cases.start_case(
+            self.svc, self.users["front_desk"], "restaurant", {**r.APPLICATION, **data}
         )
 
     def do(self, case: dict[str, Any], element: str, data: dict[str, Any]) -> dict[str, Any]:
         task = next(t for t in case["tasks"] if t["element"] == element)
-        return self.svc.complete(self.users[CLERK_OF[element]], task["id"], data)
+        return cases.complete(self.svc, self.users[CLERK_OF[element]], task["id"], data)
 
     def found(self, query: str) -> list[int]:
         """The case numbers the search page lists for `query`, in order."""
@@ -175,7 +175,7 @@ def test_clerks_and_strangers_cannot_open_the_auditor_pages(centre: Centre) -> N
 
 def test_the_slider_steps_through_the_re_executed_case(centre: Centre) -> None:
     case = _granted(centre, centre.start())
-    events = centre.svc.events(centre.users["auditor"], case["id"])
+    events = queries.events(centre.svc, centre.users["auditor"], case["id"])
     centre.sign_in("auditor")
     page = centre.client.get(f"/audit/cases/{case['id']}").get_data(as_text=True)
     assert f'max="{len(events)}"' in page and f'value="{len(events)}"' in page
@@ -211,7 +211,7 @@ def test_replay_verification_runs_on_demand_and_the_archive_exports(centre: Cent
         f"/audit/cases/{case['id']}/verify", data={"csrf_token": _token(page)}
     )
     assert verified.status_code == 200
-    steps = len(centre.svc.events(centre.users["auditor"], case["id"]))
+    steps = len(queries.events(centre.svc, centre.users["auditor"], case["id"]))
     assert f"核验通过: 哈希链完整, 重新执行全部 {steps} 步" in verified.get_data(as_text=True)
 
     exported = centre.client.get(f"/audit/cases/{case['id']}/export.json")
@@ -234,16 +234,16 @@ def test_replay_verification_runs_on_demand_and_the_archive_exports(centre: Cent
 def test_a_tampered_case_still_opens_and_fails_verification(centre: Centre) -> None:
     from sqlalchemy import update
 
-    from engine.persistence.tables import cases
+    from engine.persistence.tables import cases as case_rows
 
     case = _granted(centre, centre.start())
     with centre.svc.engine.begin() as conn:  # someone edits the stored data behind the log
         conn.execute(
-            update(cases)
-            .where(cases.c.id == case["id"])
+            update(case_rows)
+            .where(case_rows.c.id == case["id"])
             .values(data={**case["data"], "applicant_name": "赵六"})
         )
-    steps = len(centre.svc.events(centre.users["auditor"], case["id"]))
+    steps = len(queries.events(centre.svc, centre.users["auditor"], case["id"]))
     centre.sign_in("auditor")
     page = centre.client.get(f"/audit/cases/{case['id']}")
     assert page.status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.services.users import set_password
+from engine.services.accounts import set_password
 
 PASSWORD = "correct horse"
 

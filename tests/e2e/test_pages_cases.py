@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import Services
+from engine.services import Services, cases, queries
 from tests.conftest import PROCESSES
 from tests.e2e.test_pages_auditor import Centre, _token
 from tests.fixtures import restaurant as r
@@ -31,7 +31,7 @@ def test_a_clerk_sees_the_diagram_state_timeline_tasks_and_clock(centre: Centre)
     case = centre.do(case, "correction", r.CORRECTED)
     case = centre.do(case, "intake", r.ACCEPT)
     review = next(t for t in case["tasks"] if t["element"] == "review_licence")
-    centre.svc.claim(centre.users["market_reviewer"], review["id"])
+    cases.claim(centre.svc, centre.users["market_reviewer"], review["id"])
     centre.sign_in("front_desk")
     response = centre.client.get(f"/cases/{case['id']}")
     assert response.status_code == 200
@@ -40,7 +40,7 @@ def test_a_clerk_sees_the_diagram_state_timeline_tasks_and_clock(centre: Centre)
     state = _diagram_state(html)
     assert {"intake", "correction"} <= set(state["completed"])
     assert set(state["active"]) >= {"review_licence", "review_food"}
-    events = centre.svc.events(centre.users["auditor"], case["id"])
+    events = queries.events(centre.svc, centre.users["auditor"], case["id"])
     assert len(re.findall(r'<tr class="ev-', html)) == len(events)
     assert "收件" in html and "李代办" in html and "(代办人 李代办)" in html
     assert "受理, 开始计时" in html and "一窗受理 → 转入" in html

@@ -13,8 +13,8 @@ import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.bundles.source import from_path
-from engine.services import Services, queries
-from engine.services.users import set_password
+from engine.services import Services, cases, publishing, queries
+from engine.services.accounts import set_password
 from tests.conftest import PROCESSES
 from tests.e2e.test_openapi import assert_matches
 from tests.fixtures import restaurant as r
@@ -36,7 +36,7 @@ class Desk:
 
         self.clock = FakeClock(MONDAY)
         self.svc = Services(services.engine, services.forms.root, clock=self.clock)
-        self.svc.deploy(from_path(PROCESSES / "restaurant"), "test")
+        publishing.deploy(self.svc, from_path(PROCESSES / "restaurant"), "test")
         self.app = create_app({"SERVICES": self.svc, "TESTING": True})
         self.users = users
         self.clients: dict[str, Any] = {}
@@ -54,15 +54,15 @@ class Desk:
         return self.clients[name]
 
     def start(self, **data: Any) -> dict[str, Any]:
-        return self.svc.start_case(
-            self.users["front_desk"].user, "restaurant", {**r.APPLICATION, **data}
+        return cases.start_case(
+            self.svc, self.users["front_desk"].user, "restaurant", {**r.APPLICATION, **data}
         )
 
     def do(
         self, case: dict[str, Any], element: str, clerk: str, data: dict[str, Any]
     ) -> dict[str, Any]:
         task = next(t for t in case["tasks"] if t["element"] == element)
-        return self.svc.complete(self.users[clerk].user, task["id"], data)
+        return cases.complete(self.svc, self.users[clerk].user, task["id"], data)
 
 
 @pytest.fixture
@@ -95,8 +95,8 @@ def _open_intake_tasks(desk: Desk) -> list[str]:
 
 
 def test_keyset_pages_show_every_task_exactly_once_and_lead_back(desk: Desk) -> None:
-    cases = [desk.start(applicant_name=f"申请人{i:02d}") for i in range(60)]
-    assert len(cases) == 60
+    opened = [desk.start(applicant_name=f"申请人{i:02d}") for i in range(60)]
+    assert len(opened) == 60
     expected = _open_intake_tasks(desk)
     assert len(expected) == 60
     client = desk.client("front_desk")
@@ -199,8 +199,8 @@ def test_a_name_search_reads_in_bounded_steps_and_finds_each_match_once(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names = ["吴某" if i % 7 == 3 else f"路人{i}" for i in range(30)]
-    cases = [desk.start(applicant_name=n) for n in names]
-    wanted = [c["tasks"][0]["id"] for c, n in zip(cases, names, strict=True) if n == "吴某"]
+    opened = [desk.start(applicant_name=n) for n in names]
+    wanted = [c["tasks"][0]["id"] for c, n in zip(opened, names, strict=True) if n == "吴某"]
     monkeypatch.setattr(queries, "SCAN", 6)  # a page reads at most ~6 tasks
     monkeypatch.setattr(queries, "SCAN_BATCH", 4)
     client = desk.client("front_desk")
@@ -221,7 +221,7 @@ def test_a_name_search_reads_in_bounded_steps_and_finds_each_match_once(
 
 
 def test_the_api_takes_the_same_filters_and_keeps_its_keys(desk: Desk) -> None:
-    cases = [desk.start(applicant_name=n) for n in ("周一", "吴二", "郑三")]
+    opened = [desk.start(applicant_name=n) for n in ("周一", "吴二", "郑三")]
     headers = desk.users["front_desk"].headers
     client = desk.app.test_client()
     whole = client.get("/api/v1/tasks", headers=headers).json
@@ -231,7 +231,7 @@ def test_the_api_takes_the_same_filters_and_keeps_its_keys(desk: Desk) -> None:
         whole["tasks"][0]["case"]
     )
     found = client.get("/api/v1/tasks?q=吴二", headers=headers).json
-    assert [t["case_id"] for t in found["tasks"]] == [cases[1]["id"]]
+    assert [t["case_id"] for t in found["tasks"]] == [opened[1]["id"]]
     assert client.get("/api/v1/tasks?claimed=mine", headers=headers).json["tasks"] == []
     assert (
         len(
@@ -254,7 +254,7 @@ def test_the_api_takes_the_same_filters_and_keeps_its_keys(desk: Desk) -> None:
 def test_a_claim_taken_by_a_colleague_is_a_409_with_a_flash(desk: Desk) -> None:
     case = desk.start()
     task = case["tasks"][0]["id"]
-    desk.svc.claim(desk.users["other_clerk"].user, task)
+    cases.claim(desk.svc, desk.users["other_clerk"].user, task)
     front = desk.client("front_desk")
     html = front.get("/work/").get_data(as_text=True)
     assert "other_clerk" in html
@@ -271,7 +271,7 @@ def test_a_claim_taken_by_a_colleague_is_a_409_with_a_flash(desk: Desk) -> None:
         f"/work/tasks/{task}", data={"csrf_token": _token(page), "intake_decision": "accept"}
     )
     assert response.status_code == 403
-    assert desk.svc.get_task(desk.users["front_desk"].user, task)["status"] == "open"
+    assert queries.get_task(desk.svc, desk.users["front_desk"].user, task)["status"] == "open"
     # unclaim by the wrong clerk is a 409 too; by the owner it works
     other = desk.client("other_clerk")
     response = front.post(
@@ -333,7 +333,7 @@ def test_the_task_page_keeps_values_and_shows_errors_inline_then_completes(desk:
     assert re.search(r'value="correct"[^>]*checked', html)
     assert "请补交材料</textarea>" in html
     assert 'name="supply_workdays" id="f-supply_workdays" value="5"' in html
-    assert desk.svc.get_task(desk.users["front_desk"].user, task)["status"] == "open"
+    assert queries.get_task(desk.svc, desk.users["front_desk"].user, task)["status"] == "open"
 
     # now complete: 补正 with materials; back to the worklist with 已办理
     response = front.post(
@@ -350,7 +350,7 @@ def test_the_task_page_keeps_values_and_shows_errors_inline_then_completes(desk:
     )
     assert response.status_code == 302 and response.headers["Location"] == "/work/"
     assert "已办理" in front.get("/work/").get_data(as_text=True)
-    after = desk.svc.get_case(desk.users["front_desk"].user, case["id"])
+    after = queries.get_case(desk.svc, desk.users["front_desk"].user, case["id"])
     assert after["data"]["missing_materials"] == ["premises_proof", "health_certificates"]
     assert [t["element"] for t in after["tasks"]] == ["correction"]
     # the completed task shows what was decided, read-only
@@ -385,7 +385,7 @@ def test_starting_a_case_at_the_desk(desk: Desk) -> None:
     code = re.search(r'id="access-code">([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){2})<', html)
     assert code, "the receipt shows the access code"
     number = int(re.search(r'class="case-no">(\d+)<', html).group(1))  # type: ignore[union-attr]
-    case = desk.svc.get_case(desk.users["front_desk"].user, number)
+    case = queries.get_case(desk.svc, desk.users["front_desk"].user, number)
     assert case["data"]["premises_area_m2"] == 85.5 and "agent_name" not in case["data"]
     assert f"/work/tasks/{case['tasks'][0]['id']}" in html
     # the code works on the public lookup (shown once: the case page does not show it)

@@ -9,7 +9,7 @@ import re
 import zipfile
 from typing import Any
 
-from engine.services.users import set_password
+from engine.services.accounts import set_password
 from tests.conftest import PROCESSES
 
 PASSWORD = "upload pages pw"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.services import cases
 from tests.fixtures import restaurant as r
 
 
@@ -18,7 +19,7 @@ def _token(html: str) -> str:
 def test_the_progress_page_takes_the_code_as_typed_and_throttles_wrong_ones(
     client: Any, services: Any, users: Any, restaurant: Any
 ) -> None:
-    case = services.start_case(users["front_desk"].user, "restaurant", r.APPLICATION)
+    case = cases.start_case(services, users["front_desk"].user, "restaurant", r.APPLICATION)
     token = _token(client.get("/progress").get_data(as_text=True))
 
     def look(code: str, number: int = case["id"]) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.bundles.source import from_path
-from engine.services import Services
+from engine.services import Services, publishing
 from tests.conftest import PROCESSES
 from tests.fixtures import restaurant as r
 from tests.fixtures.clock import FakeClock
@@ -26,7 +26,7 @@ class Desk:
 
         self.clock = FakeClock(MONDAY)
         self.svc = Services(services.engine, services.forms.root, clock=self.clock)
-        self.svc.deploy(from_path(PROCESSES / "restaurant"), "test")
+        publishing.deploy(self.svc, from_path(PROCESSES / "restaurant"), "test")
         self.client = create_app({"SERVICES": self.svc, "TESTING": True}).test_client()
         self.users = users
 

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.persistence.tables import case_events, cases
-from engine.services import audit
-from engine.services.users import set_password
+from engine.services import audit, catalogue
+from engine.services.accounts import set_password
 from tests.e2e.server import Server
 from tests.e2e.test_api import restaurant_zip
 from tests.fixtures import bpmn
@@ -473,7 +473,7 @@ def test_damaged_zips_are_422_through_the_api_and_the_upload_page(
     )
     assert page.status_code == 422
     assert said in page.get_data(as_text=True)
-    assert services.list_bundles(users["designer"].user) == []
+    assert catalogue.list_bundles(services, users["designer"].user) == []
 
 
 def test_a_json_file_of_an_upload_out_of_bounds_is_a_problem(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services
+from engine.services import Services, publishing
 from tests.e2e.server import Server
 from tests.fixtures import bpmn
 from tests.fixtures.concurrency import simultaneously
@@ -20,7 +20,7 @@ ROUNDS = 8
 def test_parallel_tasks_completed_at_once_through_several_processes(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
-    services.deploy(from_upload("parallel.bpmn", bpmn.parallel()), "test")
+    publishing.deploy(services, from_upload("parallel.bpmn", bpmn.parallel()), "test")
     desk, market, food = (
         users[n].token for n in ("front_desk", "market_reviewer", "food_reviewer")
     )
@@ -53,7 +53,7 @@ def test_parallel_tasks_completed_at_once_through_several_processes(
 def test_one_task_completed_twice_at_once_lands_once(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
-    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
+    publishing.deploy(services, from_upload("p.bpmn", bpmn.linear()), "test")
     desk, other = users["front_desk"].token, users["other_clerk"].token
     with Server(db_url) as server:
         for _ in range(ROUNDS):

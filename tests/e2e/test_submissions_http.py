@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine.bundles.source import from_upload
-from engine.services import Services
+from engine.services import Services, publishing, queries
 from tests.e2e.test_pages_clerk import Desk, _token
 from tests.fixtures import bpmn
 from tests.fixtures import restaurant as r
@@ -27,7 +27,7 @@ def task_id(case: dict[str, Any], element: str) -> str:
 
 def state(desk: Desk, case_id: int) -> Any:
     auditor = desk.users["auditor"].user
-    return desk.svc.get_case(auditor, case_id), desk.svc.events(auditor, case_id)
+    return queries.get_case(desk.svc, auditor, case_id), queries.events(desk.svc, auditor, case_id)
 
 
 def in_review(desk: Desk) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def test_api_the_start_form_writes_only_its_fields(desk: Desk) -> None:
     )
     assert response.status_code == 422
     assert [e["field"] for e in response.json["errors"]] == ["licence_approved"]
-    assert desk.svc.worklist(desk.users["front_desk"].user)["tasks"] == []
+    assert queries.worklist(desk.svc, desk.users["front_desk"].user)["tasks"] == []
 
 
 def with_attachment(desk: Desk) -> None:
@@ -108,7 +108,7 @@ def with_attachment(desk: Desk) -> None:
   <bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end" />
   <bpmn:endEvent id="end" />"""
     files = {"file.bpmn": bpmn.document(body, "file"), "apply.json": form}
-    desk.svc.deploy(from_upload("file.zip", bpmn.zipped(files)), "test")
+    publishing.deploy(desk.svc, from_upload("file.zip", bpmn.zipped(files)), "test")
 
 
 def test_api_values_within_the_servers_limits(desk: Desk) -> None:
@@ -129,7 +129,7 @@ def test_api_values_within_the_servers_limits(desk: Desk) -> None:
         "photo": "文件不能超过 2 MB",
         "remark": "长度不能超过 10000 个字符",
     }
-    assert desk.svc.worklist(desk.users["front_desk"].user)["tasks"] == []
+    assert queries.worklist(desk.svc, desk.users["front_desk"].user)["tasks"] == []
     ok = "data:image/png;name=a.png;base64," + base64.b64encode(b"\0" * 1000).decode("ascii")
     response = api(
         desk, "front_desk", "/cases", {"bundle": "file", "data": {"name": "甲", "photo": ok}}
@@ -167,7 +167,7 @@ def test_page_the_start_form_refuses_fields_it_does_not_have(desk: Desk) -> None
     )
     assert response.status_code == 422
     assert "表单没有字段 intake_decision, 不能填写" in response.get_data(as_text=True)
-    assert desk.svc.worklist(desk.users["front_desk"].user)["tasks"] == []
+    assert queries.worklist(desk.svc, desk.users["front_desk"].user)["tasks"] == []
 
 
 def test_page_values_within_the_servers_limits(desk: Desk) -> None:
@@ -181,4 +181,4 @@ def test_page_values_within_the_servers_limits(desk: Desk) -> None:
     )
     assert response.status_code == 422
     assert "长度不能超过 10000 个字符" in response.get_data(as_text=True)
-    assert desk.svc.worklist(desk.users["front_desk"].user)["tasks"] == []
+    assert queries.worklist(desk.svc, desk.users["front_desk"].user)["tasks"] == []

@@ -13,8 +13,8 @@ import urllib.request
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services
-from engine.services.users import set_password
+from engine.services import Services, cases, publishing
+from engine.services.accounts import set_password
 from tests.e2e.server import Server
 from tests.fixtures import bpmn
 
@@ -33,8 +33,8 @@ def test_failures_count_once_whichever_process_serves_them(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
     set_password(services, "front_desk", PASSWORD)
-    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
-    case = services.start_case(users["front_desk"].user, "p", {"applicant_name": "李四"})
+    publishing.deploy(services, from_upload("p.bpmn", bpmn.linear()), "test")
+    case = cases.start_case(services, users["front_desk"].user, "p", {"applicant_name": "李四"})
     # no redirects followed: a successful sign-in answers 302
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),

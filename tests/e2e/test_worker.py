@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from tests.e2e.server import LIANBAN
 from tests.fixtures import bpmn
 
@@ -38,7 +38,7 @@ def fired_at(
 ) -> float | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        events = services.events(users["auditor"].user, case_id)
+        events = queries.events(services, users["auditor"].user, case_id)
         if any(e["type"] == "timer_fired" for e in events):
             return time.time()
         time.sleep(0.1)
@@ -48,10 +48,10 @@ def fired_at(
 def test_a_timer_fires_within_seconds_of_its_due_time(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
-    services.deploy(from_upload("short.bpmn", SHORT_TIMER), "test")
+    publishing.deploy(services, from_upload("short.bpmn", SHORT_TIMER), "test")
     process = worker(db_url)
     try:
-        case = services.start_case(users["front_desk"].user, "p", {})
+        case = cases.start_case(services, users["front_desk"].user, "p", {})
         due = time.time() + 2
         when = fired_at(services, users, case["id"], timeout=15)
         assert when is not None, "the timer did not fire within 15 s"
@@ -64,18 +64,18 @@ def test_a_timer_fires_within_seconds_of_its_due_time(
 def test_a_killed_worker_loses_no_timer(
     db_url: str, services: Services, users: dict[str, Any]
 ) -> None:
-    services.deploy(from_upload("short.bpmn", SHORT_TIMER), "test")
+    publishing.deploy(services, from_upload("short.bpmn", SHORT_TIMER), "test")
     first = worker(db_url)
-    case = services.start_case(users["front_desk"].user, "p", {})
+    case = cases.start_case(services, users["front_desk"].user, "p", {})
     time.sleep(0.5)
     first.send_signal(signal.SIGKILL)  # dies before the timer is due
     first.wait(timeout=10)
-    assert services.get_case(users["auditor"].user, case["id"])["status"] == "running"
+    assert queries.get_case(services, users["auditor"].user, case["id"])["status"] == "running"
     second = worker(db_url)
     try:
         assert fired_at(services, users, case["id"], timeout=15) is not None
     finally:
         second.terminate()
         second.wait(timeout=10)
-    events = services.events(users["auditor"].user, case["id"])
+    events = queries.events(services, users["auditor"].user, case["id"])
     assert [e["type"] for e in events].count("timer_fired") == 1

@@ -10,18 +10,20 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from engine.domain.audit import Verdict, state_hash, verify_chain
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, ISSUANCE, LICENCE_OK
 
 
 def run_case(services: Services, users: dict[str, Any]) -> int:
     desk = users["front_desk"].user
-    case = services.start_case(desk, "restaurant", APPLICATION)
-    case = services.complete(desk, case["tasks"][0]["id"], ACCEPT)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
+    case = cases.complete(services, desk, case["tasks"][0]["id"], ACCEPT)
     by_element = {t["element"]: t["id"] for t in case["tasks"]}
-    services.complete(users["market_reviewer"].user, by_element["review_licence"], LICENCE_OK)
-    case = services.complete(users["food_reviewer"].user, by_element["review_food"], FOOD_OK)
-    services.complete(users["issuer"].user, case["tasks"][0]["id"], ISSUANCE)
+    cases.complete(
+        services, users["market_reviewer"].user, by_element["review_licence"], LICENCE_OK
+    )
+    case = cases.complete(services, users["food_reviewer"].user, by_element["review_food"], FOOD_OK)
+    cases.complete(services, users["issuer"].user, case["tasks"][0]["id"], ISSUANCE)
     return int(case["id"])
 
 
@@ -70,7 +72,9 @@ def test_an_intact_record_verifies(
 ) -> None:
     case_id = run_case(services, users)
     result = verdict(services, case_id)
-    assert result.verified and result.steps == len(services.events(users["auditor"].user, case_id))
+    assert result.verified and result.steps == len(
+        queries.events(services, users["auditor"].user, case_id)
+    )
 
 
 @pytest.mark.parametrize("where", ["data", "actor", "hash"])
@@ -131,7 +135,7 @@ def test_replay_re_executes_every_step_and_matches(
     assert result == {
         "case_id": case_id,
         "verified": True,
-        "steps": len(services.events(users["auditor"].user, case_id)),
+        "steps": len(queries.events(services, users["auditor"].user, case_id)),
     }
 
 
@@ -142,7 +146,7 @@ def test_the_state_after_any_step(
 
     case_id = run_case(services, users)
     auditor = users["auditor"].user
-    events = services.events(auditor, case_id)
+    events = queries.events(services, auditor, case_id)
     first = state_at(services, auditor, case_id, 1)
     assert first["tasks"][0]["element"] == "intake" and "submitted" in first["completed"]
     assert first["active"] == ["intake"] and first["matches_record"]
@@ -219,8 +223,8 @@ def test_very_large_numbers_in_form_data_hash_the_same_after_storage(
     from engine.services.audit import replay
     from tests.fixtures import bpmn
 
-    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
+    publishing.deploy(services, from_upload("p.bpmn", bpmn.linear()), "test")
     desk = users["front_desk"].user
-    case = services.start_case(desk, "p", {"amount": 1e16, "tiny": 1.5e-7, "whole": 2.0})
-    services.complete(desk, case["tasks"][0]["id"], {"big": 3e20, "list": [1e17, 0.1]})
+    case = cases.start_case(services, desk, "p", {"amount": 1e16, "tiny": 1.5e-7, "whole": 2.0})
+    cases.complete(services, desk, case["tasks"][0]["id"], {"big": 3e20, "list": [1e17, 0.1]})
     assert replay(services, users["auditor"].user, case["id"])["verified"]

@@ -11,7 +11,7 @@ import pytest
 from engine.errors import Forbidden
 from engine.persistence.db import make_engine
 from engine.services import Services, calendar
-from engine.services.calendar import CalendarCache
+from engine.services.calendar_cache import CalendarCache
 
 
 def test_seeding_is_idempotent_and_covers_the_package_years(services: Services) -> None:

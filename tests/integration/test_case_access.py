@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.services import Services
+from engine.services import Services, accounts, cases, queries
 from tests.fixtures import restaurant as r
 from tests.integration.test_cases import task_of
 
 
 def state(services: Services, users: dict[str, Any], case_id: int) -> Any:
     auditor = users["auditor"].user
-    return services.get_case(auditor, case_id), services.events(auditor, case_id)
+    return queries.get_case(services, auditor, case_id), queries.events(services, auditor, case_id)
 
 
 def cancel(client: Any, headers: dict[str, str], case_id: int) -> Any:
@@ -23,15 +23,15 @@ def cancel(client: Any, headers: dict[str, str], case_id: int) -> Any:
 def test_only_holders_the_window_and_supervisors_may_withdraw(
     services: Services, users: dict[str, Any], client: Any, restaurant: Any
 ) -> None:
-    _, loner = services.create_user("loner", "clerk", [])
-    _, stranger = services.create_user("stranger", "clerk", ["transport"])
-    _, chief = services.create_user("chief", "clerk", ["supervisors"])
+    _, loner = accounts.create_user(services, "loner", "clerk", [])
+    _, stranger = accounts.create_user(services, "stranger", "clerk", ["transport"])
+    _, chief = accounts.create_user(services, "chief", "clerk", ["supervisors"])
     bearer = {
         name: {"Authorization": f"Bearer {t}"}
         for name, t in [("loner", loner), ("stranger", stranger), ("chief", chief)]
     }
     front = users["front_desk"].user
-    case = services.start_case(front, "restaurant", r.APPLICATION)
+    case = cases.start_case(services, front, "restaurant", r.APPLICATION)
     before = state(services, users, case["id"])
     # at intake: the market and food reviewers hold nothing of it yet
     for headers in (bearer["loner"], bearer["stranger"], users["food_reviewer"].headers):
@@ -44,22 +44,22 @@ def test_only_holders_the_window_and_supervisors_may_withdraw(
     )
     assert state(services, users, case["id"]) == before
     # in review: the food department holds it now, and may withdraw it
-    reviewing = services.complete(front, task_of(case, "intake")["id"], r.ACCEPT)
+    reviewing = cases.complete(services, front, task_of(case, "intake")["id"], r.ACCEPT)
     done = cancel(client, users["food_reviewer"].headers, reviewing["id"])
     assert done.status_code == 200 and done.json["status"] == "cancelled"
     # the window that received a case, the supervisors and administrators may too
     for headers in (users["front_desk"].headers, bearer["chief"], users["admin"].headers):
-        other = services.start_case(front, "restaurant", r.APPLICATION)
-        other = services.complete(front, task_of(other, "intake")["id"], r.ACCEPT)
+        other = cases.start_case(services, front, "restaurant", r.APPLICATION)
+        other = cases.complete(services, front, task_of(other, "intake")["id"], r.ACCEPT)
         assert cancel(client, headers, other["id"]).status_code == 200
 
 
 def concluded(services: Services, users: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """A restaurant case refused at intake (so concluded), with its receipt code."""
     front = users["front_desk"].user
-    case = services.start_case(front, "restaurant", r.APPLICATION)
+    case = cases.start_case(services, front, "restaurant", r.APPLICATION)
     code = case["access_code"]
-    case = services.complete(front, task_of(case, "intake")["id"], r.REFUSE)
+    case = cases.complete(services, front, task_of(case, "intake")["id"], r.REFUSE)
     assert case["status"] == "completed"
     return case, code
 
@@ -83,13 +83,17 @@ def test_a_window_rating_is_the_windows_and_leaves_the_applicant_their_own(
     # the applicant still rates, and their rating is the case's
     own = client.post(online, json={"code": code, "level": 1, "comment": "太慢"})
     assert own.status_code == 201
-    rating = services.get_case(users["auditor"].user, case["id"])["rating"]
+    rating = queries.get_case(services, users["auditor"].user, case["id"])["rating"]
     assert (rating["level"], rating["channel"]) == (1, "online")
     assert client.post(online, json={"code": code, "level": 5}).status_code == 409
     # both bad: one rectification is under way for the case, not two
-    tasks = services.get_case(users["auditor"].user, case["id"])["tasks"]
+    tasks = queries.get_case(services, users["auditor"].user, case["id"])["tasks"]
     assert [t["kind"] for t in tasks] == ["rectification"]
-    rated = [e for e in services.events(users["auditor"].user, case["id"]) if e["type"] == "rated"]
+    rated = [
+        e
+        for e in queries.events(services, users["auditor"].user, case["id"])
+        if e["type"] == "rated"
+    ]
     assert [(e["actor"], e["data"]["channel"]) for e in rated] == [
         ("front_desk", "window"),
         ("applicant", "online"),

@@ -12,7 +12,7 @@ import pytest
 
 from engine.bundles.source import from_upload
 from engine.errors import Invalid
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from tests.fixtures import bpmn
 from tests.fixtures import restaurant as r
 from tests.fixtures.licences import APPLICATION, METADATA, PROCESS
@@ -21,17 +21,17 @@ from tests.integration.test_cases import task_of
 
 def deploy(services: Services, metadata: dict[str, Any]) -> None:
     files = {"licences.bpmn": PROCESS, "bundle.json": json.dumps(metadata)}
-    services.deploy(from_upload("licences.zip", bpmn.zipped(files)), "test")
+    publishing.deploy(services, from_upload("licences.zip", bpmn.zipped(files)), "test")
 
 
 def issue(services: Services, users: dict[str, Any], numbers: dict[str, str]) -> Any:
-    case = services.start_case(users["front_desk"].user, "licences", APPLICATION)
+    case = cases.start_case(services, users["front_desk"].user, "licences", APPLICATION)
     task = case["tasks"][0]["id"]
-    before = services.get_case(users["auditor"].user, case["id"])
+    before = queries.get_case(services, users["auditor"].user, case["id"])
     try:
-        return services.complete(users["issuer"].user, task, numbers)
+        return cases.complete(services, users["issuer"].user, task, numbers)
     except Invalid as err:
-        after = services.get_case(users["auditor"].user, case["id"])
+        after = queries.get_case(services, users["auditor"].user, case["id"])
         assert after == before  # nothing issued, the task still open
         raise err
 
@@ -97,22 +97,22 @@ def test_a_restaurant_permit_renews_and_renewal_of_is_the_engines(
 ) -> None:
     front = users["front_desk"].user
     with pytest.raises(Invalid) as caught:
-        services.start_case(
-            front, "restaurant", {**r.APPLICATION, "renewal_of": "JY13301020000017"}
+        cases.start_case(
+            services, front, "restaurant", {**r.APPLICATION, "renewal_of": "JY13301020000017"}
         )
     assert [e["field"] for e in caught.value.errors] == ["renewal_of"]
-    case = services.start_case(front, "restaurant", r.APPLICATION)
-    case = services.complete(front, task_of(case, "intake")["id"], r.ACCEPT)
-    case = services.complete(
-        users["market_reviewer"].user, task_of(case, "review_licence")["id"], r.LICENCE_OK
+    case = cases.start_case(services, front, "restaurant", r.APPLICATION)
+    case = cases.complete(services, front, task_of(case, "intake")["id"], r.ACCEPT)
+    case = cases.complete(
+        services, users["market_reviewer"].user, task_of(case, "review_licence")["id"], r.LICENCE_OK
     )
-    case = services.complete(
-        users["food_reviewer"].user, task_of(case, "review_food")["id"], r.FOOD_OK
+    case = cases.complete(
+        services, users["food_reviewer"].user, task_of(case, "review_food")["id"], r.FOOD_OK
     )
-    case = services.complete(
-        users["issuer"].user, task_of(case, "joint_issuance")["id"], r.ISSUANCE
+    case = cases.complete(
+        services, users["issuer"].user, task_of(case, "joint_issuance")["id"], r.ISSUANCE
     )
-    renewal = services.renew(front, r.ISSUANCE["permit_number"])
+    renewal = cases.renew(services, front, r.ISSUANCE["permit_number"])
     assert renewal["data"] == {**r.APPLICATION, "renewal_of": r.ISSUANCE["permit_number"]}
-    started = services.events(users["auditor"].user, renewal["id"])[0]
+    started = queries.events(services, users["auditor"].user, renewal["id"])[0]
     assert started["data"]["data"]["renewal_of"] == r.ISSUANCE["permit_number"]

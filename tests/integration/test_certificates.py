@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from engine.services.worker import run_due
 from tests.e2e.test_openapi import assert_matches
 from tests.fixtures.clock import FakeClock
@@ -18,9 +18,9 @@ MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def issued_case(svc: Services, users: dict[str, Any]) -> dict[str, Any]:
-    svc.deploy(from_upload("licences.zip", BUNDLE), "test")
-    case = svc.start_case(users["front_desk"].user, "licences", APPLICATION)
-    return svc.complete(users["issuer"].user, case["tasks"][0]["id"], NUMBERS)
+    publishing.deploy(svc, from_upload("licences.zip", BUNDLE), "test")
+    case = cases.start_case(svc, users["front_desk"].user, "licences", APPLICATION)
+    return cases.complete(svc, users["issuer"].user, case["tasks"][0]["id"], NUMBERS)
 
 
 def test_issuance_creates_every_certificate_with_its_pages(
@@ -35,7 +35,7 @@ def test_issuance_creates_every_certificate_with_its_pages(
     assert permit["expires_on"] == five_years.isoformat()
     assert permit["holder"] == "老张面馆 (张三)" and permit["status"] == "valid"
     assert permit["fields"] == [{"label": "经营项目", "value": "热食类食品制售"}]
-    events = services.events(users["auditor"].user, case["id"])
+    events = queries.events(services, users["auditor"].user, case["id"])
     issued = next(e for e in events if e["type"] == "certificates_issued")
     assert [c["number"] for c in issued["data"]["certificates"]] == list(NUMBERS.values())
 
@@ -66,14 +66,14 @@ def test_a_number_already_in_use_is_refused_and_changes_nothing(
     from engine.errors import Invalid
 
     issued_case(services, users)
-    second = services.start_case(users["front_desk"].user, "licences", APPLICATION)
+    second = cases.start_case(services, users["front_desk"].user, "licences", APPLICATION)
     try:
-        services.complete(users["issuer"].user, second["tasks"][0]["id"], NUMBERS)
+        cases.complete(services, users["issuer"].user, second["tasks"][0]["id"], NUMBERS)
     except Invalid as err:
         assert "已被使用" in err.errors[0]["message"]
     else:
         raise AssertionError("a duplicate certificate number was accepted")
-    after = services.get_case(users["auditor"].user, second["id"])
+    after = queries.get_case(services, users["auditor"].user, second["id"])
     assert [t["element"] for t in after["tasks"]] == ["issue"] and after["certificates"] == []
 
 
@@ -82,9 +82,12 @@ def test_a_failed_post_approval_check_revokes_the_certificates(
 ) -> None:
     case = issued_case(services, users)
     check = case["tasks"][0]
-    case = services.complete(users["inspector"].user, check["id"], {"check_passed": False})
-    case = services.complete(
-        users["issuer"].user, case["tasks"][0]["id"], {"revocation_reason": "现场与承诺不符"}
+    case = cases.complete(services, users["inspector"].user, check["id"], {"check_passed": False})
+    case = cases.complete(
+        services,
+        users["issuer"].user,
+        case["tasks"][0]["id"],
+        {"revocation_reason": "现场与承诺不符"},
     )
     assert case["outcome"] == {"element": "revoked", "name": "撤销许可"}
     assert {c["status"] for c in case["certificates"]} == {"revoked"}
@@ -111,7 +114,7 @@ def test_reminders_before_expiry_and_a_renewal_with_nothing_new(
     run_due(svc)
     clock.now = expires - timedelta(days=6)
     run_due(svc)
-    events = svc.events(users["auditor"].user, case["id"])
+    events = queries.events(svc, users["auditor"].user, case["id"])
     reminders = [e["data"] for e in events if e["type"] == "certificate_reminder"]
     assert [r["number"] for r in reminders] == [permit["number"]] * 2
     with svc.uow() as uow:
@@ -120,9 +123,10 @@ def test_reminders_before_expiry_and_a_renewal_with_nothing_new(
         ]
     assert len(sent) == 2 and all(n["status"] == "sent" for n in sent)
 
-    renewal = svc.renew(users["front_desk"].user, permit["number"])
+    renewal = cases.renew(svc, users["front_desk"].user, permit["number"])
     assert renewal["data"] == {**APPLICATION, "renewal_of": permit["number"]}
-    renewal = svc.complete(
+    renewal = cases.complete(
+        svc,
         users["issuer"].user,
         renewal["tasks"][0]["id"],
         {"licence_number": "LIC-2", "permit_number": "JY-2"},

@@ -10,7 +10,7 @@ import pytest
 
 from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.serializer import LEGACY_STATE_FORMAT, STATE_FORMAT, dump_state
-from engine.services import Services, audit
+from engine.services import Services, audit, cases
 from tests.fixtures.restaurant import (
     ACCEPT,
     APPLICATION,
@@ -29,19 +29,21 @@ def correction_rounds(services: Services, clerk: Any, case: dict[str, Any], roun
             [task] = case["tasks"]
             assert task["element"] == expected
             assert case["status"] == "running"
-            case = services.complete(clerk, task["id"], form)
+            case = cases.complete(services, clerk, task["id"], form)
             sizes.append(len(stored_state(services, case["id"])))
     return case, sizes
 
 
 def finish(services: Services, users: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
     desk = users["front_desk"].user
-    case = services.complete(desk, case["tasks"][0]["id"], ACCEPT)
+    case = cases.complete(services, desk, case["tasks"][0]["id"], ACCEPT)
     by_element = {t["element"]: t["id"] for t in case["tasks"]}
-    services.complete(users["market_reviewer"].user, by_element["review_licence"], LICENCE_OK)
-    case = services.complete(users["food_reviewer"].user, by_element["review_food"], FOOD_OK)
+    cases.complete(
+        services, users["market_reviewer"].user, by_element["review_licence"], LICENCE_OK
+    )
+    case = cases.complete(services, users["food_reviewer"].user, by_element["review_food"], FOOD_OK)
     assert case["status"] == "running"
-    return services.complete(users["issuer"].user, case["tasks"][0]["id"], ISSUANCE)
+    return cases.complete(services, users["issuer"].user, case["tasks"][0]["id"], ISSUANCE)
 
 
 def stored_state(services: Services, case_id: int) -> str:
@@ -56,7 +58,7 @@ def test_a_long_correction_loop_keeps_working_and_verifies(
 ) -> None:
     """260 rounds = 520 steps: uncompacted, the engine refused the 500th step."""
     desk = users["front_desk"].user
-    case = services.start_case(desk, "restaurant", APPLICATION)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
     case, sizes = correction_rounds(services, desk, case, 260)
     assert max(sizes[50:]) <= max(sizes[:50])  # the stored state does not grow
     assert f'"format":"{STATE_FORMAT}"' in stored_state(services, case["id"])
@@ -84,7 +86,7 @@ def test_replay_finds_a_changed_state_in_a_compacted_case(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     desk = users["front_desk"].user
-    case = services.start_case(desk, "restaurant", APPLICATION)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
     case, _ = correction_rounds(services, desk, case, 5)
     assert audit.replay(services, None, case["id"])["verified"] is True
     with services.engine.begin() as conn:
@@ -107,7 +109,7 @@ def test_a_case_recorded_before_compaction_still_verifies_after_continuing(
     desk = users["front_desk"].user
     with monkeypatch.context() as old_engine:
         old_engine.setattr(ProcessRuntime, "dump", staticmethod(lambda w: dump_state(w, True)))
-        case = services.start_case(desk, "restaurant", APPLICATION)
+        case = cases.start_case(services, desk, "restaurant", APPLICATION)
         case, _ = correction_rounds(services, desk, case, 3)
         assert f'"format":"{LEGACY_STATE_FORMAT}"' in stored_state(services, case["id"])
         assert audit.replay(services, None, case["id"])["verified"] is True

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services
+from engine.services import Services, accounts, cases, publishing, queries
 from engine.services.worker import run_due
 from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
@@ -26,14 +26,14 @@ def at(day: int, month: int = 10, hour: int = 9) -> datetime:
 def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> None:
     clock = FakeClock(MONDAY)
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("limited.zip", BUNDLE), "test")
-    supervisor, _ = svc.create_user("supervisor", "clerk", ["supervisors"])
+    publishing.deploy(svc, from_upload("limited.zip", BUNDLE), "test")
+    supervisor, _ = accounts.create_user(svc, "supervisor", "clerk", ["supervisors"])
     desk = users["front_desk"].user
     auditor = users["auditor"].user
 
-    case = svc.start_case(desk, "limited", {"applicant": "张三"})
+    case = cases.start_case(svc, desk, "limited", {"applicant": "张三"})
     assert case["clock"] == "not_started" and case["deadline"] is None
-    case = svc.complete(desk, case["tasks"][0]["id"], {})
+    case = cases.complete(svc, desk, case["tasks"][0]["id"], {})
     assert (case["clock"], case["deadline"], case["remaining_workdays"]) == (
         "running",
         "2026-10-10",
@@ -45,20 +45,20 @@ def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> 
 
     clock.now = at(8)  # the review is past its own two working days
     assert run_due(svc) >= 1
-    listed = {t["element"]: t for t in svc.worklist(supervisor)["tasks"]}
+    listed = {t["element"]: t for t in queries.worklist(svc, supervisor)["tasks"]}
     assert (
         listed["supervision"]["kind"] == "supervision" and "审查" in listed["supervision"]["name"]
     )
-    market = svc.worklist(users["market_reviewer"].user)["tasks"][0]
+    market = queries.worklist(svc, users["market_reviewer"].user)["tasks"][0]
     assert market["overdue"] and market["flag"] == "overdue"
     assert market["case"]["remaining_workdays"] == 2 and market["case"]["timeliness"] == "warning"
 
-    case = svc.complete(users["market_reviewer"].user, review["id"], {})
+    case = cases.complete(svc, users["market_reviewer"].user, review["id"], {})
     assert case["clock"] == "paused"  # 专家评审 stops the clock
     clock.now = at(12)
-    assert svc.get_case(auditor, case["id"])["remaining_workdays"] == 2  # frozen
+    assert queries.get_case(svc, auditor, case["id"])["remaining_workdays"] == 2  # frozen
     expert = next(t for t in case["tasks"] if t["element"] == "expert")
-    case = svc.complete(users["food_reviewer"].user, expert["id"], {})
+    case = cases.complete(svc, users["food_reviewer"].user, expert["id"], {})
     # waited 10-09, 10-10 and 10-12: the deadline moves from 10-10 by three working days
     assert (case["clock"], case["deadline"], case["remaining_workdays"]) == (
         "running",
@@ -70,9 +70,9 @@ def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> 
     run_due(svc)
     clock.now = datetime(2026, 10, 14, 16, 1, tzinfo=UTC)  # 10-15 00:01 local: past the deadline
     run_due(svc)
-    case = svc.get_case(auditor, case["id"])
+    case = queries.get_case(svc, auditor, case["id"])
     assert case["timeliness"] == "overdue" and case["remaining_workdays"] == -1
-    events = svc.events(auditor, case["id"])
+    events = queries.events(svc, auditor, case["id"])
     kinds = [e["type"] for e in events]
     assert kinds.count("case_overdue") == 1  # the check for the old deadline did nothing
     assert kinds.count("case_warning") == 2  # 10-08 for 10-10, then again for 10-14
@@ -83,16 +83,16 @@ def test_the_clock_through_a_case(services: Services, users: dict[str, Any]) -> 
     assert resumed["data"] == {"waited_workdays": 3, "deadline": "2026-10-14"}
 
     issue = next(t for t in case["tasks"] if t["element"] == "issue")
-    case = svc.complete(users["issuer"].user, issue["id"], {})
+    case = cases.complete(svc, users["issuer"].user, issue["id"], {})
     assert case["status"] == "completed" and case["clock"] == "stopped"
     assert case["outcome"] == {"element": "e", "name": "办结"}
     # the 督办 tasks stay with the supervisors until they record their findings
-    assert len(svc.worklist(supervisor)["tasks"]) == 2
+    assert len(queries.worklist(svc, supervisor)["tasks"]) == 2
 
     from tests.e2e.test_openapi import TIME_LIMIT_EVENTS, component, problems
 
     assert TIME_LIMIT_EVENTS <= set(kinds)
-    for event in svc.events(auditor, case["id"]):
+    for event in queries.events(svc, auditor, case["id"]):
         assert problems(event, component("Event")) == [], event
 
     with svc.uow() as uow:
@@ -126,19 +126,19 @@ def test_the_clock_stops_while_the_applicant_corrects_materials(
 ) -> None:
     clock = FakeClock(MONDAY)
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("c.zip", CORRECTION_IN_REVIEW), "test")
+    publishing.deploy(svc, from_upload("c.zip", CORRECTION_IN_REVIEW), "test")
     desk = users["front_desk"].user
-    case = svc.start_case(desk, "corrected", {})
-    case = svc.complete(desk, case["tasks"][0]["id"], {})  # 受理 Monday: deadline 10-10
+    case = cases.start_case(svc, desk, "corrected", {})
+    case = cases.complete(svc, desk, case["tasks"][0]["id"], {})  # 受理 Monday: deadline 10-10
     assert (case["clock"], case["deadline"], case["remaining_workdays"]) == (
         "paused",
         "2026-10-10",
         5,
     )
     clock.now = at(9)  # the applicant returns on Friday 10-09
-    assert svc.get_case(users["auditor"].user, case["id"])["remaining_workdays"] == 5
-    case = svc.complete(desk, case["tasks"][0]["id"], {})
-    events = svc.events(users["auditor"].user, case["id"])
+    assert queries.get_case(svc, users["auditor"].user, case["id"])["remaining_workdays"] == 5
+    case = cases.complete(svc, desk, case["tasks"][0]["id"], {})
+    events = queries.events(svc, users["auditor"].user, case["id"])
     resumed = next(e for e in events if e["type"] == "clock_resumed")
     assert resumed["data"]["waited_workdays"] == 4  # 09-29, 09-30, 10-08, 10-09
     assert case["time_limit"]["deadline"] == "2026-10-15"  # 5 + 4 working days after 09-28
@@ -150,19 +150,21 @@ def test_a_friday_deadline_is_overdue_on_monday_and_follows_calendar_changes(
 
     clock = FakeClock(datetime(2026, 10, 23, 1, 0, tzinfo=UTC))  # Friday 09:00 in Beijing
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("limited.zip", BUNDLE), "test")
+    publishing.deploy(svc, from_upload("limited.zip", BUNDLE), "test")
     desk, auditor = users["front_desk"].user, users["auditor"].user
-    case = svc.start_case(desk, "limited", {})
-    case = svc.complete(desk, case["tasks"][0]["id"], {})
+    case = cases.start_case(svc, desk, "limited", {})
+    case = cases.complete(svc, desk, case["tasks"][0]["id"], {})
     assert case["deadline"] == "2026-10-30"  # five working days: the next Friday
 
     def overdue_events() -> int:
-        return [e["type"] for e in svc.events(auditor, case["id"])].count("case_overdue")
+        return [e["type"] for e in queries.events(svc, auditor, case["id"])].count("case_overdue")
 
     clock.now = datetime(2026, 10, 31, 1, 0, tzinfo=UTC)  # Saturday: not yet a working day late
     run_due(svc)
     assert overdue_events() == 0
-    assert svc.get_case(auditor, case["id"])["timeliness"] == "warning"  # 0 working days left
+    assert (
+        queries.get_case(svc, auditor, case["id"])["timeliness"] == "warning"
+    )  # 0 working days left
     clock.now = datetime(2026, 11, 1, 16, 1, tzinfo=UTC)  # Monday 00:01 in Beijing
     run_due(svc)
     assert overdue_events() == 1
@@ -175,15 +177,17 @@ def test_a_holiday_declared_after_acceptance_moves_the_deadline_and_its_check(
 
     clock = FakeClock(datetime(2026, 10, 23, 1, 0, tzinfo=UTC))  # Friday 09:00 in Beijing
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("limited.zip", BUNDLE), "test")
+    publishing.deploy(svc, from_upload("limited.zip", BUNDLE), "test")
     desk, auditor = users["front_desk"].user, users["auditor"].user
-    case = svc.complete(desk, svc.start_case(desk, "limited", {})["tasks"][0]["id"], {})
+    case = cases.complete(
+        svc, desk, cases.start_case(svc, desk, "limited", {})["tasks"][0]["id"], {}
+    )
     assert case["deadline"] == "2026-10-30"
     calendar.set_day(svc, users["admin"].user, date(2026, 10, 28), False, "临时休息日")
-    assert svc.get_case(auditor, case["id"])["deadline"] == "2026-11-02"
+    assert queries.get_case(svc, auditor, case["id"])["deadline"] == "2026-11-02"
 
     def overdue() -> list[Any]:
-        return [e for e in svc.events(auditor, case["id"]) if e["type"] == "case_overdue"]
+        return [e for e in queries.events(svc, auditor, case["id"]) if e["type"] == "case_overdue"]
 
     clock.now = datetime(2026, 11, 1, 16, 1, tzinfo=UTC)  # Monday 11-02 00:01: the old check
     run_due(svc)

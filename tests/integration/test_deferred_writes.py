@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.domain.model import HumanTask
 from engine.errors import Conflict
-from engine.persistence.tables import case_events, cases, human_task_groups, human_tasks
+from engine.persistence.tables import case_events, human_task_groups, human_tasks
+from engine.persistence.tables import cases as case_rows
 from engine.persistence.writes import ReadOnlyWrite, StaleWrite, _Compiled
-from engine.services import Services
+from engine.services import Services, cases, queries
 from tests.fixtures.concurrency import simultaneously
 from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, LICENCE_OK
 from tests.integration.test_cases import task_of
@@ -65,7 +66,7 @@ def pipelines(services: Services) -> Iterator[list[int]]:
 def test_a_read_sees_the_queued_writes_of_its_transaction(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
-    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    case_id = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)["id"]
     with services.uow(write=True) as uow:
         uow.tasks.add_many([_task(case_id, "t-1"), _task(case_id, "t-2")])
         assert uow.writes._pending  # queued, not sent
@@ -79,14 +80,14 @@ def test_a_read_sees_the_queued_writes_of_its_transaction(
 def test_a_case_changed_since_it_was_read_is_not_overwritten(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
-    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    case_id = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)["id"]
     events = _count(services, case_events)
     with services.uow(write=True) as uow:
         case = uow.cases.get(case_id)
         assert case is not None
         # the row changes after it was read (as another writer would change it, had the step
         # not locked it)
-        uow.conn.execute(update(cases).where(cases.c.id == case_id).values(revision=99))
+        uow.conn.execute(update(case_rows).where(case_rows.c.id == case_id).values(revision=99))
         case.data = {**case.data, "overwritten": True}
         uow.cases.save(case)
         uow.tasks.add_many([_task(case_id, "t-3")])
@@ -104,7 +105,7 @@ def test_a_case_changed_since_it_was_read_is_not_overwritten(
 def test_a_failing_queued_write_fails_the_transaction_with_the_usual_error(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
-    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    case_id = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)["id"]
     tasks = _count(services, human_tasks)
     with services.uow(write=True) as uow:
         uow.tasks.add_many([_task(case_id, "t-4")])
@@ -125,11 +126,11 @@ def test_on_postgresql_a_step_sends_its_writes_in_one_pipeline(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     desk, food = users["front_desk"].user, users["food_reviewer"].user
-    case = services.start_case(desk, "restaurant", APPLICATION)
-    case = services.complete(desk, task_of(case, "intake")["id"], ACCEPT)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
+    case = cases.complete(services, desk, task_of(case, "intake")["id"], ACCEPT)
     with pipelines(services) as opened:
         # the task closed, its group rows, the case and its event: one pipeline
-        case = services.complete(food, task_of(case, "review_food")["id"], FOOD_OK)
+        case = cases.complete(services, food, task_of(case, "review_food")["id"], FOOD_OK)
     assert len(opened) == 1
     assert [t["element"] for t in case["tasks"]] == ["review_licence"]
 
@@ -140,15 +141,15 @@ def test_parallel_steps_of_one_case_still_queue_on_its_lock(
     """The two parallel reviews completed at the same moment: both succeed, one after the
     other, and the case moves on exactly once."""
     desk = users["front_desk"].user
-    case = services.start_case(desk, "restaurant", APPLICATION)
-    case = services.complete(desk, task_of(case, "intake")["id"], ACCEPT)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
+    case = cases.complete(services, desk, task_of(case, "intake")["id"], ACCEPT)
     food, market = users["food_reviewer"].user, users["market_reviewer"].user
     results = simultaneously(
-        lambda: services.complete(food, task_of(case, "review_food")["id"], FOOD_OK),
-        lambda: services.complete(market, task_of(case, "review_licence")["id"], LICENCE_OK),
+        lambda: cases.complete(services, food, task_of(case, "review_food")["id"], FOOD_OK),
+        lambda: cases.complete(services, market, task_of(case, "review_licence")["id"], LICENCE_OK),
     )
     assert all(isinstance(r, dict) for r in results), results
-    final = services.get_case(users["auditor"].user, case["id"])
+    final = queries.get_case(services, users["auditor"].user, case["id"])
     assert [t["element"] for t in final["tasks"]] == ["joint_issuance"]
     from engine.services.audit import replay
 
@@ -158,13 +159,13 @@ def test_parallel_steps_of_one_case_still_queue_on_its_lock(
 def test_a_read_only_unit_of_work_refuses_to_write_or_lock(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
-    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    case_id = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)["id"]
     tasks = _count(services, human_tasks)
     with services.uow() as uow:
         with pytest.raises(ReadOnlyWrite):
             uow.tasks.add_many([_task(case_id, "t-5")])  # queued writes
         with pytest.raises(ReadOnlyWrite):
-            uow.conn.execute(update(cases).where(cases.c.id == case_id).values(revision=7))
+            uow.conn.execute(update(case_rows).where(case_rows.c.id == case_id).values(revision=7))
         with pytest.raises(ReadOnlyWrite):  # a lock needs a transaction to hold it
             uow.cases.get(case_id, lock=True)
         assert uow.tasks.open_for_case(case_id)  # reading is fine
@@ -198,7 +199,7 @@ def test_written_through_the_driver_every_value_reads_back_as_it_was(
 ) -> None:
     """Queued writes go to the driver's cursor with SQLAlchemy's conversions (dates in UTC, JSON,
     days), one row or many: what is read back is what was written."""
-    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    case_id = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)["id"]
     beijing = timezone(timedelta(hours=8))
     written = [
         HumanTask(
@@ -251,7 +252,7 @@ def test_statement_events_still_see_the_queued_writes(
 ) -> None:
     """Tracing and statement logs hook SQLAlchemy's cursor events: the writes sent straight to
     the driver go through them too, with their SQL and the driver's parameters."""
-    case_id = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)["id"]
+    case_id = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)["id"]
     seen: list[tuple[str, Any, bool]] = []
 
     def record(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:

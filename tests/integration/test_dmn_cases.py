@@ -10,7 +10,7 @@ import pytest
 
 from engine.bundles.source import from_upload
 from engine.errors import Invalid
-from engine.services import Services
+from engine.services import Services, cases, catalogue, publishing, queries
 from engine.services.worker import run_due
 from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
@@ -18,7 +18,7 @@ from tests.unit.test_dmn import DEPARTMENTS, RISK, ROUTE, business_rule_task, ro
 
 
 def deploy(svc: Services, files: dict[str, bytes | str]) -> dict[str, Any]:
-    return svc.deploy(from_upload("x.zip", bpmn.zipped(dict(files))), "test")
+    return publishing.deploy(svc, from_upload("x.zip", bpmn.zipped(dict(files))), "test")
 
 
 def only_task(view: dict[str, Any], element: str) -> dict[str, Any]:
@@ -63,14 +63,14 @@ def test_a_decision_routes_the_case_and_its_outputs_are_case_data(
             "risk.dmn": RISK,
         },
     )
-    view = services.start_case(users["front_desk"].user, "p", {"applicant_name": "张三"})
+    view = cases.start_case(services, users["front_desk"].user, "p", {"applicant_name": "张三"})
     assert view["data"] == {"applicant_name": "张三"}
-    view = services.complete(users["front_desk"].user, only_task(view, "apply")["id"], form)
+    view = cases.complete(services, users["front_desk"].user, only_task(view, "apply")["id"], form)
     assert view["data"] == {"applicant_name": "张三", **form, **route}
     task = only_task(view, branch)
-    view = services.complete(users[clerk].user, task["id"], {"opinion": "同意"})
+    view = cases.complete(services, users[clerk].user, task["id"], {"opinion": "同意"})
     assert decided.items() <= view["data"].items()
-    shown = services.get_case(users["auditor"].user, view["id"])  # GET /cases/ID
+    shown = queries.get_case(services, users["auditor"].user, view["id"])  # GET /cases/ID
     assert shown["data"] == {
         "applicant_name": "张三",
         **form,
@@ -78,9 +78,9 @@ def test_a_decision_routes_the_case_and_its_outputs_are_case_data(
         "opinion": "同意",
         **decided,
     }
-    view = services.complete(users["issuer"].user, only_task(view, "issue")["id"], {})
+    view = cases.complete(services, users["issuer"].user, only_task(view, "issue")["id"], {})
     assert view["status"] == "completed" and view["outcome"]["element"] == "done"
-    events = services.events(users["auditor"].user, view["id"])
+    events = queries.events(services, users["auditor"].user, view["id"])
     assert [e["type"] for e in events] == ["case_started"] + ["task_completed"] * 3 + [
         "case_completed"
     ]
@@ -105,13 +105,13 @@ def test_a_decision_made_at_start_ends_or_routes_the_case(
   <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e" /><bpmn:endEvent id="e" />"""
     deploy(services, {"p.bpmn": bpmn.document(body), "route.dmn": ROUTE})
     clerk = users["front_desk"].user
-    refused = services.start_case(clerk, "p", {"kind": "hazardous", "area": 3})
+    refused = cases.start_case(services, clerk, "p", {"kind": "hazardous", "area": 3})
     assert refused["status"] == "completed" and refused["outcome"]["element"] == "refused"
     assert refused["data"] == {"kind": "hazardous", "area": 3, "route": "refuse", "fee": 0}
-    accepted = services.start_case(clerk, "p", {"kind": "office", "area": 30})
+    accepted = cases.start_case(services, clerk, "p", {"kind": "office", "area": 30})
     assert accepted["data"]["route"] == "fast" and only_task(accepted, "t")
     with pytest.raises(Invalid) as err:  # no rule matches: the gateway cannot read `route`
-        services.start_case(clerk, "p", {"kind": "food", "area": 0})
+        cases.start_case(services, clerk, "p", {"kind": "food", "area": 0})
     assert "route" in err.value.errors[0]["message"] and err.value.errors[0]["element"] == "gw"
 
 
@@ -133,11 +133,11 @@ def test_a_decision_after_a_timer_reaches_the_case_data(
     clock = FakeClock()
     svc = Services(services.engine, clock=clock)
     deploy(svc, {"p.bpmn": bpmn.document(body), "risk.dmn": RISK})
-    case = svc.start_case(users["front_desk"].user, "p", {"area": 800})
+    case = cases.start_case(svc, users["front_desk"].user, "p", {"area": 800})
     assert "risk" not in case["data"]
     clock.advance(days=10, seconds=1)
     assert run_due(svc) == 1
-    shown = svc.get_case(users["auditor"].user, case["id"])
+    shown = queries.get_case(svc, users["auditor"].user, case["id"])
     assert shown["data"] == {"area": 800, "risk": "high"}
     only_task(shown, "escalate")
 
@@ -150,4 +150,4 @@ def test_an_upload_with_a_bad_table_stores_nothing(
     with pytest.raises(Invalid) as err:
         deploy(services, {**files, "risk.dmn": RISK})
     assert [(p["element"], p["file"]) for p in err.value.errors] == [("route_r1_in2", "route.dmn")]
-    assert services.list_bundles(users["designer"].user) == []
+    assert catalogue.list_bundles(services, users["designer"].user) == []

@@ -13,7 +13,7 @@ import pytest
 from engine.bundles.source import from_upload
 from engine.config import engine_limits
 from engine.errors import Conflict, Forbidden
-from engine.services import Services, incidents
+from engine.services import Services, cases, incidents, publishing, queries
 from engine.services.audit import replay
 from engine.services.worker import run_due
 from tests.e2e.server import run_cli
@@ -71,14 +71,14 @@ def default_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def looping_case(svc: Services, users: dict[str, Any], pause: str = "PT0S") -> int:
-    svc.deploy(from_upload("loop.bpmn", TIMER_LOOP), "test")
-    case = svc.start_case(users["front_desk"].user, "loop", {"pause": pause, "again": True})
-    svc.complete(users["front_desk"].user, case["tasks"][0]["id"], {})
+    publishing.deploy(svc, from_upload("loop.bpmn", TIMER_LOOP), "test")
+    case = cases.start_case(svc, users["front_desk"].user, "loop", {"pause": pause, "again": True})
+    cases.complete(svc, users["front_desk"].user, case["tasks"][0]["id"], {})
     return int(case["id"])
 
 
 def types(svc: Services, users: dict[str, Any], case_id: int) -> list[str]:
-    return [e["type"] for e in svc.events(users["auditor"].user, case_id)]
+    return [e["type"] for e in queries.events(svc, users["auditor"].user, case_id)]
 
 
 def run_until_stopped(svc: Services, users: dict[str, Any], clock: FakeClock, case_id: int) -> None:
@@ -86,7 +86,7 @@ def run_until_stopped(svc: Services, users: dict[str, Any], clock: FakeClock, ca
     for _ in range(100):
         clock.advance(seconds=1)
         run_due(svc)
-        if svc.get_case(users["auditor"].user, case_id)["status"] != "running":
+        if queries.get_case(svc, users["auditor"].user, case_id)["status"] != "running":
             return
     raise AssertionError("the case never stopped")
 
@@ -99,9 +99,9 @@ def test_a_loop_through_a_zero_timer_stops_as_an_incident_at_the_default_budget(
     case_id = looping_case(svc, users)
     assert run_due(svc) == 0  # PT0S, yet not due at once: the minimum interval (1 s)
     run_until_stopped(svc, users, clock, case_id)
-    case = svc.get_case(users["auditor"].user, case_id)
+    case = queries.get_case(svc, users["auditor"].user, case_id)
     assert case["status"] == "error" and [t["element"] for t in case["tasks"]] == []
-    history = svc.events(users["auditor"].user, case_id)
+    history = queries.events(svc, users["auditor"].user, case_id)
     assert [e["type"] for e in history].count("timer_fired") == 30  # the budget: 30 in 60 s
     incident = history[-1]
     assert incident["type"] == "incident_raised" and incident["actor"] == "system"
@@ -134,7 +134,7 @@ def test_an_administrator_lists_resumes_and_cancels_incidents_with_the_command(
     resumed = run_cli("incidents", "resume", str(case_id), db_url=db_url)
     assert resumed.returncode == 0, resumed.stderr
     assert "已恢复办理 (重新安排 1 个定时器)" in resumed.stdout
-    assert svc.get_case(users["auditor"].user, case_id)["status"] == "running"
+    assert queries.get_case(svc, users["auditor"].user, case_id)["status"] == "running"
     clock.now = datetime.now(UTC) + timedelta(seconds=2)  # the command ran on the wall clock
     assert run_due(svc) == 1  # the loop goes on, its budget counted afresh
     assert types(svc, users, case_id)[-2:] == ["incident_resumed", "timer_fired"]
@@ -152,7 +152,7 @@ def test_an_administrator_lists_resumes_and_cancels_incidents_with_the_command(
         "incidents", "cancel", str(case_id), "--reason", "循环配置错误", db_url=db_url
     )
     assert cancelled.returncode == 0, cancelled.stderr
-    final = svc.get_case(users["auditor"].user, case_id)
+    final = queries.get_case(svc, users["auditor"].user, case_id)
     assert final["status"] == "cancelled" and final["tasks"] == []
     assert types(svc, users, case_id)[-1] == "case_cancelled"
     assert incidents.list_incidents(svc, users["admin"].user) == []
@@ -178,7 +178,7 @@ def test_the_budget_is_a_rate_a_slow_loop_runs_on(
     for _ in range(12):  # about 4.6 a minute: under the budget of 5 a minute, for ever
         clock.advance(seconds=13)
         assert run_due(svc) == 1
-    assert svc.get_case(users["auditor"].user, case_id)["status"] == "running"
+    assert queries.get_case(svc, users["auditor"].user, case_id)["status"] == "running"
     assert types(svc, users, case_id).count("timer_fired") == 12
     assert replay(svc, None, case_id)["verified"]
 
@@ -188,16 +188,16 @@ def test_a_timer_step_the_engine_refuses_stops_the_case_as_an_incident(
 ) -> None:
     clock = FakeClock()
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("failing.bpmn", FAILING_AFTER_TIMER), "test")
-    case = svc.start_case(users["front_desk"].user, "failing", {})
-    svc.complete(users["front_desk"].user, case["tasks"][0]["id"], {})
+    publishing.deploy(svc, from_upload("failing.bpmn", FAILING_AFTER_TIMER), "test")
+    case = cases.start_case(svc, users["front_desk"].user, "failing", {})
+    cases.complete(svc, users["front_desk"].user, case["tasks"][0]["id"], {})
     clock.advance(hours=1, seconds=1)
     assert run_due(svc) == 1  # one attempt, no retries: the job is done, the case stopped
     clock.advance(minutes=5)
     assert run_due(svc) == 0
-    stopped = svc.get_case(users["auditor"].user, case["id"])
+    stopped = queries.get_case(svc, users["auditor"].user, case["id"])
     assert stopped["status"] == "error"
-    incident = svc.events(users["auditor"].user, case["id"])[-1]
+    incident = queries.events(svc, users["auditor"].user, case["id"])[-1]
     assert incident["type"] == "incident_raised" and incident["data"]["kind"] == "step_refused"
     assert "missing" in incident["data"]["reason"] and incident["element"] == "gw"
     assert replay(svc, None, case["id"])["verified"]
@@ -222,7 +222,8 @@ def test_a_multi_instance_above_the_limit_is_a_422_that_changes_nothing(
 
     monkeypatch.setenv("LIANBAN_MAX_INSTANCES", "3")
     engine_limits.cache_clear()
-    services.deploy(
+    publishing.deploy(
+        services,
         from_upload(
             "mi.bpmn",
             bpmn.document(
@@ -242,17 +243,17 @@ def test_a_multi_instance_above_the_limit_is_a_422_that_changes_nothing(
         "test",
     )
     clerk = users["front_desk"].user
-    case = services.start_case(clerk, "review", {})
-    before = services.events(users["auditor"].user, case["id"])
+    case = cases.start_case(services, clerk, "review", {})
+    before = queries.events(services, users["auditor"].user, case["id"])
     with pytest.raises(Invalid) as err:
-        services.complete(clerk, case["tasks"][0]["id"], {"reviewers": 100000})
+        cases.complete(services, clerk, case["tasks"][0]["id"], {"reviewers": 100000})
     assert err.value.details["errors"][0]["element"] == "mi"
     assert err.value.details["errors"][0]["message"].endswith("超过上限 3")
     assert "多实例数量 100000 超过上限 3" in err.value.message
-    assert services.events(users["auditor"].user, case["id"]) == before
-    after = services.get_case(users["auditor"].user, case["id"])
+    assert queries.events(services, users["auditor"].user, case["id"]) == before
+    after = queries.get_case(services, users["auditor"].user, case["id"])
     assert after["status"] == "running" and [t["element"] for t in after["tasks"]] == ["t"]
-    done = services.complete(clerk, case["tasks"][0]["id"], {"reviewers": 3})
+    done = cases.complete(services, clerk, case["tasks"][0]["id"], {"reviewers": 3})
     assert [t["element"] for t in done["tasks"]] == ["mi", "mi", "mi"]
     assert replay(services, None, case["id"])["verified"]
 
@@ -270,6 +271,6 @@ def test_a_zero_timer_is_scheduled_the_minimum_interval_after_its_step(
     assert run_due(svc) == 0
     clock.advance(seconds=0.5)
     assert run_due(svc) == 1
-    fired = svc.events(users["auditor"].user, case_id)[-1]
+    fired = queries.events(svc, users["auditor"].user, case_id)[-1]
     assert fired["type"] == "timer_fired" and fired["data"]["timers"] == ["wait"]
     assert replay(svc, None, case_id)["verified"]

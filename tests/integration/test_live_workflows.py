@@ -18,8 +18,9 @@ from engine.bundles.source import from_path, from_upload
 from engine.errors import Invalid
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.persistence.tables import case_events, cases
-from engine.services import Services, audit, calendar
+from engine.persistence.tables import case_events
+from engine.persistence.tables import cases as case_rows
+from engine.services import Services, accounts, audit, calendar, cases, publishing
 from tests.conftest import CLERKS, FORMS, PROCESSES
 from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
@@ -35,15 +36,17 @@ def _services(path: Path, clock: FakeClock, live: bool) -> tuple[Services, dict[
     if not live:
         svc.live.size = 0
     calendar.seed(svc)
-    users = {name: svc.create_user(name, "clerk", groups)[0] for name, groups in CLERKS.items()}
-    svc.deploy(from_path(PROCESSES / "restaurant"), "test")
+    users = {
+        name: accounts.create_user(svc, name, "clerk", groups)[0] for name, groups in CLERKS.items()
+    }
+    publishing.deploy(svc, from_path(PROCESSES / "restaurant"), "test")
     return svc, users
 
 
 def _stored(svc: Services, case_id: int) -> tuple[str, str, list[str]]:
     with svc.engine.connect() as conn:
         state, last_hash = conn.execute(
-            select(cases.c.state, cases.c.last_hash).where(cases.c.id == case_id)
+            select(case_rows.c.state, case_rows.c.last_hash).where(case_rows.c.id == case_id)
         ).one()
         hashes = conn.execute(
             select(case_events.c.state_hash)
@@ -55,12 +58,14 @@ def _stored(svc: Services, case_id: int) -> tuple[str, str, list[str]]:
 
 def _run(svc: Services, users: dict[str, Any], clock: FakeClock, path: str) -> list[Any]:
     steps, _ = PATHS[path]
-    view = svc.start_case(users["front_desk"], "restaurant", APPLICATION)
+    view = cases.start_case(svc, users["front_desk"], "restaurant", APPLICATION)
     view.pop("access_code")  # random by design
     seen = [(view, _stored(svc, view["id"]))]
     for element, form in steps:
         clock.advance(hours=3)
-        view = svc.complete(users[clerk_for(users, element)], task_of(view, element)["id"], form)
+        view = cases.complete(
+            svc, users[clerk_for(users, element)], task_of(view, element)["id"], form
+        )
         seen.append((view, _stored(svc, view["id"])))
     return seen
 
@@ -90,16 +95,18 @@ def test_a_step_taken_by_another_process_means_rebuilding_from_the_state(
     desk, food, market = (users[n].user for n in ("front_desk", "food_reviewer", "market_reviewer"))
     # another process: its own caches, the same database
     other = Services(services.engine, FORMS)
-    case = services.start_case(desk, "restaurant", APPLICATION)
-    case = other.complete(desk, task_of(case, "intake")["id"], ACCEPT)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
+    case = cases.complete(other, desk, task_of(case, "intake")["id"], ACCEPT)
     before = services.live.hits
     # this process kept the workflow of the start: the stored state moved on, so it is not used
-    case = services.complete(food, task_of(case, "review_food")["id"], FOOD_OK)
+    case = cases.complete(services, food, task_of(case, "review_food")["id"], FOOD_OK)
     assert services.live.hits == before
     # a refused form leaves the kept workflow where it was: the next step continues it
     with pytest.raises(Invalid):
-        services.complete(market, task_of(case, "review_licence")["id"], {"licence_approved": 3})
-    case = services.complete(market, task_of(case, "review_licence")["id"], LICENCE_OK)
+        cases.complete(
+            services, market, task_of(case, "review_licence")["id"], {"licence_approved": 3}
+        )
+    case = cases.complete(services, market, task_of(case, "review_licence")["id"], LICENCE_OK)
     assert services.live.hits == before + 1
     assert [t["element"] for t in case["tasks"]] == ["joint_issuance"]
     assert audit.replay(services, None, case["id"])["verified"]
@@ -124,15 +131,15 @@ FAILS_ON_SECOND_STEP = bpmn.document("""
 def test_a_step_the_engine_refuses_does_not_leave_a_moved_workflow_behind(
     services: Services, users: dict[str, Any]
 ) -> None:
-    services.deploy(from_upload("fails.bpmn", FAILS_ON_SECOND_STEP), "test")
+    publishing.deploy(services, from_upload("fails.bpmn", FAILS_ON_SECOND_STEP), "test")
     desk = users["front_desk"].user
-    case = services.start_case(desk, "p", {})
+    case = cases.start_case(services, desk, "p", {})
     task = case["tasks"][0]["id"]
     # n = 1 matches no flow: the engine refuses the step after completing the task in memory
     with pytest.raises(Invalid):
-        services.complete(desk, task, {"n": 1})
+        cases.complete(services, desk, task, {"n": 1})
     hits = services.live.hits
-    case = services.complete(desk, task, {"n": 2})
+    case = cases.complete(services, desk, task, {"n": 2})
     assert services.live.hits == hits  # rebuilt from the stored state, not the moved workflow
     assert [t["element"] for t in case["tasks"]] == ["b"]
     assert audit.replay(services, None, case["id"])["verified"]

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import event
 
 from engine.errors import Conflict, NotFound, Unauthorized
-from engine.services import Services
-from engine.services.users import reissue_token, set_groups
+from engine.services import Services, accounts, cases, queries
+from engine.services.accounts import reissue_token, set_groups
 from tests.fixtures.restaurant import ACCEPT, APPLICATION, FOOD_OK, ISSUANCE, LICENCE_OK
 
 
@@ -43,7 +43,7 @@ def _task(view: dict[str, Any], element: str) -> str:
 
 
 def _same_as_a_fresh_read(services: Services, user: Any, view: dict[str, Any]) -> None:
-    fresh = services.get_case(user, view["id"])
+    fresh = queries.get_case(services, user, view["id"])
     assert view == fresh
 
 
@@ -53,26 +53,26 @@ def test_each_step_answers_as_a_fresh_read_of_the_case(
     front, food, market, issuer = (
         users[n].user for n in ("front_desk", "food_reviewer", "market_reviewer", "issuer")
     )
-    case = services.start_case(front, "restaurant", APPLICATION)
+    case = cases.start_case(services, front, "restaurant", APPLICATION)
     case.pop("access_code")
     _same_as_a_fresh_read(services, front, case)
     # 受理 opens both parallel reviews at once (inserted together)
-    case = services.complete(front, _task(case, "intake"), ACCEPT)
+    case = cases.complete(services, front, _task(case, "intake"), ACCEPT)
     assert sorted(t["element"] for t in case["tasks"]) == ["review_food", "review_licence"]
     _same_as_a_fresh_read(services, front, case)
     # one review done: the other stays open, as stored
     with statements(services) as sent:
-        case = services.complete(food, _task(case, "review_food"), FOOD_OK)
+        case = cases.complete(services, food, _task(case, "review_food"), FOOD_OK)
     assert [t["element"] for t in case["tasks"]] == ["review_licence"]
     _same_as_a_fresh_read(services, front, case)
     # the case row found through the task and locked, with its open tasks and whether it has
     # certificates (it has none, so they are not read); the task's and its group rows' update,
     # the case update, its event: 5 (it was 10)
     assert len(sent) == 5, sent
-    case = services.complete(market, _task(case, "review_licence"), LICENCE_OK)
+    case = cases.complete(services, market, _task(case, "review_licence"), LICENCE_OK)
     _same_as_a_fresh_read(services, front, case)
     with statements(services) as sent:
-        case = services.complete(issuer, _task(case, "joint_issuance"), {**ISSUANCE})
+        case = cases.complete(services, issuer, _task(case, "joint_issuance"), {**ISSUANCE})
     assert case["status"] == "completed" and case["tasks"] == [] and case["rating"] is None
     assert len(case["certificates"]) == 2
     # 统一发证: both certificate numbers checked in one query and inserted in one statement,
@@ -90,16 +90,16 @@ def test_a_rating_is_still_shown_once_the_case_is_rated(
     front, food, market, issuer = (
         users[n].user for n in ("front_desk", "food_reviewer", "market_reviewer", "issuer")
     )
-    case = services.start_case(front, "restaurant", APPLICATION)
+    case = cases.start_case(services, front, "restaurant", APPLICATION)
     code = case["access_code"]
-    case = services.complete(front, _task(case, "intake"), ACCEPT)
-    case = services.complete(food, _task(case, "review_food"), FOOD_OK)
-    case = services.complete(market, _task(case, "review_licence"), LICENCE_OK)
-    case = services.complete(issuer, _task(case, "joint_issuance"), {**ISSUANCE})
+    case = cases.complete(services, front, _task(case, "intake"), ACCEPT)
+    case = cases.complete(services, food, _task(case, "review_food"), FOOD_OK)
+    case = cases.complete(services, market, _task(case, "review_licence"), LICENCE_OK)
+    case = cases.complete(services, issuer, _task(case, "joint_issuance"), {**ISSUANCE})
     from engine.services import follow_ups
 
     follow_ups.rate(services, case["id"], 5, "很好", code=code)
-    rating = services.get_case(front, case["id"])["rating"]
+    rating = queries.get_case(services, front, case["id"])["rating"]
     assert rating is not None and rating["level"] == 5
 
 
@@ -107,30 +107,32 @@ def test_completing_a_task_that_is_no_longer_open_is_still_refused(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     front = users["front_desk"].user
-    case = services.start_case(front, "restaurant", APPLICATION)
+    case = cases.start_case(services, front, "restaurant", APPLICATION)
     intake = _task(case, "intake")
-    services.complete(front, intake, ACCEPT)
+    cases.complete(services, front, intake, ACCEPT)
     with pytest.raises(Conflict, match="任务已办结"):
-        services.complete(front, intake, ACCEPT)
+        cases.complete(services, front, intake, ACCEPT)
     with pytest.raises(NotFound):
-        services.complete(front, "no-such-task", ACCEPT)
+        cases.complete(services, front, "no-such-task", ACCEPT)
 
 
 def test_a_token_is_one_statement_and_changes_take_effect_at_once(services: Services) -> None:
-    _, loner_token = services.create_user("无组", "auditor", [])
-    _, token = services.create_user("两组", "clerk", ["issuance", "inspection"])
+    _, loner_token = accounts.create_user(services, "无组", "auditor", [])
+    _, token = accounts.create_user(services, "两组", "clerk", ["issuance", "inspection"])
     with statements(services) as sent:
-        found = services.authenticate(token)
+        found = accounts.authenticate(services, token)
     assert len(sent) == 1
     assert found.name == "两组" and found.groups == frozenset({"issuance", "inspection"})
-    assert services.authenticate(loner_token).groups == frozenset()  # no group: still found
+    assert (
+        accounts.authenticate(services, loner_token).groups == frozenset()
+    )  # no group: still found
     set_groups(services, "两组", ["front_desk"])
-    assert services.authenticate(token).groups == frozenset({"front_desk"})
+    assert accounts.authenticate(services, token).groups == frozenset({"front_desk"})
     set_groups(services, "两组", [])
-    assert services.authenticate(token).groups == frozenset()
+    assert accounts.authenticate(services, token).groups == frozenset()
     new = reissue_token(services, "两组")
     with pytest.raises(Unauthorized):
-        services.authenticate(token)
-    assert services.authenticate(new).name == "两组"
+        accounts.authenticate(services, token)
+    assert accounts.authenticate(services, new).name == "两组"
     with pytest.raises(Unauthorized):
-        services.authenticate("not-a-token")
+        accounts.authenticate(services, "not-a-token")

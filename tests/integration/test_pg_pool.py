@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from engine.persistence import db
 from engine.persistence.db import TransientError, make_engine
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import Services
+from engine.services import Services, cases
 from tests.conftest import PG_URL
 from tests.fixtures.restaurant import ACCEPT, APPLICATION
 from tests.integration.test_cases import task_of
@@ -66,8 +66,8 @@ def test_a_step_on_a_dropped_connection_is_retried_and_succeeds(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     desk = users["front_desk"].user
-    case = services.start_case(desk, "restaurant", APPLICATION)
+    case = cases.start_case(services, desk, "restaurant", APPLICATION)
     for pid in {_backend_pid(services.engine) for _ in range(3)}:
         _terminate(pid)
-    case = services.complete(desk, task_of(case, "intake")["id"], ACCEPT)
+    case = cases.complete(services, desk, task_of(case, "intake")["id"], ACCEPT)
     assert sorted(t["element"] for t in case["tasks"]) == ["review_food", "review_licence"]

@@ -7,13 +7,13 @@ import re
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services
+from engine.services import Services, accounts, publishing, queries
 from tests.e2e.test_openapi import assert_matches
 from tests.fixtures import bpmn
 
 
 def concluded(services: Services, users: dict[str, Any], client: Any) -> dict[str, Any]:
-    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
+    publishing.deploy(services, from_upload("p.bpmn", bpmn.linear()), "test")
     started = client.post(
         "/api/v1/cases",
         headers=users["front_desk"].headers,
@@ -54,7 +54,7 @@ def test_a_good_rating_needs_the_right_code_and_counts_once(
         "access_code"
         not in client.get(f"/api/v1/cases/{case['id']}", headers=users["auditor"].headers).json
     )
-    events = services.events(users["auditor"].user, case["id"])
+    events = queries.events(services, users["auditor"].user, case["id"])
     rated = events[-1]
     assert rated["type"] == "rated" and rated["actor"] == "applicant"
     assert rated["data"] == {
@@ -68,7 +68,7 @@ def test_a_good_rating_needs_the_right_code_and_counts_once(
 def test_a_bad_rating_must_be_rectified_then_followed_up(
     services: Services, users: dict[str, Any], client: Any
 ) -> None:
-    supervisor, token = services.create_user("chief", "clerk", ["supervisors"])
+    supervisor, token = accounts.create_user(services, "chief", "clerk", ["supervisors"])
     headers = {"Authorization": f"Bearer {token}"}
     case = concluded(services, users, client)
     rated = client.post(
@@ -94,7 +94,7 @@ def test_a_bad_rating_must_be_rectified_then_followed_up(
         json={"data": {"applicant_satisfied": True}},
     )
     assert client.get("/api/v1/tasks", headers=headers).json["tasks"] == []
-    kinds = [e["type"] for e in services.events(users["auditor"].user, case["id"])]
+    kinds = [e["type"] for e in queries.events(services, users["auditor"].user, case["id"])]
     assert kinds[-5:] == [
         "rated",
         "rectification_opened",

@@ -14,8 +14,8 @@ from engine.bundles.source import from_upload
 from engine.errors import Forbidden
 from engine.persistence.db import make_engine
 from engine.persistence.schema import alembic_config
-from engine.persistence.tables import cases
-from engine.services import Services, follow_ups
+from engine.persistence.tables import cases as case_rows
+from engine.services import Services, accounts, cases, follow_ups, publishing
 from tests.conftest import FORMS
 from tests.fixtures import bpmn
 
@@ -26,19 +26,22 @@ SECRET = "receipt-code-test-secret"
 def svc(db_url: str) -> Iterator[Services]:
     engine = make_engine(db_url)
     services = Services(engine, FORMS, secret_key=SECRET)
-    services.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
+    publishing.deploy(services, from_upload("p.bpmn", bpmn.linear()), "test")
     yield services
     engine.dispose()
 
 
 def _start(svc: Services) -> dict[str, object]:
-    token = svc.create_user(f"desk{svc.clock().timestamp()}", "clerk", ["front_desk"])[1]
-    return svc.start_case(svc.authenticate(token), "p", {"applicant_name": "李四"})
+    token = accounts.create_user(svc, f"desk{svc.clock().timestamp()}", "clerk", ["front_desk"])[1]
+    return cases.start_case(svc, accounts.authenticate(svc, token), "p", {"applicant_name": "李四"})
 
 
 def _hashes(svc: Services) -> dict[int, str]:
     with svc.engine.connect() as conn:
-        return {r.id: r.access_hash for r in conn.execute(select(cases.c.id, cases.c.access_hash))}
+        return {
+            r.id: r.access_hash
+            for r in conn.execute(select(case_rows.c.id, case_rows.c.access_hash))
+        }
 
 
 def _migrate(db_url: str, revision: str, down: bool = False) -> None:
@@ -78,7 +81,9 @@ def test_migration_0007_wraps_older_hashes_and_their_codes_keep_working(
         engine = make_engine(db_url)
         with engine.begin() as conn:  # a case as stored before 0007: unkeyed SHA-256
             plain = hashlib.sha256(f"{old_id}:12345678".encode()).hexdigest()
-            conn.execute(update(cases).where(cases.c.id == old_id).values(access_hash=plain))
+            conn.execute(
+                update(case_rows).where(case_rows.c.id == old_id).values(access_hash=plain)
+            )
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         engine.dispose()
     finally:

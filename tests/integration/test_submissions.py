@@ -11,7 +11,7 @@ import pytest
 from engine.bundles.source import from_upload
 from engine.errors import Invalid
 from engine.forms import InputLimits
-from engine.services import Services
+from engine.services import Services, accounts, cases, publishing, queries
 from tests.fixtures import bpmn
 from tests.fixtures.restaurant import (
     ACCEPT,
@@ -27,7 +27,7 @@ def snapshot(services: Services, users: dict[str, Any], case_id: int) -> Any:
     """Everything a refused step must leave as it was: the case (data, status, tasks, clock,
     certificates) and its events."""
     auditor = users["auditor"].user
-    return services.get_case(auditor, case_id), services.events(auditor, case_id)
+    return queries.get_case(services, auditor, case_id), queries.events(services, auditor, case_id)
 
 
 def refused(call: Any) -> dict[str, str]:
@@ -37,8 +37,8 @@ def refused(call: Any) -> dict[str, str]:
 
 
 def in_review(services: Services, users: dict[str, Any]) -> dict[str, Any]:
-    view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
-    return services.complete(users["front_desk"].user, task_of(view, "intake")["id"], ACCEPT)
+    view = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)
+    return cases.complete(services, users["front_desk"].user, task_of(view, "intake")["id"], ACCEPT)
 
 
 def test_a_reviewer_cannot_overrule_another_department(
@@ -46,7 +46,8 @@ def test_a_reviewer_cannot_overrule_another_department(
 ) -> None:
     view = in_review(services, users)
     food = users["food_reviewer"].user
-    view = services.complete(
+    view = cases.complete(
+        services,
         food,
         task_of(view, "review_food")["id"],
         {"food_approved": False, "needs_inspection": False, "food_opinion": "经营场所不符合要求"},
@@ -54,7 +55,9 @@ def test_a_reviewer_cannot_overrule_another_department(
     before = snapshot(services, users, view["id"])
     market = users["market_reviewer"].user
     task = task_of(view, "review_licence")["id"]
-    errors = refused(lambda: services.complete(market, task, {**LICENCE_OK, "food_approved": True}))
+    errors = refused(
+        lambda: cases.complete(services, market, task, {**LICENCE_OK, "food_approved": True})
+    )
     assert errors == {"food_approved": "本表单没有此字段, 不能填写"}
     assert snapshot(services, users, view["id"]) == before
     assert before[0]["data"]["food_approved"] is False
@@ -64,11 +67,11 @@ def test_the_issuer_cannot_rename_the_holder(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     view = in_review(services, users)
-    view = services.complete(
-        users["market_reviewer"].user, task_of(view, "review_licence")["id"], LICENCE_OK
+    view = cases.complete(
+        services, users["market_reviewer"].user, task_of(view, "review_licence")["id"], LICENCE_OK
     )
-    view = services.complete(
-        users["food_reviewer"].user, task_of(view, "review_food")["id"], FOOD_OK
+    view = cases.complete(
+        services, users["food_reviewer"].user, task_of(view, "review_food")["id"], FOOD_OK
     )
     before = snapshot(services, users, view["id"])
     forged = {
@@ -79,12 +82,12 @@ def test_the_issuer_cannot_rename_the_holder(
     }
     issuer = users["issuer"].user
     task = task_of(view, "joint_issuance")["id"]
-    errors = refused(lambda: services.complete(issuer, task, forged))
+    errors = refused(lambda: cases.complete(services, issuer, task, forged))
     assert set(errors) == {"applicant_name", "applicant_id_number", "shop_name"}
     after = snapshot(services, users, view["id"])
     assert after == before and after[0]["certificates"] == []
     # the honest completion still works, and the certificates name the applicant
-    done = services.complete(issuer, task, ISSUANCE)
+    done = cases.complete(services, issuer, task, ISSUANCE)
     assert all(APPLICATION["shop_name"] in c["holder"] for c in done["certificates"])
     assert done["data"]["applicant_name"] == APPLICATION["applicant_name"]
 
@@ -94,15 +97,18 @@ def test_the_start_form_writes_only_its_fields(
 ) -> None:
     clerk = users["front_desk"].user
     errors = refused(
-        lambda: services.start_case(
-            clerk, "restaurant", {**APPLICATION, "intake_decision": "accept", "licence_approved": 1}
+        lambda: cases.start_case(
+            services,
+            clerk,
+            "restaurant",
+            {**APPLICATION, "intake_decision": "accept", "licence_approved": 1},
         )
     )
     assert errors == {
         "intake_decision": "本表单没有此字段, 不能填写",
         "licence_approved": "本表单没有此字段, 不能填写",
     }
-    assert services.worklist(clerk)["tasks"] == []
+    assert queries.worklist(services, clerk)["tasks"] == []
 
 
 FORMS = {
@@ -137,7 +143,7 @@ def two_steps(services: Services, limits: InputLimits | None = None) -> Services
   <bpmn:sequenceFlow id="f3" sourceRef="free" targetRef="end" />
   <bpmn:endEvent id="end" />"""
     files = {"two.bpmn": bpmn.document(body, "two"), **FORMS}
-    services.deploy(from_upload("two.zip", bpmn.zipped(files)), "test")
+    publishing.deploy(services, from_upload("two.zip", bpmn.zipped(files)), "test")
     if limits is not None:
         services.limits = limits
     return services
@@ -148,12 +154,12 @@ def test_a_correction_form_rewrites_the_application_fields_it_declares(
 ) -> None:
     two_steps(services)
     clerk = users["front_desk"].user
-    view = services.start_case(clerk, "two", {"name": "甲", "address": "旧址"})
+    view = cases.start_case(services, clerk, "two", {"name": "甲", "address": "旧址"})
     task = task_of(view, "correction")["id"]
-    assert refused(lambda: services.complete(clerk, task, {"name": "乙"})) == {
+    assert refused(lambda: cases.complete(services, clerk, task, {"name": "乙"})) == {
         "name": "本表单没有此字段, 不能填写"
     }
-    view = services.complete(clerk, task, {"address": "新址"})
+    view = cases.complete(services, clerk, task, {"address": "新址"})
     assert view["data"]["address"] == "新址" and view["data"]["name"] == "甲"
 
 
@@ -162,17 +168,17 @@ def test_a_task_without_a_form_writes_only_fields_no_form_owns(
 ) -> None:
     two_steps(services)
     clerk = users["front_desk"].user
-    view = services.start_case(clerk, "two", {"name": "甲"})
-    view = services.complete(clerk, task_of(view, "correction")["id"], {})
+    view = cases.start_case(services, clerk, "two", {"name": "甲"})
+    view = cases.complete(services, clerk, task_of(view, "correction")["id"], {})
     before = snapshot(services, users, view["id"])
     task = task_of(view, "free")["id"]
-    errors = refused(lambda: services.complete(clerk, task, {"name": "乙", "note": "x"}))
+    errors = refused(lambda: cases.complete(services, clerk, task, {"name": "乙", "note": "x"}))
     assert errors == {
         "name": "此字段由表单 application.json 填写, 本任务不能填写",
         "note": "此字段由表单 correction.json 填写, 本任务不能填写",
     }
     assert snapshot(services, users, view["id"]) == before
-    view = services.complete(clerk, task, {"remark": "无表单任务的记录"})
+    view = cases.complete(services, clerk, task, {"remark": "无表单任务的记录"})
     assert view["status"] == "completed" and view["data"]["remark"] == "无表单任务的记录"
 
 
@@ -192,7 +198,7 @@ def test_values_are_bounded_whatever_the_form_allows(
         "notes": "y" * 500,  # the form's own maxLength (20000) is over the default: it holds
         "photo": data_url(1001),
     }
-    errors = refused(lambda: services.start_case(clerk, "two", start))
+    errors = refused(lambda: cases.start_case(services, clerk, "two", start))
     assert errors == {"address": "长度不能超过 100 个字符", "photo": "文件不能超过 1000 字节"}
     for bad, message in [
         (float("nan"), "应为有限的数字"),
@@ -202,27 +208,29 @@ def test_values_are_bounded_whatever_the_form_allows(
         ("a\x00b", "不能包含空字符 (NUL)"),
     ]:
         found = refused(
-            lambda bad=bad: services.start_case(clerk, "two", {"name": "甲", "address": bad})
+            lambda bad=bad: cases.start_case(services, clerk, "two", {"name": "甲", "address": bad})
         )
         assert found == {"address": message}
     deep: Any = 1
     for _ in range(40):
         deep = [deep]
-    found = refused(lambda: services.start_case(clerk, "two", {"name": "甲", "address": deep}))
+    found = refused(
+        lambda: cases.start_case(services, clerk, "two", {"name": "甲", "address": deep})
+    )
     assert "嵌套层数不能超过 32" in found.values()
-    assert refused(lambda: services.start_case(clerk, "two", {"name": "甲", "photo": "abc%"})) == {
-        "photo": "附件格式不正确 (应为 data URL 或 base64)"
-    }
+    assert refused(
+        lambda: cases.start_case(services, clerk, "two", {"name": "甲", "photo": "abc%"})
+    ) == {"photo": "附件格式不正确 (应为 data URL 或 base64)"}
     # within every limit, the attachment is not counted in the case data's total
-    view = services.start_case(
-        clerk, "two", {**start, "address": "x" * 100, "photo": data_url(1000)}
+    view = cases.start_case(
+        services, clerk, "two", {**start, "address": "x" * 100, "photo": data_url(1000)}
     )
     assert view["data"]["photo"].startswith("data:image/png")
     # the total: each value fits, the case data as a whole does not
     task = task_of(view, "correction")["id"]
     before = snapshot(services, users, view["id"])
     errors = refused(
-        lambda: services.complete(clerk, task, {"address": "z" * 100, "note": "n" * 100})
+        lambda: cases.complete(services, clerk, task, {"address": "z" * 100, "note": "n" * 100})
     )
     assert list(errors) == ["(表单)"] and "办件数据总量超过上限" in errors["(表单)"]
     assert snapshot(services, users, view["id"]) == before
@@ -235,8 +243,9 @@ def test_engine_tasks_take_bounded_values_only(
     be within the limits too."""
     from engine.services.follow_ups import rate
 
-    view = services.start_case(users["front_desk"].user, "restaurant", APPLICATION)
-    view = services.complete(
+    view = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)
+    view = cases.complete(
+        services,
         users["front_desk"].user,
         task_of(view, "intake")["id"],
         {"intake_decision": "refuse", "intake_opinion": "不予受理"},
@@ -245,13 +254,13 @@ def test_engine_tasks_take_bounded_values_only(
     rate(services, view["id"], 1, "很差", user=users["front_desk"].user)
     task = next(
         t
-        for t in services.get_case(users["auditor"].user, view["id"])["tasks"]
+        for t in queries.get_case(services, users["auditor"].user, view["id"])["tasks"]
         if t["kind"] == "rectification"
     )
     services.limits = InputLimits(string_length=10)
     before = snapshot(services, users, view["id"])
-    supervisor, _ = services.create_user("boss", "clerk", ["supervisors"])
-    assert refused(lambda: services.complete(supervisor, task["id"], {"opinion": "长" * 11})) == {
-        "opinion": "长度不能超过 10 个字符"
-    }
+    supervisor, _ = accounts.create_user(services, "boss", "clerk", ["supervisors"])
+    assert refused(
+        lambda: cases.complete(services, supervisor, task["id"], {"opinion": "长" * 11})
+    ) == {"opinion": "长度不能超过 10 个字符"}
     assert snapshot(services, users, view["id"]) == before

@@ -15,8 +15,8 @@ from engine.bundles.source import from_upload
 from engine.domain.throttle import SIGN_IN_ACCOUNT, SIGN_IN_ADDRESS, Limit, Limits, TooManyAttempts
 from engine.errors import Forbidden, Unauthorized
 from engine.persistence.db import make_engine
-from engine.services import Services, follow_ups
-from engine.services.users import set_password, sign_in
+from engine.services import Services, accounts, cases, follow_ups, publishing
+from engine.services.accounts import set_password, sign_in
 from tests.conftest import FORMS
 from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
@@ -35,7 +35,7 @@ def clock() -> FakeClock:
 def svc(db_url: str, clock: FakeClock) -> Iterator[Services]:
     engine = make_engine(db_url)
     services = Services(engine, FORMS, clock=clock)
-    services.create_user("front_desk", "clerk", ["front_desk"])
+    accounts.create_user(services, "front_desk", "clerk", ["front_desk"])
     set_password(services, "front_desk", PASSWORD)
     yield services
     engine.dispose()
@@ -91,7 +91,7 @@ def test_an_unknown_name_is_throttled_and_hashed_like_a_known_one(
     svc: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same scrypt work (same parameters) and the same answers, whether the name exists."""
-    svc.create_user("token_only", "clerk", [])  # an API user without a password
+    accounts.create_user(svc, "token_only", "clerk", [])  # an API user without a password
     calls: list[tuple[int, int, int]] = []
     real = hashlib.scrypt
 
@@ -146,9 +146,9 @@ def test_processes_share_the_counters_and_parallel_guesses_cannot_slip_past(
 def test_receipt_codes_are_throttled_per_case_and_per_address(
     svc: Services, clock: FakeClock
 ) -> None:
-    svc.deploy(from_upload("p.bpmn", bpmn.linear()), "test")
-    user = svc.authenticate(svc.create_user("desk", "clerk", ["front_desk"])[1])
-    case = svc.start_case(user, "p", {"applicant_name": "李四"})
+    publishing.deploy(svc, from_upload("p.bpmn", bpmn.linear()), "test")
+    user = accounts.authenticate(svc, accounts.create_user(svc, "desk", "clerk", ["front_desk"])[1])
+    case = cases.start_case(svc, user, "p", {"applicant_name": "李四"})
     right, wrong = case["access_code"], "2222-3333-4444"
     assert right != wrong
     for i in range(9):  # nine addresses, one wrong code each: the case's limit is 10

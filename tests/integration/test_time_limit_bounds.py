@@ -10,7 +10,7 @@ import pytest
 
 from engine.bundles.source import from_upload
 from engine.errors import Invalid
-from engine.services import Services
+from engine.services import Services, cases, publishing
 from tests.fixtures import bpmn
 
 FORM = {"type": "object", "properties": {"days": {"type": "integer"}}}
@@ -32,8 +32,8 @@ def with_limit(value: str) -> bytes:
 def test_a_limit_from_the_data_is_bounded(
     services: Services, users: dict[str, Any], days: int, deadline: bool
 ) -> None:
-    services.deploy(from_upload("p.zip", with_limit("days")), "test")
-    case = services.start_case(users["front_desk"].user, "p", {"days": days})
+    publishing.deploy(services, from_upload("p.zip", with_limit("days")), "test")
+    case = cases.start_case(services, users["front_desk"].user, "p", {"days": days})
     [task] = case["tasks"]
     assert (task["deadline"] is not None) is deadline
 
@@ -43,5 +43,5 @@ def test_limits_that_are_not_working_days_are_refused_at_upload(
     services: Services, value: str
 ) -> None:
     with pytest.raises(Invalid) as caught:
-        services.deploy(from_upload("p.zip", with_limit(value)), "test")
+        publishing.deploy(services, from_upload("p.zip", with_limit(value)), "test")
     assert any("time_limit" in e["message"] for e in caught.value.errors)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.bundles.source import from_upload
 from engine.domain.jobs import JobStatus
 from engine.persistence.tables import jobs
-from engine.services import Services
+from engine.services import Services, cases, publishing, queries
 from engine.services.worker import run_due
 from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
@@ -19,7 +19,7 @@ from tests.processes.test_constructs import BOUNDARY_TIMER
 
 
 def deploy_timer_bundle(svc: Services) -> None:
-    svc.deploy(from_upload("timer.bpmn", BOUNDARY_TIMER), "test")
+    publishing.deploy(svc, from_upload("timer.bpmn", BOUNDARY_TIMER), "test")
 
 
 def test_a_due_timer_fires_once_on_the_injected_clock(
@@ -28,7 +28,7 @@ def test_a_due_timer_fires_once_on_the_injected_clock(
     clock = FakeClock()
     svc = Services(services.engine, clock=clock)
     deploy_timer_bundle(svc)
-    case = svc.start_case(users["front_desk"].user, "p", {})
+    case = cases.start_case(svc, users["front_desk"].user, "p", {})
     with svc.uow() as uow:
         assert [(k, s) for k, _, s in uow.jobs.for_case(case["id"])] == [("timer", "pending")]
     clock.advance(days=9)
@@ -36,9 +36,9 @@ def test_a_due_timer_fires_once_on_the_injected_clock(
     clock.advance(days=1, seconds=1)
     assert run_due(svc) == 1
     assert run_due(svc) == 0
-    final = svc.get_case(users["auditor"].user, case["id"])
+    final = queries.get_case(svc, users["auditor"].user, case["id"])
     assert final["status"] == "completed" and final["tasks"] == []
-    events = svc.events(users["auditor"].user, case["id"])
+    events = queries.events(svc, users["auditor"].user, case["id"])
     fired = [e for e in events if e["type"] == "timer_fired"]
     assert (
         len(fired) == 1 and fired[0]["actor"] == "system" and fired[0]["data"]["timers"] == ["late"]
@@ -55,11 +55,11 @@ def test_a_timer_whose_task_finished_first_does_nothing(
     clock = FakeClock()
     svc = Services(services.engine, clock=clock)
     deploy_timer_bundle(svc)
-    case = svc.start_case(users["front_desk"].user, "p", {})
-    svc.complete(users["front_desk"].user, case["tasks"][0]["id"], {})
+    case = cases.start_case(svc, users["front_desk"].user, "p", {})
+    cases.complete(svc, users["front_desk"].user, case["tasks"][0]["id"], {})
     clock.advance(days=11)
     assert run_due(svc) == 1  # the job runs, finds nothing waiting, and is done
-    events = svc.events(users["auditor"].user, case["id"])
+    events = queries.events(svc, users["auditor"].user, case["id"])
     assert [e["type"] for e in events] == ["case_started", "task_completed", "case_completed"]
 
 
@@ -71,7 +71,7 @@ def test_two_workers_racing_run_each_due_job_exactly_once(
     clock = FakeClock()
     svc = Services(services.engine, clock=clock)
     deploy_timer_bundle(svc)
-    ids = [svc.start_case(users["front_desk"].user, "p", {"n": n})["id"] for n in range(30)]
+    ids = [cases.start_case(svc, users["front_desk"].user, "p", {"n": n})["id"] for n in range(30)]
     clock.advance(days=10, seconds=1)
     engines = [make_engine(db_url), make_engine(db_url)]
     try:
@@ -83,7 +83,7 @@ def test_two_workers_racing_run_each_due_job_exactly_once(
     assert all(isinstance(c, int) for c in counts), counts
     assert sum(counts) == 30
     for case_id in ids:
-        events = svc.events(users["auditor"].user, case_id)
+        events = queries.events(svc, users["auditor"].user, case_id)
         assert [e["type"] for e in events].count("timer_fired") == 1
     with svc.uow() as uow:
         assert uow.jobs.next_due() is None
@@ -121,8 +121,8 @@ def test_a_working_day_timer_skips_the_national_day_holiday(
     # Monday 2026-09-28, 10:00 in Beijing: five working days on is Saturday 10-10 (调休).
     clock = FakeClock(datetime(2026, 9, 28, 2, 0, tzinfo=UTC))
     svc = Services(services.engine, clock=clock)
-    svc.deploy(from_upload("wd.bpmn", WORKDAY_TIMER), "test")
-    case = svc.start_case(users["front_desk"].user, "p", {})
+    publishing.deploy(svc, from_upload("wd.bpmn", WORKDAY_TIMER), "test")
+    case = cases.start_case(svc, users["front_desk"].user, "p", {})
     with svc.uow() as uow:
         [job] = [j for j in uow.jobs.for_case(case["id"]) if j[0] == "timer"]
     due = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
@@ -130,7 +130,10 @@ def test_a_working_day_timer_skips_the_national_day_holiday(
     assert run_due(svc) == 0
     clock.now = due + timedelta(seconds=1)
     assert run_due(svc) == 1
-    assert svc.get_case(users["auditor"].user, case["id"])["outcome"]["element"] == "escalated"
+    assert (
+        queries.get_case(svc, users["auditor"].user, case["id"])["outcome"]["element"]
+        == "escalated"
+    )
 
 
 def test_a_job_is_scheduled_once_per_kind_and_key_the_first_one_staying(

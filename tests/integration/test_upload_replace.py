@@ -12,7 +12,7 @@ import pytest
 
 from engine.bundles.source import from_path, from_upload
 from engine.errors import Conflict
-from engine.services import Services
+from engine.services import Services, catalogue, publishing
 from tests.conftest import PROCESSES
 from tests.e2e.test_pages_designer import _sign_in
 from tests.fixtures import bpmn
@@ -22,7 +22,7 @@ BARE = (RESTAURANT / "restaurant.bpmn").read_bytes()
 
 
 def versions(services: Services, designer: Any) -> int:
-    return int(services.bundle_detail(designer, "restaurant")["version"])
+    return int(catalogue.bundle_detail(services, designer, "restaurant")["version"])
 
 
 def test_a_bare_diagram_over_a_full_bundle_needs_confirmation(
@@ -30,16 +30,16 @@ def test_a_bare_diagram_over_a_full_bundle_needs_confirmation(
 ) -> None:
     designer = users["designer"].user
     with pytest.raises(Conflict) as caught:
-        services.deploy(from_upload("restaurant.bpmn", BARE), designer)
+        publishing.deploy(services, from_upload("restaurant.bpmn", BARE), designer)
     messages = [e["message"] for e in caught.value.details["errors"]]
     assert messages[0].startswith("上传中没有 bundle.json")
     assert "证照「营业执照」(business_licence) 将不再发放" in messages
     assert "证照「食品经营许可证」(food_permit) 将不再发放" in messages
     assert versions(services, designer) == 1  # nothing stored
-    done = services.deploy(from_upload("restaurant.bpmn", BARE), designer, replace=True)
+    done = publishing.deploy(services, from_upload("restaurant.bpmn", BARE), designer, replace=True)
     assert done["version"] == 2
     # the same full bundle again drops nothing: no confirmation asked
-    assert services.deploy(from_path(RESTAURANT), designer)["version"] == 3
+    assert publishing.deploy(services, from_path(RESTAURANT), designer)["version"] == 3
 
 
 def test_dropping_a_form_or_a_certificate(services: Services, users: dict[str, Any]) -> None:
@@ -53,12 +53,12 @@ def test_dropping_a_form_or_a_certificate(services: Services, users: dict[str, A
         "note.json": form,
         "bundle.json": {**METADATA, "process": "p", "key": "k"},
     }
-    services.deploy(from_upload("k.zip", bpmn.zipped(first)), designer)
+    publishing.deploy(services, from_upload("k.zip", bpmn.zipped(first)), designer)
     fewer = copy.deepcopy(METADATA) | {"process": "p", "key": "k"}
     fewer["items"] = fewer["items"][:1]
     second = {"p.bpmn": bpmn.linear(), "bundle.json": fewer}
     with pytest.raises(Conflict) as caught:
-        services.deploy(from_upload("k.zip", bpmn.zipped(second)), designer)
+        publishing.deploy(services, from_upload("k.zip", bpmn.zipped(second)), designer)
     assert [(e["message"], e["file"]) for e in caught.value.details["errors"]] == [
         ("表单 note.json 将不再使用: 用到它的任务将没有表单", "note.json"),
         ("证照「食品经营许可证」(food_permit) 将不再发放", "bundle.json"),
@@ -104,4 +104,4 @@ def test_the_designer_page_asks_to_confirm(
     assert done.status_code == 302 and done.headers["Location"].endswith(
         "/designer/bundles/restaurant/2"
     )
-    assert services.bundle_detail(users["designer"].user, "restaurant")["metadata"] == {}
+    assert catalogue.bundle_detail(services, users["designer"].user, "restaurant")["metadata"] == {}

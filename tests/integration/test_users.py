@@ -6,19 +6,19 @@ import pytest
 
 from engine.errors import Unauthorized
 from engine.persistence.tables import users
-from engine.services import Services
-from engine.services.users import reissue_token, set_groups
+from engine.services import Services, accounts
+from engine.services.accounts import reissue_token, set_groups
 
 
 def test_a_reissued_token_replaces_the_old_one(services: Services) -> None:
-    user, old = services.create_user("周七", "clerk", ["front_desk"])
+    user, old = accounts.create_user(services, "周七", "clerk", ["front_desk"])
     with services.engine.connect() as conn:
         stored = conn.execute(users.select()).one()
     assert old not in stored.token_hash  # only the hash is kept
-    assert services.authenticate(old).name == "周七"
+    assert accounts.authenticate(services, old).name == "周七"
     new = reissue_token(services, "周七")
     with pytest.raises(Unauthorized):
-        services.authenticate(old)
-    assert services.authenticate(new).groups == frozenset({"front_desk"})
+        accounts.authenticate(services, old)
+    assert accounts.authenticate(services, new).groups == frozenset({"front_desk"})
     set_groups(services, "周七", ["issuance", "inspection"])
-    assert services.authenticate(new).groups == frozenset({"issuance", "inspection"})
+    assert accounts.authenticate(services, new).groups == frozenset({"issuance", "inspection"})

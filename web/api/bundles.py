@@ -9,17 +9,20 @@ from flask import request
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import from_upload
 from engine.errors import Invalid
-from engine.services.bundles import require_designer
+from engine.services import catalogue, publishing
 
 from ..inputs import VERSION
+from ..state import services
 from . import api
-from .common import current_user, services
+from .common import current_user
 
 
 @api.post("/bundles")
 def upload_bundle() -> Any:
     user = current_user()
-    require_designer(user)  # before looking at the upload: a 403 says more than a 422 here
+    publishing.require_designer(
+        user
+    )  # before looking at the upload: a 403 says more than a 422 here
     upload = request.files.get("file")
     if upload is None:
         raise Invalid(
@@ -39,19 +42,19 @@ def upload_bundle() -> Any:
             "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]
         ) from None
     replace = (request.form.get("replace") or request.args.get("replace") or "").lower()
-    return services().deploy(source, user, replace=replace in ("true", "1", "yes")), 201
+    return publishing.deploy(services(), source, user, replace=replace in ("true", "1", "yes")), 201
 
 
 @api.get("/bundles")
 def list_bundles() -> Any:
-    return {"bundles": services().list_bundles(current_user())}
+    return {"bundles": catalogue.list_bundles(services(), current_user())}
 
 
 @api.get("/bundles/<key>")
 def bundle_detail(key: str) -> Any:
-    return services().bundle_detail(current_user(), key)
+    return catalogue.bundle_detail(services(), current_user(), key)
 
 
 @api.get(f"/bundles/<key>/versions/<{VERSION}:version>")
 def bundle_version(key: str, version: int) -> Any:
-    return services().bundle_detail(current_user(), key, version)
+    return catalogue.bundle_detail(services(), current_user(), key, version)

@@ -11,8 +11,9 @@ from engine.domain.users import Role
 from engine.errors import Forbidden, Invalid
 from engine.services import calendar
 
+from ..state import services
 from . import api
-from .common import current_user, json_body, services
+from .common import current_user, json_body
 
 
 def _date(text: str | None, field: str) -> date:

@@ -7,33 +7,34 @@ from typing import Any
 from flask import Response, render_template, request
 
 from engine.errors import Invalid
-from engine.services import audit, intake
+from engine.services import audit, cases, intake, queries
 
+from ..state import services
 from . import api
-from .common import current_user, json_body, services
+from .common import current_user, json_body
 
 
 @api.post("/cases")
 def start_case() -> Any:
     user = current_user()
     body = json_body()
-    return services().start_case(user, body.get("bundle"), body.get("data")), 201
+    return cases.start_case(services(), user, body.get("bundle"), body.get("data")), 201
 
 
 @api.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> Any:
-    return services().get_case(current_user(), case_id)
+    return queries.get_case(services(), current_user(), case_id)
 
 
 @api.get("/cases/<int:case_id>/events")
 def case_events(case_id: int) -> Any:
-    return {"events": services().events(current_user(), case_id)}
+    return {"events": queries.events(services(), current_user(), case_id)}
 
 
 @api.post("/cases/<int:case_id>/cancel")
 def cancel_case(case_id: int) -> Any:
     user = current_user()
-    return services().cancel_case(user, case_id, json_body().get("reason"))
+    return cases.cancel(services(), user, case_id, json_body().get("reason"))
 
 
 @api.get("/cases/<int:case_id>/correction-notice")

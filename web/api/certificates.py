@@ -11,14 +11,14 @@ from flask import Response, request
 from engine.certificates.rendering import CertificateView, render_html, render_pdf
 from engine.domain.certificates import Certificate
 from engine.errors import ServiceError
-from engine.services import certificates, follow_ups
-from engine.services.cases import renew
+from engine.services import cases, certificates, follow_ups
 
 from ..auth import client_address
 from ..responses import content_disposition
+from ..state import services
 from ..urls import public_base_url
 from . import api
-from .common import current_user, json_body, services
+from .common import current_user, json_body
 
 
 def verify_url(number: str) -> str:
@@ -63,7 +63,7 @@ def certificate_pdf(number: str) -> Any:
 
 @api.post("/certificates/<number>/renew")
 def renew_certificate(number: str) -> Any:
-    return renew(services(), current_user(), number), 201
+    return cases.renew(services(), current_user(), number), 201
 
 
 @api.get("/public/certificates/<number>")

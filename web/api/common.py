@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 
 from engine import untrusted_json
 from engine.domain.users import User
 from engine.errors import Invalid, Unauthorized
-from engine.services import Services
+from engine.services import accounts
 
-
-def services() -> Services:
-    svc: Services = current_app.extensions["lianban"]
-    return svc
+from ..state import services
 
 
 def current_user() -> User:
@@ -23,7 +20,7 @@ def current_user() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("需要登录: 请在 Authorization 头中提供 Bearer 令牌")
-    return services().authenticate(token.strip())
+    return accounts.authenticate(services(), token.strip())
 
 
 BODY = "(请求体)"  # the `field` of a problem with the body as a whole

@@ -7,10 +7,11 @@ from typing import Any
 from flask import request
 
 from engine.errors import Invalid
-from engine.services import queries
+from engine.services import cases, queries
 
+from ..state import services
 from . import api
-from .common import current_user, json_body, services
+from .common import current_user, json_body
 
 
 @api.get("/tasks")
@@ -36,20 +37,20 @@ def worklist() -> Any:
 
 @api.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Any:
-    return services().get_task(current_user(), task_id)
+    return queries.get_task(services(), current_user(), task_id)
 
 
 @api.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Any:
-    return services().claim(current_user(), task_id)
+    return cases.claim(services(), current_user(), task_id)
 
 
 @api.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id: str) -> Any:
-    return services().unclaim(current_user(), task_id)
+    return cases.unclaim(services(), current_user(), task_id)
 
 
 @api.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
     user = current_user()
-    return services().complete(user, task_id, json_body().get("data"))
+    return cases.complete(services(), user, task_id, json_body().get("data"))

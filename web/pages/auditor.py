@@ -14,11 +14,10 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from engine.domain.users import Role
 from engine.errors import Conflict, Invalid, ServiceError
-from engine.services import audit, case_pages
-from engine.services import search as finder
+from engine.services import audit, case_pages, case_search
 
 from ..auth import page_user, role_required
-from .common import services
+from ..state import services
 
 bp = Blueprint("auditor", __name__, url_prefix="/audit")
 
@@ -46,10 +45,10 @@ def _labels() -> dict[str, Any]:
 def search() -> Any:
     criteria = {k: v for k, v in request.args.items() if k in (*SEARCH_FIELDS, "limit", "after")}
     try:
-        found = finder.search_cases(services(), page_user(), criteria)
+        found = case_search.search_cases(services(), page_user(), criteria)
     except Invalid as err:
         errors = {e.get("field"): e["message"] for e in err.errors}
-        bundles = finder.bundle_choices(services())
+        bundles = case_search.bundle_choices(services())
         shown = {k: criteria.get(k, "") for k in SEARCH_FIELDS}
         return render_template(
             "auditor/search.html",

@@ -9,11 +9,10 @@ from flask_login import logout_user
 
 from engine.domain.throttle import TooManyAttempts
 from engine.errors import Unauthorized
-from engine.services.users import end_sessions, session_of
-from engine.services.users import sign_in as check_sign_in
+from engine.services import accounts
 
 from ..auth import client_address, home_for, safe_next, signed_in, start_session
-from .common import services
+from ..state import services
 
 bp = Blueprint("auth", __name__)
 
@@ -40,13 +39,13 @@ def sign_in() -> Any:
     password = request.form.get("password", "")
     svc = services()
     try:
-        user = check_sign_in(svc, name, password, client_address())
+        user = accounts.sign_in(svc, name, password, client_address())
     except TooManyAttempts as err:
         page = render_template("login.html", next=target or "", name=name, error=err.message)
         return page, 429, {"Retry-After": str(err.retry_after)}
     except Unauthorized as err:
         return render_template("login.html", next=target or "", name=name, error=err.message), 401
-    found = session_of(svc, user.id)
+    found = accounts.session_of(svc, user.id)
     if found is None:  # removed in the meantime
         return render_template(
             "login.html", next=target or "", name=name, error="用户名或密码不正确"
@@ -61,7 +60,7 @@ def sign_out() -> Any:
     """Signing out ends every session of the user, in every browser (the session version)."""
     user = signed_in()
     if user is not None:
-        end_sessions(services(), user.id)
+        accounts.end_sessions(services(), user.id)
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.sign_in"))

@@ -15,7 +15,7 @@ from engine.services import case_pages, certificates, intake
 from ..api.certificates import view_of
 from ..auth import page_user, role_required
 from ..responses import content_disposition
-from .common import services
+from ..state import services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 

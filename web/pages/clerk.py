@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from engine import config
 from engine.domain.users import Role
 from engine.errors import Conflict, Forbidden, Invalid, ServiceError
-from engine.services import bundles, queries
+from engine.services import cases, catalogue, queries
 
 from ..auth import page_user, role_required, safe_next
 from ..forms_render import (
@@ -25,7 +25,7 @@ from ..forms_render import (
     reorder_like,
     undeclared_fields,
 )
-from .common import services
+from ..state import services
 
 bp = Blueprint("clerk", __name__, url_prefix="/work")
 # the render_form macro (templates/macros/form.html) works from these fields, on every page
@@ -110,10 +110,10 @@ def _link(filters: dict[str, str], size: int, after: str | None, trail: list[str
 def _task_choices() -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """The bundles one can filter by, and their task elements (element, name)."""
     svc, user = services(), page_user()
-    bundles = svc.list_bundles(user)
+    bundles = catalogue.list_bundles(svc, user)
     elements: dict[str, str] = {}
     for b in bundles:
-        for t in svc.bundle_detail(user, b["key"], b["version"])["human_tasks"]:
+        for t in catalogue.bundle_detail(svc, user, b["key"], b["version"])["human_tasks"]:
             elements.setdefault(t["element"], t["name"])
     return bundles, sorted(elements.items(), key=lambda kv: kv[1])
 
@@ -193,9 +193,9 @@ def _claim_action(task_id: str, claim: bool) -> Any:
     svc, user = services(), page_user()
     try:
         if claim:
-            svc.claim(user, task_id)
+            cases.claim(svc, user, task_id)
         else:
-            svc.unclaim(user, task_id)
+            cases.unclaim(svc, user, task_id)
     except (Conflict, Forbidden) as err:
         flash(err.message, "error")
         status = err.status
@@ -282,7 +282,7 @@ def _form(bundle: dict[str, Any], key: str | None) -> dict[str, Any] | None:
     if schema is None or not key:
         return schema
     svc = services()
-    files = bundles.bundle_files(svc, bundle["key"], bundle["version"])
+    files = catalogue.bundle_files(svc, bundle["key"], bundle["version"])
     raw: Any = next((text for path, text in files.items() if path in (key, f"forms/{key}")), None)
     raw = raw if raw is not None else svc.forms.get(key)
     try:
@@ -295,9 +295,9 @@ def _form(bundle: dict[str, Any], key: str | None) -> dict[str, Any] | None:
 
 def _task_context(task_id: str) -> dict[str, Any]:
     svc, user = services(), page_user()
-    task = svc.get_task(user, task_id)
-    case = svc.get_case(user, task["case_id"])
-    bundle = svc.bundle_detail(user, case["bundle"], case["version"])
+    task = queries.get_task(svc, user, task_id)
+    case = queries.get_case(svc, user, task["case_id"])
+    bundle = catalogue.bundle_detail(svc, user, case["bundle"], case["version"])
     schema = _form(bundle, task.get("form"))
     return {
         "task": task,
@@ -389,7 +389,7 @@ def complete(task_id: str) -> Any:
     except Invalid as err:
         return _render_task(task_id, None, {}, [_invalid_text(err)], status=422)
     try:
-        svc.complete(user, task_id, data)
+        cases.complete(svc, user, task_id, data)
     except Invalid as err:
         inline, rest = _split_errors(err, schema)
         return _render_task(task_id, data, inline, rest, status=422)
@@ -407,7 +407,10 @@ def complete(task_id: str) -> Any:
 @role_required(Role.CLERK)
 def start_list() -> Any:
     svc, user = services(), page_user()
-    bundles = [svc.bundle_detail(user, b["key"], b["version"]) for b in svc.list_bundles(user)]
+    bundles = [
+        catalogue.bundle_detail(svc, user, b["key"], b["version"])
+        for b in catalogue.list_bundles(svc, user)
+    ]
     return render_template("clerk/start_list.html", bundles=bundles)
 
 
@@ -418,7 +421,7 @@ def _render_start(
     other_errors: list[str] | None = None,
     status: int = 200,
 ) -> Any:
-    bundle = services().bundle_detail(page_user(), key, None)
+    bundle = catalogue.bundle_detail(services(), page_user(), key, None)
     schema = _form(bundle, bundle.get("start_form"))
     return (
         render_template(
@@ -444,7 +447,7 @@ def start(bundle_key: str) -> Any:
 @role_required(Role.CLERK)
 def start_post(bundle_key: str) -> Any:
     svc, user = services(), page_user()
-    bundle = svc.bundle_detail(user, bundle_key, None)
+    bundle = catalogue.bundle_detail(svc, user, bundle_key, None)
     schema = _form(bundle, bundle.get("start_form"))
     try:
         data = _posted(schema)
@@ -453,7 +456,7 @@ def start_post(bundle_key: str) -> Any:
     except Invalid as err:
         return _render_start(bundle_key, {}, {}, [_invalid_text(err)], status=422)
     try:
-        case = svc.start_case(user, bundle_key, data)
+        case = cases.start_case(svc, user, bundle_key, data)
     except Invalid as err:
         inline, rest = _split_errors(err, schema)
         return _render_start(bundle_key, data, inline, rest, status=422)

@@ -12,13 +12,12 @@ from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource, from_upload
 from engine.domain.users import Role
 from engine.errors import Conflict, Invalid
-from engine.services import bundles as bundle_service
-from engine.services.bundles import diagram_xml as version_diagram
+from engine.services import catalogue, publishing
 
 from ..auth import page_user, role_required
 from ..inputs import MAX_VERSION, VERSION, parse_id
 from ..responses import stored_file
-from .common import services
+from ..state import services
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -29,7 +28,7 @@ MAX_UPLOAD_DIAGRAMS = 5
 @bp.get("/bundles")
 @role_required(Role.DESIGNER)
 def bundles() -> Any:
-    found = bundle_service.list_versions(services(), page_user())
+    found = catalogue.list_versions(services(), page_user())
     return render_template("designer/bundles.html", bundles=found)
 
 
@@ -41,7 +40,7 @@ def upload() -> Any:
     if request.method == "GET":
         return render_template("designer/upload.html", refused=None)
     user = page_user()
-    bundle_service.require_designer(user)
+    publishing.require_designer(user)
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         problem = {"message": "请选择要上传的 .bpmn、.xml 或 .zip 文件", "element": None}
@@ -51,7 +50,7 @@ def upload() -> Any:
     replace = request.form.get("replace") == "true"
     try:
         source = from_upload(name, upload_file.read())
-        deployed = services().deploy(source, user, replace=replace)
+        deployed = publishing.deploy(services(), source, user, replace=replace)
     except BundleInvalid as err:
         return _refused(name, source, [p.to_dict() for p in err.problems])
     except Invalid as err:
@@ -62,7 +61,7 @@ def upload() -> Any:
     key, number = deployed["key"], deployed["version"]
     flash(f"已部署「{deployed['name']}」第 {number} 版", "success")
     if number > 1:
-        previous = services().bundle_detail(user, key, number - 1)
+        previous = catalogue.bundle_detail(services(), user, key, number - 1)
         if previous["checksum"] == deployed["checksum"]:
             flash(f"注意: 本次上传与第 {number - 1} 版内容完全相同", "warning")
     return redirect(url_for("designer.version", key=key, version=number))
@@ -135,7 +134,7 @@ def _version_number(value: str | None, default: int) -> int:
 @bp.get(f"/bundles/<key>/<{VERSION}:version>")
 @role_required(Role.DESIGNER)
 def version(key: str, version: int) -> Any:
-    found = bundle_service.version_overview(services(), page_user(), key, version)
+    found = catalogue.version_overview(services(), page_user(), key, version)
     return render_template("designer/version.html", v=found)
 
 
@@ -143,10 +142,10 @@ def version(key: str, version: int) -> Any:
 @role_required(Role.DESIGNER)
 def compare(key: str) -> Any:
     user = page_user()
-    latest = services().bundle_detail(user, key)["version"]
+    latest = catalogue.bundle_detail(services(), user, key)["version"]
     b = _version_number(request.args.get("b"), latest)
     a = _version_number(request.args.get("a"), max(b - 1, 1))
-    found = bundle_service.compare_versions(services(), user, key, a, b)
+    found = catalogue.compare_versions(services(), user, key, a, b)
     return render_template("designer/compare.html", c=found)
 
 
@@ -154,5 +153,5 @@ def compare(key: str) -> Any:
 @role_required(Role.DESIGNER, Role.CLERK, Role.AUDITOR)
 def diagram_xml(key: str, version: int) -> Response:
     """A version's BPMN, for the diagram viewer on designer, case and auditor pages."""
-    xml = version_diagram(services(), key, version)
+    xml = catalogue.diagram_xml(services(), key, version)
     return stored_file(xml, f"{key}-v{version}.bpmn", "private, max-age=3600")

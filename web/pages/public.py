@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 
 from engine.certificates.rendering import qr_svg
-from engine.errors import NotFound
-from engine.services import bundles as bundle_service
-from engine.services import certificates
+from engine.domain.throttle import TooManyAttempts
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.services import case_pages, catalogue, certificates, follow_ups
 
 from ..auth import client_address
 from ..responses import stored_file
+from ..state import services
 from ..urls import public_base_url
-from .common import services
 
 bp = Blueprint("public", __name__)
 
@@ -34,12 +34,12 @@ def verify(number: str) -> Any:
 
 @bp.get("/guide")
 def guides() -> Any:
-    return render_template("public/guides.html", guides=bundle_service.public_guides(services()))
+    return render_template("public/guides.html", guides=catalogue.public_guides(services()))
 
 
 @bp.get("/guide/<key>")
 def guide(key: str) -> Any:
-    found = bundle_service.public_guide(services(), key)
+    found = catalogue.public_guide(services(), key)
     address = public_base_url() + url_for("public.guide", key=key)
     return render_template("public/guide.html", g=found, address=address, qr=qr_svg(address))
 
@@ -47,7 +47,7 @@ def guide(key: str) -> Any:
 @bp.get("/guide/<key>/diagram.bpmn")
 def guide_diagram(key: str) -> Response:
     """The latest version's BPMN for the guide's flow chart (no sign-in: the guide is public)."""
-    xml = bundle_service.public_diagram_xml(services(), key)
+    xml = catalogue.public_diagram_xml(services(), key)
     return stored_file(xml, f"{key}.bpmn", "max-age=300")
 
 
@@ -59,10 +59,6 @@ def progress() -> Any:
     """POST (with the CSRF token), so the code stays out of addresses and logs. A wrong code and
     an unknown case number get the same answer: nobody learns which case numbers exist. Failed
     codes are throttled per case and per address (429 with Retry-After)."""
-    from engine.domain.throttle import TooManyAttempts
-    from engine.errors import Forbidden, Invalid
-    from engine.services import case_pages, follow_ups
-
     if request.method == "GET":
         return render_template("public/progress.html", number="", error=None, found=None)
     number = request.form.get("number", "").strip().lstrip("#")
