@@ -19,23 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from engine.services import accounts, publishing
-from tests.fixtures import restaurant
+
+# The case every throughput figure runs, re-exported for the parts of the suite.
+from .workload import (  # noqa: F401
+    ACCEPT,
+    APPLICATION,
+    CORRECT,
+    CORRECTED,
+    END,
+    ISSUE_ELEMENT,
+    PATH,
+    STEPS,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "forms"
 RESTAURANT = ROOT / "processes" / "restaurant"
 BUNDLE = "restaurant"
-
-# The case every throughput figure runs: 一窗受理 accepts, both reviews grant without a site
-# inspection, 统一发证 issues both certificates (the issue's "restaurant case").
-PATH = "granted_without_inspection"
-STEPS: list[tuple[str, dict[str, Any]]] = restaurant.PATHS[PATH][0]
-END = restaurant.PATHS[PATH][1]
-APPLICATION: dict[str, Any] = restaurant.APPLICATION
-CORRECT: dict[str, Any] = restaurant.CORRECT
-CORRECTED: dict[str, Any] = restaurant.CORRECTED
-ACCEPT: dict[str, Any] = restaurant.ACCEPT
-ISSUE_ELEMENT = "joint_issuance"
 
 # PostgreSQL: the machine's server (trust auth); each run creates its own databases.
 PG_SERVER = os.environ.get("LIANBAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -29,9 +29,9 @@ BPMN = ROOT / "processes" / "restaurant" / "restaurant.bpmn"
 def _data() -> Any:
     # Pure data, the same the rest of the suite uses (it imports nothing of lianban).
     sys.path.insert(0, str(ROOT))
-    from tests.fixtures import restaurant
+    from bench import workload
 
-    return restaurant
+    return workload
 
 
 def _specs() -> tuple[Any, Any]:

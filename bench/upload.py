@@ -39,9 +39,9 @@ from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import MAX_FILE_BYTES, from_upload
 from engine.services import publishing
-from tests.fixtures.large_bpmn import SHAPES, chain
 
 from .common import log, median
+from .large_bpmn import SHAPES, chain
 
 LIBRARY = FormLibrary(None)
 

@@ -31,6 +31,22 @@ PG_URL = os.environ.get(
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lianban")
+    group.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=40,
+        help="requests per API operation in tests/e2e/test_fuzz_api.py (make fuzz: 500)",
+    )
+    group.addoption(
+        "--fuzz-seed",
+        default=None,
+        help="the API fuzz's random seed: a number, or 'random' for a new one (printed); "
+        "by default the fuzz is derandomized and sends the same requests every run",
+    )
+
+
 def _pg_admin(url: str, statement: str) -> None:
     parsed = make_url(normalise_url(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")

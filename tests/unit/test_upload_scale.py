@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from lxml import etree
 
+from bench.large_bpmn import SHAPES, chain, lanes, schema_errors
 from engine.bpmn import parser as bpmn_parser
 from engine.bpmn import shallow_parse
 from engine.bpmn.namespaces import NSMAP
@@ -29,7 +30,6 @@ from engine.bundles.compiler import CompiledBundle, FormLibrary, compile_bundle
 from engine.bundles.problems import BundleInvalid, Problem
 from engine.bundles.source import from_upload
 from tests.fixtures import bpmn
-from tests.fixtures.large_bpmn import SHAPES, chain, lanes, schema_errors
 
 LIBRARY = FormLibrary(None)
 
