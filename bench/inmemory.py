@@ -26,16 +26,15 @@ def runtime() -> Any:
 
 
 def run_case(rt: Any) -> None:
-    from engine.bpmn.runtime import is_finished, ready_human_tasks
     from engine.domain.audit import canonical_data
 
     data = canonical_data(APPLICATION)
     workflow = rt.start(data)
     for element, form in STEPS:
-        task = next(t for t in ready_human_tasks(workflow) if t.element == element)
+        task = next(t for t in workflow.ready_tasks() if t.element == element)
         data = canonical_data({**data, **form})  # merged as the service merges it
-        rt.complete(workflow, task.id, data)
-    if not is_finished(workflow):
+        workflow.complete(task.id, data)
+    if not workflow.is_finished():
         raise RuntimeError("the restaurant case did not complete in memory")
 
 
@@ -53,26 +52,26 @@ def runtime_cases_per_s(cases: int) -> dict[str, Any]:
 def runtime_loop(max_steps: int) -> dict[str, Any]:
     """A 补正 loop in memory, each step as a service runs it minus the database: rebuild the
     workflow from its stored state, complete the task, dump the state again."""
-    from engine.bpmn.runtime import StepFailed, ready_human_tasks
+    from engine.bpmn.runtime import StepFailed
     from engine.domain.audit import canonical_data
 
     rt = runtime()
     data = canonical_data(APPLICATION)
-    state = rt.dump(rt.start(data))
+    state = rt.start(data).dump()
     times: list[float] = []
     stopped = None
     for number in range(1, max_steps + 1):
-        [task] = ready_human_tasks(rt.load(state))
+        [task] = rt.load(state).ready_tasks()
         form = CORRECT if task.element == "intake" else CORRECTED
         merged = canonical_data({**data, **form})
         started = time.perf_counter()
         workflow = rt.load(state)
         try:
-            rt.complete(workflow, task.id, merged)
+            workflow.complete(task.id, merged)
         except StepFailed as err:
             stopped = f"step {number} refused: {err.message}"
             break
-        state = rt.dump(workflow)
+        state = workflow.dump()
         times.append(time.perf_counter() - started)
         data = merged
     return {"step_seconds": times, "stopped": stopped}

@@ -55,6 +55,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
 
 def _template_globals(app: Flask) -> None:
+    from . import labels
     from .auth import signed_in
     from .forms_render import attachment_label, without_attachments
 
@@ -62,11 +63,6 @@ def _template_globals(app: Flask) -> None:
         signed_in_user=signed_in,
         attachment_label=attachment_label,
         without_attachments=without_attachments,
-        role_names={
-            "designer": "流程设计员",
-            "clerk": "窗口/审批人员",
-            "auditor": "审计人员",
-            "admin": "管理员",
-        },
         url_rules={rule.endpoint for rule in app.url_map.iter_rules()},
     )
+    labels.register(app)

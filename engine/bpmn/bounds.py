@@ -7,7 +7,8 @@ the other, and repeats a loop activity while its condition holds, without a boun
 `do_engine_steps` runs engine tasks until only human tasks and waits are left: a cycle of
 gateways without a wait never leaves it (it ended only at the task tree's depth limit).
 
-Installed on import (by `engine.bpmn.runtime`), against 3.2.0's classes:
+Installed when `engine.bpmn` is imported (by `engine/bpmn/patches.py`), against 3.2.0's
+classes:
 
 - a multi-instance activity (parallel or sequential, by cardinality or by collection) checks
   its number of instances before it creates the first (`create_children`, and a sequential
@@ -108,12 +109,12 @@ _sequential_next = SequentialMultiInstanceTask.add_next_child
 _create_iteration = StandardLoopTask.create_child
 
 
-def _parallel_create_children(self: ParallelMultiInstanceTask, my_task: Task) -> None:
+def parallel_create_children(self: ParallelMultiInstanceTask, my_task: Task) -> None:
     check_instances(self, my_task)
     _create_children(self, my_task)
 
 
-def _sequential_add_next_child(self: SequentialMultiInstanceTask, my_task: Task) -> None:
+def sequential_add_next_child(self: SequentialMultiInstanceTask, my_task: Task) -> None:
     if not my_task.internal_data.get("merged"):  # before the first instance: all of them
         total = (
             len(my_task.internal_data.get("remaining", []))
@@ -124,16 +125,11 @@ def _sequential_add_next_child(self: SequentialMultiInstanceTask, my_task: Task)
     _sequential_next(self, my_task)
 
 
-def _loop_create_child(self: StandardLoopTask, my_task: Task) -> None:
+def loop_create_child(self: StandardLoopTask, my_task: Task) -> None:
     limit = limits().max_instances
     if len(my_task.internal_data.get("merged", [])) >= limit:
         raise WorkLimitExceeded(f"循环次数超过上限 {limit}", _element(self))
     _create_iteration(self, my_task)
-
-
-ParallelMultiInstanceTask.create_children = _parallel_create_children
-SequentialMultiInstanceTask.add_next_child = _sequential_add_next_child
-StandardLoopTask.create_child = _loop_create_child
 
 
 def count_engine_tasks() -> Callable[[Task], None]:

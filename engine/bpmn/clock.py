@@ -1,10 +1,11 @@
 """Engine time: SpiffWorkflow reads the wall clock itself; we make it read ours.
 
 SpiffWorkflow 3.2.0 calls `datetime.now()` in its timer events and `time.time()` when a task
-changes state. Both module-level names are pointed, once, at functions that consult the clock
-installed for the current step (`with engine_time(clock): ...`), falling back to the wall clock
-outside a step. Steps then depend only on the injected clock: a fake clock drives timers in
-tests, and a replay (the audit log) can reproduce a step's time exactly.
+changes state. `engine/bpmn/patches.py` points both module-level names, once, at the functions
+here, which consult the clock installed for the current step (`with engine_time(clock): ...`),
+falling back to the wall clock outside a step. Steps then depend only on the injected clock: a
+fake clock drives timers in tests, and a replay (the audit log) can reproduce a step's time
+exactly.
 """
 
 from __future__ import annotations
@@ -13,11 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
-from types import SimpleNamespace
 from typing import Any
-
-import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
-import SpiffWorkflow.task as _task_module
 
 Clock = Callable[[], datetime]
 
@@ -34,7 +31,7 @@ def _now() -> datetime:
     return clock() if clock is not None else datetime.now(UTC)
 
 
-class _EngineDatetime(datetime):
+class EngineDatetime(datetime):
     """`datetime` whose `now()` is the engine's clock; everything else is unchanged."""
 
     @classmethod
@@ -45,7 +42,8 @@ class _EngineDatetime(datetime):
         )
 
 
-def _engine_time() -> float:
+def engine_timestamp() -> float:
+    """`time.time()` on the engine's clock."""
     return _now().timestamp()
 
 
@@ -57,11 +55,3 @@ def engine_time(clock: Clock) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
-
-
-def _install() -> None:
-    _timer_module.datetime = _EngineDatetime
-    _task_module.time = SimpleNamespace(time=_engine_time)
-
-
-_install()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.domain.bundles import HumanTaskInfo
+from engine.domain.bundle_versions import HumanTaskInfo
 
 from .namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
 

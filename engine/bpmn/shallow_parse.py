@@ -16,8 +16,9 @@ which adds gateway conditions and defaults). Processes no deeper than `DEFER_DEP
 process drawn by hand) are parsed exactly as SpiffWorkflow parses them.
 
 SpiffWorkflow's parsers also look up about six XPath expressions per element, each compiled anew
-by lxml on every call (most of a long process's parse time); `_xpath` below gives the same
-results from compiled expressions, kept in a small cache.
+by lxml on every call (most of a long process's parse time); `compiled_xpath` below, installed
+as `NodeParser._xpath` by `engine/bpmn/patches.py`, gives the same results from compiled
+expressions, kept in a small cache.
 """
 
 from __future__ import annotations
@@ -45,12 +46,9 @@ def _compiled(expression: str, namespaces: tuple[tuple[str, str], ...]) -> etree
     return etree.XPath(expression, namespaces=dict(namespaces))
 
 
-def _xpath(self: NodeParser, node: etree._Element, expression: str) -> Any:
+def compiled_xpath(self: NodeParser, node: etree._Element, expression: str) -> Any:
     """`NodeParser._xpath` (`node.xpath(expression, namespaces=self.nsmap)`), compiled once."""
     return _compiled(expression, tuple(self.nsmap.items()))(node)
-
-
-NodeParser._xpath = _xpath
 
 
 class ShallowParsing:

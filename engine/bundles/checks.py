@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.bpmn import dmn
 from engine.bpmn.functions import ENGINE_FUNCTIONS
 from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
-from engine.domain.bundles import HumanTaskInfo
+from engine.domain.bundle_versions import HumanTaskInfo
 from engine.domain.timelimits import MAX_WORKDAYS
 from engine.expressions import check_expression, compile_expression
 

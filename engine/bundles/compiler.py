@@ -34,7 +34,7 @@ from engine.bpmn.parser import (
 from engine.bpmn.serializer import specs_to_json
 from engine.bpmn.xml import XmlProblem, parse_xml
 from engine.config import engine_limits
-from engine.domain.bundles import HumanTaskInfo
+from engine.domain.bundle_versions import HumanTaskInfo
 from engine.forms import FormFileInvalid, load_form
 
 from . import checks, limits

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine.domain.bundle_metadata import BundleMetadata
 from engine.forms.patterns import pattern_problem
 
 from .problems import Problem
@@ -121,16 +121,9 @@ def _pattern_problems(raw: Any, path: str) -> list[Problem]:
     return found
 
 
-@dataclass(frozen=True)
-class BundleMetadata:
-    key: str | None = None
-    name: str | None = None
-    process: str | None = None
-    description: str = ""
-    raw: dict[str, Any] = field(default_factory=dict)
-
-
 def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem]]:
+    """The upload's bundle.json, checked against the schema, then typed; empty when absent or
+    refused (with the problems)."""
     path = next((p for p in sorted(files, key=len) if p.rsplit("/", 1)[-1] == METADATA_FILE), None)
     if path is None:
         return BundleMetadata(), []
@@ -150,13 +143,4 @@ def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem
     problems += _pattern_problems(raw, path)
     if problems:
         return BundleMetadata(), problems
-    return (
-        BundleMetadata(
-            key=raw.get("key"),
-            name=raw.get("name"),
-            process=raw.get("process"),
-            description=raw.get("description", ""),
-            raw=raw,
-        ),
-        [],
-    )
+    return BundleMetadata.from_dict(raw), []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -13,10 +14,21 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"  # 撤销, e.g. after a failed 批后核查
     EXPIRED = "expired"
 
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    CertificateStatus.VALID: "有效",
+    CertificateStatus.REVOKED: "已撤销",
+    CertificateStatus.EXPIRED: "已过期",
+}
+
 
 @dataclass(frozen=True)
 class CertificateSpec:
-    """One item's certificate, from bundle.json `items[].certificate`."""
+    """One item's certificate, from bundle.json `items[].certificate` (`bundle_metadata.Item`)."""
 
     kind: str  # the item code
     title: str
@@ -26,24 +38,19 @@ class CertificateSpec:
     fields: tuple[tuple[str, str], ...] = ()  # (label, case data field)
 
     @classmethod
-    def all_from_metadata(cls, metadata: dict[str, Any]) -> list[CertificateSpec]:
-        specs = []
-        for item in metadata.get("items", []):
-            cert = item.get("certificate")
-            if isinstance(cert, dict):
-                specs.append(
-                    cls(
-                        kind=str(item["code"]),
-                        title=str(cert.get("title") or item["name"]),
-                        number_field=cert.get("number_field"),
-                        number_pattern=cert.get("number_pattern"),
-                        validity_years=cert.get("validity_years"),
-                        fields=tuple(
-                            (str(label), str(name)) for label, name in cert.get("fields", [])
-                        ),
-                    )
-                )
-        return specs
+    def from_item(cls, item: Mapping[str, Any]) -> CertificateSpec | None:
+        """The certificate of a bundle.json item, None when it issues none."""
+        cert = item.get("certificate")
+        if not isinstance(cert, dict):
+            return None
+        return cls(
+            kind=str(item["code"]),
+            title=str(cert.get("title") or item["name"]),
+            number_field=cert.get("number_field"),
+            number_pattern=cert.get("number_pattern"),
+            validity_years=cert.get("validity_years"),
+            fields=tuple((str(label), str(name)) for label, name in cert.get("fields", [])),
+        )
 
 
 @dataclass

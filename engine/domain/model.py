@@ -21,6 +21,10 @@ class CaseStatus(StrEnum):
     CANCELLED = "cancelled"
     ERROR = "error"
 
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
 
 class TaskStatus(StrEnum):
     OPEN = "open"
@@ -61,6 +65,44 @@ class EventType(StrEnum):
     # a timer step failed; an administrator resumes it (back to running) or cancels it
     INCIDENT_RAISED = "incident_raised"
     INCIDENT_RESUMED = "incident_resumed"
+
+    @property
+    def label(self) -> str:
+        """What the timeline calls the event."""
+        return _EVENT_LABELS[self]
+
+
+_STATUS_LABELS = {
+    CaseStatus.RUNNING: "办理中",
+    CaseStatus.COMPLETED: "已办结",
+    CaseStatus.CANCELLED: "已撤销",
+    CaseStatus.ERROR: "出错",
+}
+_EVENT_LABELS = {
+    EventType.CASE_STARTED: "收件",
+    EventType.TASK_CLAIMED: "认领任务",
+    EventType.TASK_UNCLAIMED: "退回任务",
+    EventType.TASK_COMPLETED: "办理完成",
+    EventType.CASE_COMPLETED: "办结",
+    EventType.CASE_CANCELLED: "撤销办件",
+    EventType.TIMER_FIRED: "定时触发",
+    EventType.CLOCK_STARTED: "受理, 开始计时",
+    EventType.CLOCK_PAUSED: "暂停计时",
+    EventType.CLOCK_RESUMED: "恢复计时",
+    EventType.CLOCK_STOPPED: "停止计时",
+    EventType.CASE_WARNING: "预警",
+    EventType.CASE_OVERDUE: "超期",
+    EventType.TASK_OVERDUE: "任务超期",
+    EventType.SUPERVISION_OPENED: "督办",
+    EventType.CERTIFICATES_ISSUED: "统一发证",
+    EventType.CERTIFICATES_REVOKED: "撤销证照",
+    EventType.CERTIFICATE_REMINDER: "证照到期提醒 (无感续证)",
+    EventType.RATED: "好差评",
+    EventType.RECTIFICATION_OPENED: "差评整改",
+    EventType.FOLLOW_UP_OPENED: "整改回访",
+    EventType.INCIDENT_RAISED: "出错, 已停止自动推进",
+    EventType.INCIDENT_RESUMED: "恢复办理",
+}
 
 
 @dataclass

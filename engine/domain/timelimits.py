@@ -25,6 +25,10 @@ class ClockState(StrEnum):
     PAUSED = "paused"
     STOPPED = "stopped"
 
+    @property
+    def label(self) -> str:
+        return _CLOCK_LABELS[self]
+
 
 class Timeliness(StrEnum):
     NORMAL = "normal"
@@ -39,6 +43,23 @@ class Timeliness(StrEnum):
         if remaining < 0:
             return cls.OVERDUE
         return cls.WARNING if remaining <= warning else cls.NORMAL
+
+    @property
+    def label(self) -> str:
+        return _TIMELINESS_LABELS[self]
+
+
+_CLOCK_LABELS = {
+    ClockState.NOT_STARTED: "未开始计时 (尚未受理)",
+    ClockState.RUNNING: "计时中",
+    ClockState.PAUSED: "暂停计时",
+    ClockState.STOPPED: "已停止计时",
+}
+_TIMELINESS_LABELS = {
+    Timeliness.NORMAL: "正常",
+    Timeliness.WARNING: "预警",
+    Timeliness.OVERDUE: "超期",
+}
 
 
 @dataclass(frozen=True)

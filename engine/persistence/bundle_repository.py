@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.domain.bundles import BundleVersion, HumanTaskInfo
+from engine.domain.bundle_versions import BundleVersion, HumanTaskInfo
 from engine.errors import Conflict
 
 from .inserts import insert_id

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, false, func, or_, select
 
+from engine.domain.bundle_metadata import BundleMetadata
 from engine.domain.model import CaseStatus
 from engine.domain.timelimits import CaseClock
 
@@ -45,7 +46,7 @@ class CaseRow:
     bundle_name: str
     version: int
     version_id: int
-    metadata: dict[str, Any]
+    meta: BundleMetadata  # its version's bundle.json
     status: CaseStatus
     data: dict[str, Any]
     clock: CaseClock
@@ -66,14 +67,14 @@ class SearchRepository:
         ).all()
         return [(r.key, r.name) for r in rows]
 
-    def version_metadata(self, bundle_key: str | None = None) -> list[dict[str, Any]]:
+    def version_metadata(self, bundle_key: str | None = None) -> list[BundleMetadata]:
         """bundle.json of every deployed version (of one bundle when given)."""
         query = select(bundle_versions.c.metadata).join(
             bundles, bundles.c.id == bundle_versions.c.bundle_id
         )
         if bundle_key is not None:
             query = query.where(bundles.c.key == bundle_key)
-        return [dict(m) for m in self.conn.execute(query).scalars()]
+        return [BundleMetadata.from_dict(dict(m)) for m in self.conn.execute(query).scalars()]
 
     def _where(self, f: CaseFilter) -> list[Any]:
         where: list[Any] = []
@@ -133,6 +134,10 @@ class SearchRepository:
         )
         if before_id is not None:
             query = query.where(cases.c.id < before_id)
+        rows = self.conn.execute(query).all()
+        # the rows of a page share a few versions: each one's bundle.json is read once
+        metas = {r.bundle_version_id: r.metadata for r in rows}
+        typed = {v: BundleMetadata.from_dict(dict(m)) for v, m in metas.items()}
         return [
             CaseRow(
                 id=int(r.id),
@@ -140,7 +145,7 @@ class SearchRepository:
                 bundle_name=r.name,
                 version=r.version,
                 version_id=int(r.bundle_version_id),
-                metadata=dict(r.metadata),
+                meta=typed[r.bundle_version_id],
                 status=CaseStatus(r.status),
                 data=dict(r.data),
                 clock=CaseClock.from_dict(r.clock),
@@ -149,5 +154,5 @@ class SearchRepository:
                 created_at=r.created_at,
                 ended_at=r.ended_at,
             )
-            for r in self.conn.execute(query).all()
+            for r in rows
         ]

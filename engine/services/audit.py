@@ -19,17 +19,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.bounds import replaying
+from engine.bpmn.case_workflow import CaseWorkflow
+from engine.bpmn.errors import StepFailed
 from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
-from engine.bpmn.runtime import (
-    ProcessRuntime,
-    StepFailed,
-    decision_outputs,
-    element_states,
-    is_finished,
-    ready_human_tasks,
-)
-from engine.bpmn.serializer import dump_state
+from engine.bpmn.runtime import ProcessRuntime
 from engine.domain.audit import Verdict, canonical_data, state_hash, verify_chain
 from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
@@ -60,7 +54,7 @@ class _Replay:
     def __init__(self, case_id: int, runtime: ProcessRuntime) -> None:
         self.case_id = case_id
         self.runtime = runtime
-        self.workflow: Any = None
+        self.workflow: CaseWorkflow | None = None
         self.data: dict[str, Any] = {}
         self.status = CaseStatus.RUNNING
         self.legacy = True  # the case's events so far hash the uncompacted, older state form
@@ -75,15 +69,15 @@ class _Replay:
                 self.workflow = self.runtime.start(self.data, at=event.at)
             elif event.type == EventType.TASK_COMPLETED and "kind" not in event.data:
                 merged = canonical_data({**self.data, **event.data["form"]})
-                self.runtime.complete(self.workflow, str(event.task_id), merged, at=event.at)
+                self._started().complete(str(event.task_id), merged, at=event.at)
                 self.data = merged
             elif event.type == EventType.TIMER_FIRED:
                 from datetime import datetime
 
                 due = datetime.fromisoformat(event.data["due"])
-                self.runtime.fire_timers(self.workflow, max(event.at, due))
+                self._started().fire_timers(max(event.at, due))
             elif event.type == EventType.CASE_CANCELLED:
-                self.runtime.cancel(self.workflow, at=event.at)
+                self._started().cancel(at=event.at)
                 self.status = CaseStatus.CANCELLED
                 return
             elif event.type in INCIDENT_STATUS:  # the engine does not move; the status does
@@ -93,24 +87,28 @@ class _Replay:
                 return
         # what business rule tasks decided, merged into the case data as the step did (the
         # data is canonical already: without outputs, merging would give the same dict again)
-        outputs = decision_outputs(self.workflow)
+        outputs = self._started().decisions()
         if outputs:
             self.data = canonical_data({**self.data, **outputs})
-        if is_finished(self.workflow):
+        if self._started().is_finished():
             self.status = CaseStatus.COMPLETED
+
+    def _started(self) -> CaseWorkflow:
+        assert self.workflow is not None, "a case's record begins with case_started"
+        return self.workflow
 
     def hash(self) -> str:
         """The state hash of the case as rebuilt (compacting the workflow first)."""
         if self._state is None or self.legacy:
             self.legacy = False
-            self._state = self.runtime.dump(self.workflow) if self.workflow is not None else ""
+            self._state = self.workflow.dump() if self.workflow is not None else ""
         return state_hash(str(self.status), self.data, self._state)
 
     def matches(self, recorded: str) -> bool:
         """Whether the rebuilt case has the state hash an event recorded: in the older,
         uncompacted form while the case's events still use it, else compacted."""
         if self.legacy and self.workflow is not None:
-            old = dump_state(self.workflow, legacy=True)
+            old = self.workflow.legacy_dump()
             if state_hash(str(self.status), self.data, old) == recorded:
                 return True
         return self.hash() == recorded
@@ -195,7 +193,7 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
             # compared at every event: it keeps the rebuilt tree compacted as the case was
             matches = replay.matches(event.state_hash)
     event = events[seq - 1]
-    elements = element_states(replay.workflow) if replay.workflow is not None else {}
+    elements = replay.workflow.element_states() if replay.workflow is not None else {}
     return {
         "case_id": case_id,
         "seq": seq,
@@ -205,7 +203,7 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
         "data": replay.data,
         "tasks": [
             {"id": t.id, "element": t.element, "name": t.name}
-            for t in (ready_human_tasks(replay.workflow) if replay.workflow else [])
+            for t in (replay.workflow.ready_tasks() if replay.workflow else [])
         ],
         "completed": sorted(e for e, s in elements.items() if s == "completed"),
         "active": sorted(e for e, s in elements.items() if s == "active"),

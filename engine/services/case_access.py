@@ -11,7 +11,7 @@ Administrators may do all of it.
 
 from __future__ import annotations
 
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, TaskKind
 from engine.domain.users import Role, User
 from engine.errors import Forbidden
@@ -27,9 +27,9 @@ def holder_groups(uow: UnitOfWork, case: Case) -> frozenset[str]:
 
 
 def window_groups(uow: UnitOfWork, version: BundleVersion, case: Case) -> frozenset[str]:
-    intake = version.metadata.get("intake", {}).get("element")
-    if isinstance(intake, str) and intake in version.human_tasks:
-        return frozenset(version.human_tasks[intake].groups)
+    intake = version.meta.intake
+    if intake.element_given and intake.element in version.human_tasks:
+        return frozenset(version.human_tasks[intake.element].groups)
     started = uow.cases.event(case.id, 1)
     opened = started.data.get("opened", []) if started is not None else []
     return frozenset(

@@ -12,56 +12,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.bpmn.runtime import element_states
-from engine.domain.model import CaseEvent, EventType
+from engine.bpmn.runtime import ProcessRuntime
+from engine.domain.model import CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
 from engine.errors import Forbidden
 
 from . import audit
-from .intake import intake_config
+from .intake import corrections
 from .queries import load_case_view
 
 if TYPE_CHECKING:
     from .context import Services
 
-STATUS_LABELS = {
-    "running": "办理中",
-    "completed": "已办结",
-    "cancelled": "已撤销",
-    "error": "出错",
-}
-CLOCK_LABELS = {
-    "not_started": "未开始计时 (尚未受理)",
-    "running": "计时中",
-    "paused": "暂停计时",
-    "stopped": "已停止计时",
-}
-TIMELINESS_LABELS = {"normal": "正常", "warning": "预警", "overdue": "超期"}
-EVENT_LABELS = {
-    EventType.CASE_STARTED: "收件",
-    EventType.TASK_CLAIMED: "认领任务",
-    EventType.TASK_UNCLAIMED: "退回任务",
-    EventType.TASK_COMPLETED: "办理完成",
-    EventType.CASE_COMPLETED: "办结",
-    EventType.CASE_CANCELLED: "撤销办件",
-    EventType.TIMER_FIRED: "定时触发",
-    EventType.CLOCK_STARTED: "受理, 开始计时",
-    EventType.CLOCK_PAUSED: "暂停计时",
-    EventType.CLOCK_RESUMED: "恢复计时",
-    EventType.CLOCK_STOPPED: "停止计时",
-    EventType.CASE_WARNING: "预警",
-    EventType.CASE_OVERDUE: "超期",
-    EventType.TASK_OVERDUE: "任务超期",
-    EventType.SUPERVISION_OPENED: "督办",
-    EventType.CERTIFICATES_ISSUED: "统一发证",
-    EventType.CERTIFICATES_REVOKED: "撤销证照",
-    EventType.CERTIFICATE_REMINDER: "证照到期提醒 (无感续证)",
-    EventType.RATED: "好差评",
-    EventType.RECTIFICATION_OPENED: "差评整改",
-    EventType.FOLLOW_UP_OPENED: "整改回访",
-    EventType.INCIDENT_RAISED: "出错, 已停止自动推进",
-    EventType.INCIDENT_RESUMED: "恢复办理",
-}
 # the tasks the engine opens itself (their element is their kind)
 ENGINE_TASK_NAMES = {"supervision": "督办", "rectification": "差评整改", "follow_up": "整改回访"}
 ACTOR_NAMES = {"system": "系统", "applicant": "申请人"}
@@ -70,17 +32,10 @@ ACTOR_NAMES = {"system": "系统", "applicant": "申请人"}
 # -- shared pieces -----------------------------------------------------------------------------
 
 
-def element_names(runtime: Any) -> dict[str, str]:
-    """The name of every BPMN element of a version's diagram, by id (subprocesses included)."""
-    main, subprocesses = runtime.specs
-    names: dict[str, str] = dict(ENGINE_TASK_NAMES)
-    for spec in (main, *subprocesses.values()):
-        for task_spec in spec.task_specs.values():
-            element = getattr(task_spec, "bpmn_id", None)
-            name = getattr(task_spec, "bpmn_name", None)
-            if element and name:
-                names[str(element)] = " ".join(str(name).split())
-    return names
+def element_names(runtime: ProcessRuntime) -> dict[str, str]:
+    """The name of every BPMN element of a version's diagram, by id (subprocesses included),
+    and of the tasks the engine opens itself."""
+    return {**ENGINE_TASK_NAMES, **runtime.element_names()}
 
 
 def field_labels(forms: Mapping[str, Any]) -> dict[str, str]:
@@ -168,7 +123,7 @@ def timeline_entry(svc: Services, event: CaseEvent, names: Mapping[str, str]) ->
         "at": local_time(svc, event.at),
         "actor": ACTOR_NAMES.get(event.actor, event.actor),
         "on_behalf_of": behalf,
-        "label": EVENT_LABELS.get(event.type, str(event.type)),
+        "label": event.type.label,
         "element": event.element,
         "detail": describe(event, names),
     }
@@ -204,17 +159,10 @@ def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, An
         events = uow.cases.events(case_id)
         view = load_case_view(svc, uow, case)
     try:
-        elements = element_states(runtime.load(case.state)) if case.state else {}
+        elements = runtime.load(case.state).element_states() if case.state else {}
     except Exception:  # an unreadable state still shows the rest of the page
         elements = {}
     names = element_names(runtime)
-    config = intake_config(version)
-    corrections = any(
-        e.type == EventType.TASK_COMPLETED
-        and e.element == config["element"]
-        and e.data.get("form", {}).get(config["decision_field"]) == config["correct_value"]
-        for e in events
-    )
     return {
         "case": view,
         "bundle": {"key": version.key, "version": version.version, "name": version.name},
@@ -225,7 +173,7 @@ def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, An
             "completed": sorted(e for e, s in elements.items() if s == "completed"),
             "active": sorted(e for e, s in elements.items() if s == "active"),
         },
-        "correction_notice": corrections,
+        "correction_notice": bool(corrections(version, events)),
     }
 
 
@@ -331,7 +279,7 @@ def history_step(svc: Services, user: User, case_id: int, seq: int) -> dict[str,
         "steps": state["steps"],
         "event": {**timeline_entry(svc, event, names), "data": raw["data"]},
         "status": state["status"],
-        "status_label": STATUS_LABELS.get(state["status"], state["status"]),
+        "status_label": CaseStatus(state["status"]).label,
         "data": state["data"],
         "changes": changes,
         "changed_fields": [c["field"] for c in changes],

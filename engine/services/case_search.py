@@ -9,23 +9,23 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.bundles import TimePolicy
+from engine.domain.bundle_metadata import ApplicantFields, BundleMetadata
 from engine.domain.model import CaseStatus
 from engine.domain.timelimits import Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid
 from engine.persistence.search_repository import CaseFilter, CaseRow, SearchRepository
 
-from .queries import PARTY_FIELDS
+from .case_pages import local_time
 
 if TYPE_CHECKING:
     from .context import Services
-from .case_pages import STATUS_LABELS, local_time
 
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
 MAX_APPLICANT = 100
 MAX_NUMBER = 2**63 - 1  # the largest case id (a signed 64-bit column)
+_STATUSES = frozenset(str(s) for s in CaseStatus)
 
 
 # -- the case search ----------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _parse(criteria: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     }
     if parsed["applicant"] and len(parsed["applicant"]) > MAX_APPLICANT:
         problems.append(_problem("applicant", f"申请人不超过 {MAX_APPLICANT} 个字"))
-    if parsed["status"] is not None and parsed["status"] not in STATUS_LABELS:
+    if parsed["status"] is not None and parsed["status"] not in _STATUSES:
         problems.append(_problem("status", "状态无效"))
     start, end = parsed["received_from"], parsed["received_to"]
     if start and end and start > end:
@@ -102,21 +102,23 @@ def _parse(criteria: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     return parsed, problems
 
 
-def _applicant_fields(metadata: list[dict[str, Any]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    names, ids = {PARTY_FIELDS["name_field"]}, {PARTY_FIELDS["id_field"]}
+def _applicant_fields(
+    metadata: list[BundleMetadata],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    default = ApplicantFields()
+    names, ids = {default.name_field}, {default.id_field}
     for meta in metadata:
-        fields = meta.get("applicant", {})
-        names.add(fields.get("name_field", PARTY_FIELDS["name_field"]))
-        ids.add(fields.get("id_field", PARTY_FIELDS["id_field"]))
+        names.add(meta.applicant.name_field)
+        ids.add(meta.applicant.id_field)
     return tuple(sorted(names)), tuple(sorted(ids))
 
 
 def _row_view(svc: Services, row: CaseRow, today: date, calendar: Any) -> dict[str, Any]:
-    warning = TimePolicy.from_metadata(row.metadata).warning
+    warning = row.meta.time_policy.warning
     clock = row.clock.refreshed(calendar)
-    fields = {**PARTY_FIELDS, **row.metadata.get("applicant", {})}
-    name = row.data.get(fields["name_field"])
-    applicant = {"name": name, "id_number": row.data.get(fields["id_field"])} if name else None
+    fields = row.meta.applicant
+    name = row.data.get(fields.name_field)
+    applicant = {"name": name, "id_number": row.data.get(fields.id_field)} if name else None
     timeliness = str(clock.timeliness(today, calendar, warning))
     return {
         "id": row.id,
@@ -125,7 +127,7 @@ def _row_view(svc: Services, row: CaseRow, today: date, calendar: Any) -> dict[s
         "version": row.version,
         "applicant": applicant,
         "status": str(row.status),
-        "status_label": STATUS_LABELS.get(str(row.status), str(row.status)),
+        "status_label": row.status.label,
         "outcome": row.outcome,
         "received_at": local_time(svc, row.created_at),
         "ended_at": local_time(svc, row.ended_at),

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from engine.bpmn.runtime import StepFailed
+from engine.bpmn.errors import StepFailed
 from engine.domain.audit import canonical_data
-from engine.domain.bundles import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
@@ -16,12 +14,10 @@ from engine.persistence.unit_of_work import UnitOfWork
 
 from . import certificates, follow_ups
 from .case_access import require_canceller
+from .context import Services, Step
 from .queries import case_view, parties_of
 from .steps import engine_step, record_step, retrying, save, step_failed
 from .submissions import check_case_data, check_submission, check_values
-
-if TYPE_CHECKING:
-    from .context import Services
 
 
 def _require_clerk(user: User) -> None:
@@ -88,14 +84,8 @@ def start_case(
                 started["on_behalf_of"] = parties["applicant"]
                 started["agent"] = parties["agent"]
             view = record_step(
-                svc,
-                uow,
-                case,
-                version,
-                workflow,
+                Step(svc, uow, case, version, workflow, user.name, now),
                 EventType.CASE_STARTED,
-                user.name,
-                now,
                 data=started,
                 stored_open=[],  # a new case has no tasks yet
             )
@@ -175,25 +165,20 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             workflow = svc.live.take(case.id, case.state) or runtime.load(case.state)
             try:
                 with engine_step(svc, uow, case):
-                    runtime.complete(workflow, task.id, merged, at=now)
+                    workflow.complete(task.id, merged, at=now)
             except StepFailed as err:
                 raise step_failed(err) from None
             case.data = merged
             task.end(TaskStatus.COMPLETED, user.name, now)
             uow.tasks.save(task)
             assert open_tasks is not None  # the task was open (check_can_complete)
+            this_step = Step(svc, uow, case, version, workflow, user.name, now)
             view = record_step(
-                svc,
-                uow,
-                case,
-                version,
-                workflow,
+                this_step,
                 EventType.TASK_COMPLETED,
-                user.name,
-                now,
                 task,
                 {"form": data},
-                then=lambda: _certificate_action(svc, uow, case, version, task, data, now),
+                then=lambda: _certificate_action(this_step, task, data),
                 stored_open=[t for t in open_tasks if t is not task],
             )
             uow.commit()
@@ -203,26 +188,19 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
     return retrying(step)
 
 
-def _certificate_action(
-    svc: Services,
-    uow: UnitOfWork,
-    case: Case,
-    version: BundleVersion,
-    task: HumanTask,
-    submitted: dict[str, Any],
-    now: datetime,
-) -> None:
+def _certificate_action(step: Step, task: HumanTask, submitted: dict[str, Any]) -> None:
     """统一发证 or 撤销, when the completed task's element says so (`certificate_action`).
 
     Revocation covers every valid certificate of the case (a 告知承诺 decision stands or falls
     as a whole); its reason is the revoking form's `*reason` field, else the task's name."""
+    svc, uow, case, version, now = step.svc, step.uow, step.case, step.version, step.now
     info = version.human_tasks.get(task.element)
     action = info.properties.get("certificate_action") if info else None
     if action == "issue":
         certificates.issue(svc, uow, case, version, now)
         # 统一出件 ends the time limit, even if post-approval checks (批后核查) follow.
         if case.clock.started_on is not None and case.clock.stopped_on is None:
-            case.clock = case.clock.stop(svc.today(now))
+            case.clock = case.clock.stop(step.today)
             case.record(EventType.CLOCK_STOPPED, "system", now, data={"by": "certificates_issued"})
     elif action == "revoke":
         reason = next((str(v) for k, v in submitted.items() if k.endswith("reason") and v), "")
@@ -253,7 +231,7 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             workflow = runtime.load(case.state)
             case.updated_at = svc.clock()
             with engine_step(svc, uow, case):
-                runtime.cancel(workflow, at=case.updated_at)
+                workflow.cancel(at=case.updated_at)
             for task in uow.tasks.open_for_case(case.id):
                 task.end(TaskStatus.CANCELLED, user.name, case.updated_at)
                 uow.tasks.save(task)
@@ -262,7 +240,7 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             case.record(
                 EventType.CASE_CANCELLED, user.name, case.updated_at, data={"reason": reason or ""}
             )
-            case.state = runtime.dump(workflow)
+            case.state = workflow.dump()
             case.clock = case.clock.stop(svc.today(case.updated_at))
             save(uow, case)
             view = case_view(svc, uow, svc.calendars.get(uow), case, [], case.updated_at)

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.xml import XmlProblem
 from engine.bundles.diff import VersionContent, diff_versions, read_elements
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.users import User
 from engine.errors import NotFound
 
-from .intake import checklist, intake_config
+from .intake import checklist
 
 if TYPE_CHECKING:
     from .context import Services
@@ -21,14 +21,26 @@ def list_bundles(svc: Services, actor: User) -> list[dict[str, Any]]:
         return [v.summary() for v in uow.bundles.list_latest()]
 
 
-def bundle_detail(
-    svc: Services, actor: User | None, key: str, version: int | None = None
-) -> dict[str, Any]:
+def _version(svc: Services, key: str, version: int | None) -> BundleVersion:
     with svc.uow() as uow:
         found = uow.bundles.latest(key) if version is None else uow.bundles.get(key, version)
     if found is None:
         raise NotFound(f"事项包 '{key}'" + (f" 第 {version} 版" if version else "") + " 不存在")
-    return found.detail()
+    return found
+
+
+def bundle_detail(
+    svc: Services, actor: User | None, key: str, version: int | None = None
+) -> dict[str, Any]:
+    return _version(svc, key, version).detail()
+
+
+def bundle_page(
+    svc: Services, actor: User | None, key: str, version: int | None = None
+) -> dict[str, Any]:
+    """`bundle_detail` with its bundle.json typed, as `meta` (BundleMetadata): for the pages."""
+    found = _version(svc, key, version)
+    return {**found.detail(), "meta": found.meta}
 
 
 def bundle_files(svc: Services, key: str, version: int) -> dict[str, str]:
@@ -96,9 +108,9 @@ def _element_names(svc: Services, key: str, version: int) -> dict[str, str]:
 
 def _decision_options(version: BundleVersion) -> list[dict[str, str]]:
     """The 一窗受理 decisions the intake form offers (受理, 补正, 容缺受理, 告知承诺...)."""
-    config = intake_config(version)
-    form = version.form_for(config["element"]) or {}
-    field_schema = (form.get("properties") or {}).get(config["decision_field"]) or {}
+    intake = version.meta.intake
+    form = version.form_for(intake.element) or {}
+    field_schema = (form.get("properties") or {}).get(intake.decision_field) or {}
     options = field_schema.get("oneOf") or field_schema.get("anyOf") or []
     found = [
         {"value": str(o["const"]), "title": str(o.get("title", o["const"]))}
@@ -165,8 +177,8 @@ def version_overview(svc: Services, actor: User, key: str, version: int) -> dict
         **found.summary(),
         "deployed_at": found.deployed_at.astimezone(svc.tz),
         "metadata": found.metadata,
-        "issuer": found.metadata.get("issuer"),
-        "matters": found.metadata.get("items", []),
+        "issuer": found.meta.issuer,
+        "matters": found.meta.items,
         "materials": _materials(found),
         "policy": _policy(found, names),
         "decisions": decisions,
@@ -228,7 +240,7 @@ def public_guides(svc: Services) -> list[dict[str, Any]]:
             "description": v.description,
             "limit": v.time_policy.limit,
             "statutory_limit": v.time_policy.statutory_limit,
-            "matters": [i.get("name", i.get("code")) for i in v.metadata.get("items", [])],
+            "matters": [i.name for i in v.meta.items],
         }
         for v in latest
     ]
@@ -244,8 +256,8 @@ def public_guide(svc: Services, key: str) -> dict[str, Any]:
         "version": found.version,
         "name": found.name,
         "description": found.description,
-        "issuer": found.metadata.get("issuer"),
-        "matters": found.metadata.get("items", []),
+        "issuer": found.meta.issuer,
+        "matters": found.meta.items,
         "materials": _materials(found),
         "policy": _policy(found, names),
         "allows_gaps": "accept_with_gaps" in decisions,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.certificates import Certificate, CertificateSpec, CertificateStatus, add_years
 from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, EventType
@@ -21,23 +21,22 @@ if TYPE_CHECKING:
     from .context import Services
 
 SYSTEM = "system"
-DEFAULT_REMINDER_DAYS = (30, 7)
 
 
 def applicant_contact(version: BundleVersion, data: dict[str, Any]) -> str | None:
     """Where to reach the applicant: an e-mail field if the bundle names one, else the phone."""
-    fields = version.metadata.get("applicant", {})
-    email = data.get(fields.get("email_field", "contact_email"))
+    fields = version.meta.applicant
+    email = data.get(fields.email_field)
     if isinstance(email, str) and "@" in email:
         return email
-    phone = data.get(fields.get("phone_field", "contact_phone"))
+    phone = data.get(fields.phone_field)
     return f"tel:{phone}" if isinstance(phone, str) and phone else None
 
 
 def _holder(version: BundleVersion, data: dict[str, Any]) -> str:
-    fields = version.metadata.get("applicant", {})
-    holder = data.get(fields.get("holder_field", ""))
-    name = data.get(fields.get("name_field", "applicant_name"))
+    fields = version.meta.applicant
+    holder = data.get(fields.holder_field) if fields.holder_field else None
+    name = data.get(fields.name_field)
     if holder and name and holder != name:
         return f"{holder} ({name})"
     return str(holder or name or "")
@@ -75,7 +74,7 @@ def issue(
     today = svc.today(now)
     renewal_of = case.data.get("renewal_of")
     previous = uow.certificates.get(renewal_of) if isinstance(renewal_of, str) else None
-    specs = CertificateSpec.all_from_metadata(version.metadata)
+    specs = version.meta.certificates
     numbers = [
         _number(spec, case, index, today.strftime("%Y%m%d"))
         for index, spec in enumerate(specs, start=1)
@@ -98,7 +97,7 @@ def issue(
                 kind=spec.kind,
                 title=spec.title,
                 holder=_holder(version, case.data)[:300],
-                issuer=str(version.metadata.get("issuer") or version.name),
+                issuer=version.meta.issuer or version.name,
                 issued_on=today,
                 expires_on=add_years(today, spec.validity_years) if spec.validity_years else None,
                 fields=[(label, str(case.data.get(name, ""))) for label, name in spec.fields],
@@ -132,16 +131,15 @@ def _schedule_reminders(
 ) -> None:
     if cert.expires_on is None:
         return
-    days = version.metadata.get("renewal", {}).get("remind_days_before", DEFAULT_REMINDER_DAYS)
-    for before in days:
-        due = svc.local_midnight(cert.expires_on - timedelta(days=int(before))) + timedelta(hours=9)
+    for before in version.meta.renewal_reminders:
+        due = svc.local_midnight(cert.expires_on - timedelta(days=before)) + timedelta(hours=9)
         uow.jobs.schedule(
             JobKind.CERTIFICATE_REMINDER,
             f"{cert.number}:{before}",
             max(due, now),
             now,
             cert.case_id,
-            {"days_before": int(before)},
+            {"days_before": before},
         )
 
 

@@ -1,4 +1,5 @@
-"""What every use case shares: the database, the clock and time zone, the caches, the sender.
+"""What every use case shares (`Services`: the database, the clock and time zone, the caches, the
+sender) and what every part of one engine step shares (`Step`).
 
 `Services` holds state only. The use cases are functions in the modules beside this one, each
 taking the `Services` first: `cases.complete(services, actor, task_id, data)`. An entry point
@@ -7,11 +8,16 @@ taking the `Services` first: `cases.complete(services, actor, task_id, data)`. A
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 
 from engine import config
+from engine.bpmn.case_workflow import CaseWorkflow
 from engine.bundles.compiler import FormLibrary
+from engine.calendar import WorkdayCalendar
+from engine.domain.bundle_versions import BundleVersion
+from engine.domain.model import Case
 from engine.domain.throttle import Limits
 from engine.forms import InputLimits
 from engine.notifications import Sender, sender_from_environment
@@ -66,3 +72,25 @@ class Services:
 
     def uow(self, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A case's step in its transaction, once the engine has moved: built once by the use case
+    (start, complete, a timer firing) and handed to each part that records it (`record_step`,
+    the task table, the case clock, certificates). `calendar` and `today` are read when it is
+    built."""
+
+    svc: Services
+    uow: UnitOfWork
+    case: Case
+    version: BundleVersion
+    workflow: CaseWorkflow
+    actor: str  # who the step's event is recorded for
+    now: datetime
+    calendar: WorkdayCalendar = field(init=False)
+    today: date = field(init=False)  # the local day of `now`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "calendar", self.svc.calendars.get(self.uow))
+        object.__setattr__(self, "today", self.svc.today(self.now))

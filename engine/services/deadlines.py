@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from engine.bpmn.runtime import element_completed
 from engine.bundles.checks import CLOCK_PAUSE
 from engine.calendar import WorkdayCalendar
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.timelimits import MAX_WORKDAYS, CaseClock, ClockState, Timeliness
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .context import Services, Step
 from .notify import notify
-
-if TYPE_CHECKING:
-    from .context import Services
 
 SYSTEM = "system"
 
@@ -58,25 +55,17 @@ def _pausing(version: BundleVersion, open_tasks: list[HumanTask]) -> list[HumanT
     return found
 
 
-def update_clock(
-    svc: Services,
-    uow: UnitOfWork,
-    case: Case,
-    version: BundleVersion,
-    workflow: Any,
-    open_tasks: list[HumanTask],
-    calendar: WorkdayCalendar,
-    now: datetime,
-) -> None:
+def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
     """Move the case's clock through this step, recording each change as an event."""
+    case, version, calendar = step.case, step.version, step.calendar
+    now, today = step.now, step.today
     policy = version.time_policy
     if policy.limit is None and policy.statutory_limit is None and case.clock.started_on is None:
         return  # the bundle states no time limit
-    today = svc.today(now)
     before = case.clock  # as stored: a calendar change since then may move the deadline
     clock = before.refreshed(calendar)
     if clock.state == ClockState.NOT_STARTED and (
-        policy.starts_at is None or element_completed(workflow, policy.starts_at)
+        policy.starts_at is None or step.workflow.element_completed(policy.starts_at)
     ):
         clock = CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit)
         clock = clock.start(today, calendar)
@@ -106,7 +95,9 @@ def update_clock(
     moved = clock.deadline != before.deadline or before.state != ClockState.RUNNING
     if clock.state == ClockState.RUNNING and clock.deadline is not None and moved:
         # checks for this deadline; those of an earlier one find nothing to do when they run
-        _schedule_case_checks(svc, uow, case, clock.deadline, policy.warning, calendar, now)
+        _schedule_case_checks(
+            step.svc, step.uow, case, clock.deadline, policy.warning, calendar, now
+        )
 
 
 def _schedule_case_checks(

@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from engine.domain import access_codes
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.ratings import RatingLevel
 from engine.domain.throttle import CODE_ADDRESS, CODE_CASE, TooManyAttempts
@@ -28,7 +28,6 @@ from .submissions import check_values
 if TYPE_CHECKING:
     from .context import Services
 
-DEFAULT_RECTIFICATION_WORKDAYS = 10
 DEFAULT_FOLLOW_UP_WORKDAYS = 5
 
 
@@ -85,12 +84,9 @@ def verify_access(svc: Services, case_id: int, code: object, address: str) -> No
 
 
 def _rating_policy(version: BundleVersion) -> tuple[str, int]:
-    rating = version.metadata.get("rating", {})
-    group = (
-        rating.get("rectification_group") or version.time_policy.escalation_group or "supervisors"
-    )
-    days = int(rating.get("rectification_workdays", DEFAULT_RECTIFICATION_WORKDAYS))
-    return str(group), days
+    rating = version.meta.rating
+    group = rating.rectification_group or version.time_policy.escalation_group or "supervisors"
+    return group, rating.rectification_workdays
 
 
 def _open_task(

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.bpmn.runtime import pending_timers
 from engine.config import engine_limits
 from engine.domain.jobs import JobKind
 from engine.domain.model import Case, CaseStatus, EventType, TaskStatus
@@ -127,7 +126,7 @@ def resume(svc: Services, user: User | str, case_id: int) -> dict[str, Any]:
             case = _case_in_error(uow, case_id)
             _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             now = svc.clock()
-            timers = pending_timers(runtime.load(case.state))
+            timers = runtime.load(case.state).pending_timers()
             case.status = CaseStatus.RUNNING
             case.record(
                 EventType.INCIDENT_RESUMED, actor, now, data={"timers": [t.element for t in timers]}
@@ -162,14 +161,14 @@ def cancel(svc: Services, user: User | str, case_id: int, reason: str) -> dict[s
             workflow = runtime.load(case.state)
             now = svc.clock()
             with engine_step(svc, uow, case):
-                runtime.cancel(workflow, at=now)
+                workflow.cancel(at=now)
             for task in uow.tasks.open_for_case(case.id):
                 task.end(TaskStatus.CANCELLED, actor, now)
                 uow.tasks.save(task)
             case.status = CaseStatus.CANCELLED
             case.ended_at = now
             case.record(EventType.CASE_CANCELLED, actor, now, data={"reason": reason.strip()})
-            case.state = runtime.dump(workflow)
+            case.state = workflow.dump()
             case.clock = case.clock.stop(svc.today(now))
             save(uow, case)
             uow.commit()

@@ -3,10 +3,12 @@ applicant must correct, with the number of correction rounds so far."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.domain.bundles import BundleVersion
-from engine.domain.model import EventType
+from engine.domain.bundle_metadata import BundleMetadata
+from engine.domain.bundle_versions import BundleVersion
+from engine.domain.model import CaseEvent, EventType
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, NotFound
 
@@ -15,30 +17,49 @@ from .queries import parties_of
 if TYPE_CHECKING:
     from .context import Services
 
-INTAKE_DEFAULTS = {
-    "element": "intake",
-    "decision_field": "intake_decision",
-    "missing_field": "missing_materials",
-    "correct_value": "correct",
-}
-
-
-def intake_config(version: BundleVersion) -> dict[str, str]:
-    return {**INTAKE_DEFAULTS, **version.metadata.get("intake", {})}
-
 
 def checklist(version: BundleVersion) -> list[dict[str, Any]]:
     """The bundle's materials (一次性告知 list), as bundle.json gives them."""
+    return [m.to_dict() for m in version.meta.materials]
+
+
+def corrections(version: BundleVersion, events: Iterable[CaseEvent]) -> list[CaseEvent]:
+    """The 补正 decisions among a case's events, in order: its intake task completed with the
+    decision meaning 补正 (bundle.json `intake`)."""
+    intake = version.meta.intake
     return [
-        {
-            "code": m["code"],
-            "name": m["name"],
-            "required": m.get("required", True),
-            "deferrable": m.get("deferrable", False),
-            "note": m.get("note", ""),
-        }
-        for m in version.metadata.get("materials", [])
+        e
+        for e in events
+        if e.type == EventType.TASK_COMPLETED
+        and intake.is_correction(e.element, e.data.get("form", {}))
     ]
+
+
+def material_states(meta: BundleMetadata, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The checklist with what the case data says of each material, as `state`: pending (not
+    yet decided), submitted, optional, missing (补正 asked), corrected, deferred (容缺受理) or
+    supplied (a deferred one, brought later)."""
+    intake = meta.intake
+    decided = data.get(intake.decision_field)
+    missing = set(data.get(intake.missing_field) or [])
+    deferred = set(data.get("deferred_materials") or [])
+    supplied = set(data.get("supplied_materials") or [])
+    rows = []
+    for m in meta.materials:
+        if m.code in deferred:
+            state = "supplied" if m.code in supplied else "deferred"
+        elif m.code in missing and decided == intake.correct_value:
+            state = "missing"
+        elif m.code in missing:
+            state = "corrected" if m.code in supplied else "missing"
+        elif not m.required:
+            state = "optional"
+        elif decided is None:
+            state = "pending"
+        else:
+            state = "submitted"
+        rows.append({**m.to_dict(), "state": state})
+    return rows
 
 
 def correction_notice(svc: Services, user: User, case_id: int) -> dict[str, Any]:
@@ -49,24 +70,17 @@ def correction_notice(svc: Services, user: User, case_id: int) -> dict[str, Any]
         case = uow.cases.existing(case_id)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
         events = uow.cases.events(case_id)
-    config = intake_config(version)
-    corrections = [
-        e
-        for e in events
-        if e.type == EventType.TASK_COMPLETED
-        and e.element == config["element"]
-        and e.data.get("form", {}).get(config["decision_field"]) == config["correct_value"]
-    ]
-    if not corrections:
+    found = corrections(version, events)
+    if not found:
         raise NotFound(f"办件 {case_id} 没有补正告知")
-    latest = corrections[-1]
+    latest = found[-1]
     by_code = {m["code"]: m for m in checklist(version)}
-    missing = latest.data["form"].get(config["missing_field"], [])
+    missing = latest.data["form"].get(version.meta.intake.missing_field, [])
     return {
         "case_id": case_id,
         "bundle": version.name,
-        "issuer": version.metadata.get("issuer") or version.name,
-        "round": len(corrections),
+        "issuer": version.meta.issuer or version.name,
+        "round": len(found),
         "decided_at": latest.at.isoformat(),
         "decided_by": latest.actor,
         **parties_of(version, case.data),

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from engine.bundles.compiler import CompiledBundle, compile_bundle
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource
-from engine.domain.bundles import BundleVersion
-from engine.domain.certificates import CertificateSpec
+from engine.domain.bundle_metadata import BundleMetadata
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid
 
@@ -108,8 +108,8 @@ def dropped_content(latest: BundleVersion, compiled: CompiledBundle) -> list[dic
         )
     for key in sorted(set(latest.forms) - set(compiled.forms)):
         lost(f"表单 {key} 将不再使用: 用到它的任务将没有表单", key)
-    kinds = {s.kind: s.title for s in CertificateSpec.all_from_metadata(compiled.metadata)}
-    for spec in CertificateSpec.all_from_metadata(latest.metadata):
+    kinds = {s.kind for s in BundleMetadata.from_dict(compiled.metadata).certificates}
+    for spec in latest.meta.certificates:
         if spec.kind not in kinds:
             lost(f"证照「{spec.title}」({spec.kind}) 将不再发放", "bundle.json")
     return dropped

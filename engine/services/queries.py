@@ -10,7 +10,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.calendar import WorkdayCalendar
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_metadata import DEFAULT_WARNING_WORKDAYS, ApplicantFields
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, HumanTask
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
@@ -59,24 +60,16 @@ def _clock_summary(
 def parties_of(version: BundleVersion | None, data: dict[str, Any]) -> dict[str, Any]:
     """The applicant and, for 帮办代办, the agent filing on their behalf, from the case data
     fields the bundle names (bundle.json `applicant`)."""
-    fields = {**PARTY_FIELDS, **(version.metadata if version else {}).get("applicant", {})}
+    fields = version.meta.applicant if version else ApplicantFields()
 
-    def person(name_key: str, id_key: str) -> dict[str, Any] | None:
-        name = data.get(fields[name_key])
-        return {"name": name, "id_number": data.get(fields[id_key])} if name else None
+    def person(name_field: str, id_field: str) -> dict[str, Any] | None:
+        name = data.get(name_field)
+        return {"name": name, "id_number": data.get(id_field)} if name else None
 
     return {
-        "applicant": person("name_field", "id_field"),
-        "agent": person("agent_field", "agent_id_field"),
+        "applicant": person(fields.name_field, fields.id_field),
+        "agent": person(fields.agent_field, fields.agent_id_field),
     }
-
-
-PARTY_FIELDS = {
-    "name_field": "applicant_name",
-    "id_field": "applicant_id_number",
-    "agent_field": "agent_name",
-    "agent_id_field": "agent_id_number",
-}
 
 
 def task_overdue(task: HumanTask, today: date, calendar: WorkdayCalendar) -> bool:
@@ -105,7 +98,7 @@ def case_view(
     `read_rating=False`."""
     today = svc.today(now)
     version, _ = svc.runtimes.cached(case.bundle_version_id)
-    warning = version.time_policy.warning if version else 2
+    warning = version.time_policy.warning if version else DEFAULT_WARNING_WORKDAYS
     return {
         "id": case.id,
         "bundle": case.bundle_key,
@@ -163,7 +156,7 @@ SCAN = 2000
 SCAN_BATCH = 250
 MAX_SEARCH = 100
 # the case data fields a worklist reads with its tasks (a bundle may name others: read then)
-PARTY_COLUMNS = tuple(sorted(PARTY_FIELDS.values()))
+PARTY_COLUMNS = tuple(sorted(ApplicantFields().people))
 
 
 def _worklist_filter(
@@ -288,8 +281,7 @@ def _worklist_rows(
     wanted = set(fields)
     for vid in {i["version_id"] for i in info.values()}:
         versions[vid] = svc.runtimes.get(uow, vid)[0]
-        named = {**PARTY_FIELDS, **versions[vid].metadata.get("applicant", {})}
-        wanted |= {str(named[k]) for k in PARTY_FIELDS}
+        wanted |= set(versions[vid].meta.applicant.people)
     if wanted != fields:  # a bundle keeps its applicant in other fields: read those too
         info = uow.tasks.worklist_cases(case_ids, tuple(sorted(wanted)))
     warnings = {vid: v.time_policy.warning for vid, v in versions.items()}

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
+from engine.bpmn.case_workflow import CaseWorkflow
 from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.serializer import specs_from_json
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus
 from engine.errors import NotFound
 from engine.persistence.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from SpiffWorkflow.bpmn import BpmnWorkflow
 
 
 class RuntimeCache:
@@ -67,12 +64,12 @@ class LiveWorkflows:
     # A compacted restaurant workflow takes about 18 KB: 1,024 of them about 18 MB a process.
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._items: OrderedDict[int, tuple[str, BpmnWorkflow]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[str, CaseWorkflow]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0  # tests read these
         self.misses = 0
 
-    def take(self, case_id: int, state: str) -> BpmnWorkflow | None:
+    def take(self, case_id: int, state: str) -> CaseWorkflow | None:
         with self._lock:
             found = self._items.pop(case_id, None)
             if found is not None and found[0] == state:
@@ -81,7 +78,7 @@ class LiveWorkflows:
             self.misses += 1
             return None
 
-    def keep(self, case: Case, workflow: BpmnWorkflow) -> None:
+    def keep(self, case: Case, workflow: CaseWorkflow) -> None:
         """Keep a running case's workflow, stored as `case.state`, after a committed step (a
         concluded case's is left to the garbage collector: it will not be stepped again)."""
         if self.size <= 0 or case.status != CaseStatus.RUNNING:

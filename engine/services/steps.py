@@ -9,23 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from engine.bpmn.errors import StepFailed
 from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
-from engine.bpmn.runtime import (
-    ProcessRuntime,
-    StepFailed,
-    decision_outputs,
-    end_reached,
-    is_finished,
-    pending_timers,
-    ready_human_tasks,
-)
-from engine.calendar import WorkdayCalendar
 from engine.domain.audit import canonical_data
-from engine.domain.bundles import BundleVersion
 from engine.domain.jobs import JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.errors import Conflict, Invalid
@@ -33,11 +22,9 @@ from engine.persistence.db import TransientError
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.persistence.writes import StaleWrite
 
+from .context import Services, Step
 from .deadlines import schedule_task_check, task_deadline, update_clock
 from .queries import case_view
-
-if TYPE_CHECKING:
-    from .context import Services
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -80,21 +67,15 @@ def save(uow: UnitOfWork, case: Case) -> None:
 
 
 def _sync_tasks(
-    uow: UnitOfWork,
-    case: Case,
-    version: BundleVersion,
-    workflow: Any,
-    now: datetime,
-    today: date,
-    calendar: WorkdayCalendar,
-    stored_open: list[HumanTask] | None = None,
+    step: Step, stored_open: list[HumanTask] | None = None
 ) -> tuple[list[HumanTask], list[HumanTask]]:
     """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
 
     `stored_open`: the case's open tasks as stored now, when the caller has them (read under
     the case lock, in `open_for_case` order, without those this transaction closed); else they
     are read. Returns the tasks opened by this step and all the case's open tasks after it."""
-    ready = {t.id: t for t in ready_human_tasks(workflow)}
+    uow, case, version, now = step.uow, step.case, step.version, step.now
+    ready = {t.id: t for t in step.workflow.ready_tasks()}
     if stored_open is None:
         stored_open = uow.tasks.open_for_case(case.id)
     stored = {t.id: t for t in stored_open}
@@ -112,7 +93,9 @@ def _sync_tasks(
             form=info.form if info else None,
             assignee=info.assignee if info else None,
             created_at=now,
-            deadline=task_deadline(version, ready_task.element, case.data, today, calendar),
+            deadline=task_deadline(
+                version, ready_task.element, case.data, step.today, step.calendar
+            ),
         )
         opened.append(task)
     uow.tasks.add_many(opened)  # one INSERT per table for all of them
@@ -126,27 +109,21 @@ def _sync_tasks(
     return opened, still_open + sorted(opened, key=lambda t: t.id)  # as open_for_case orders
 
 
-def _schedule_timers(uow: UnitOfWork, case: Case, workflow: Any, now: datetime) -> None:
-    for timer in pending_timers(workflow):
-        uow.jobs.schedule(
+def _schedule_timers(step: Step) -> None:
+    for timer in step.workflow.pending_timers():
+        step.uow.jobs.schedule(
             JobKind.TIMER,
             f"timer:{timer.task_id}",
             timer.due,
-            now,
-            case.id,
+            step.now,
+            step.case.id,
             {"element": timer.element},
         )
 
 
 def record_step(
-    svc: Services,
-    uow: UnitOfWork,
-    case: Case,
-    version: BundleVersion,
-    workflow: Any,
+    step: Step,
     event: EventType,
-    actor: str,
-    now: datetime,
     task: HumanTask | None = None,
     data: dict[str, Any] | None = None,
     then: Callable[[], None] | None = None,
@@ -155,33 +132,32 @@ def record_step(
     """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
 
     Returns the case as the API shows it. The caller commits. `stored_open`: see `_sync_tasks`."""
+    svc, uow, case, workflow, now = step.svc, step.uow, step.case, step.workflow, step.now
     # what business rule tasks decided in the step, kept in canonical key order like all case data
-    case.data = canonical_data({**case.data, **decision_outputs(workflow)})
+    case.data = canonical_data({**case.data, **workflow.decisions()})
     case.updated_at = now
-    calendar = svc.calendars.get(uow)
-    opened, open_tasks = _sync_tasks(
-        uow, case, version, workflow, now, svc.today(now), calendar, stored_open
-    )
+    opened, open_tasks = _sync_tasks(step, stored_open)
     for new_task in opened:
-        schedule_task_check(svc, uow, new_task, calendar, now)
-    _schedule_timers(uow, case, workflow, now)
-    case.record(event, actor, now, task, {**(data or {}), "opened": [t.element for t in opened]})
+        schedule_task_check(svc, uow, new_task, step.calendar, now)
+    _schedule_timers(step)
+    record = {**(data or {}), "opened": [t.element for t in opened]}
+    case.record(event, step.actor, now, task, record)
     if then is not None:
         then()  # what the step sets off besides the engine (issuing certificates...)
     try:
-        finished = is_finished(workflow)
+        finished = workflow.is_finished()
     except StepFailed as err:
         raise step_failed(err) from None
     if finished:
         case.status = CaseStatus.COMPLETED
         case.ended_at = now
-        end = end_reached(workflow)
+        end = workflow.end_reached()
         case.outcome = {"element": end[0], "name": end[1]} if end else None
-    update_clock(svc, uow, case, version, workflow, open_tasks, calendar, now)
+    update_clock(step, open_tasks)
     if finished:
-        case.record(EventType.CASE_COMPLETED, actor, now, data={"outcome": case.outcome})
-    case.state = ProcessRuntime.dump(workflow)
+        case.record(EventType.CASE_COMPLETED, step.actor, now, data={"outcome": case.outcome})
+    case.state = workflow.dump()
     save(uow, case)
     # a case that was running when this step began cannot have been rated (only a concluded
     # case can be, under its row lock): no need to look
-    return case_view(svc, uow, calendar, case, open_tasks, now, read_rating=False)
+    return case_view(svc, uow, step.calendar, case, open_tasks, now, read_rating=False)

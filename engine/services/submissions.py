@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.domain.bundles import BundleVersion
+from engine.domain.bundle_versions import BundleVersion
 from engine.errors import Invalid
 from engine.forms import InputLimits, validate_form_data
 from engine.forms.limits import case_data_problem, value_problems

@@ -8,18 +8,15 @@ over: either way the case stops as an incident (engine/services/incidents.py).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from engine.bpmn.runtime import StepFailed, pending_timers
+from engine.bpmn.errors import StepFailed
 from engine.domain.jobs import Job
 from engine.domain.model import CaseStatus, EventType
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .context import Services, Step
 from .incidents import SYSTEM, budget_reason, raise_incident, timer_budget_left, timer_task_id
 from .steps import engine_step, record_step
-
-if TYPE_CHECKING:
-    from .context import Services
 
 __all__ = ["SYSTEM", "fire_timer"]
 
@@ -35,7 +32,7 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
     version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
     workflow = runtime.load(case.state)
     task_id = timer_task_id(job.key)
-    waiting = {t.task_id: t for t in pending_timers(workflow)}
+    waiting = {t.task_id: t for t in workflow.pending_timers()}
     if task_id not in waiting:
         return  # the task it was attached to finished first, or the case moved on
     timer = waiting[task_id]
@@ -47,23 +44,17 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
     at = max(now, timer.due + timedelta(microseconds=1))
     try:
         with engine_step(svc, uow, case):
-            runtime.fire_timers(workflow, at)
+            workflow.fire_timers(at)
     except StepFailed as err:
         raise_incident(uow, case, now, err.message, err.element or timer.element, "step_refused")
         return
     fired = [
         t.element
         for t in waiting.values()
-        if t.task_id not in {p.task_id for p in pending_timers(workflow)}
+        if t.task_id not in {p.task_id for p in workflow.pending_timers()}
     ]
     record_step(
-        svc,
-        uow,
-        case,
-        version,
-        workflow,
+        Step(svc, uow, case, version, workflow, SYSTEM, at),
         EventType.TIMER_FIRED,
-        SYSTEM,
-        at,
         data={"timers": fired, "due": timer.due.isoformat()},
     )

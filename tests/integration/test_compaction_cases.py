@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.bpmn.runtime import ProcessRuntime
-from engine.bpmn.serializer import LEGACY_STATE_FORMAT, STATE_FORMAT, dump_state
+from engine.bpmn.case_workflow import CaseWorkflow
+from engine.bpmn.serializer import LEGACY_STATE_FORMAT, STATE_FORMAT
 from engine.services import Services, audit, cases
 from tests.fixtures.restaurant import (
     ACCEPT,
@@ -108,7 +108,7 @@ def test_a_case_recorded_before_compaction_still_verifies_after_continuing(
     steps after it, in one case: re-execution checks each against the form it was stored in."""
     desk = users["front_desk"].user
     with monkeypatch.context() as old_engine:
-        old_engine.setattr(ProcessRuntime, "dump", staticmethod(lambda w: dump_state(w, True)))
+        old_engine.setattr(CaseWorkflow, "dump", CaseWorkflow.legacy_dump)
         case = cases.start_case(services, desk, "restaurant", APPLICATION)
         case, _ = correction_rounds(services, desk, case, 3)
         assert f'"format":"{LEGACY_STATE_FORMAT}"' in stored_state(services, case["id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.bpmn.runtime import ProcessRuntime, is_finished, ready_human_tasks
+from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.serializer import specs_from_json
 from engine.bundles.compiler import CompiledBundle, FormLibrary, compile_bundle
 from engine.bundles.source import from_upload
@@ -64,18 +64,18 @@ def work_through(rt: ProcessRuntime, data: dict[str, Any]) -> list[str]:
     """Complete whatever is ready until nothing is; reload between steps; return the order."""
     workflow = rt.start(data)
     done = []
-    while ready := ready_human_tasks(rt.load(rt.dump(workflow))):
-        workflow = rt.load(rt.dump(workflow))
-        rt.complete(workflow, ready[0].id, {"step": len(done)})
+    while ready := rt.load(workflow.dump()).ready_tasks():
+        workflow = rt.load(workflow.dump())
+        workflow.complete(ready[0].id, {"step": len(done)})
         done.append(ready[0].element)
-    assert is_finished(workflow)
+    assert workflow.is_finished()
     return done
 
 
 def test_multi_instance_opens_one_task_per_item() -> None:
     _, rt = compiled(MULTI_INSTANCE)
     workflow = rt.start({"items": ["甲", "乙", "丙"]})
-    assert [t.element for t in ready_human_tasks(workflow)] == ["t", "t", "t"]
+    assert [t.element for t in workflow.ready_tasks()] == ["t", "t", "t"]
     assert work_through(rt, {"items": ["甲", "乙", "丙"]}) == ["t", "t", "t"]
 
 
@@ -94,32 +94,32 @@ def test_call_activity_runs_the_called_process_of_the_same_bundle() -> None:
 
 def test_a_waiting_timer_keeps_the_case_open_until_the_task_is_done() -> None:
     _, rt = compiled(BOUNDARY_TIMER)
-    workflow = rt.load(rt.dump(rt.start({})))
-    assert [t.element for t in ready_human_tasks(workflow)] == ["t"]
-    assert not is_finished(workflow)
-    assert len(workflow.waiting_events()) == 1
-    rt.complete(workflow, ready_human_tasks(workflow)[0].id, {})
-    workflow = rt.load(rt.dump(workflow))
-    assert is_finished(workflow) and workflow.waiting_events() == []
+    workflow = rt.load(rt.start({}).dump())
+    assert [t.element for t in workflow.ready_tasks()] == ["t"]
+    assert not workflow.is_finished()
+    assert len(workflow.spiff.waiting_events()) == 1
+    workflow.complete(workflow.ready_tasks()[0].id, {})
+    workflow = rt.load(workflow.dump())
+    assert workflow.is_finished() and workflow.spiff.waiting_events() == []
 
 
 def test_timers_run_on_the_injected_clock_not_the_wall_clock() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from engine.bpmn.runtime import pending_timers
-
     _, rt = compiled(BOUNDARY_TIMER)
     started = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # far from today: the wall clock plays no part
-    workflow = rt.load(rt.dump(rt.start({}, at=started)))
-    [timer] = pending_timers(workflow)
+    workflow = rt.load(rt.start({}, at=started).dump())
+    [timer] = workflow.pending_timers()
     assert timer.element == "late" and timer.due == started + timedelta(days=10)
-    rt.fire_timers(workflow, started + timedelta(days=9))
-    assert [t.element for t in ready_human_tasks(workflow)] == ["t"]
-    workflow = rt.load(rt.dump(workflow))
-    rt.fire_timers(workflow, started + timedelta(days=10, seconds=1))
-    assert ready_human_tasks(workflow) == [] and pending_timers(workflow) == []
-    assert is_finished(workflow)
+    workflow.fire_timers(started + timedelta(days=9))
+    assert [t.element for t in workflow.ready_tasks()] == ["t"]
+    workflow = rt.load(workflow.dump())
+    workflow.fire_timers(started + timedelta(days=10, seconds=1))
+    assert workflow.ready_tasks() == [] and workflow.pending_timers() == []
+    assert workflow.is_finished()
     ended = [
-        t.task_spec.bpmn_id for t in workflow.tasks.values() if t.task_spec.bpmn_id == "escalated"
+        t.task_spec.bpmn_id
+        for t in workflow.spiff.tasks.values()
+        if t.task_spec.bpmn_id == "escalated"
     ]
     assert ended == ["escalated"]

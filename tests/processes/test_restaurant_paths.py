@@ -7,14 +7,10 @@ from typing import Any
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.runtime import (
-    ProcessRuntime,
-    all_tasks,
-    end_reached,
-    is_finished,
-    ready_human_tasks,
-)
+from engine.bpmn.case_workflow import CaseWorkflow
+from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.serializer import specs_from_json
+from engine.bpmn.task_table import all_tasks
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path
 from engine.forms import validate_form_data
@@ -44,22 +40,20 @@ def runtime() -> ProcessRuntime:
     return ProcessRuntime(specs_from_json(COMPILED.specs_json))
 
 
-def reload(rt: ProcessRuntime, workflow: Any) -> Any:
+def reload(rt: ProcessRuntime, workflow: CaseWorkflow) -> CaseWorkflow:
     """Save and restore: the next step must work on the restored copy exactly as on the original."""
-    state = rt.dump(workflow)
+    state = workflow.dump()
     restored = rt.load(state)
-    assert rt.dump(restored) == state
+    assert restored.dump() == state
     return restored
 
 
-def ready(workflow: Any) -> dict[str, Any]:
-    return {t.element: t for t in ready_human_tasks(workflow)}
+def ready(workflow: CaseWorkflow) -> dict[str, Any]:
+    return {t.element: t for t in workflow.ready_tasks()}
 
 
-def completed(workflow: Any, element: str) -> bool:
-    from engine.bpmn.runtime import element_completed
-
-    return element_completed(workflow, element)
+def completed(workflow: CaseWorkflow, element: str) -> bool:
+    return workflow.element_completed(element)
 
 
 class Case:
@@ -80,7 +74,7 @@ class Case:
         assert key is not None, f"{element} has no form"
         assert validate_form_data(COMPILED.forms[key], form) == []
         self.data.update(form)
-        self.rt.complete(self.workflow, tasks[element].id, self.data)
+        self.workflow.complete(tasks[element].id, self.data)
         self.workflow = reload(self.rt, self.workflow)
 
 
@@ -100,10 +94,10 @@ def test_path(path: str) -> None:
         if "joint_issuance" in case.ready():
             assert case.ready() == {"joint_issuance"}, "issuance opened while work is pending"
     assert case.ready() == set()
-    assert is_finished(case.workflow)
+    assert case.workflow.is_finished()
     ended = [e for e in ENDS if completed(case.workflow, e)]
     assert ended == [end]
-    reached = end_reached(case.workflow)
+    reached = case.workflow.end_reached()
     assert reached is not None and reached[0] == end
     decisions = {form["intake_decision"] for element, form in steps if element == "intake"}
     assert completed(case.workflow, STARTS_AT) == bool(decisions & ACCEPTING), (
@@ -127,17 +121,17 @@ def test_reviews_run_in_parallel_and_issuance_waits_for_both() -> None:
     rt = runtime()
     workflow = rt.start(APPLICATION)
     data = dict(APPLICATION)
-    intake = ready_human_tasks(workflow)[0]
+    intake = workflow.ready_tasks()[0]
     data.update(PATHS["granted_without_inspection"][0][0][1])
-    rt.complete(workflow, intake.id, data)
+    workflow.complete(intake.id, data)
     tasks = ready(workflow)
     assert set(tasks) == {"review_licence", "review_food"}
     data.update({"licence_approved": True})
-    rt.complete(workflow, tasks["review_licence"].id, data)
-    assert [t.element for t in ready_human_tasks(workflow)] == ["review_food"]
+    workflow.complete(tasks["review_licence"].id, data)
+    assert [t.element for t in workflow.ready_tasks()] == ["review_food"]
     data.update({"food_approved": True, "needs_inspection": False})
-    rt.complete(workflow, tasks["review_food"].id, data)
-    assert [t.element for t in ready_human_tasks(workflow)] == ["joint_issuance"]
+    workflow.complete(tasks["review_food"].id, data)
+    assert [t.element for t in workflow.ready_tasks()] == ["joint_issuance"]
 
 
 def test_issuance_is_not_ready_while_the_supply_task_is_open() -> None:
@@ -149,7 +143,7 @@ def test_issuance_is_not_ready_while_the_supply_task_is_open() -> None:
     # Both reviews granted: the case waits on the applicant's materials alone.
     assert case.ready() == {"supply_materials"}
     assert not completed(case.workflow, "issuance_join")
-    assert not is_finished(case.workflow)
+    assert not case.workflow.is_finished()
     case.complete("supply_materials", SUPPLIED)
     assert case.ready() == {"joint_issuance"}
 
@@ -174,9 +168,9 @@ def test_denial_terminates_the_case_and_cancels_the_supply_task() -> None:
     supply = ready(case.workflow)["supply_materials"].id
     case.complete("denial_notice", DENIAL)
     assert case.ready() == set()
-    assert is_finished(case.workflow)
-    assert end_reached(case.workflow) == ("denied", "不予许可")
-    cancelled = [t for t in all_tasks(case.workflow) if str(t.id) == supply]
+    assert case.workflow.is_finished()
+    assert case.workflow.end_reached() == ("denied", "不予许可")
+    cancelled = [t for t in all_tasks(case.workflow.spiff) if str(t.id) == supply]
     assert [t.state for t in cancelled] == [TaskState.CANCELLED]
     assert not completed(case.workflow, "joint_issuance")
 
@@ -198,7 +192,7 @@ def test_plain_cases_end_at_issuance_without_post_check() -> None:
     case = Case()
     for element, form in steps:
         case.complete(element, form)
-    assert is_finished(case.workflow)
+    assert case.workflow.is_finished()
     assert not completed(case.workflow, "post_check")
 
 
@@ -210,7 +204,7 @@ def test_a_case_filed_by_an_agent_runs_like_any_other() -> None:
     case = Case(APPLICATION_BY_AGENT)
     for element, form in PATHS["granted_without_inspection"][0]:
         case.complete(element, form)
-    assert is_finished(case.workflow)
+    assert case.workflow.is_finished()
 
 
 def _certificate_fields() -> set[str]:

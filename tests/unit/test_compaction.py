@@ -1,10 +1,10 @@
 """Compaction (engine/bpmn/compaction.py) changes what is stored, never what the case does.
 
 Every restaurant path and every construct is run twice on the same seeds and clock: once
-compacted and reloaded at every step as the service does (`ProcessRuntime.dump` / `load`), once
-reloaded whole (`dump_state` without compaction). After every step both must show the same open
-tasks (same ids), the same task data, the same element states, decisions, timers, end and
-completion."""
+compacted and reloaded at every step as the service does (`CaseWorkflow.dump`, then
+`ProcessRuntime.load`), once reloaded whole (`dump_state` without compaction). After every step
+both must show the same open tasks (same ids), the same task data, the same element states,
+decisions, timers, end and completion."""
 
 from __future__ import annotations
 
@@ -14,21 +14,12 @@ from typing import Any
 
 import pytest
 
+from engine.bpmn.case_workflow import CaseWorkflow
 from engine.bpmn.compaction import compact
 from engine.bpmn.ids import task_ids
-from engine.bpmn.runtime import (
-    ProcessRuntime,
-    StepFailed,
-    all_tasks,
-    decision_outputs,
-    element_completed,
-    element_states,
-    end_reached,
-    is_finished,
-    pending_timers,
-    ready_human_tasks,
-)
+from engine.bpmn.runtime import ProcessRuntime, StepFailed
 from engine.bpmn.serializer import dump_state, specs_from_json
+from engine.bpmn.task_table import all_tasks
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path, from_upload
 from tests.conftest import FORMS, PROCESSES
@@ -102,48 +93,48 @@ class Run:
         self.observed = [self._observe()]
         self.workflow = self._reload()
 
-    def _reload(self) -> Any:
+    def _reload(self) -> CaseWorkflow:
         if self.compacted:
-            state = self.rt.dump(self.workflow)
+            state = self.workflow.dump()
             restored = self.rt.load(state)
-            assert self.rt.dump(restored) == state
+            assert restored.dump() == state
             return restored
-        return self.rt.load(dump_state(self.workflow))
+        return self.rt.load(dump_state(self.workflow.spiff))
 
     def _observe(self) -> dict[str, Any]:
         wf = self.workflow
-        self.data = {**self.data, **decision_outputs(wf)}
-        by_id = {str(t.id): t for t in all_tasks(wf)}
+        self.data = {**self.data, **wf.decisions()}
+        by_id = {str(t.id): t for t in all_tasks(wf.spiff)}
         return {
-            "ready": [(t.id, t.element, t.name) for t in ready_human_tasks(wf)],
+            "ready": [(t.id, t.element, t.name) for t in wf.ready_tasks()],
             "task_data": {
                 t.id: json.dumps(by_id[t.id].data, sort_keys=True, default=str)
-                for t in ready_human_tasks(wf)
+                for t in wf.ready_tasks()
             },
-            "elements": element_states(wf),
-            "finished": is_finished(wf),
-            "end": end_reached(wf),
-            "timers": pending_timers(wf),
+            "elements": wf.element_states(),
+            "finished": wf.is_finished(),
+            "end": wf.end_reached(),
+            "timers": wf.pending_timers(),
             "data": dict(self.data),
-            "workflow_data": json.dumps(wf.data, sort_keys=True, default=str),
+            "workflow_data": json.dumps(wf.spiff.data, sort_keys=True, default=str),
         }
 
     def ready(self) -> dict[str, str]:
-        return {t.element: t.id for t in ready_human_tasks(self.workflow)}
+        return {t.element: t.id for t in self.workflow.ready_tasks()}
 
     def complete(self, element: str, form: dict[str, Any]) -> None:
         self.step += 1
         self.at += timedelta(hours=1)
         self.data = {**self.data, **form}
         with task_ids(f"case:{self.step + 1}"):
-            self.rt.complete(self.workflow, self.ready()[element], self.data, at=self.at)
+            self.workflow.complete(self.ready()[element], self.data, at=self.at)
         self.observed.append(self._observe())
         self.workflow = self._reload()
 
     def fire(self, at: datetime) -> None:
         self.step += 1
         with task_ids(f"case:{self.step + 1}"):
-            self.rt.fire_timers(self.workflow, at)
+            self.workflow.fire_timers(at)
         self.observed.append(self._observe())
         self.workflow = self._reload()
 
@@ -168,9 +159,9 @@ def test_every_restaurant_path_runs_the_same_compacted(path: str) -> None:
     assert_same(*runs)
     compacted, whole = runs
     assert compacted.observed[-1]["finished"] and compacted.observed[-1]["end"][0] == end
-    assert element_completed(
-        compacted.workflow, RESTAURANT.metadata["time_limits"]["starts_at"]
-    ) == element_completed(whole.workflow, RESTAURANT.metadata["time_limits"]["starts_at"])
+    assert compacted.workflow.element_completed(
+        RESTAURANT.metadata["time_limits"]["starts_at"]
+    ) == whole.workflow.element_completed(RESTAURANT.metadata["time_limits"]["starts_at"])
 
 
 def test_the_correction_loop_is_compacted_and_keeps_its_history_of_elements() -> None:
@@ -180,12 +171,12 @@ def test_the_correction_loop_is_compacted_and_keeps_its_history_of_elements() ->
             run.complete("intake", CORRECT)
             run.complete("correction", CORRECTED)
     assert_same(compacted, whole)
-    kept = len(list(all_tasks(compacted.workflow)))
-    assert kept < 15 < len(list(all_tasks(whole.workflow))) / 5
+    kept = len(list(all_tasks(compacted.workflow.spiff)))
+    assert kept < 15 < len(list(all_tasks(whole.workflow.spiff))) / 5
     # the first round's start event is gone from the tree but still known to have run
-    assert "submitted" not in {t.task_spec.bpmn_id for t in all_tasks(compacted.workflow)}
-    assert element_states(compacted.workflow)["submitted"] == "completed"
-    assert len(compacted.rt.dump(compacted.workflow)) * 5 < len(dump_state(whole.workflow))
+    assert "submitted" not in {t.task_spec.bpmn_id for t in all_tasks(compacted.workflow.spiff)}
+    assert compacted.workflow.element_states()["submitted"] == "completed"
+    assert len(compacted.workflow.dump()) * 5 < len(dump_state(whole.workflow.spiff))
 
 
 @pytest.mark.parametrize(
@@ -265,16 +256,16 @@ def test_a_600_round_correction_loop_keeps_working_and_ends_correctly() -> None:
         workflow = rt.start(dict(APPLICATION), at=T0)
     sizes = []
     for step in range(1, 1201):
-        workflow = rt.load(state := rt.dump(workflow))
+        workflow = rt.load(state := workflow.dump())
         sizes.append(len(state))
-        ready = ready_human_tasks(workflow)
+        ready = workflow.ready_tasks()
         assert [t.element for t in ready] == ["intake" if step % 2 else "correction"]
-        assert not is_finished(workflow)
+        assert not workflow.is_finished()
         form = CORRECT if step % 2 else CORRECTED
         with task_ids(f"long:{step}"):
-            rt.complete(workflow, ready[0].id, {**APPLICATION, **form}, at=T0)
+            workflow.complete(ready[0].id, {**APPLICATION, **form}, at=T0)
     assert max(sizes[100:]) <= max(sizes[:100])  # the state does not grow with the history
-    workflow = rt.load(rt.dump(workflow))
+    workflow = rt.load(workflow.dump())
     from tests.fixtures.restaurant import ACCEPT, FOOD_OK, ISSUANCE, LICENCE_OK
 
     steps = [
@@ -284,14 +275,14 @@ def test_a_600_round_correction_loop_keeps_working_and_ends_correctly() -> None:
         ("joint_issuance", ISSUANCE),
     ]
     for n, (element, form) in enumerate(steps):
-        assert not is_finished(workflow)
-        task = next(t for t in ready_human_tasks(workflow) if t.element == element)
+        assert not workflow.is_finished()
+        task = next(t for t in workflow.ready_tasks() if t.element == element)
         with task_ids(f"long:end:{n}"):
-            rt.complete(workflow, task.id, {**APPLICATION, **form}, at=T0)
-        workflow = rt.load(rt.dump(workflow))
-    assert is_finished(workflow)
-    assert end_reached(workflow) == ("concluded", "办结")
-    assert element_completed(workflow, "acceptance_gateway")
+            workflow.complete(task.id, {**APPLICATION, **form}, at=T0)
+        workflow = rt.load(workflow.dump())
+    assert workflow.is_finished()
+    assert workflow.end_reached() == ("concluded", "办结")
+    assert workflow.element_completed("acceptance_gateway")
 
 
 def test_compacting_twice_changes_nothing() -> None:
@@ -299,6 +290,6 @@ def test_compacting_twice_changes_nothing() -> None:
     for _ in range(3):
         run.complete("intake", CORRECT)
         run.complete("correction", CORRECTED)
-    state = run.rt.dump(run.workflow)
-    assert compact(run.workflow) == 0
-    assert run.rt.dump(run.workflow) == state
+    state = run.workflow.dump()
+    assert compact(run.workflow.spiff) == 0
+    assert run.workflow.dump() == state

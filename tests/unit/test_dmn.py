@@ -11,15 +11,10 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from engine.bpmn.runtime import (
-    ProcessRuntime,
-    completed_ids,
-    decision_outputs,
-    is_finished,
-    ready_human_tasks,
-)
+from engine.bpmn.runtime import ProcessRuntime
 from engine.bpmn.script_engine import SafeEnvironment, SafeScriptEngine, ScriptsNotAllowed
 from engine.bpmn.serializer import specs_from_json, specs_to_json
+from engine.bpmn.task_table import completed_ids, decision_outputs
 from engine.bundles.compiler import CompiledBundle, FormLibrary, compile_bundle
 from engine.bundles.source import from_upload
 from engine.expressions import ExpressionError
@@ -181,8 +176,8 @@ class Run:
     def __init__(self, compiled: CompiledBundle, data: dict[str, Any]) -> None:
         self.specs_json = compiled.specs_json
         workflow = self.runtime().start(data)
-        self.outputs = [decision_outputs(workflow)]
-        self.state = ProcessRuntime.dump(workflow)
+        self.outputs = [workflow.decisions()]
+        self.state = workflow.dump()
         self.workflow = workflow
 
     def runtime(self) -> ProcessRuntime:
@@ -193,15 +188,15 @@ class Run:
         return ProcessRuntime(specs)
 
     def open(self) -> list[str]:
-        return [t.element for t in ready_human_tasks(self.workflow)]
+        return [t.element for t in self.workflow.ready_tasks()]
 
     def complete(self, element: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         runtime = self.runtime()
         workflow = runtime.load(self.state)
-        task = next(t for t in ready_human_tasks(workflow) if t.element == element)
-        runtime.complete(workflow, task.id, data or {})
-        self.outputs.append(decision_outputs(workflow))
-        self.state = runtime.dump(workflow)
+        task = next(t for t in workflow.ready_tasks() if t.element == element)
+        workflow.complete(task.id, data or {})
+        self.outputs.append(workflow.decisions())
+        self.state = workflow.dump()
         self.workflow = runtime.load(self.state)
         return self.outputs[-1]
 
@@ -247,8 +242,8 @@ def test_decisions_route_the_case_through_a_real_run(
     assert run.complete(branch) == {"departments": departments, "risk": risk}
     assert run.open() == ["issue"]
     assert run.complete("issue") == {}
-    assert is_finished(run.workflow)
-    final = run.workflow.last_task.data
+    assert run.workflow.is_finished()
+    final = run.workflow.spiff.last_task.data
     assert (final["route"], final["fee"], final["departments"], final["risk"]) == (
         route,
         fee,
@@ -260,7 +255,7 @@ def test_decisions_route_the_case_through_a_real_run(
 def test_a_decision_can_end_the_case() -> None:
     run = Run(routed_bundle(), {})
     assert run.complete("apply", {"kind": "hazardous", "area": 1}) == {"route": "refuse", "fee": 0}
-    assert run.open() == [] and is_finished(run.workflow)
+    assert run.open() == [] and run.workflow.is_finished()
 
 
 def test_no_matching_rule_sets_no_output_and_the_gateway_reading_it_fails_plainly() -> None:
@@ -306,21 +301,21 @@ def test_collect_outputs_are_replaced_on_every_round_of_a_loop_not_accumulated()
     assert first == {"departments": ["市场监管", "食品安全", "消防"]}
     second = run.complete("t", {"kind": "retail", "area": 10, "again": False})
     assert second == {"departments": ["市场监管"]}
-    assert run.workflow.last_task.data["departments"] == ["市场监管"]
+    assert run.workflow.spiff.last_task.data["departments"] == ["市场监管"]
 
 
 def test_decision_outputs_only_counts_tasks_completed_since_before() -> None:
     run = Run(routed_bundle(), {})
     runtime = run.runtime()
     workflow = runtime.load(run.state)
-    before = completed_ids(workflow)
-    task = next(t for t in ready_human_tasks(workflow) if t.element == "apply")
-    runtime.complete(workflow, task.id, {"kind": "food", "area": 150})
-    assert decision_outputs(workflow, completed_ids(workflow)) == {}
-    assert decision_outputs(workflow, before) == {"route": "inspection", "fee": 300}
-    assert decision_outputs(workflow) == {"route": "inspection", "fee": 300}  # since the step
+    before = completed_ids(workflow.spiff)
+    task = next(t for t in workflow.ready_tasks() if t.element == "apply")
+    workflow.complete(task.id, {"kind": "food", "area": 150})
+    assert decision_outputs(workflow.spiff, completed_ids(workflow.spiff)) == {}
+    assert decision_outputs(workflow.spiff, before) == {"route": "inspection", "fee": 300}
+    assert workflow.decisions() == {"route": "inspection", "fee": 300}  # since the step
     # a loaded workflow: no step has run on it
-    assert decision_outputs(runtime.load(runtime.dump(workflow))) == {}
+    assert runtime.load(workflow.dump()).decisions() == {}
 
 
 @pytest.mark.parametrize("namespace", [DMN11, DMN12, DMN13])

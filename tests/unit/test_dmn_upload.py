@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.bpmn.parser import LianbanParser
-from engine.bpmn.runtime import ProcessRuntime, StepFailed, ready_human_tasks
+from engine.bpmn.runtime import ProcessRuntime, StepFailed
 from engine.bpmn.serializer import specs_from_json, specs_to_json
 from engine.bpmn.xml import parse_xml
 from engine.bundles.compiler import FormLibrary, compile_bundle
@@ -287,7 +287,7 @@ def test_an_output_the_case_cannot_store_fails_the_step_plainly() -> None:
         runtime.start({"kind": "a", "area": 1})
     assert "集合" in err.value.message and err.value.element == "decide"
     fine = runtime.start({"kind": "b", "area": 1})  # no rule matches: nothing to store
-    assert [t.element for t in ready_human_tasks(fine)] == ["t"]
+    assert [t.element for t in fine.ready_tasks()] == ["t"]
 
 
 def test_the_dmn_namespace_list_is_spiffworkflows() -> None:

@@ -11,13 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.bpmn.bounds import replaying
-from engine.bpmn.runtime import (
-    ProcessRuntime,
-    StepFailed,
-    WorkLimitExceeded,
-    pending_timers,
-    ready_human_tasks,
-)
+from engine.bpmn.runtime import ProcessRuntime, StepFailed, WorkLimitExceeded
 from engine.bpmn.serializer import specs_from_json
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.limits import MAX_FLOW_NODES
@@ -91,7 +85,7 @@ COLLECTION = multi_instance(
 def after_first(rt: ProcessRuntime, data: dict[str, object]) -> tuple[str, str]:
     """Start a case and return its stored state and the id of its first task."""
     workflow = rt.start({}, at=AT)
-    return rt.dump(workflow), ready_human_tasks(workflow)[0].id
+    return workflow.dump(), workflow.ready_tasks()[0].id
 
 
 # -- at upload ----------------------------------------------------------------------------------
@@ -174,14 +168,14 @@ def test_a_cardinality_from_case_data_above_the_limit_refuses_the_step_and_chang
         workflow = rt.load(saved)
         started = time.monotonic()
         with pytest.raises(WorkLimitExceeded) as err:
-            rt.complete(workflow, first, {"n": n}, at=AT)
+            workflow.complete(first, {"n": n}, at=AT)
         assert time.monotonic() - started < 5  # refused before any instance is made
         assert err.value.message == f"多实例数量 {shown} 超过上限 5"
         assert err.value.element == "mi"
     workflow = rt.load(saved)  # the service keeps the stored state: the step can be done again
-    assert [t.id for t in ready_human_tasks(workflow)] == [first]
-    rt.complete(workflow, first, {"n": 5}, at=AT)
-    assert [t.element for t in ready_human_tasks(workflow)] == ["mi"] * 5
+    assert [t.id for t in workflow.ready_tasks()] == [first]
+    workflow.complete(first, {"n": 5}, at=AT)
+    assert [t.element for t in workflow.ready_tasks()] == ["mi"] * 5
 
 
 @pytest.mark.parametrize(
@@ -194,10 +188,10 @@ def test_a_collection_above_the_limit_refuses_the_step(
     rt = compiled(COLLECTION)
     saved, first = after_first(rt, {})
     with pytest.raises(WorkLimitExceeded, match="多实例数量 6 超过上限 5"):
-        rt.complete(rt.load(saved), first, {"items": items}, at=AT)
+        rt.load(saved).complete(first, {"items": items}, at=AT)
     workflow = rt.load(saved)
-    rt.complete(workflow, first, {"items": list(range(5))}, at=AT)
-    assert len(ready_human_tasks(workflow)) == 5
+    workflow.complete(first, {"items": list(range(5))}, at=AT)
+    assert len(workflow.ready_tasks()) == 5
 
 
 def test_a_sequential_multi_instance_is_bounded_before_its_first_instance(
@@ -207,10 +201,10 @@ def test_a_sequential_multi_instance_is_bounded_before_its_first_instance(
     rt = compiled(cardinality("n", sequential=True))
     saved, first = after_first(rt, {})
     with pytest.raises(WorkLimitExceeded, match="多实例数量 10000000000 超过上限 5"):
-        rt.complete(rt.load(saved), first, {"n": 10**10}, at=AT)
+        rt.load(saved).complete(first, {"n": 10**10}, at=AT)
     workflow = rt.load(saved)
-    rt.complete(workflow, first, {"n": 5}, at=AT)
-    assert [t.element for t in ready_human_tasks(workflow)] == ["mi"]  # one at a time
+    workflow.complete(first, {"n": 5}, at=AT)
+    assert [t.element for t in workflow.ready_tasks()] == ["mi"]  # one at a time
 
 
 def test_a_completion_condition_does_not_lift_the_bound(limits: pytest.MonkeyPatch) -> None:
@@ -219,7 +213,7 @@ def test_a_completion_condition_does_not_lift_the_bound(limits: pytest.MonkeyPat
     rt = compiled(cardinality("n", sequential=True, condition="True"))
     saved, first = after_first(rt, {})
     with pytest.raises(WorkLimitExceeded, match="超过上限 5"):
-        rt.complete(rt.load(saved), first, {"n": 6}, at=AT)
+        rt.load(saved).complete(first, {"n": 6}, at=AT)
 
 
 def test_a_loop_activity_stops_at_the_limit(limits: pytest.MonkeyPatch) -> None:
@@ -231,14 +225,14 @@ def test_a_loop_activity_stops_at_the_limit(limits: pytest.MonkeyPatch) -> None:
         )
     )
     workflow = rt.start({}, at=AT)
-    rt.complete(workflow, ready_human_tasks(workflow)[0].id, {}, at=AT)
+    workflow.complete(workflow.ready_tasks()[0].id, {}, at=AT)
     for _ in range(2):  # iterations 1 and 2 end, 2 and 3 begin
-        rt.complete(workflow, ready_human_tasks(workflow)[0].id, {}, at=AT)
-    saved = rt.dump(workflow)
+        workflow.complete(workflow.ready_tasks()[0].id, {}, at=AT)
+    saved = workflow.dump()
     with pytest.raises(WorkLimitExceeded, match="循环次数超过上限 3") as err:
-        rt.complete(workflow, ready_human_tasks(workflow)[0].id, {}, at=AT)
+        workflow.complete(workflow.ready_tasks()[0].id, {}, at=AT)
     assert err.value.element == "mi"
-    assert [t.element for t in ready_human_tasks(rt.load(saved))] == ["mi"]
+    assert [t.element for t in rt.load(saved).ready_tasks()] == ["mi"]
 
 
 def test_a_stored_spec_past_the_upload_checks_is_still_bounded(limits: pytest.MonkeyPatch) -> None:
@@ -248,7 +242,7 @@ def test_a_stored_spec_past_the_upload_checks_is_still_bounded(limits: pytest.Mo
     set_limits(limits, max_instances="10")
     saved, first = after_first(rt, {})
     with pytest.raises(WorkLimitExceeded, match="多实例数量 50 超过上限 10"):
-        rt.complete(rt.load(saved), first, {}, at=AT)
+        rt.load(saved).complete(first, {}, at=AT)
 
 
 def test_re_execution_allows_what_was_recorded_under_a_higher_limit(
@@ -259,10 +253,10 @@ def test_re_execution_allows_what_was_recorded_under_a_higher_limit(
     set_limits(limits, max_instances="10")
     with replaying():  # the audit's re-execution: limits no lower than their floor
         workflow = rt.load(saved)
-        rt.complete(workflow, first, {"n": 150}, at=AT)
-    assert len(ready_human_tasks(workflow)) == 150
+        workflow.complete(first, {"n": 150}, at=AT)
+    assert len(workflow.ready_tasks()) == 150
     with replaying(), pytest.raises(WorkLimitExceeded, match="超过上限 10000"):
-        rt.complete(rt.load(saved), first, {"n": 10**6}, at=AT)
+        rt.load(saved).complete(first, {"n": 10**6}, at=AT)
 
 
 GATEWAY_CYCLE = bpmn.document("""
@@ -284,14 +278,14 @@ def test_a_cycle_without_a_wait_is_refused_after_the_engine_task_limit(
     rt = compiled(GATEWAY_CYCLE)
     saved, first = after_first(rt, {})
     with pytest.raises(WorkLimitExceeded) as err:  # the default limit, before SpiffWorkflow's
-        rt.complete(rt.load(saved), first, {"done": False}, at=AT)  # depth limit of 1000
+        rt.load(saved).complete(first, {"done": False}, at=AT)  # depth limit of 1000
     assert "一步中自动执行的任务超过上限 500 个" in err.value.message
     assert err.value.element in ("a", "b")
     set_limits(limits, max_engine_tasks="20")
     with pytest.raises(WorkLimitExceeded, match="超过上限 20 个"):
-        rt.complete(rt.load(saved), first, {"done": False}, at=AT)
+        rt.load(saved).complete(first, {"done": False}, at=AT)
     workflow = rt.load(saved)
-    rt.complete(workflow, first, {"done": True}, at=AT)  # leaves the cycle at once: fine
+    workflow.complete(first, {"done": True}, at=AT)  # leaves the cycle at once: fine
 
 
 def test_the_limits_must_be_positive_numbers(limits: pytest.MonkeyPatch) -> None:
@@ -339,14 +333,14 @@ def test_a_timer_is_never_due_sooner_than_the_minimum_after_its_step(
 ) -> None:
     rt = compiled(timer("wait"))
     workflow = rt.start({"wait": "PT0S"}, at=AT)
-    rt.complete(workflow, ready_human_tasks(workflow)[0].id, {}, at=AT)
-    assert [t.due for t in pending_timers(workflow)] == [AT + timedelta(seconds=1)]
+    workflow.complete(workflow.ready_tasks()[0].id, {}, at=AT)
+    assert [t.due for t in workflow.pending_timers()] == [AT + timedelta(seconds=1)]
     set_limits(limits, min_timer_seconds="90")
-    assert [t.due for t in pending_timers(workflow)] == [AT + timedelta(seconds=90)]
-    reloaded = rt.load(rt.dump(workflow))  # no step ran on it: the engine's own due time
-    assert [t.due for t in pending_timers(reloaded)] == [AT]
-    rt.fire_timers(reloaded, AT + timedelta(seconds=90))
-    assert pending_timers(reloaded) == []
+    assert [t.due for t in workflow.pending_timers()] == [AT + timedelta(seconds=90)]
+    reloaded = rt.load(workflow.dump())  # no step ran on it: the engine's own due time
+    assert [t.due for t in reloaded.pending_timers()] == [AT]
+    reloaded.fire_timers(AT + timedelta(seconds=90))
+    assert reloaded.pending_timers() == []
 
 
 def test_a_step_the_bounds_refuse_is_a_step_failure() -> None:

@@ -9,13 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.bpmn.parser import LianbanParser
-from engine.bpmn.runtime import (
-    EngineLimitExceeded,
-    ProcessRuntime,
-    StepFailed,
-    is_finished,
-    ready_human_tasks,
-)
+from engine.bpmn.runtime import EngineLimitExceeded, ProcessRuntime, StepFailed
 from engine.bpmn.script_engine import SafeEnvironment, ScriptsNotAllowed
 from engine.bpmn.serializer import StateFormatError, dump_state, specs_from_json, specs_to_json
 from engine.bpmn.xml import parse_xml
@@ -47,9 +41,9 @@ def test_code_in_a_stored_condition_cannot_run_at_run_time(tmp_path: Path) -> No
     marker = tmp_path / "pwned"
     rt = runtime_for(bpmn.decision(f"__import__('os').system('touch {marker}') == 0"), "p")
     workflow = rt.start({})
-    task = ready_human_tasks(workflow)[0]
+    task = workflow.ready_tasks()[0]
     with pytest.raises(StepFailed) as err:
-        rt.complete(workflow, task.id, {})
+        workflow.complete(task.id, {})
     assert err.value.element == "gw" or "gw" in err.value.message or err.value.element == "yes"
     assert not marker.exists()
 
@@ -57,28 +51,28 @@ def test_code_in_a_stored_condition_cannot_run_at_run_time(tmp_path: Path) -> No
 def test_a_condition_reading_a_missing_field_fails_the_step_plainly() -> None:
     rt = runtime_for(bpmn.decision("approved == True"), "p")
     workflow = rt.start({})
-    task = ready_human_tasks(workflow)[0]
-    saved = rt.dump(workflow)
+    task = workflow.ready_tasks()[0]
+    saved = workflow.dump()
     with pytest.raises(StepFailed) as err:
-        rt.complete(workflow, task.id, {})
+        workflow.complete(task.id, {})
     assert "approved" in err.value.message
     workflow = rt.load(saved)  # the service discards the failed copy; the stored state is intact
-    rt.complete(workflow, task.id, {"approved": True})
-    assert is_finished(workflow)
+    workflow.complete(task.id, {"approved": True})
+    assert workflow.is_finished()
 
 
 def test_a_task_cannot_be_completed_twice() -> None:
     rt = runtime_for(bpmn.linear(), "p")
     workflow = rt.start({})
-    task = ready_human_tasks(workflow)[0]
-    rt.complete(workflow, task.id, {})
+    task = workflow.ready_tasks()[0]
+    workflow.complete(task.id, {})
     with pytest.raises(StepFailed):
-        rt.complete(workflow, task.id, {})
+        workflow.complete(task.id, {})
 
 
 def test_stored_state_does_not_repeat_the_spec_and_refuses_unknown_formats() -> None:
     rt = runtime_for(bpmn.parallel(), "parallel")
-    state = rt.dump(rt.start({}))
+    state = rt.start({}).dump()
     assert "task_specs" not in state
     data = json.loads(state)
     data["format"] = "spiff-1.4"
@@ -98,12 +92,12 @@ def test_a_deep_loop_never_reports_a_false_completion() -> None:
     workflow = rt.start({})
     rounds = 0
     for rounds in range(400):  # noqa: B007  (read after the loop)
-        ready = ready_human_tasks(workflow)
+        ready = workflow.ready_tasks()
         assert len(ready) == 1, "the open task was lost"
-        assert not is_finished(workflow)
-        saved = dump_state(workflow)  # uncompacted: guard 2 on SpiffWorkflow's own tree
+        assert not workflow.is_finished()
+        saved = dump_state(workflow.spiff)  # uncompacted: guard 2 on SpiffWorkflow's own tree
         try:
-            rt.complete(workflow, ready[0].id, {"again": True})
+            workflow.complete(ready[0].id, {"again": True})
         except EngineLimitExceeded as err:
             assert "深度" in err.message
             break
@@ -111,8 +105,8 @@ def test_a_deep_loop_never_reports_a_false_completion() -> None:
         pytest.fail("400 rounds passed the depth limit without the guard noticing")
     assert rounds > 300
     restored = rt.load(saved)
-    assert [t.element for t in ready_human_tasks(restored)] == ["task"]
-    assert not is_finished(restored)
+    assert [t.element for t in restored.ready_tasks()] == ["task"]
+    assert not restored.is_finished()
 
 
 def _restaurant_states() -> list[str]:
@@ -127,15 +121,15 @@ def _restaurant_states() -> list[str]:
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with task_ids("case:1"):
         workflow = rt.start(APPLICATION, at=at)
-    states = [ProcessRuntime.dump(workflow)]
+    states = [workflow.dump()]
     data = dict(APPLICATION)
     for n, (element, form) in enumerate(PATHS["granted_without_inspection"][0], start=2):
-        [task] = [t for t in ready_human_tasks(workflow) if t.element == element]
+        [task] = [t for t in workflow.ready_tasks() if t.element == element]
         data = {**data, **form}
         with task_ids(f"case:{n}"):
-            rt.complete(workflow, task.id, data, at=at + timedelta(hours=n))
-        states.append(ProcessRuntime.dump(workflow))
-    assert is_finished(workflow)
+            workflow.complete(task.id, data, at=at + timedelta(hours=n))
+        states.append(workflow.dump())
+    assert workflow.is_finished()
     return states
 
 
@@ -147,12 +141,12 @@ def test_state_changes_without_the_library_log_store_the_same_state(
     hence the stored state and its hash), and turning the log on brings the records back."""
     from SpiffWorkflow.task import Task
 
-    from engine.bpmn import runtime
+    from engine.bpmn import patches
 
-    assert Task._set_state is runtime._set_state
+    assert Task._set_state is patches.quiet_set_state
     ours = _restaurant_states()
     with monkeypatch.context() as m:
-        m.setattr(Task, "_set_state", runtime._LOGGED_SET_STATE)
+        m.setattr(Task, "_set_state", patches.LOGGED_SET_STATE)
         library = _restaurant_states()
     assert ours == library
     assert not [r for r in caplog.records if r.name == "spiff.task"]

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 
-import engine.bpmn.runtime as runtime_module
+import engine.bpmn.case_workflow as case_workflow_module
 import engine.bpmn.serializer as serializer
 from engine.bpmn.ids import task_ids
-from engine.bpmn.runtime import all_tasks, ready_human_tasks
+from engine.bpmn.task_table import all_tasks
 from tests.fixtures.restaurant import APPLICATION, CORRECT
 from tests.unit import test_compaction as paths
 
@@ -59,7 +59,7 @@ def compared(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         written.append(len(text))
         return text
 
-    monkeypatch.setattr(runtime_module, "dump_state", both)
+    monkeypatch.setattr(case_workflow_module, "dump_state", both)
     monkeypatch.setattr(paths, "dump_state", both)
     yield written
     assert written, "no state was written"
@@ -107,9 +107,9 @@ def test_a_subprocess_mid_way_is_written_as_the_library_writes_it() -> None:
     """A workflow with a live subprocess: its tasks go through the subprocess converter."""
     rt = paths._runtime(paths.CALL_ACTIVITY)
     with task_ids("sub:0"):
-        workflow = rt.start({}, at=paths.T0)
+        workflow = rt.start({}, at=paths.T0).spiff
     assert workflow.subprocesses, "the call activity should be running"
-    for reloaded in (workflow, rt.load(serializer.dump_state(workflow))):
+    for reloaded in (workflow, rt.load(serializer.dump_state(workflow)).spiff):
         assert serializer.dump_state(reloaded) == library_dump(reloaded)
         assert serializer.dump_state(reloaded, legacy=True) == library_dump(reloaded, legacy=True)
 
@@ -121,9 +121,9 @@ def test_data_the_paths_do_not_make_is_written_as_the_library_writes_it() -> Non
     with task_ids("data:0"):
         workflow = rt.start(dict(APPLICATION), at=paths.T0)
     with task_ids("data:1"):
-        [task] = ready_human_tasks(workflow)
-        rt.complete(workflow, task.id, {**APPLICATION, **CORRECT}, at=paths.T0)
-    tasks = list(all_tasks(workflow))
+        [task] = workflow.ready_tasks()
+        workflow.complete(task.id, {**APPLICATION, **CORRECT}, at=paths.T0)
+    tasks = list(all_tasks(workflow.spiff))
     child = next(t for t in tasks if t.parent is not None and t.parent.data)
     removed = next(iter(child.parent.data))
     child.data = {k: v for k, v in child.parent.data.items() if k != removed}
@@ -135,6 +135,6 @@ def test_data_the_paths_do_not_make_is_written_as_the_library_writes_it() -> Non
     child.internal_data["event_value"] = {"next": "2026-03-03T09:00:00+00:00", "n": 3}
     orphan = next(t for t in tasks if t.parent is not None and t is not child)
     orphan._parent = None  # as the root of a compacted tree is
-    assert serializer.dump_state(workflow) == library_dump(workflow)
-    reloaded = rt.load(serializer.dump_state(workflow))
+    assert serializer.dump_state(workflow.spiff) == library_dump(workflow.spiff)
+    reloaded = rt.load(serializer.dump_state(workflow.spiff)).spiff
     assert serializer.dump_state(reloaded) == library_dump(reloaded)

@@ -32,14 +32,6 @@ SEARCH_FIELDS = (
 )
 
 
-def _labels() -> dict[str, Any]:
-    return {
-        "status_labels": case_pages.STATUS_LABELS,
-        "clock_labels": case_pages.CLOCK_LABELS,
-        "timeliness_labels": case_pages.TIMELINESS_LABELS,
-    }
-
-
 @bp.get("/")
 @role_required(Role.AUDITOR)
 def search() -> Any:
@@ -57,7 +49,6 @@ def search() -> Any:
             errors=errors,
             bundles=bundles,
             searched=True,
-            **_labels(),
         ), 422
     next_url = None
     if found["next"] is not None:
@@ -77,7 +68,6 @@ def search() -> Any:
         searched=any(criteria.get(k) for k in SEARCH_FIELDS),
         next_url=next_url,
         first_url=first_url,
-        **_labels(),
     )
 
 
@@ -96,7 +86,6 @@ def _history(case_id: int, verdict: dict[str, Any] | None = None) -> Any:
         step=step,
         step_error=step_error,
         verdict=verdict,
-        **_labels(),
     )
 
 

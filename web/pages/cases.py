@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 
-from engine.domain.ratings import RatingLevel
 from engine.domain.users import Role
 from engine.services import case_pages, certificates, intake
 
@@ -19,23 +18,12 @@ from ..state import services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-CERTIFICATE_STATUS = {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
-
 
 @bp.get("/<int:case_id>")
 @role_required(Role.CLERK, Role.AUDITOR)
 def case(case_id: int) -> Any:
     found = case_pages.case_page(services(), page_user(), case_id)
-    return render_template(
-        "cases/case.html",
-        page=found,
-        case=found["case"],
-        status_labels=case_pages.STATUS_LABELS,
-        clock_labels=case_pages.CLOCK_LABELS,
-        timeliness_labels=case_pages.TIMELINESS_LABELS,
-        certificate_status=CERTIFICATE_STATUS,
-        rating_labels={int(level): level.label for level in RatingLevel},
-    )
+    return render_template("cases/case.html", page=found, case=found["case"])
 
 
 @bp.get("/certificates/<number>")

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from engine import config
 from engine.domain.users import Role
 from engine.errors import Conflict, Forbidden, Invalid, ServiceError
-from engine.services import cases, catalogue, queries
+from engine.services import cases, catalogue, intake, queries
 
 from ..auth import page_user, role_required, safe_next
 from ..forms_render import (
@@ -25,6 +25,7 @@ from ..forms_render import (
     reorder_like,
     undeclared_fields,
 )
+from ..labels import CLAIMED_LABELS, TIMELINESS_LABELS
 from ..state import services
 
 bp = Blueprint("clerk", __name__, url_prefix="/work")
@@ -35,25 +36,6 @@ PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
 # how many earlier pages "上一页" can go back to (their cursors ride along in the URL)
 TRAIL = 20
-FLAG_LABELS = {"normal": "正常", "warning": "预警", "overdue": "超期"}
-CLAIMED_LABELS = {"all": "全部", "mine": "我认领的", "unclaimed": "未认领"}
-CLOCK_LABELS = {
-    "not_started": "未开始计时 (尚未受理)",
-    "running": "计时中",
-    "paused": "暂停计时",
-    "stopped": "已停止计时",
-}
-STATUS_LABELS = {"running": "办理中", "completed": "已办结", "cancelled": "已撤销", "error": "出错"}
-TASK_STATUS = {"open": "待办", "completed": "已办理", "cancelled": "已取消"}
-MATERIAL_STATES = {
-    "pending": "待核对",
-    "submitted": "已提交",
-    "missing": "需补正",
-    "corrected": "已补正",
-    "deferred": "容缺 (待补齐)",
-    "supplied": "已补齐",
-    "optional": "按需提交",
-}
 
 
 @bp.app_template_filter("clerk_time")
@@ -81,7 +63,7 @@ def _filters(args: Mapping[str, str]) -> dict[str, str]:
         "claimed": args.get("claimed", "all").strip() or "all",
         "q": args.get("q", "").strip(),
     }
-    if found["flag"] not in FLAG_LABELS:
+    if found["flag"] not in TIMELINESS_LABELS:
         found["flag"] = ""
     if found["claimed"] not in CLAIMED_LABELS:
         found["claimed"] = "all"
@@ -163,9 +145,6 @@ def _render_worklist(args: Mapping[str, str], status: int = 200) -> Any:
             here=here,
             bundles=bundles,
             elements=elements,
-            flag_labels=FLAG_LABELS,
-            claimed_labels=CLAIMED_LABELS,
-            clock_labels=CLOCK_LABELS,
             filtered=any(v for k, v in filters.items() if k != "claimed")
             or filters["claimed"] != "all",
             me_name=user.name,
@@ -224,43 +203,6 @@ def unclaim(task_id: str) -> Any:
 # ------------------------------------------------------------------ a task's page
 
 
-def _materials(metadata: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The bundle's materials checklist with what the case data says of each."""
-    intake = {"decision_field": "intake_decision", "missing_field": "missing_materials"}
-    intake.update(metadata.get("intake", {}))
-    decided = data.get(intake["decision_field"])
-    missing = set(data.get(intake["missing_field"]) or [])
-    deferred = set(data.get("deferred_materials") or [])
-    supplied = set(data.get("supplied_materials") or [])
-    rows = []
-    for m in metadata.get("materials", []):
-        code = m["code"]
-        if code in deferred:
-            state = "supplied" if code in supplied else "deferred"
-        elif code in missing and decided == "correct":
-            state = "missing"
-        elif code in missing:
-            state = "corrected" if code in supplied else "missing"
-        elif not m.get("required", True):
-            state = "optional"
-        elif decided is None:
-            state = "pending"
-        else:
-            state = "submitted"
-        rows.append(
-            {
-                "code": code,
-                "name": m["name"],
-                "required": m.get("required", True),
-                "deferrable": m.get("deferrable", False),
-                "note": m.get("note", ""),
-                "state": state,
-                "label": MATERIAL_STATES[state],
-            }
-        )
-    return rows
-
-
 def _decision_fields(schema: dict[str, Any] | None) -> list[str]:
     """Fields shown as a row of choices (受理 / 补正 / 容缺受理 / 不予受理...): the required ones
     with a few fixed options."""
@@ -297,7 +239,7 @@ def _task_context(task_id: str) -> dict[str, Any]:
     svc, user = services(), page_user()
     task = queries.get_task(svc, user, task_id)
     case = queries.get_case(svc, user, task["case_id"])
-    bundle = catalogue.bundle_detail(svc, user, case["bundle"], case["version"])
+    bundle = catalogue.bundle_page(svc, user, case["bundle"], case["version"])
     schema = _form(bundle, task.get("form"))
     return {
         "task": task,
@@ -305,7 +247,7 @@ def _task_context(task_id: str) -> dict[str, Any]:
         "bundle": bundle,
         "schema": schema,
         "radios": _decision_fields(schema),
-        "materials": _materials(bundle.get("metadata") or {}, case.get("data") or {}),
+        "materials": intake.material_states(bundle["meta"], case.get("data") or {}),
         "mine": task.get("assignee") == user.name,
         "can_work": task["status"] == "open"
         and (task.get("assignee") in (None, user.name))
@@ -337,10 +279,6 @@ def _render_task(
             values=values or {},
             errors=errors or {},
             other_errors=other_errors or [],
-            flag_labels=FLAG_LABELS,
-            clock_labels=CLOCK_LABELS,
-            status_labels=STATUS_LABELS,
-            task_status=TASK_STATUS,
         ),
         status,
     )
@@ -408,7 +346,7 @@ def complete(task_id: str) -> Any:
 def start_list() -> Any:
     svc, user = services(), page_user()
     bundles = [
-        catalogue.bundle_detail(svc, user, b["key"], b["version"])
+        catalogue.bundle_page(svc, user, b["key"], b["version"])
         for b in catalogue.list_bundles(svc, user)
     ]
     return render_template("clerk/start_list.html", bundles=bundles)
@@ -421,7 +359,7 @@ def _render_start(
     other_errors: list[str] | None = None,
     status: int = 200,
 ) -> Any:
-    bundle = catalogue.bundle_detail(services(), page_user(), key, None)
+    bundle = catalogue.bundle_page(services(), page_user(), key, None)
     schema = _form(bundle, bundle.get("start_form"))
     return (
         render_template(
@@ -431,7 +369,7 @@ def _render_start(
             values=values or {},
             errors=errors or {},
             other_errors=other_errors or [],
-            materials=(bundle.get("metadata") or {}).get("materials", []),
+            materials=bundle["meta"].materials,
         ),
         status,
     )
@@ -447,7 +385,7 @@ def start(bundle_key: str) -> Any:
 @role_required(Role.CLERK)
 def start_post(bundle_key: str) -> Any:
     svc, user = services(), page_user()
-    bundle = catalogue.bundle_detail(svc, user, bundle_key, None)
+    bundle = catalogue.bundle_page(svc, user, bundle_key, None)
     schema = _form(bundle, bundle.get("start_form"))
     try:
         data = _posted(schema)
@@ -480,5 +418,4 @@ def start_post(bundle_key: str) -> Any:
         case=case,
         bundle=bundle,
         next_task=next_task,
-        clock_labels=CLOCK_LABELS,
     )

@@ -87,8 +87,6 @@ def progress() -> Any:
             number=number,
             error=None,
             found=found,
-            status_labels=case_pages.STATUS_LABELS,
-            clock_labels=case_pages.CLOCK_LABELS,
         ),
         mimetype="text/html",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.domain.bundles import TimePolicy
+from engine.domain.bundle_metadata import BundleMetadata
 
 from .model import Change, show
 
@@ -50,7 +50,8 @@ def metadata_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
             changes.append(
                 Change("metadata", "changed", f"{label}变更", key, a.get(key), b.get(key))
             )
-    policy_a, policy_b = TimePolicy.from_metadata(a), TimePolicy.from_metadata(b)
+    policy_a = BundleMetadata.from_dict(a).time_policy
+    policy_b = BundleMetadata.from_dict(b).time_policy
     for attr, label, describe in _POLICY:
         before, after = getattr(policy_a, attr), getattr(policy_b, attr)
         if before != after:

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from .bundle_metadata import BundleMetadata, TimePolicy
 from .form_fields import declared_fields, field_schema, is_attachment
 
 
@@ -53,9 +54,14 @@ class BundleVersion:
     deployed_by: str
     deployed_at: datetime
 
+    @cached_property
+    def meta(self) -> BundleMetadata:
+        """`metadata` (bundle.json as stored), typed: read once per loaded version."""
+        return BundleMetadata.from_dict(self.metadata)
+
     @property
     def time_policy(self) -> TimePolicy:
-        return TimePolicy.from_metadata(self.metadata)
+        return self.meta.time_policy
 
     def form_for(self, element: str) -> dict[str, Any] | None:
         info = self.human_tasks.get(element)
@@ -114,33 +120,3 @@ class BundleVersion:
             ],
             "forms": self.forms,
         }
-
-
-@dataclass(frozen=True)
-class TimePolicy:
-    """A bundle's time limits (bundle.json `time_limits` and its items' limits)."""
-
-    limit: int | None = None  # 承诺时限: the longest promised limit of its items, unless given
-    statutory_limit: int | None = None  # 法定时限
-    starts_at: str | None = None  # the element whose completion is 受理; None: the case start
-    warning: int = 2  # 预警 this many working days before the deadline
-    escalation_group: str | None = None  # who is given a 督办 task when a limit is passed
-
-    @classmethod
-    def from_metadata(cls, metadata: dict[str, Any]) -> TimePolicy:
-        limits = metadata.get("time_limits", {})
-        items = metadata.get("items", [])
-
-        def longest(key: str) -> int | None:
-            if key in limits:
-                return int(limits[key])
-            found = [int(i[key]) for i in items if key in i]
-            return max(found) if found else None
-
-        return cls(
-            limit=longest("promised_workdays"),
-            statutory_limit=longest("statutory_workdays"),
-            starts_at=limits.get("starts_at"),
-            warning=int(limits.get("warning_workdays", 2)),
-            escalation_group=limits.get("escalation_group"),
-        )

@@ -1,0 +1,197 @@
+"""One case's workflow: everything the services do with SpiffWorkflow, behind typed methods.
+
+A `CaseWorkflow` owns the case's `BpmnWorkflow`; `ProcessRuntime` starts or loads one, and the
+services then only call it: move it (`complete`, `fire_timers`, `cancel`, each at a given time),
+read it (`ready_tasks`, `decisions`, `pending_timers`, `is_finished`, `end_reached`,
+`element_states`, `element_completed`) and store it (`dump`). No service sees SpiffWorkflow's
+objects (an import-linter contract keeps them from importing it).
+
+Each step remembers which tasks were completed before it and the time it ran at: what
+`decisions` (the business rule tasks' outputs of the step) and `pending_timers` (their floor)
+are measured from. Like SpiffWorkflow's workflow, it serves one step at a time (bug 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.expressions import EvaluationError, ExpressionError
+
+from . import task_table
+from .bounds import count_engine_tasks
+from .clock import Clock, engine_time
+from .compaction import compact
+from .errors import EngineLimitExceeded, StepFailed
+from .serializer import Specs, dump_state
+from .task_table import PendingTimer, ReadyTask
+
+
+class CaseWorkflow:
+    """A case's running workflow (see the module)."""
+
+    __slots__ = ("_completed_before", "_step_time", "_workflow")
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._workflow = workflow
+        self._completed_before: set[str] | None = None  # no step has run on this object yet
+        self._step_time: datetime | None = None
+
+    @classmethod
+    def start(
+        cls, specs: Specs, script_engine: Any, data: Mapping[str, Any], at: datetime | None
+    ) -> CaseWorkflow:
+        """A new workflow with the start data, run to its first wait (`ProcessRuntime.start`)."""
+        spec, subprocess_specs = specs
+        with engine_time(_fixed(at)):
+            case = cls(BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine))
+            case._begin_step(at)
+            for task in task_table.all_tasks(case._workflow):
+                task.data.update(data)
+            _run_engine(case._workflow)
+        return case
+
+    @property
+    def spiff(self) -> BpmnWorkflow:
+        """SpiffWorkflow's own workflow object: for engine.bpmn and its tests, never a service."""
+        return self._workflow
+
+    # -- moving it ----------------------------------------------------------------------------
+
+    def complete(self, task_id: str, data: Mapping[str, Any], at: datetime | None = None) -> None:
+        """Complete a ready human task with `data` and run the engine to the next wait."""
+        workflow = self._workflow
+        task = workflow.tasks.get(UUID(task_id))
+        if task is None:
+            for sub in workflow.subprocesses.values():
+                task = sub.tasks.get(UUID(task_id))
+                if task is not None:
+                    break
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise StepFailed("任务不在可办理状态")
+        self._begin_step(at)
+        with engine_time(_fixed(at)):
+            task.data.update(data)
+            try:
+                task.run()
+            except StepFailed:
+                raise
+            except Exception as err:
+                raise _failed(err, task) from err
+            _run_engine(workflow)
+
+    def fire_timers(self, at: datetime) -> None:
+        """Let every timer due by `at` fire, and run the engine on from there."""
+        self._begin_step(at)
+        with engine_time(_fixed(at)):
+            self._workflow.refresh_timers()
+            _run_engine(self._workflow)
+
+    def cancel(self, at: datetime | None = None) -> None:
+        with engine_time(_fixed(at)):
+            self._workflow.cancel()
+
+    def _begin_step(self, at: datetime | None) -> None:
+        self._completed_before = task_table.completed_ids(self._workflow)
+        self._step_time = at if at is not None else datetime.now(UTC)
+
+    # -- reading it ---------------------------------------------------------------------------
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        """The human tasks the case waits on."""
+        return task_table.ready_human_tasks(self._workflow)
+
+    def decisions(self) -> dict[str, Any]:
+        """What the business rule tasks completed in the last step (start, complete,
+        fire_timers) run on this object decided, merged in the order they ran; nothing for a
+        workflow no step has run on (one just loaded)."""
+        before = self._completed_before
+        return {} if before is None else task_table.decision_outputs(self._workflow, before)
+
+    def pending_timers(self) -> list[PendingTimer]:
+        """Waiting timer events with their due times (known once the engine has started them).
+
+        After a step on this object, no timer is due sooner than `min_timer_seconds` after the
+        step's time, whatever the engine computed (a `PT0S` from case data, a date in the past,
+        a cycle catching up): a loop through a timer moves at most once per interval. The
+        worker fires a timer at its due time as given here, and the `timer_fired` event records
+        that time, so re-executing the step fires it the same way."""
+        return task_table.pending_timers(self._workflow, self._step_time)
+
+    def is_finished(self) -> bool:
+        """True when the process reached its end and no task anywhere is still definite;
+        `EngineLimitExceeded` when SpiffWorkflow reports it complete with a task still open."""
+        return task_table.is_finished(self._workflow)
+
+    def end_reached(self) -> tuple[str, str] | None:
+        """The (id, name) of the main process's end event the case finished at, if it has."""
+        return task_table.end_reached(self._workflow)
+
+    def element_states(self) -> dict[str, str]:
+        """Each BPMN element reached: "active" or "completed" (`task_table.element_states`)."""
+        return task_table.element_states(self._workflow)
+
+    def element_completed(self, element: str) -> bool:
+        """Whether the element has run, also in parts of the tree compacted away."""
+        return task_table.element_completed(self._workflow, element)
+
+    # -- storing it ---------------------------------------------------------------------------
+
+    def dump(self) -> str:
+        """Compact the workflow in place (engine/bpmn/compaction.py), then serialize it: what
+        is stored, and what a replay hashes, is always the compacted state. Call it once the
+        step's outcome (decisions, end reached, timers...) has been read."""
+        compact(self._workflow)
+        return dump_state(self._workflow)
+
+    def legacy_dump(self) -> str:
+        """The state as lianban stored it before compaction existed (the whole tree, the older
+        format), for the audit to re-check the hashes such cases recorded; compacts nothing."""
+        return dump_state(self._workflow, legacy=True)
+
+
+def _fixed(at: datetime | None) -> Clock:
+    """The clock of one step: the time it was asked to run at, or the wall clock."""
+    if at is None:
+        return lambda: datetime.now(UTC)
+    return lambda: at
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps(will_complete_task=count_engine_tasks())
+    except StepFailed:
+        raise
+    except Exception as err:  # SpiffWorkflow raises its own errors and bare Exceptions alike
+        raise _failed(err, None) from err
+    stuck = task_table.stuck_engine_task(workflow)
+    if stuck is not None:
+        raise EngineLimitExceeded(
+            "流程历史过长, 引擎无法继续推进 (SpiffWorkflow 深度上限); 已拒绝该步骤",
+            task_table.element_of(stuck),
+        )
+
+
+def _reason(err: BaseException) -> str:
+    """The plainest explanation in an error chain: ours (Chinese) if any, else the engine's."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, EvaluationError | ExpressionError):
+            return current.message
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    return str(err).split("\n")[0]
+
+
+def _failed(err: Exception, task: Task | None) -> StepFailed:
+    task = getattr(err, "task", None) or task
+    element = task_table.element_of(task) if task is not None else None
+    where = f"{task_table.label(task)}: " if task is not None else ""
+    return StepFailed(f"流程无法继续: {where}{_reason(err)}", element)

@@ -1,0 +1,175 @@
+"""Reading a SpiffWorkflow workflow from its flat task tables (guard 2, docs/engine-guards.md).
+
+SpiffWorkflow 3.2.0's task iterator silently stops at depth 1000, so what a case waits on, what
+it has run and whether it is finished are read here from each workflow's (and subprocess's)
+`tasks` table, never through the iterator; and its `is_completed()`, which can report a case
+finished while a task is still ready, is never trusted alone. `CaseWorkflow` answers the
+services with these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.config import engine_limits
+
+from .compaction import completed_elements
+from .dmn import OUTPUTS_KEY, DecisionTask
+from .errors import EngineLimitExceeded
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A human task the engine is waiting on."""
+
+    id: str
+    element: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    """A timer the workflow is waiting on, and when it is due."""
+
+    task_id: str
+    element: str
+    due: datetime
+
+
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of the workflow and its subprocesses, without the depth-limited iterator."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def completed_ids(workflow: BpmnWorkflow) -> set[str]:
+    """The ids of every completed task, subprocesses included."""
+    return {str(t.id) for t in all_tasks(workflow) if t.state == TaskState.COMPLETED}
+
+
+def element_of(task: Task) -> str:
+    """The BPMN element id the task runs (the spec's name for the engine's own tasks)."""
+    spec = task.task_spec
+    return str(getattr(spec, "bpmn_id", None) or spec.name)
+
+
+def label(task: Task) -> str:
+    """The task's element as a message names it: "name (id)", or the id alone."""
+    name = getattr(task.task_spec, "bpmn_name", None)
+    return f"{name} ({element_of(task)})" if name else element_of(task)
+
+
+def decision_outputs(workflow: BpmnWorkflow, before: set[str]) -> dict[str, Any]:
+    """The outputs of the business rule tasks completed since `before` (ids of the tasks
+    completed earlier), merged in the order of the workflow's task table (along one path, the
+    order the tasks ran): of two tasks writing the same field, the later one wins."""
+    outputs: dict[str, Any] = {}
+    for task in all_tasks(workflow):
+        if (
+            task.state == TaskState.COMPLETED
+            and isinstance(task.task_spec, DecisionTask)
+            and str(task.id) not in before
+        ):
+            outputs.update(task._get_internal_data(OUTPUTS_KEY) or {})
+    return outputs
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+    return [
+        ReadyTask(
+            str(t.id),
+            element_of(t),
+            str(getattr(t.task_spec, "bpmn_name", None) or element_of(t)),
+        )
+        for t in all_tasks(workflow)
+        if t.state == TaskState.READY and t.task_spec.manual
+    ]
+
+
+def stuck_engine_task(workflow: BpmnWorkflow) -> Task | None:
+    """An engine task left ready after the engine ran (it stopped early: the depth limit)."""
+    return next(
+        (t for t in all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual),
+        None,
+    )
+
+
+def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
+    """Each BPMN element the case has reached: "active" (ready or waiting) or "completed";
+    an element under way again (a loop) counts as active. Elements completed only in parts of
+    the tree compacted away count as completed."""
+    found: dict[str, str] = {}
+    for task in all_tasks(workflow):
+        element = getattr(task.task_spec, "bpmn_id", None)
+        if not element:
+            continue  # the engine's own bookkeeping tasks
+        if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            found[element] = "active"
+        elif task.state == TaskState.COMPLETED:
+            found.setdefault(element, "completed")
+    for element in completed_elements(workflow):
+        found.setdefault(element, "completed")
+    return found
+
+
+def element_completed(workflow: BpmnWorkflow, element: str) -> bool:
+    """Whether the element has run (e.g. the gateway that stands for 受理), also in parts of
+    the tree compacted away."""
+    return element in completed_elements(workflow) or any(
+        t.state == TaskState.COMPLETED and element_of(t) == element for t in all_tasks(workflow)
+    )
+
+
+def end_reached(workflow: BpmnWorkflow) -> tuple[str, str] | None:
+    """The (id, name) of the main process's end event the case finished at, if it has."""
+    ends = [
+        t
+        for t in workflow.tasks.values()
+        if isinstance(t.task_spec, EndEvent) and t.state == TaskState.COMPLETED
+    ]
+    if not ends:
+        return None
+    last = max(ends, key=lambda t: t.last_state_change)
+    return element_of(last), str(getattr(last.task_spec, "bpmn_name", None) or element_of(last))
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """True when the process reached its end and no task anywhere is still definite."""
+    pending = any(t.state & TaskState.DEFINITE_MASK for t in all_tasks(workflow))
+    if workflow.completed and pending:
+        raise EngineLimitExceeded("流程引擎报告已办结, 但仍有未完成的任务; 已拒绝该步骤")
+    return bool(workflow.completed) and not pending
+
+
+def pending_timers(workflow: BpmnWorkflow, step_time: datetime | None) -> list[PendingTimer]:
+    """Waiting timer events with their due times (known once the engine has started them).
+
+    `step_time`: the time of the step last run on this workflow object, if any; no timer is
+    then due sooner than `min_timer_seconds` after it (see `CaseWorkflow.pending_timers`)."""
+    earliest = (
+        step_time + timedelta(seconds=engine_limits().min_timer_seconds) if step_time else None
+    )
+    found = []
+    for task in all_tasks(workflow):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):  # a cycle: the next occurrence
+            value = value.get("next")
+        if isinstance(value, str):
+            due = TimerEventDefinition.get_datetime(value).astimezone(UTC)
+            if earliest is not None and due < earliest:
+                due = earliest.astimezone(UTC)
+            found.append(PendingTimer(str(task.id), element_of(task), due))
+    return found
