@@ -85,14 +85,25 @@ def _bundle_paths(path: Path) -> list[Path]:
     is_flag=True,
     help="Confirm a new version that drops the latest one's bundle.json, forms or certificates.",
 )
-def deploy(paths: tuple[Path, ...], force: bool, replace: bool) -> None:
-    """Deploy bundle directories, .bpmn or .zip files (a folder of bundles deploys each)."""
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Store drafts (not startable until a designer publishes them) instead of publishing.",
+)
+def deploy(paths: tuple[Path, ...], force: bool, replace: bool, draft: bool) -> None:
+    """Deploy bundle directories, .bpmn or .zip files (a folder of bundles deploys each):
+    published at once, or with --draft stored as drafts."""
     svc = _services()
     failed = False
     for path in [q for p in paths for q in _bundle_paths(p)]:
         try:
             result = publishing.deploy(
-                svc, from_path(path), "cli", skip_unchanged=not force, replace=replace
+                svc,
+                from_path(path),
+                "cli",
+                skip_unchanged=not force,
+                replace=replace,
+                publish=not draft,
             )
         except (BundleInvalid, Invalid, Conflict) as err:
             failed = True
@@ -108,8 +119,11 @@ def deploy(paths: tuple[Path, ...], force: bool, replace: bool) -> None:
                 )
                 click.echo(f"  - {item['message']}" + (f" ({where})" if where else ""), err=True)
             continue
-        state = "未变化" if result["unchanged"] else "已部署"
+        state = "未变化" if result["unchanged"] else ("已存为草稿" if draft else "已部署")
         click.echo(f"{path}: {state} {result['key']} 第 {result['version']} 版 ({result['name']})")
+        for w in result.get("warnings", []):
+            where = ", ".join(f"{k} {w[k]}" for k in ("file", "element", "line") if w.get(k))
+            click.echo(f"  提醒: {w['message']}" + (f" ({where})" if where else ""))
     if failed:
         sys.exit(1)
 

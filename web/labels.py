@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from engine.domain.bundle_lifecycle import Action, BundleState, VersionStatus
 from engine.domain.certificates import CertificateStatus
 from engine.domain.model import CaseStatus
 from engine.domain.ratings import RatingLevel
@@ -22,6 +23,10 @@ CLOCK_LABELS = {str(s): s.label for s in ClockState}
 TIMELINESS_LABELS = {str(t): t.label for t in Timeliness}
 CERTIFICATE_STATUS = {str(s): s.label for s in CertificateStatus}
 RATING_LABELS = {int(level): level.label for level in RatingLevel}
+# a bundle's lifecycle (engine/domain/bundle_lifecycle.py): a version, a bundle, a transition
+VERSION_STATUS = {str(s): s.label for s in VersionStatus}
+BUNDLE_STATES = {str(s): s.label for s in BundleState}
+BUNDLE_ACTIONS = {str(a): a.label for a in Action}
 
 # the clerk's view of a task
 TASK_STATUS = {"open": "待办", "completed": "已办理", "cancelled": "已取消"}
@@ -43,6 +48,14 @@ ROLE_NAMES = {
     "auditor": "审计人员",
     "admin": "管理员",
 }
+# what an administrator did to an account (engine.services.accounts, table account_changes)
+ACCOUNT_ACTIONS = {
+    "create": "创建用户",
+    "edit": "修改角色或分组",
+    "password": "重设登录密码",
+    "token": "重新签发 API 令牌",
+    "unblock": "解除登录锁定",
+}
 
 GLOBALS: dict[str, Any] = {
     "status_labels": STATUS_LABELS,
@@ -50,10 +63,14 @@ GLOBALS: dict[str, Any] = {
     "timeliness_labels": TIMELINESS_LABELS,
     "certificate_status": CERTIFICATE_STATUS,
     "rating_labels": RATING_LABELS,
+    "version_status": VERSION_STATUS,
+    "bundle_states": BUNDLE_STATES,
+    "bundle_actions": BUNDLE_ACTIONS,
     "task_status": TASK_STATUS,
     "claimed_labels": CLAIMED_LABELS,
     "material_states": MATERIAL_STATES,
     "role_names": ROLE_NAMES,
+    "account_actions": ACCOUNT_ACTIONS,
 }
 
 

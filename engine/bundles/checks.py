@@ -20,6 +20,7 @@ from engine.domain.bundle_versions import HumanTaskInfo
 from engine.domain.timelimits import MAX_WORKDAYS
 from engine.expressions import check_expression, compile_expression
 
+from . import hints
 from .problems import Problem
 
 # Elements that would run code or call out of the engine, with the reason given to the designer.
@@ -148,7 +149,8 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
                 continue
             error = check_expression(text, ENGINE_FUNCTIONS)
             if error is not None:
-                yield _problem(f"{what}表达式 `{text}` 无效: {error.message}", node, file)
+                hint = hints.condition_hint(text)
+                yield _problem(f"{what}表达式 `{text}` 无效: {error.message}{hint}", node, file)
             elif path in TIMER_PARSERS:
                 problem = _timer_problem(path, text)
                 if problem:

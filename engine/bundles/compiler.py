@@ -37,7 +37,7 @@ from engine.config import engine_limits
 from engine.domain.bundle_versions import HumanTaskInfo
 from engine.forms import FormFileInvalid, load_form
 
-from . import checks, limits
+from . import checks, hints, limits, rules
 from .metadata import KEY_PATTERN, METADATA_FILE, read_metadata
 from .problems import BundleInvalid, Problem
 from .source import BundleSource
@@ -59,6 +59,8 @@ class CompiledBundle:
     forms: dict[str, dict[str, Any]]
     files: dict[str, bytes] = field(repr=False)
     checksum: str = ""
+    warnings: tuple[Problem, ...] = ()
+    """What the rules (engine/bundles/rules) found worth saying that does not refuse it."""
 
 
 class FormLibrary:
@@ -73,6 +75,25 @@ class FormLibrary:
             return None
         file = self.root.joinpath(*path.parts)
         return file.read_bytes() if file.is_file() else None
+
+    def keys(self) -> list[str]:
+        """Every form file of the library, as a key (at most a few hundred are listed)."""
+        if self.root is None or not self.root.is_dir():
+            return []
+        found = sorted(self.root.rglob("*.json"))[:500]
+        return [p.relative_to(self.root).as_posix() for p in found]
+
+
+def _decision_outputs(decision_files: Documents) -> dict[str, tuple[str, ...]]:
+    """The output column names of each decision, by decision id."""
+    found = {}
+    for tree in decision_files.values():
+        root = tree.getroot()
+        output = tag(etree.QName(root).namespace or "", "output")
+        for decision in checks.decisions(root):
+            names = (c.get("name") or c.get("label") or "" for c in decision.iter(output))
+            found[decision.get("id") or ""] = tuple(n for n in names if n)
+    return found
 
 
 class _FormFiles:
@@ -97,6 +118,11 @@ class _FormFiles:
                 return self.files[path]
         return self.library.get(key)
 
+    def known(self) -> list[str]:
+        """The form files a key could name: the upload's .json files and the library's."""
+        found = [p for p in self.files if p.endswith(".json") and not p.endswith(METADATA_FILE)]
+        return found + self.library.keys()
+
 
 Documents = dict[str, etree._ElementTree]
 
@@ -109,7 +135,8 @@ def _parse_documents(source: BundleSource, problems: list[Problem]) -> tuple[Doc
         try:
             tree = parse_xml(data)
         except XmlProblem as err:
-            problems.append(Problem(err.message, line=err.line, file=path))
+            message = err.message + hints.xml_hint(data, err)
+            problems.append(Problem(message, line=err.line, file=path))
             continue
         if path.lower().endswith(".dmn"):
             if _dmn_document(tree, path, problems):
@@ -294,12 +321,22 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             continue
         content = form_files.get(key)
         if content is None:
-            problems.append(Problem(f"'{label}' 引用的表单 '{key}' 不存在", element, line))
+            message = f"'{label}' 引用的表单 '{key}' 不存在"
+            guess = hints.nearest_path(key, form_files.known())
+            if guess:
+                message += f"; 您是否想写 '{guess}'?"
+            problems.append(Problem(message, element, line))
             continue
         try:
             forms[key] = load_form(content)
         except FormFileInvalid as err:
             problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
+
+    warnings: list[Problem] = []
+    if well_formed and checked and not too_large:
+        upload = rules.Upload(documents, forms, _decision_outputs(decision_files), meta)
+        for found in rules.run(upload):
+            (warnings if found.is_warning else problems).append(found)
 
     specs_json = ""
     if main in processes and well_formed and not decision_problems and not too_large:
@@ -335,6 +372,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         forms=forms,
         files=dict(source.files),
         checksum=_checksum(source.files, forms),
+        warnings=tuple(warnings),
     )
 
 

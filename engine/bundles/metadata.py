@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
 from engine.domain.bundle_metadata import BundleMetadata
 from engine.forms.patterns import pattern_problem
+from engine.forms.validation import describe_error
 
 from .problems import Problem
 
@@ -121,6 +123,16 @@ def _pattern_problems(raw: Any, path: str) -> list[Problem]:
     return found
 
 
+def _said(err: ValidationError) -> tuple[str, str]:
+    """Where and what, in Chinese (engine/forms/validation.py says it for form data too)."""
+    where, what = describe_error(err)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = err.schema.get("properties", {})
+        unknown = "、".join(sorted(str(k) for k in err.instance if k not in known))
+        what = f"不认识的字段 {unknown}"
+    return where.replace(".", "/") or "(根)", what
+
+
 def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem]]:
     """The upload's bundle.json, checked against the schema, then typed; empty when absent or
     refused (with the problems)."""
@@ -134,11 +146,8 @@ def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem
     except RecursionError:
         return BundleMetadata(), [Problem("元数据不是有效的 JSON: 嵌套层数过多", file=path)]
     problems = [
-        Problem(
-            f"元数据字段 {'/'.join(str(p) for p in e.absolute_path) or '(根)'} 不符合要求: {e.message}",
-            file=path,
-        )
-        for e in Draft202012Validator(_SCHEMA).iter_errors(raw)
+        Problem(f"元数据字段 {where} 不符合要求: {what}", file=path)
+        for where, what in map(_said, Draft202012Validator(_SCHEMA).iter_errors(raw))
     ]
     problems += _pattern_problems(raw, path)
     if problems:

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from .patterns import pattern_problem
+from .validation import describe_error
 
 # Keywords whose values are data, not schemas: a "pattern" key inside them is not a pattern.
 _DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
@@ -39,7 +40,10 @@ def load_form(content: bytes) -> dict[str, Any]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
         where = "/".join(str(p) for p in err.absolute_path) or "(根)"
-        raise FormFileInvalid(f"不是有效的 JSON Schema ({where}): {err.message}") from None
+        _, what = describe_error(err)
+        value = json.dumps(err.instance, ensure_ascii=False)
+        value = value if len(value) <= 60 else value[:59] + "…"
+        raise FormFileInvalid(f"不是有效的 JSON Schema ({where}): {what} (现为 {value})") from None
     except RecursionError:
         raise FormFileInvalid("不是有效的 JSON Schema: 嵌套层数过多") from None
     if schema.get("type", "object") != "object":

@@ -113,6 +113,13 @@ def _message(err: ValidationError) -> str:
     return f"不符合表单要求: {err.message}"
 
 
+def describe_error(err: ValidationError) -> tuple[str, str]:
+    """(the dotted path of what is wrong, what is wrong with it in plain Chinese) of any
+    jsonschema error: of form data, or of a form file or bundle.json against its schema."""
+    path = _field(err)
+    return ("" if path == "(表单)" else path), _message(err)
+
+
 def validate_form_data(schema: Mapping[str, Any], data: Any) -> list[FieldError]:
     """Every way `data` fails the form, one entry per field, in field order."""
     validator = _validator_of(schema)

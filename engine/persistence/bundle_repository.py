@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine.domain.bundle_lifecycle import BundleStatus, VersionStatus
 from engine.domain.bundle_versions import BundleVersion, HumanTaskInfo
 from engine.errors import Conflict
 
 from .inserts import insert_id
-from .tables import bundle_versions, bundles
+from .tables import bundle_transitions, bundle_versions, bundles
 
 
 def _latest_join() -> Any:
@@ -29,12 +30,31 @@ def _with_key(latest: bool = False) -> Any:
     return select(bundle_versions, bundles.c.key).join(bundles, on)
 
 
-# Built once: read on every step that loads a case's runtime.
-_LATEST_VERSION_ID = (
-    select(bundle_versions.c.id)
-    .join(bundles, _latest_join())
+def _published_join() -> Any:
+    """Bundle versions joined to their bundle, keeping only each bundle's published version."""
+    return and_(
+        bundles.c.id == bundle_versions.c.bundle_id,
+        bundles.c.published_version == bundle_versions.c.version,
+    )
+
+
+# Built once: read on every case start. The bundle's lifecycle, and its published version's id
+# (NULL when none is published: an outer join).
+_START_VERSION = (
+    select(
+        bundles.c.name,
+        bundles.c.published_version,
+        bundles.c.retired_at,
+        bundle_versions.c.id,
+    )
+    .select_from(bundles)
+    .outerjoin(bundle_versions, _published_join())
     .where(bundles.c.key == bindparam("key"))
 )
+
+
+def _bundle_id(key: str) -> Any:
+    return select(bundles.c.id).where(bundles.c.key == key).scalar_subquery()
 
 
 class BundleRepository:
@@ -68,10 +88,103 @@ class BundleRepository:
         row = self.conn.execute(_with_key(latest=True).where(bundles.c.key == key)).first()
         return self._version(row, row.key) if row else None
 
-    def latest_id(self, key: str) -> int | None:
-        """The id of the newest version of `key`: enough to find its cached runtime."""
-        found = self.conn.execute(_LATEST_VERSION_ID, {"key": key}).scalar()
-        return int(found) if found is not None else None
+    def published(self, key: str) -> BundleVersion | None:
+        """The version new cases of `key` start on (None: none published yet)."""
+        on = _published_join()
+        row = self.conn.execute(
+            select(bundle_versions, bundles.c.key).join(bundles, on).where(bundles.c.key == key)
+        ).first()
+        return self._version(row, row.key) if row else None
+
+    def start_version(self, key: str) -> tuple[str, BundleStatus, int | None] | None:
+        """For a case start: the bundle's name, its lifecycle, and the id of its published
+        version (enough to find its cached runtime). None: no such bundle."""
+        row = self.conn.execute(_START_VERSION, {"key": key}).first()
+        if row is None:
+            return None
+        status = BundleStatus(row.published_version, row.retired_at is not None)
+        return row.name, status, int(row.id) if row.id is not None else None
+
+    def lifecycle(self, key: str, lock: bool = False) -> BundleStatus | None:
+        """A bundle's published version and whether it is retired (locked for a transition)."""
+        query = select(bundles.c.published_version, bundles.c.retired_at).where(
+            bundles.c.key == key
+        )
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return BundleStatus(row.published_version, row.retired_at is not None) if row else None
+
+    def version_status(self, key: str, version: int) -> VersionStatus | None:
+        found = self.conn.execute(
+            select(bundle_versions.c.status).where(
+                bundle_versions.c.bundle_id == _bundle_id(key),
+                bundle_versions.c.version == version,
+            )
+        ).scalar()
+        return VersionStatus(found) if found is not None else None
+
+    def set_version_status(self, key: str, version: int, status: VersionStatus) -> None:
+        self.conn.execute(
+            update(bundle_versions)
+            .where(
+                bundle_versions.c.bundle_id == _bundle_id(key),
+                bundle_versions.c.version == version,
+            )
+            .values(status=status.value)
+        )
+
+    def publish(self, key: str, version: int) -> int | None:
+        """Make `version` the one new cases start on; the one published before is superseded.
+        Returns the number of that earlier version (None: there was none)."""
+        before = self.lifecycle(key, lock=True)
+        previous = before.published_version if before is not None else None
+        if previous is not None and previous != version:
+            self.set_version_status(key, previous, VersionStatus.SUPERSEDED)
+        self.set_version_status(key, version, VersionStatus.PUBLISHED)
+        self.conn.execute(
+            update(bundles).where(bundles.c.key == key).values(published_version=version)
+        )
+        return previous
+
+    def set_retired(self, key: str, at: datetime | None) -> None:
+        self.conn.execute(update(bundles).where(bundles.c.key == key).values(retired_at=at))
+
+    def add_transition(
+        self,
+        key: str,
+        version: int | None,
+        action: str,
+        from_state: str | None,
+        to_state: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(bundle_transitions).values(
+                bundle_id=_bundle_id(key),
+                version=version,
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                actor=actor,
+                at=at,
+            )
+        )
+
+    def transitions(self, key: str) -> list[dict[str, Any]]:
+        """A bundle's lifecycle transitions, oldest first."""
+        rows = self.conn.execute(
+            select(
+                bundle_transitions.c.version,
+                bundle_transitions.c.action,
+                bundle_transitions.c.from_state,
+                bundle_transitions.c.to_state,
+                bundle_transitions.c.actor,
+                bundle_transitions.c.at,
+            )
+            .where(bundle_transitions.c.bundle_id == _bundle_id(key))
+            .order_by(bundle_transitions.c.id)
+        ).all()
+        return [dict(r._mapping) for r in rows]
 
     def get(self, key: str, version: int) -> BundleVersion | None:
         row = self.conn.execute(
@@ -92,13 +205,25 @@ class BundleRepository:
         rows = self.conn.execute(_with_key(latest=True).order_by(bundles.c.key)).all()
         return [self._version(r, r.key) for r in rows]
 
+    def list_published(self) -> list[tuple[BundleVersion, bool]]:
+        """Each bundle's published version, with whether the bundle is retired; by key."""
+        rows = self.conn.execute(
+            select(bundle_versions, bundles.c.key, bundles.c.retired_at)
+            .join(bundles, _published_join())
+            .order_by(bundles.c.key)
+        ).all()
+        return [(self._version(r, r.key), r.retired_at is not None) for r in rows]
+
     def list_versions(self) -> list[dict[str, Any]]:
         """Every version of every bundle (no specs or files): by key, newest version first."""
         rows = self.conn.execute(
             select(
                 bundles.c.key,
                 bundles.c.latest_version,
+                bundles.c.published_version,
+                bundles.c.retired_at,
                 bundle_versions.c.version,
+                bundle_versions.c.status,
                 bundle_versions.c.name,
                 bundle_versions.c.description,
                 bundle_versions.c.process_id,

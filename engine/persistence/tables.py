@@ -73,6 +73,21 @@ user_groups = Table(
     Column("group_name", String(100), primary_key=True),
 )
 
+# Every change an administrator makes to an account (created, role, groups, password, token,
+# unblocked): who, when, what; append-only (migration 0010). Passwords and tokens never appear.
+account_changes = Table(
+    "account_changes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("before", JsonType),
+    Column("after", JsonType),
+    Index("ix_account_changes_subject", "subject"),
+)
+
 bundles = Table(
     "bundles",
     metadata,
@@ -81,6 +96,10 @@ bundles = Table(
     Column("name", String(200), nullable=False),
     Column("latest_version", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The version new cases start on (NULL: only drafts so far), and when the bundle was retired
+    # (NULL: it is not); engine/domain/bundle_lifecycle.py (migration 0009).
+    Column("published_version", Integer),
+    Column("retired_at", UtcDateTime()),
 )
 
 bundle_versions = Table(
@@ -102,7 +121,25 @@ bundle_versions = Table(
     Column("checksum", String(64), nullable=False),
     Column("deployed_by", String(100), nullable=False),
     Column("deployed_at", UtcDateTime(), nullable=False),
+    # draft | published | superseded | discarded (engine/domain/bundle_lifecycle.py)
+    Column("status", String(20), nullable=False, server_default="published"),
     UniqueConstraint("bundle_id", "version", name="uq_bundle_versions_bundle_version"),
+)
+
+# Each lifecycle transition of a bundle or one of its versions, with who and when (append-only:
+# the database refuses to change or delete a row). `version` is NULL for retire and restore.
+bundle_transitions = Table(
+    "bundle_transitions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_id", ForeignKey("bundles.id"), nullable=False),
+    Column("version", Integer),
+    Column("action", String(20), nullable=False),
+    Column("from_state", String(20)),
+    Column("to_state", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_bundle_transitions_bundle", "bundle_id"),
 )
 
 cases = Table(

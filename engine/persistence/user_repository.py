@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine.domain.throttle import SIGN_IN_ACCOUNT
 from engine.domain.users import Role, User
 from engine.errors import Conflict
 
 from .inserts import insert_id
-from .tables import user_groups, users
+from .tables import account_changes, throttles, user_groups, users
 
 
 def _user_query(condition: Any) -> Any:
@@ -116,6 +117,76 @@ class UserRepository:
         return [
             User(r.id, r.name, Role(r.role), frozenset(memberships.get(r.id, []))) for r in rows
         ]
+
+    def set_role(self, name: str, role: Role) -> bool:
+        result = self.conn.execute(update(users).where(users.c.name == name).values(role=str(role)))
+        return result.rowcount == 1
+
+    def count_role(self, role: Role) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(users).where(users.c.role == str(role))
+            ).scalar_one()
+        )
+
+    def group_sizes(self) -> dict[str, int]:
+        """{group name: how many users belong to it}; a group nobody belongs to is absent."""
+        rows = self.conn.execute(
+            select(user_groups.c.group_name, func.count()).group_by(user_groups.c.group_name)
+        )
+        return {str(name): int(count) for name, count in rows}
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every user by name with what an administrator sees: created, whether a password is
+        set, and until when sign-in is refused (the account's throttle counter, if any)."""
+        query = (
+            select(
+                users.c.id,
+                users.c.created_at,
+                users.c.password_hash.is_not(None).label("has_password"),
+                throttles.c.blocked_until,
+                throttles.c.failures,
+            )
+            .outerjoin(
+                throttles,
+                and_(throttles.c.scope == SIGN_IN_ACCOUNT, throttles.c.subject == users.c.name),
+            )
+            .order_by(users.c.name)
+        )
+        found = {row.id: row for row in self.conn.execute(query)}
+        return [
+            {
+                "user": user,
+                "created_at": found[user.id].created_at,
+                "has_password": bool(found[user.id].has_password),
+                "blocked_until": found[user.id].blocked_until,
+                "failures": int(found[user.id].failures or 0),
+            }
+            for user in self.all()
+            if user.id in found
+        ]
+
+    def record_change(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        self.conn.execute(
+            insert(account_changes).values(
+                at=at, actor=actor, action=action, subject=subject, before=before, after=after
+            )
+        )
+
+    def changes(self, subject: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest account changes first (of one user's account when `subject` is given)."""
+        query = select(account_changes).order_by(account_changes.c.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(account_changes.c.subject == subject)
+        return [dict(row._mapping) for row in self.conn.execute(query)]
 
     def by_token_hash(self, token_hash: str) -> User | None:
         rows = self.conn.execute(_USER_BY_TOKEN_HASH, {"token_hash": token_hash}).all()

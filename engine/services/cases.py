@@ -7,9 +7,10 @@ from typing import Any
 
 from engine.bpmn.errors import StepFailed
 from engine.domain.audit import canonical_data
+from engine.domain.bundle_lifecycle import start_refusal
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
 from . import certificates, follow_ups
@@ -47,10 +48,14 @@ def start_case(
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
-            latest = uow.bundles.latest_id(bundle_key)
-            if latest is None:
+            found = uow.bundles.start_version(bundle_key)
+            if found is None:
                 raise NotFound(f"事项包 '{bundle_key}' 不存在")
-            version, runtime = svc.runtimes.get(uow, latest)
+            name, lifecycle, published = found
+            refusal = start_refusal(name, lifecycle)
+            if refusal is not None or published is None:  # a draft or a retired bundle
+                raise Conflict(refusal or f"事项包「{name}」尚未发布, 不能新建办件")
+            version, runtime = svc.runtimes.get(uow, published)
             check_submission(version, version.start_form, data, version.start_event, svc.limits)
             given = data if renewal_of is None else {**data, "renewal_of": renewal_of}
             check_case_data(version, given, version.start_event, svc.limits)

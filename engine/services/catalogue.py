@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.xml import XmlProblem
 from engine.bundles.diff import VersionContent, diff_versions, read_elements
+from engine.domain.bundle_lifecycle import (
+    Action,
+    BundleState,
+    BundleStatus,
+    VersionStatus,
+    start_refusal,
+)
 from engine.domain.bundle_versions import BundleVersion
-from engine.domain.users import User
-from engine.errors import NotFound
+from engine.domain.users import Role, User
+from engine.errors import Conflict, Forbidden, NotFound
 
 from .intake import checklist
 
@@ -16,31 +25,114 @@ if TYPE_CHECKING:
     from .context import Services
 
 
-def list_bundles(svc: Services, actor: User) -> list[dict[str, Any]]:
-    with svc.uow() as uow:
-        return [v.summary() for v in uow.bundles.list_latest()]
+def _sees_drafts(actor: User | None) -> bool:
+    """Designers, administrators and auditors see drafts and retired bundles; clerks see what
+    can be worked (None: the engine itself, which sees everything)."""
+    return actor is None or actor.has_role(Role.DESIGNER, Role.ADMIN, Role.AUDITOR)
 
 
-def _version(svc: Services, key: str, version: int | None) -> BundleVersion:
+def _state(status: BundleStatus, latest_version: int) -> dict[str, Any]:
+    return {
+        "state": status.state.value,
+        "published_version": status.published_version,
+        "latest_version": latest_version,
+        "retired": status.retired,
+    }
+
+
+def list_bundles(svc: Services, actor: User, with_retired: bool = False) -> list[dict[str, Any]]:
+    """Each bundle with its state. Clerks: the bundles they may start cases on, each at its
+    published version (`with_retired`: also retired ones, whose running cases they still work).
+    Others: every bundle, at its published version, else its latest draft."""
     with svc.uow() as uow:
-        found = uow.bundles.latest(key) if version is None else uow.bundles.get(key, version)
-    if found is None:
+        if not _sees_drafts(actor):
+            return [
+                {
+                    **v.summary(),
+                    "status": VersionStatus.PUBLISHED.value,
+                    **_state(BundleStatus(v.version, retired), v.version),
+                }
+                for v, retired in uow.bundles.list_published()
+                if with_retired or not retired
+            ]
+        rows = uow.bundles.list_versions()
+    shown: dict[str, dict[str, Any]] = {}
+    for row in rows:  # newest version first
+        status = BundleStatus(row["published_version"], row["retired_at"] is not None)
+        if row["key"] in shown and row["version"] != status.published_version:
+            continue
+        shown[row["key"]] = {
+            "key": row["key"],
+            "version": row["version"],
+            "name": row["name"],
+            "description": row["description"],
+            "process": row["process_id"],
+            "deployed_by": row["deployed_by"],
+            "deployed_at": row["deployed_at"].isoformat(),
+            "checksum": row["checksum"],
+            "status": row["status"],
+            **_state(status, row["latest_version"]),
+        }
+    return list(shown.values())
+
+
+def startable_bundles(svc: Services, actor: User) -> list[dict[str, Any]]:
+    """The bundles new cases may start on (published, not retired), at their published version:
+    the clerk's 收件 list, whoever looks at it."""
+    return [b for b in list_bundles(svc, actor) if b["state"] == BundleState.PUBLISHED]
+
+
+def _version(
+    svc: Services, key: str, version: int | None, actor: User | None = None
+) -> tuple[BundleVersion, dict[str, Any]]:
+    """A version with its lifecycle. `version` None: the published version (for those who see
+    drafts, else the latest). A clerk sees only versions that were published."""
+    with svc.uow() as uow:
+        status = uow.bundles.lifecycle(key)
+        found: BundleVersion | None = None
+        if status is not None:
+            number = version if version is not None else status.published_version
+            if number is not None:
+                found = uow.bundles.get(key, number)
+            elif _sees_drafts(actor):
+                found = uow.bundles.latest(key)
+        version_status = uow.bundles.version_status(key, found.version) if found else None
+        latest = uow.bundles.latest(key) if found else None
+    hidden = version_status in (VersionStatus.DRAFT, VersionStatus.DISCARDED)
+    if found is None or status is None or (hidden and not _sees_drafts(actor)):
         raise NotFound(f"事项包 '{key}'" + (f" 第 {version} 版" if version else "") + " 不存在")
-    return found
+    latest_version = latest.version if latest else found.version
+    return found, {"status": str(version_status), **_state(status, latest_version)}
 
 
 def bundle_detail(
     svc: Services, actor: User | None, key: str, version: int | None = None
 ) -> dict[str, Any]:
-    return _version(svc, key, version).detail()
+    """A version with its state (`version` None: the published one)."""
+    found, state = _version(svc, key, version, actor)
+    return {**found.detail(), **state}
 
 
 def bundle_page(
     svc: Services, actor: User | None, key: str, version: int | None = None
 ) -> dict[str, Any]:
     """`bundle_detail` with its bundle.json typed, as `meta` (BundleMetadata): for the pages."""
-    found = _version(svc, key, version)
-    return {**found.detail(), "meta": found.meta}
+    found, state = _version(svc, key, version, actor)
+    return {**found.detail(), **state, "meta": found.meta}
+
+
+def start_page(svc: Services, actor: User, key: str) -> dict[str, Any]:
+    """`bundle_page` of the version a new case of `key` starts on; a draft or retired bundle
+    is refused (409) as `cases.start_case` refuses it."""
+    with svc.uow() as uow:
+        found = uow.bundles.start_version(key)
+    if found is None:
+        raise NotFound(f"事项包 '{key}' 不存在")
+    name, status, _ = found
+    refusal = start_refusal(name, status)
+    if refusal is not None:
+        raise Conflict(refusal)
+    return bundle_page(svc, actor, key, status.published_version)
 
 
 def bundle_files(svc: Services, key: str, version: int) -> dict[str, str]:
@@ -50,6 +142,23 @@ def bundle_files(svc: Services, key: str, version: int) -> dict[str, str]:
     if files is None:
         raise NotFound(f"事项包 '{key}' 第 {version} 版不存在")
     return files
+
+
+def bundle_zip(svc: Services, actor: User, key: str, version: int) -> bytes:
+    """A version as a .zip of its stored files (what was uploaded, as accepted): for designers,
+    administrators and auditors. Each file dated with the version's deployment time."""
+    if not actor.has_role(Role.DESIGNER, Role.ADMIN, Role.AUDITOR):
+        raise Forbidden("只有流程设计员、管理员和审计人员可以下载事项包")
+    found, files = _stored(svc, key, version)
+    stamp = found.deployed_at.astimezone(svc.tz).timetuple()[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, text in sorted(files.items()):
+            info = zipfile.ZipInfo(path, date_time=max(stamp, (1980, 1, 1, 0, 0, 0)))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text.encode("utf-8"))
+    return buffer.getvalue()
 
 
 def diagram_xml(svc: Services, key: str, version: int) -> str:
@@ -74,9 +183,9 @@ def list_versions(svc: Services, actor: User) -> list[dict[str, Any]]:
         rows = uow.bundles.list_versions()
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
+        status = BundleStatus(row["published_version"], row["retired_at"] is not None)
         entry = found.setdefault(
-            row["key"],
-            {"key": row["key"], "latest_version": row["latest_version"], "versions": []},
+            row["key"], {"key": row["key"], **_state(status, row["latest_version"]), "versions": []}
         )
         if row["version"] == row["latest_version"]:
             entry["name"] = row["name"]
@@ -89,12 +198,27 @@ def list_versions(svc: Services, actor: User) -> list[dict[str, Any]]:
 
 
 def _stored(svc: Services, key: str, version: int | None) -> tuple[BundleVersion, dict[str, str]]:
+    """A version and its files; `version` None: the public one (published, not retired)."""
     with svc.uow() as uow:
-        found = uow.bundles.latest(key) if version is None else uow.bundles.get(key, version)
+        if version is None:
+            status = uow.bundles.lifecycle(key)
+            found = uow.bundles.published(key) if status and status.startable else None
+        else:
+            found = uow.bundles.get(key, version)
         files = uow.bundles.files(key, found.version) if found is not None else None
     if found is None or files is None:
         raise NotFound(f"事项包 '{key}'" + (f" 第 {version} 版" if version else "") + " 不存在")
     return found, files
+
+
+def _history(svc: Services, key: str) -> list[dict[str, Any]]:
+    """A bundle's lifecycle transitions, newest first, in local time."""
+    with svc.uow() as uow:
+        rows = uow.bundles.transitions(key)
+    return [
+        {**r, "at": r["at"].astimezone(svc.tz), "label": Action(r["action"]).label}
+        for r in reversed(rows)
+    ]
 
 
 def _element_names(svc: Services, key: str, version: int) -> dict[str, str]:
@@ -149,6 +273,8 @@ def version_overview(svc: Services, actor: User, key: str, version: int) -> dict
     found, files = _stored(svc, key, version)
     with svc.uow() as uow:
         numbers = [r["version"] for r in uow.bundles.list_versions() if r["key"] == key]
+        status = uow.bundles.lifecycle(key) or BundleStatus(None, retired=False)
+        version_status = uow.bundles.version_status(key, version) or VersionStatus.DRAFT
     names = _element_names(svc, key, version)
     tasks = []
     # in the order the BPMN lists them (PostgreSQL's JSONB does not keep the stored order)
@@ -192,7 +318,10 @@ def version_overview(svc: Services, actor: User, key: str, version: int) -> dict
             for p, t in sorted(files.items())
         ],
         "versions": numbers,
-        "latest_version": max(numbers) if numbers else found.version,
+        **_state(status, max(numbers) if numbers else found.version),
+        "status": version_status.value,
+        "public": status.startable and version_status is VersionStatus.PUBLISHED,
+        "history": _history(svc, key),
     }
 
 
@@ -230,9 +359,9 @@ def compare_versions(svc: Services, actor: User, key: str, a: int, b: int) -> di
 
 
 def public_guides(svc: Services) -> list[dict[str, Any]]:
-    """The 办事指南 list: each bundle's latest version, no sign-in needed."""
+    """The 办事指南 list: each bundle's published version (not retired), no sign-in needed."""
     with svc.uow() as uow:
-        latest = uow.bundles.list_latest()
+        latest = [v for v, retired in uow.bundles.list_published() if not retired]
     return [
         {
             "key": v.key,
@@ -247,7 +376,7 @@ def public_guides(svc: Services) -> list[dict[str, Any]]:
 
 
 def public_guide(svc: Services, key: str) -> dict[str, Any]:
-    """The 办事指南 of a bundle's latest version: what it is for, the materials, the limits."""
+    """The 办事指南 of a bundle's published version: what it is for, the materials, the limits."""
     found, _ = _stored(svc, key, None)
     names = _element_names(svc, key, found.version)
     decisions = {d["value"] for d in _decision_options(found)}
@@ -271,6 +400,6 @@ def public_guide(svc: Services, key: str) -> dict[str, Any]:
 
 
 def public_diagram_xml(svc: Services, key: str) -> str:
-    """The BPMN of a bundle's latest version, for the public 办事指南's flow chart."""
+    """The BPMN of a bundle's published version, for the public 办事指南's flow chart."""
     found, _ = _stored(svc, key, None)
     return diagram_xml(svc, key, found.version)

@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Any
 from engine.bundles.compiler import CompiledBundle, compile_bundle
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource
+from engine.domain import bundle_lifecycle as lifecycle
+from engine.domain.bundle_lifecycle import Action, VersionStatus
 from engine.domain.bundle_metadata import BundleMetadata
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.users import Role, User
-from engine.errors import Conflict, Forbidden, Invalid
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.persistence.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from .context import Services
@@ -25,33 +28,71 @@ def require_designer(user: User) -> None:
         raise Forbidden("只有流程设计员和管理员可以上传事项包")
 
 
+def _compile(svc: Services, source: BundleSource) -> CompiledBundle:
+    try:
+        return compile_bundle(source, svc.forms)
+    except BundleInvalid as err:
+        raise Invalid(
+            "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]
+        ) from None
+
+
+def validate(svc: Services, source: BundleSource, actor: User) -> dict[str, Any]:
+    """Every check of an upload, storing nothing: what the upload would be, and what it would
+    drop of the bundle's latest version (an upload would need `replace` for that)."""
+    require_designer(actor)
+    compiled = _compile(svc, source)
+    with svc.uow() as uow:
+        latest = uow.bundles.latest(compiled.key)
+        warnings = upload_warnings(uow, compiled)
+    return {
+        "valid": True,
+        "key": compiled.key,
+        "name": compiled.name,
+        "description": compiled.description,
+        "process": compiled.process_id,
+        "checksum": compiled.checksum,
+        "human_tasks": sorted(compiled.human_tasks),
+        "forms": sorted(compiled.forms),
+        "next_version": latest.version + 1 if latest is not None else 1,
+        "dropped": dropped_content(latest, compiled) if latest is not None else [],
+        "warnings": warnings,
+    }
+
+
 def deploy(
     svc: Services,
     source: BundleSource,
     actor: User | str,
     skip_unchanged: bool = False,
     replace: bool = False,
+    publish: bool = True,
 ) -> dict[str, Any]:
-    """Check the upload completely, then store it as the bundle's next version.
+    """Check the upload completely, then store it as the bundle's next version: published at
+    once (new cases start on it), or with `publish=False` a draft (engine/domain/bundle_lifecycle).
 
     With `skip_unchanged` (the CLI's redeploy of `processes/`), an upload identical to the
-    latest version stores nothing and returns that version. An upload that would drop what the
-    latest version has (its bundle.json, forms, certificates) is refused with what it drops
-    (409) unless `replace` confirms it.
+    latest version (published, or a draft when a draft is asked for) stores nothing and
+    returns that version. An upload that would drop what the latest version has (its
+    bundle.json, forms, certificates) is refused with what it drops (409) unless `replace`
+    confirms it.
     """
     if isinstance(actor, User):
         require_designer(actor)
     actor_name = actor.name if isinstance(actor, User) else actor
-    try:
-        compiled = compile_bundle(source, svc.forms)
-    except BundleInvalid as err:
-        raise Invalid(
-            "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]
-        ) from None
+    compiled = _compile(svc, source)
     with svc.uow(write=True) as uow:
         latest = uow.bundles.latest(compiled.key)
+        warnings = upload_warnings(uow, compiled)
         if skip_unchanged and latest is not None and latest.checksum == compiled.checksum:
-            return {**latest.summary(), "unchanged": True}
+            status = uow.bundles.version_status(latest.key, latest.version)
+            if status is VersionStatus.PUBLISHED or (not publish and status is VersionStatus.DRAFT):
+                return {
+                    **latest.summary(),
+                    "status": str(status),
+                    "unchanged": True,
+                    "warnings": warnings,
+                }
         dropped = dropped_content(latest, compiled) if latest is not None else []
         if dropped and not replace:
             raise Conflict(
@@ -76,8 +117,15 @@ def deploy(
                 "checksum": compiled.checksum,
                 "deployed_by": actor_name,
                 "deployed_at": now,
+                "status": VersionStatus.DRAFT.value,
             },
             now,
+        )
+        status = VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT
+        if publish:
+            uow.bundles.publish(compiled.key, number)
+        uow.bundles.add_transition(
+            compiled.key, number, Action.UPLOAD, None, status, actor_name, now
         )
         uow.commit()
     return {
@@ -89,7 +137,9 @@ def deploy(
         "checksum": compiled.checksum,
         "human_tasks": sorted(compiled.human_tasks),
         "forms": sorted(compiled.forms),
+        "status": status.value,
         "unchanged": False,
+        "warnings": warnings,
     }
 
 
@@ -113,3 +163,131 @@ def dropped_content(latest: BundleVersion, compiled: CompiledBundle) -> list[dic
         if spec.kind not in kinds:
             lost(f"证照「{spec.title}」({spec.kind}) 将不再发放", "bundle.json")
     return dropped
+
+
+# The lifecycle: publish or discard a draft, retire and restore a bundle ------------------------
+
+
+def _actor(actor: User | str, action: Action) -> str:
+    if isinstance(actor, User):
+        lifecycle.require_role(action, actor.role)
+        return actor.name
+    return actor  # the CLI, run by whoever runs the server
+
+
+def _bundle(uow: UnitOfWork, key: str, lock: bool = True) -> lifecycle.BundleStatus:
+    found = uow.bundles.lifecycle(key, lock=lock)
+    if found is None:
+        raise NotFound(f"事项包 '{key}' 不存在")
+    return found
+
+
+def _version_status(uow: UnitOfWork, key: str, version: int) -> VersionStatus:
+    found = uow.bundles.version_status(key, version)
+    if found is None:
+        raise NotFound(f"事项包 '{key}' 第 {version} 版不存在")
+    return found
+
+
+def publish(svc: Services, actor: User | str, key: str, version: int) -> dict[str, Any]:
+    """Make a draft the version new cases start on; the version published before is superseded
+    (its running cases keep it). A retired bundle stays retired."""
+    name = _actor(actor, Action.PUBLISH)
+    with svc.uow(write=True) as uow:
+        bundle = _bundle(uow, key)
+        status = _version_status(uow, key, version)
+        lifecycle.check_publish(status, version, bundle)
+        now = svc.clock()
+        previous = uow.bundles.publish(key, version)
+        uow.bundles.add_transition(
+            key, version, Action.PUBLISH, status, VersionStatus.PUBLISHED, name, now
+        )
+        uow.commit()
+    return {**_state(svc, key), "superseded_version": previous}
+
+
+def discard(svc: Services, actor: User | str, key: str, version: int) -> dict[str, Any]:
+    """Give up a draft: it stays stored (versions are immutable) but is never used."""
+    name = _actor(actor, Action.DISCARD)
+    with svc.uow(write=True) as uow:
+        _bundle(uow, key)
+        status = _version_status(uow, key, version)
+        lifecycle.check_discard(status, version)
+        uow.bundles.set_version_status(key, version, VersionStatus.DISCARDED)
+        uow.bundles.add_transition(
+            key, version, Action.DISCARD, status, VersionStatus.DISCARDED, name, svc.clock()
+        )
+        uow.commit()
+    return _state(svc, key)
+
+
+def retire(svc: Services, actor: User | str, key: str) -> dict[str, Any]:
+    """No new cases on the bundle, and out of the public 办事指南; running cases finish."""
+    name = _actor(actor, Action.RETIRE)
+    with svc.uow(write=True) as uow:
+        bundle = _bundle(uow, key)
+        lifecycle.check_retire(bundle)
+        now = svc.clock()
+        uow.bundles.set_retired(key, now)
+        to = lifecycle.BundleState.RETIRED
+        uow.bundles.add_transition(key, None, Action.RETIRE, bundle.state, to, name, now)
+        uow.commit()
+    return _state(svc, key)
+
+
+def restore(svc: Services, actor: User | str, key: str) -> dict[str, Any]:
+    """Undo a retirement: the published version is startable again."""
+    name = _actor(actor, Action.RESTORE)
+    with svc.uow(write=True) as uow:
+        bundle = _bundle(uow, key)
+        lifecycle.check_restore(bundle)
+        now = svc.clock()
+        uow.bundles.set_retired(key, None)
+        after = lifecycle.BundleStatus(bundle.published_version, retired=False)
+        uow.bundles.add_transition(key, None, Action.RESTORE, bundle.state, after.state, name, now)
+        uow.commit()
+    return _state(svc, key)
+
+
+def _state(svc: Services, key: str) -> dict[str, Any]:
+    with svc.uow() as uow:
+        bundle = _bundle(uow, key, lock=False)
+    return {
+        "key": key,
+        "state": bundle.state.value,
+        "published_version": bundle.published_version,
+        "retired": bundle.retired,
+    }
+
+
+def upload_warnings(uow: UnitOfWork, compiled: CompiledBundle) -> list[dict[str, Any]]:
+    """The upload's warnings (engine/bundles/rules), then each group nobody belongs to yet:
+    its tasks would wait for ever (the members are in the database, so this is checked here)."""
+    found = [w.to_dict() for w in compiled.warnings]
+    sizes = uow.users.group_sizes()
+    where: dict[str, list[str]] = {}
+    for info in sorted(compiled.human_tasks.values(), key=lambda i: i.line or 0):
+        for group in info.groups:
+            where.setdefault(group, []).append(info.element)
+    escalation = BundleMetadata.from_dict(compiled.metadata).time_policy.escalation_group
+    if escalation:
+        where.setdefault(escalation, [])
+    for group, elements in where.items():
+        if sizes.get(group, 0):
+            continue
+        task = compiled.human_tasks[elements[0]] if elements else None
+        what = f"任务 '{task.name}' 将无人可以办理" if task else "超期督办将无人接收"
+        found.append(
+            {
+                "message": f"办理组 '{group}' 还没有任何成员: {what}。{GROUP_MEMBERS_HINT}",
+                "element": task.element if task else None,
+                "line": task.line if task else None,
+                "file": None if task else "bundle.json",
+            }
+        )
+    return found
+
+
+GROUP_MEMBERS_HINT = (
+    "管理员可在 用户与分组 页面或用 `lianban user groups 用户名 --group 组名` 添加成员"
+)

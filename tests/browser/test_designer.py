@@ -48,7 +48,7 @@ def test_uploading_the_restaurant_bundle_shows_its_version(
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
     assert page.url == pages.live.url("/designer/bundles/restaurant/1")
-    assert "已部署「我要开餐馆」第 1 版" in page.locator(".flash").inner_text()
+    assert "已将「我要开餐馆」第 1 版保存为草稿" in page.locator(".flash").inner_text()
     pages.wait_for_diagram(page, "#version-diagram")
     assert page.locator("#version-diagram g.djs-element[data-element-id=review_food]").count() == 1
     # the tasks, each with its groups; the forms rendered as a clerk sees them, read-only
@@ -66,7 +66,7 @@ def test_uploading_the_restaurant_bundle_shows_its_version(
 
     pages.goto(page, "/designer/bundles")
     row = page.locator('[data-bundle=restaurant] tr[data-version="1"]')
-    assert "designer" in row.inner_text() and "当前版本" in row.inner_text()
+    assert "designer" in row.inner_text() and "草稿" in row.inner_text()
     pages.shot(page, "designer-bundles")
 
 

@@ -96,6 +96,11 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
     assert designer.url == pages.live.url("/designer/bundles/restaurant/1")
     pages.wait_for_diagram(designer, "#version-diagram")
     pages.shot(designer, "walk-designer-version")
+    # stored as a draft (the page's default): published after a look, so clerks can start it
+    designer.check("form:has(button[data-action=publish]) input[name=confirm]")
+    designer.click("button[data-action=publish]")
+    designer.wait_for_load_state()
+    assert "已发布第 1 版" in designer.locator(".flash").inner_text()
 
     # 一窗受理: the front desk receives the application and gives the applicant a receipt code
     desk = pages.new("front_desk")

@@ -291,3 +291,23 @@ def test_upload_permission_is_checked_before_the_file(client: Any, users: dict[s
 def test_paging_from_an_unknown_task_is_refused(client: Any, users: dict[str, Any]) -> None:
     response = client.get("/api/v1/tasks?after=nope", headers=users["front_desk"].headers)
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "after"
+
+
+def test_an_upload_answers_its_warnings_as_the_spec_says(
+    client: Any, users: dict[str, Any]
+) -> None:
+    """Stored (201) with `warnings`: each a problem with message, element, line and file."""
+    data = bpmn.decision("approved == True")
+    checked = client.post(
+        "/api/v1/bundles/validate",
+        headers=users["designer"].headers,
+        data={"file": (io.BytesIO(data), "d.bpmn")},
+        content_type="multipart/form-data",
+    )
+    response = upload(client, users["designer"].headers, "d.bpmn", data)
+    assert response.status_code == 201, response.json
+    for answer in (response.json, checked.json):
+        (warning,) = answer["warnings"]
+        assert warning["element"] == "yes" and warning["file"] == "d.bpmn"
+        assert warning["line"] and "`approved`" in warning["message"]
+    assert checked.status_code == 200

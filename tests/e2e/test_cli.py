@@ -189,3 +189,40 @@ def test_deploy_asks_to_confirm_what_a_new_version_drops(tmp_path: Path) -> None
     confirmed = run_cli("deploy", "--replace", str(bare), db_url=url)
     assert confirmed.returncode == 0, confirmed.stderr
     assert "第 2 版" in confirmed.stdout
+
+
+def test_deploy_draft_stores_drafts_that_a_plain_deploy_then_publishes(tmp_path: Path) -> None:
+    from engine.persistence.db import make_engine
+    from engine.services import Services
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    drafted = run_cli("deploy", "--draft", str(PROCESSES), db_url=url)
+    assert drafted.returncode == 0, drafted.stderr
+    assert "已存为草稿 restaurant 第 1 版" in drafted.stdout
+    again = run_cli("deploy", "--draft", str(PROCESSES), db_url=url)
+    assert "未变化 restaurant 第 1 版" in again.stdout
+    svc = Services(make_engine(url))
+    with svc.uow() as uow:
+        status = uow.bundles.lifecycle("restaurant")
+    assert status is not None and status.published_version is None
+    # `make run`'s plain deploy: a draft is not what it asks for, so it stores a published version
+    published = run_cli("deploy", str(PROCESSES), db_url=url)
+    assert "已部署 restaurant 第 2 版" in published.stdout
+    with svc.uow() as uow:
+        status = uow.bundles.lifecycle("restaurant")
+    assert status is not None and status.published_version == 2
+    svc.engine.dispose()
+
+
+def test_deploy_prints_the_warnings_of_a_stored_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    run_cli("init-db", db_url=url, check=True)
+    file = tmp_path / "d.bpmn"
+    file.write_bytes(bpmn.decision("approved == True"))
+    done = run_cli("deploy", str(file), db_url=url)
+    assert done.returncode == 0, done.stderr
+    assert "已部署" in done.stdout
+    assert "提醒: 条件 `approved == True` 读取的字段 `approved`" in done.stdout
+    assert "提醒: 办理组 'front_desk' 还没有任何成员" in done.stdout
+    assert "element yes" in done.stdout

@@ -134,7 +134,7 @@ def test_uploading_shows_the_new_version_and_lists_every_version(
     assert first.status_code == 302
     assert first.headers["Location"] == "/designer/bundles/restaurant/1"
     page = client.get(first.headers["Location"]).get_data(as_text=True)
-    assert "已部署「我要开餐馆」第 1 版" in page
+    assert "已将「我要开餐馆」第 1 版保存为草稿" in page  # the page's default: a draft
     assert 'data-diagram-url="/designer/bundles/restaurant/1/diagram.bpmn"' in page
     # every human task with its groups, and its form rendered read-only
     assert page.count('<tr data-element="') == 11  # the BPMN's user tasks
@@ -233,3 +233,16 @@ def test_the_public_guide_needs_no_sign_in(
 
 def test_home_links_to_the_guides(client: Any) -> None:
     assert 'href="/guide"' in client.get("/").get_data(as_text=True)
+
+
+def test_an_upload_with_warnings_is_stored_and_shows_them_on_its_version_page(
+    client: Any, users: Any, services: Any
+) -> None:
+    from tests.fixtures import bpmn as fixtures
+
+    token = _sign_in(client, services, "designer")
+    response = _upload(client, token, "d.bpmn", fixtures.decision("approved == True"))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "检查提醒: 条件 `approved == True` 读取的字段 `approved`" in page
+    assert "(元素 yes)" in page

@@ -100,7 +100,7 @@ def test_the_designer_page_asks_to_confirm(
     assert 'name="replace" value="true" required' in page
     assert "证照「营业执照」(business_licence) 将不再发放" in page
     assert versions(services, users["designer"].user) == 1
-    done = upload(replace="true")
+    done = upload(replace="true", mode="publish")  # the page's default would store a draft
     assert done.status_code == 302 and done.headers["Location"].endswith(
         "/designer/bundles/restaurant/2"
     )

@@ -6,6 +6,7 @@
 - `cases`: a case's page (diagram, timeline, clock, certificates);
 - `auditor`: case search, the step slider, replay verification, export;
 - `public`: no sign-in: 办事指南, progress lookup, certificate verification;
+- `admin`: 用户与分组 (users, roles, groups, passwords, tokens, unblocking), administrators only;
 - `assets`: the vendored front-end libraries (bpmn-js), served by the app itself.
 """
 
@@ -13,9 +14,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import assets, auditor, auth, cases, clerk, designer, public
+from . import admin, assets, auditor, auth, cases, clerk, designer, public
 
 
 def register(app: Flask) -> None:
-    for module in (auth, public, designer, clerk, cases, auditor, assets):
+    for module in (auth, public, designer, clerk, cases, auditor, admin, assets):
         app.register_blueprint(module.bp)

@@ -92,7 +92,7 @@ def _link(filters: dict[str, str], size: int, after: str | None, trail: list[str
 def _task_choices() -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """The bundles one can filter by, and their task elements (element, name)."""
     svc, user = services(), page_user()
-    bundles = catalogue.list_bundles(svc, user)
+    bundles = catalogue.list_bundles(svc, user, with_retired=True)
     elements: dict[str, str] = {}
     for b in bundles:
         for t in catalogue.bundle_detail(svc, user, b["key"], b["version"])["human_tasks"]:
@@ -347,7 +347,7 @@ def start_list() -> Any:
     svc, user = services(), page_user()
     bundles = [
         catalogue.bundle_page(svc, user, b["key"], b["version"])
-        for b in catalogue.list_bundles(svc, user)
+        for b in catalogue.startable_bundles(svc, user)
     ]
     return render_template("clerk/start_list.html", bundles=bundles)
 
@@ -359,7 +359,7 @@ def _render_start(
     other_errors: list[str] | None = None,
     status: int = 200,
 ) -> Any:
-    bundle = catalogue.bundle_page(services(), page_user(), key, None)
+    bundle = catalogue.start_page(services(), page_user(), key)
     schema = _form(bundle, bundle.get("start_form"))
     return (
         render_template(
@@ -385,7 +385,7 @@ def start(bundle_key: str) -> Any:
 @role_required(Role.CLERK)
 def start_post(bundle_key: str) -> Any:
     svc, user = services(), page_user()
-    bundle = catalogue.bundle_page(svc, user, bundle_key, None)
+    bundle = catalogue.start_page(svc, user, bundle_key)
     schema = _form(bundle, bundle.get("start_form"))
     try:
         data = _posted(schema)
