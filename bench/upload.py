@@ -13,11 +13,11 @@ Figures (seconds, each the median of several runs; stdout ends with one JSON obj
   (gunicorn, SQLite) by a designer, until the 422 is read (before: 60 s, then a 500 page);
 - `upload_chain_10000_all_checks_s`: the same with the size limits lifted, so that SpiffWorkflow's
   parse and the spec's JSON run too: the whole pipeline at 10,000 tasks;
-- `upload_<shape>_s` with `..._tasks`, `..._mb`: every shape of tests/fixtures/large_bpmn.py at
+- `upload_<shape>_s` with `..._tasks`, `..._mb`: every shape of bench/large_bpmn.py at
   10,000 tasks (fewer for the shapes whose 10,000 would pass the 5 MB file limit), limits lifted;
 - `upload_growth_chain`: all_checks time at 10,000 tasks over the time at 2,500 (linear: 4);
 - `deploy_chain_498_s`: the largest chain accepted (498 tasks, 500 elements) checked, parsed and
-  stored by `Services.deploy` on SQLite.
+  stored by `publishing.deploy` on SQLite.
 """
 
 from __future__ import annotations
