@@ -14,24 +14,18 @@ from engine.domain.throttle import TooManyAttempts
 from engine.errors import Unauthorized
 from engine.persistence.tables import account_changes
 from engine.services import accounts
-from engine.services.accounts import set_password
+from tests.fixtures.pages import csrf_token, sign_in
 
 PASSWORD = "user pages pw 9"
 NEW_PASSWORD = "绿茶 and 咖啡 7"
 
 
 def _token(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page has no CSRF token"
-    return found.group(1)
+    return csrf_token(page)
 
 
 def _sign_in(client: Any, services: Any, name: str) -> str:
-    set_password(services, name, PASSWORD)
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return token
+    return sign_in(client, services, name, PASSWORD)
 
 
 def _text(response: Any) -> str:

@@ -9,25 +9,19 @@ import re
 import zipfile
 from typing import Any
 
-from engine.services.accounts import set_password
 from tests.conftest import PROCESSES
+from tests.fixtures.pages import csrf_token, sign_in
 
 PASSWORD = "upload pages pw"
 RESTAURANT = PROCESSES / "restaurant"
 
 
 def _token(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page has no CSRF token"
-    return found.group(1)
+    return csrf_token(page)
 
 
 def _sign_in(client: Any, services: Any, name: str) -> str:
-    set_password(services, name, PASSWORD)
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return token
+    return sign_in(client, services, name, PASSWORD)
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
