@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test install lint postgres browser clean fuzz
 
 ASSETS := web/node_modules/.package-lock.json
+BUILT := web/static/build/modeler.js
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "lianban needs Python 3.11"'
@@ -23,7 +24,11 @@ $(ASSETS): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(ASSETS)
 
-install: $(STAMP) $(ASSETS)
+# The designer's editor (modeler, properties panel, lint), bundled by esbuild from web/modeler/.
+$(BUILT): $(ASSETS) $(shell find web/modeler -type f 2>/dev/null)
+	cd web && npm run --silent build
+
+install: $(STAMP) $(ASSETS) $(BUILT)
 
 run: install
 	$(BIN)/lianban init-db
@@ -57,4 +62,4 @@ fuzz: install postgres
 		--fuzz-examples 500 --fuzz-seed random $(FUZZ_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache test-output web/node_modules
+	rm -rf $(VENV) var .pytest_cache test-output web/node_modules web/static/build
