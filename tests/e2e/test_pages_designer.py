@@ -240,3 +240,28 @@ def test_an_upload_with_warnings_is_stored_and_shows_them_on_its_version_page(
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "检查提醒: 条件 `approved == True` 读取的字段 `approved`" in page
     assert "(元素 yes)" in page
+
+
+def test_a_version_page_lists_its_checks_and_marks_them_on_the_diagram(
+    client: Any, users: Any, services: Any
+) -> None:
+    from engine.services import accounts
+    from tests.fixtures import bpmn as fixtures
+
+    upload = fixtures.decision("approved == True").replace(
+        b'camunda:candidateGroups="front_desk"', b'camunda:candidateGroups="drug_review"'
+    )
+    token = _sign_in(client, services, "designer")
+    assert _upload(client, token, "d.bpmn", upload).status_code == 302
+    page = client.get("/designer/bundles/p/1").get_data(as_text=True)
+    checks = re.search(r'<section class="card checks".*?</section>', page, re.S)
+    assert checks is not None
+    assert 'data-warnings="2"' in checks.group(0)
+    assert "办理组 &#39;drug_review&#39; 还没有任何成员" in checks.group(0)
+    assert 'data-locate="yes"' in checks.group(0) and 'data-locate="task"' in checks.group(0)
+    state = re.search(r"data-diagram-state='([^']*)'", page)
+    assert state is not None
+    assert sorted(json.loads(html.unescape(state.group(1)))["warnings"]) == ["task", "yes"]
+    accounts.create_user(services, "pharmacist", "clerk", ["drug_review"])
+    page = client.get("/designer/bundles/p/1").get_data(as_text=True)
+    assert 'data-warnings="1"' in page and "drug_review" not in page.split("流程图")[0]

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from engine.bundles.source import from_path, from_upload
+from engine.errors import Forbidden
 from engine.services import Services, accounts, catalogue, publishing
 from tests.conftest import PROCESSES
 from tests.fixtures import bpmn
@@ -52,3 +55,25 @@ def test_the_restaurant_bundle_deploys_without_warnings(
     accounts.create_user(services, "supervisor", "clerk", ["supervisors"])  # its escalation group
     done = publishing.deploy(services, from_path(PROCESSES / "restaurant"), users["designer"].user)
     assert done["warnings"] == []
+
+
+def test_a_stored_versions_checks_follow_the_groups_of_today(
+    services: Services, users: dict[str, Any]
+) -> None:
+    designer = users["designer"].user
+    upload = bpmn.decision("approved == True").replace(
+        b'camunda:candidateGroups="front_desk"', b'camunda:candidateGroups="drug_review"'
+    )
+    publishing.deploy(services, from_upload("d.bpmn", upload), designer, publish=False)
+    before = publishing.version_checks(services, designer, "p", 1)
+    assert before["errors"] == []
+    assert {w["element"] for w in before["warnings"]} == {"yes", "task"}
+    accounts.create_user(services, "pharmacist", "clerk", ["drug_review"])
+    after = publishing.version_checks(services, designer, "p", 1)
+    assert [w["element"] for w in after["warnings"]] == ["yes"]  # the condition's warning stays
+
+
+def test_a_clerk_may_not_check_a_version(services: Services, users: dict[str, Any]) -> None:
+    publishing.deploy(services, from_path(PROCESSES / "restaurant"), users["designer"].user)
+    with pytest.raises(Forbidden):
+        publishing.version_checks(services, users["front_desk"].user, "restaurant", 1)

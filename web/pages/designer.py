@@ -166,8 +166,9 @@ def _version_number(value: str | None, default: int) -> int:
 def version(key: str, version: int) -> Any:
     user = page_user()
     found = catalogue.version_overview(services(), user, key, version)
+    checks = publishing.version_checks(services(), user, key, version)
     can_retire = user.has_role(Role.ADMIN)
-    return render_template("designer/version.html", v=found, can_retire=can_retire)
+    return render_template("designer/version.html", v=found, checks=checks, can_retire=can_retire)
 
 
 @bp.post(f"/bundles/<key>/<{VERSION}:version>/publish")

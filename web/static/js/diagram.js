@@ -6,7 +6,8 @@
  * <script type="application/json" id="<id>"> of the page (a refused upload, which is not stored).
  * Its state comes from a JSON
  * object in `data-diagram-state`:
- *   { "completed": [ids], "active": [ids], "errors": [ids], "changed": [ids], "taken": [flow ids] }
+ *   { "completed": [ids], "active": [ids], "errors": [ids], "warnings": [ids], "changed": [ids],
+ *     "taken": [flow ids] }
  * Flows between two reached elements count as taken unless "taken" is given. When the diagram has
  * loaded the element gets data-diagram-status="ready" (or "error" with the reason shown in it), and
  * `element.lianbanDiagram` offers:
@@ -16,7 +17,8 @@
  */
 (function () {
   "use strict";
-  var CLASSES = { completed: "hl-done", active: "hl-active", errors: "hl-error", changed: "hl-changed" };
+  var CLASSES = { completed: "hl-done", active: "hl-active", errors: "hl-error", changed: "hl-changed",
+    warnings: "hl-warning" };
 
   function asSet(list) {
     var set = {};
