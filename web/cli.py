@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -18,7 +19,16 @@ from engine.domain.passwords import DEMO_PASSWORD
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
-from engine.services import Services, accounts, audit, calendar, incidents, publishing, worker
+from engine.services import (
+    Services,
+    accounts,
+    audit,
+    calendar,
+    incidents,
+    publishing,
+    recovery,
+    worker,
+)
 
 DEMO_USERS = [
     ("designer", "designer", []),
@@ -201,6 +211,26 @@ def user_list() -> None:
         click.echo(f"{found.name:20} {found.role:9} {','.join(sorted(found.groups)) or '-'}")
 
 
+@main.command("test-runs")
+@click.argument("key")
+@click.option("--version", "number", type=int, help="The version to run on (default: the latest).")
+def test_runs_command(key: str, number: int | None) -> None:
+    """Re-run a bundle's saved test runs (its regression tests); exit 1 when one fails."""
+    from engine.services import test_runs
+
+    result = test_runs.rerun(_services(), "cli", key, {"version": number})
+    for run in result["runs"]:
+        mark = "✓" if run["passed"] else "✗"
+        line = f"{mark} {run['name']}"
+        if run["difference"]:
+            line += f": {run['difference']['message']}"
+        click.echo(line)
+    passed = result["total"] - result["failed"]
+    click.echo(f"回归测试 {result['total']} 个: 通过 {passed} 个, 失败 {result['failed']} 个")
+    if not result["passed"]:
+        sys.exit(1)
+
+
 @main.command("demo-users")
 def demo_users() -> None:
     """Create the demo users (or re-issue their tokens); each signs in with the demo password
@@ -243,7 +273,7 @@ def run_worker(once: bool, poll: float) -> None:
 @main.group("incidents", invoke_without_command=True)
 @click.pass_context
 def incidents_group(ctx: click.Context) -> None:
-    """List the cases stopped as incidents (出错), with why; resume or cancel one."""
+    """List the cases stopped as incidents (出错), with why; retry, migrate, resume or cancel one."""
     if ctx.invoked_subcommand is not None:
         return
     found = incidents.list_incidents(_services(), "cli")
@@ -262,6 +292,66 @@ def incidents_resume(case_id: int) -> None:
     """Run CASE_ID again: status running, its waiting timers scheduled anew."""
     result = incidents.resume(_services(), "cli", case_id)
     click.echo(f"办件 {case_id} 已恢复办理 (重新安排 {result['timers']} 个定时器)")
+
+
+def _pairs(given: tuple[str, ...], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r} 应写成 名称=值", param_hint=what)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _typed(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@incidents_group.command("retry")
+@click.argument("case_id", type=int)
+@click.option(
+    "--set",
+    "fields",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Correct a field of the case's data first (VALUE read as JSON, else text); repeatable.",
+)
+def incidents_retry(case_id: int, fields: tuple[str, ...]) -> None:
+    """Carry out CASE_ID's failed step again (the clerk's recorded submission)."""
+    svc = _services()
+    corrections = {k: _typed(v) for k, v in _pairs(fields, "--set").items()}
+    if corrections:
+        recovery.correct_data(svc, "cli", case_id, corrections)
+    case = recovery.retry(svc, "cli", case_id)
+    open_tasks = ", ".join(t["element"] for t in case["tasks"]) or "无"
+    click.echo(f"办件 {case_id} 重试成功, 状态 {case['status']}; 待办: {open_tasks}")
+
+
+@incidents_group.command("migrate")
+@click.argument("case_id", type=int)
+@click.argument("version", type=int)
+@click.option("--map", "mapping", multiple=True, metavar="OLD=NEW", help="Map an element.")
+@click.option("--check", is_flag=True, help="Only check; change nothing.")
+def incidents_migrate(case_id: int, version: int, mapping: tuple[str, ...], check: bool) -> None:
+    """Move CASE_ID to VERSION of its bundle (checked first)."""
+    svc = _services()
+    pairs = _pairs(mapping, "--map")
+    plan = recovery.check_migration(svc, "cli", case_id, version, pairs)
+    for active in plan["active"]:
+        click.echo(f"  当前所在: {active['element']} {active['name']} ({active['kind_label']})")
+    for problem in plan["problems"]:
+        click.echo(f"  问题: {problem['message']}", err=True)
+    if check or not plan["ok"]:
+        click.echo("检查通过, 可以迁移" if plan["ok"] else "不能迁移")
+        if not plan["ok"]:
+            raise SystemExit(1)
+        return
+    recovery.migrate(svc, "cli", case_id, version, pairs)
+    click.echo(f"办件 {case_id} 已迁移到第 {version} 版")
 
 
 @incidents_group.command("cancel")

@@ -480,3 +480,19 @@ def reorder_like(schema: Mapping[str, Any] | None, original: Any) -> Any:
         **schema,
         "properties": {k: reorder_like(props[k], order[k]) for k in order},
     }
+
+
+def decision_fields(schema: dict[str, Any] | None) -> list[str]:
+    """Fields a task page shows as a row of choices (受理 / 补正 / 容缺受理 / 不予受理...): the
+    required ones with a few fixed options. A property written as `true` (any value) has none."""
+    if not schema:
+        return []
+    required = set(schema.get("required") or [])
+    out = []
+    for key, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        options = prop.get("enum") or prop.get("oneOf") or []
+        if key in required and isinstance(options, list) and 1 < len(options) <= 6:
+            out.append(key)
+    return out

@@ -56,6 +56,14 @@ ACCOUNT_ACTIONS = {
     "token": "重新签发 API 令牌",
     "unblock": "解除登录锁定",
 }
+# why a case stopped as an incident (the `kind` of its incident_raised event)
+INCIDENT_KINDS = {
+    "expression": "表达式出错",
+    "engine": "流程无法继续",
+    "limit": "超出引擎上限",
+    "timer_budget": "定时触发过快",
+    "step_refused": "定时步骤被拒绝",
+}
 
 GLOBALS: dict[str, Any] = {
     "status_labels": STATUS_LABELS,
@@ -71,6 +79,7 @@ GLOBALS: dict[str, Any] = {
     "material_states": MATERIAL_STATES,
     "role_names": ROLE_NAMES,
     "account_actions": ACCOUNT_ACTIONS,
+    "incident_kinds": INCIDENT_KINDS,
 }
 
 

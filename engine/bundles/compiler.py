@@ -376,6 +376,38 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     )
 
 
+def read_upload(source: BundleSource, library: FormLibrary) -> rules.Upload | None:
+    """What the rules see of an upload, read as far as it can be while it is still being drawn
+    (the designer's editor asks what a condition may read): the documents that parse, the forms
+    that exist and load, the metadata if valid. None when it is larger than the rules are run
+    on (engine/bundles/limits.py)."""
+    ignored: list[Problem] = []
+    meta, _ = read_metadata(source.files)
+    documents, decision_files = _parse_documents(source, ignored)
+    node_count = sum(limits.flow_nodes(t.getroot()) for t in documents.values())
+    expression_count = sum(
+        limits.expressions(t.getroot()) for t in (*documents.values(), *decision_files.values())
+    )
+    if limits.upload_size_problems(node_count, expression_count):
+        return None
+    keys: set[str] = set()
+    for tree in documents.values():
+        root = tree.getroot()
+        keys.update(i.form for i in manifest.read_human_tasks(root) if i.form)
+        keys.update(key for _, key in manifest.start_forms(root).values())
+    forms: dict[str, dict[str, Any]] = {}
+    form_files = _FormFiles(source.files, library)
+    for key in sorted(keys):
+        content = form_files.get(key)
+        if content is None:
+            continue
+        try:
+            forms[key] = load_form(content)
+        except FormFileInvalid:
+            continue
+    return rules.Upload(documents, forms, _decision_outputs(decision_files), meta)
+
+
 def _intake_problems(raw: dict[str, Any], human_tasks: dict[str, HumanTaskInfo]) -> list[Problem]:
     """The checklist's codes are unique; the intake elements bundle.json names are human tasks."""
     found = []

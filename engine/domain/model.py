@@ -65,6 +65,10 @@ class EventType(StrEnum):
     # a timer step failed; an administrator resumes it (back to running) or cancels it
     INCIDENT_RAISED = "incident_raised"
     INCIDENT_RESUMED = "incident_resumed"
+    # an administrator moved the case onto another version of its bundle (engine/services/
+    # recovery.py), or corrected fields of its data; both re-executed by the audit
+    CASE_MIGRATED = "case_migrated"
+    CASE_DATA_CORRECTED = "case_data_corrected"
 
     @property
     def label(self) -> str:
@@ -102,6 +106,8 @@ _EVENT_LABELS = {
     EventType.FOLLOW_UP_OPENED: "整改回访",
     EventType.INCIDENT_RAISED: "出错, 已停止自动推进",
     EventType.INCIDENT_RESUMED: "恢复办理",
+    EventType.CASE_MIGRATED: "迁移到新版本",
+    EventType.CASE_DATA_CORRECTED: "更正办件数据",
 }
 
 

@@ -1,5 +1,6 @@
 """What the engine's incident handling reads: a case's latest events of some types, newest
-first, and the cases standing in error (engine/services/incidents.py).
+first, and the cases standing in error (engine/services/incidents.py); what moving a case to
+another version changes beyond the case's own update (engine/services/recovery.py).
 
 Both are index ranges: `(case_id, seq)` read backwards from the case's last event, and the
 cases' status index."""
@@ -10,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, insert, select, update
 
-from .tables import bundle_versions, bundles, case_events, cases
+from .tables import bundle_versions, bundles, case_events, cases, human_task_groups, human_tasks
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,34 @@ def cases_in_status(conn: Connection, status: str, limit: int) -> list[CaseInErr
         .limit(limit)
     ).all()
     return [CaseInError(r.id, r.key, r.version, r.updated_at) for r in rows]
+
+
+def set_case_version(conn: Connection, case_id: int, version_id: int) -> None:
+    """Point a case at another version of its bundle (a migration; the caller's transaction,
+    with the case's own update and its `case_migrated` event)."""
+    conn.execute(update(cases).where(cases.c.id == case_id).values(bundle_version_id=version_id))
+
+
+def retarget_task(
+    conn: Connection, task_id: str, element: str, name: str, form: str | None, groups: list[str]
+) -> None:
+    """An open human task kept through a migration, now running another element (the
+    mapping) or the same element as the new version defines it: its element, name, form and
+    candidate groups (the worklists' copy included)."""
+    created = conn.execute(
+        select(human_tasks.c.created_at).where(human_tasks.c.id == task_id)
+    ).scalar_one()
+    conn.execute(
+        update(human_tasks)
+        .where(human_tasks.c.id == task_id)
+        .values(element=element, name=name, form=form, groups=groups)
+    )
+    conn.execute(delete(human_task_groups).where(human_task_groups.c.task_id == task_id))
+    if groups:
+        conn.execute(
+            insert(human_task_groups),
+            [
+                {"task_id": task_id, "group_name": g, "open": 1, "created_at": created}
+                for g in dict.fromkeys(groups)
+            ],
+        )

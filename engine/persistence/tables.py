@@ -334,6 +334,23 @@ notifications = Table(
     Column("sent_at", UtcDateTime()),
 )
 
+# A designer's recorded test run of a bundle (engine/services/test_runs.py): the steps replayed
+# on a draft and what they gave when saved (the path, the end event), re-run as its regression
+# tests after each edit (migration 0011). Keyed by the bundle key: a draft may not be stored yet.
+bundle_test_runs = Table(
+    "bundle_test_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_key", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("steps", JsonType, nullable=False),
+    Column("expected", JsonType, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_bundle_test_runs_bundle_key", "bundle_key"),
+)
+
 # Failed attempts at a secret (a password, a receipt code) per account, address or case, shared
 # by every server process: too many in a window refuse further attempts for a growing time
 # (engine/services/throttle.py, migration 0007).

@@ -14,6 +14,7 @@ from .certificate_repository import CertificateRepository
 from .db import WRITE, TransientError
 from .job_repository import JobRepository
 from .record_repositories import NotificationRepository, RatingRepository
+from .test_run_repository import TestRunRepository
 from .throttle_repository import ThrottleRepository
 from .user_repository import UserRepository
 from .writes import WRITES_KEY, DeferredWrites, watch
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.ratings = RatingRepository(conn)
         self.notifications = NotificationRepository(conn)
         self.throttles = ThrottleRepository(conn)
+        self.test_runs = TestRunRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -11,11 +11,15 @@ same way before it is hashed. Cases recorded before compaction existed hashed th
 the older format: while a case's events still match that form the re-execution keeps the whole
 tree; at the first event that does not, it compacts from then on (a case switches once, at its
 first step under the new engine) and must match the compacted form from there.
+
+A case moved to another version of its bundle (`case_migrated`, engine/services/recovery.py)
+re-executes on the version it started on up to that event, is migrated there exactly as it was
+(the same mapping), and goes on on the new version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.bounds import replaying
@@ -23,6 +27,7 @@ from engine.bpmn.case_workflow import CaseWorkflow
 from engine.bpmn.errors import StepFailed
 from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
+from engine.bpmn.migration import migrate
 from engine.bpmn.runtime import ProcessRuntime
 from engine.domain.audit import Verdict, canonical_data, state_hash, verify_chain
 from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
@@ -51,9 +56,15 @@ INCIDENT_STATUS = {
 class _Replay:
     """A case rebuilt from nothing but its events."""
 
-    def __init__(self, case_id: int, runtime: ProcessRuntime) -> None:
+    def __init__(
+        self,
+        case_id: int,
+        runtime: ProcessRuntime,
+        runtimes: Mapping[int, ProcessRuntime] | None = None,
+    ) -> None:
         self.case_id = case_id
         self.runtime = runtime
+        self.runtimes = runtimes or {}  # the versions the case was migrated to, by id
         self.workflow: CaseWorkflow | None = None
         self.data: dict[str, Any] = {}
         self.status = CaseStatus.RUNNING
@@ -61,7 +72,7 @@ class _Replay:
         self._state: str | None = None  # the state last hashed, while the engine has not moved
 
     def apply(self, event: CaseEvent) -> None:
-        if event.type in ENGINE_EVENTS:
+        if event.type in ENGINE_EVENTS or event.type == EventType.CASE_MIGRATED:
             self._state = None
         with task_ids(f"{self.case_id}:{event.seq}"), replaying():
             if event.type == EventType.CASE_STARTED:
@@ -71,6 +82,9 @@ class _Replay:
                 merged = canonical_data({**self.data, **event.data["form"]})
                 self._started().complete(str(event.task_id), merged, at=event.at)
                 self.data = merged
+                # only a running case's task is completed; or the failed step of a case in
+                # error, retried by an administrator (its incident_resumed follows)
+                self.status = CaseStatus.RUNNING
             elif event.type == EventType.TIMER_FIRED:
                 from datetime import datetime
 
@@ -81,7 +95,22 @@ class _Replay:
                 self.status = CaseStatus.CANCELLED
                 return
             elif event.type in INCIDENT_STATUS:  # the engine does not move; the status does
-                self.status = INCIDENT_STATUS[event.type]
+                # (resuming after a retry that ended the case leaves it ended)
+                if event.type == EventType.INCIDENT_RAISED or self.status == CaseStatus.ERROR:
+                    self.status = INCIDENT_STATUS[event.type]
+                return
+            elif event.type == EventType.CASE_MIGRATED:
+                target = self.runtimes[int(event.data["to"]["version_id"])]
+                migrate(self._started(), target.specs, event.data["mapping"], event.at)
+                self.runtime = target
+                if self.status == CaseStatus.ERROR:
+                    self.status = CaseStatus.RUNNING
+                return
+            elif event.type == EventType.CASE_DATA_CORRECTED:
+                fields = event.data["fields"]
+                self.data = canonical_data(
+                    {**self.data, **{k: v["new"] for k, v in fields.items()}}
+                )
                 return
             else:
                 return
@@ -114,6 +143,17 @@ class _Replay:
         return self.hash() == recorded
 
 
+def _runtimes(
+    svc: Services, uow: Any, case: Case, events: Sequence[CaseEvent]
+) -> tuple[ProcessRuntime, dict[int, ProcessRuntime]]:
+    """The runtime of the version the case started on, and of each version it moved to."""
+    moves = [e.data for e in events if e.type == EventType.CASE_MIGRATED]
+    first = int(moves[0]["from"]["version_id"]) if moves else case.bundle_version_id
+    _, runtime = svc.runtimes.get(uow, first)
+    targets = {int(m["to"]["version_id"]) for m in moves}
+    return runtime, {v: svc.runtimes.get(uow, v)[1] for v in sorted(targets)}
+
+
 def _chain(case: Case, events: Sequence[CaseEvent]) -> Verdict:
     stored = state_hash(str(case.status), case.data, case.state)
     return verify_chain(case.id, events, stored, case.last_hash, case.last_seq)
@@ -124,9 +164,12 @@ def replay_case(svc: Services, case: Case, events: Sequence[CaseEvent]) -> Verdi
     if not chain.verified:
         return chain
     with svc.uow() as uow:
-        _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+        try:
+            runtime, targets = _runtimes(svc, uow, case, events)
+        except (KeyError, ValueError, TypeError) as err:
+            return Verdict(False, len(events), None, f"迁移记录无法读取: {err}")
         calendar = svc.calendars.get(uow)
-    replay = _Replay(case.id, runtime)
+    replay = _Replay(case.id, runtime, targets)
     with working_days(calendar, svc.tz):
         for event in events:
             try:
@@ -175,14 +218,14 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
     with svc.uow() as uow:
         case = uow.cases.existing(case_id)
         events = uow.cases.events(case_id)
-        _, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+        runtime, targets = _runtimes(svc, uow, case, events)
         calendar = svc.calendars.get(uow)
     if not 1 <= seq <= len(events):
         raise NotFound(f"办件 {case_id} 没有第 {seq} 个事件 (共 {len(events)} 个)")
     chain = _chain(case, events)
     if not chain.verified and chain.first_divergence is not None and chain.first_divergence <= seq:
         raise Conflict(f"无法回放到第 {seq} 步: {chain.reason}")
-    replay = _Replay(case_id, runtime)
+    replay = _Replay(case_id, runtime, targets)
     matches = False
     with working_days(calendar, svc.tz):
         for event in events[:seq]:

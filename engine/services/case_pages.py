@@ -75,6 +75,9 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         return task
     if kind == EventType.TASK_COMPLETED:
         text = task
+        retry = data.get("retry")
+        if isinstance(retry, dict):  # an administrator carried out a clerk's failed step again
+            text += f" ({retry.get('note', '代为重试')}: 管理员 {retry.get('by')} 代 {retry.get('for')})"
         if data.get("opened"):
             text += f" → 转入 {_named(names, data['opened'])}"
         return text
@@ -106,9 +109,24 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
     if kind in (EventType.RECTIFICATION_OPENED, EventType.FOLLOW_UP_OPENED):
         return f"交 {data.get('group', '')} 办理, 期限 {data.get('deadline', '')}"
     if kind == EventType.INCIDENT_RAISED:
-        return f"原因: {data.get('reason') or '未说明'} (待管理员处理: lianban incidents)"
+        failed = (
+            f"办理「{names.get(data['task_element'], data['task_element'])}」时流程出错; "
+            if data.get("task_element")
+            else ""
+        )
+        return f"{failed}原因: {data.get('reason') or '未说明'} (待管理员在「出错办件」中处理)"
     if kind == EventType.INCIDENT_RESUMED:
+        if data.get("retried"):
+            return f"重试「{names.get(data['retried'], data['retried'])}」成功"
         return f"重新开始定时: {_named(names, data.get('timers'))}" if data.get("timers") else ""
+    if kind == EventType.CASE_MIGRATED:
+        mapping = data.get("mapping") or {}
+        moved = "; ".join(f"{old} → {new}" for old, new in mapping.items())
+        text = f"第 {data['from']['version']} 版 → 第 {data['to']['version']} 版"
+        return f"{text} (环节对应: {moved})" if moved else text
+    if kind == EventType.CASE_DATA_CORRECTED:
+        fields = data.get("fields") or {}
+        return "; ".join(f"{k}: {v.get('old')!r} → {v.get('new')!r}" for k, v in fields.items())
     return ", ".join(f"{k}: {v}" for k, v in data.items())
 
 

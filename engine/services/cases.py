@@ -13,7 +13,7 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates, follow_ups
+from . import certificates, follow_ups, incidents
 from .case_access import require_canceller
 from .context import Services, Step
 from .queries import case_view, parties_of
@@ -80,7 +80,11 @@ def start_case(
                 with engine_step(svc, uow, case):
                     workflow = runtime.start(start_data, at=now)
             except StepFailed as err:
-                raise step_failed(err) from None
+                if not incidents.is_incident(err):
+                    raise step_failed(err) from None
+                # the process's fault: no case is kept (nothing to retry, the applicant is still
+                # at the window); the administrators are told after this rollback
+                raise incidents.StartFailed(version.key, version.version, user.name, err) from None
             code = follow_ups.new_access_code()
             case.access_hash = follow_ups.access_hash(svc, case.id, code)
             parties = parties_of(version, given)
@@ -101,7 +105,10 @@ def start_case(
             view["access_code"] = code
             return view
 
-    return retrying(step)
+    try:
+        return retrying(step)
+    except incidents.StartFailed as failed:
+        raise incidents.start_refused(svc, failed) from None
 
 
 def _locked(uow: UnitOfWork, task_id: str) -> tuple[Case, HumanTask, list[HumanTask] | None]:
@@ -172,7 +179,16 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 with engine_step(svc, uow, case):
                     workflow.complete(task.id, merged, at=now)
             except StepFailed as err:
-                raise step_failed(err) from None
+                if not incidents.is_incident(err):
+                    raise step_failed(err) from None
+                # the process's fault, not the form's: the case stops as an incident (nothing
+                # of the failed step is kept; the moved workflow is dropped) and the clerk is
+                # told so, with no form error to correct (engine/services/incidents.py)
+                refusal = incidents.step_incident(
+                    uow, case, task, user.name, data, merged, err, now
+                )
+                uow.commit()
+                raise refusal from None
             case.data = merged
             task.end(TaskStatus.COMPLETED, user.name, now)
             uow.tasks.save(task)

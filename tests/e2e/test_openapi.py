@@ -227,8 +227,13 @@ FOLLOW_UP_EVENTS = {
     "rectification_opened",
     "follow_up_opened",
 }
-# covered by tests/integration/test_incidents.py
-INCIDENT_EVENTS = {"incident_raised", "incident_resumed"}
+# covered by tests/integration/test_incidents.py and test_incidents_runtime.py
+INCIDENT_EVENTS = {
+    "incident_raised",
+    "incident_resumed",
+    "case_migrated",
+    "case_data_corrected",
+}
 
 
 def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaurant: Any) -> None:

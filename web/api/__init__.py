@@ -6,4 +6,4 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import bundles, calendar, cases, certificates, errors, tasks  # noqa: E402,F401  (routes register on import)
+from . import bundles, calendar, cases, certificates, errors, incidents, tasks, test_runs  # noqa: E402,F401  (routes register on import)

@@ -3,8 +3,27 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { existsSync } from "node:fs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// `import LianbanPropertiesModule from "lianban-properties"` in src/modeler.js: the properties
+// panel's own module (src/properties/index.js) when it exists, else nothing (null).
+const propertiesIndex = path.join(here, "src", "properties", "index.js");
+const optionalProperties = {
+  name: "lianban-properties",
+  setup(b) {
+    b.onResolve({ filter: /^lianban-properties$/ }, () =>
+      existsSync(propertiesIndex)
+        ? { path: propertiesIndex }
+        : { path: "lianban-properties", namespace: "lianban-empty" },
+    );
+    b.onLoad({ filter: /.*/, namespace: "lianban-empty" }, () => ({
+      contents: "export default null;",
+      loader: "js",
+    }));
+  },
+};
 
 await build({
   entryPoints: { modeler: path.join(here, "src", "modeler.js") },
@@ -17,5 +36,17 @@ await build({
   jsx: "automatic",
   jsxImportSource: "@bpmn-io/properties-panel/preact",
   loader: { ".svg": "text", ".bpmnlintrc": "json" },
+  logLevel: "warning",
+  plugins: [optionalProperties],
+});
+
+// The editor's styles (bpmn-js, the properties panel, the lint overlays) as static/build/modeler.css;
+// the BPMN icon font travels inside it (woff embedded; the other formats copied alongside).
+await build({
+  entryPoints: { modeler: path.join(here, "src", "modeler.css") },
+  outdir: path.join(here, "..", "static", "build"),
+  bundle: true,
+  minify: true,
+  loader: { ".eot": "file", ".svg": "file", ".ttf": "file", ".woff": "file", ".woff2": "file" },
   logLevel: "warning",
 });

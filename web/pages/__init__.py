@@ -7,6 +7,7 @@
 - `auditor`: case search, the step slider, replay verification, export;
 - `public`: no sign-in: 办事指南, progress lookup, certificate verification;
 - `admin`: 用户与分组 (users, roles, groups, passwords, tokens, unblocking), administrators only;
+- `incidents`: 出错办件, seen by administrators and designers, handled by administrators;
 - `assets`: the vendored front-end libraries (bpmn-js), served by the app itself.
 """
 
@@ -14,9 +15,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import admin, assets, auditor, auth, cases, clerk, designer, public
+from . import admin, assets, auditor, auth, cases, clerk, designer, incidents, public
 
 
 def register(app: Flask) -> None:
-    for module in (auth, public, designer, clerk, cases, auditor, admin, assets):
+    for module in (auth, public, designer, clerk, cases, auditor, admin, incidents, assets):
         app.register_blueprint(module.bp)
+    from . import designer_forms  # the form editor's preview (issue: forms)
+
+    app.register_blueprint(designer_forms.bp)
+    from . import designer_editor  # the designer's editor (modeler, drafts)
+
+    app.register_blueprint(designer_editor.bp)
+    from . import designer_panel  # the editor's properties panel (groups, fields, checks)
+
+    app.register_blueprint(designer_panel.bp)

@@ -18,6 +18,7 @@ from engine.services import cases, catalogue, intake, queries
 from ..auth import page_user, role_required, safe_next
 from ..forms_render import (
     AttachmentTooLarge,
+    decision_fields,
     field_errors,
     field_names,
     form_fields,
@@ -203,20 +204,6 @@ def unclaim(task_id: str) -> Any:
 # ------------------------------------------------------------------ a task's page
 
 
-def _decision_fields(schema: dict[str, Any] | None) -> list[str]:
-    """Fields shown as a row of choices (受理 / 补正 / 容缺受理 / 不予受理...): the required ones
-    with a few fixed options."""
-    if not schema:
-        return []
-    required = set(schema.get("required") or [])
-    out = []
-    for key, prop in (schema.get("properties") or {}).items():
-        options = prop.get("enum") or prop.get("oneOf") or []
-        if key in required and 1 < len(options) <= 6:
-            out.append(key)
-    return out
-
-
 def _form(bundle: dict[str, Any], key: str | None) -> dict[str, Any] | None:
     """A bundle version's form, with its fields in the order of the form file (the database may
     have reordered them): the file carried in the bundle, else the shared forms folder's."""
@@ -246,10 +233,11 @@ def _task_context(task_id: str) -> dict[str, Any]:
         "case": case,
         "bundle": bundle,
         "schema": schema,
-        "radios": _decision_fields(schema),
+        "radios": decision_fields(schema),
         "materials": intake.material_states(bundle["meta"], case.get("data") or {}),
         "mine": task.get("assignee") == user.name,
         "can_work": task["status"] == "open"
+        and case["status"] != "error"  # 出错: nothing to submit until an administrator acts
         and (task.get("assignee") in (None, user.name))
         and (user.name == task.get("assignee") or bool(set(task["groups"]) & set(user.groups))),
         "me_name": user.name,

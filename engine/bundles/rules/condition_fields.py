@@ -5,9 +5,17 @@
 outputs of the decisions (business rule tasks) on the way; after a parallel join, what any of
 its branches declared. The names a condition reads come from its compiled expression.
 
+Subprocesses are followed: an embedded subprocess starts with what its parent had on entering
+it, a process a call activity of the upload calls starts with what every caller had on entering
+its call activity (an event subprocess with what its parent had once started). So a gateway in a
+subprocess sees the start form and the tasks that ran before the subprocess.
+
 An error when every element on every path is covered (a start form, each human task a form,
 each decision known): the field is certainly missing and the case would stop there. A warning
 otherwise (a task without a form may still supply it, so bundles without forms stay valid).
+
+`fields_at` answers the same question for the designer's editor: what may a condition at this
+element read (engine/services/authoring.py).
 """
 
 from __future__ import annotations
@@ -15,7 +23,10 @@ from __future__ import annotations
 import difflib
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from lxml import etree
 
 from engine.bpmn import dmn, manifest
 from engine.bpmn.functions import ENGINE_FUNCTIONS
@@ -33,11 +44,13 @@ START_DATA = frozenset({"renewal_of"})
 _COMBINATORS = ("allOf", "anyOf", "oneOf", "then", "else", "if")
 
 Fields = frozenset[str]
+Known = tuple[Fields, bool]
+"""The fields declared on every path, and whether every element on every such path is covered."""
+UNKNOWN: Known = (frozenset(), False)
 
 
-def form_fields(schema: Mapping[str, Any]) -> set[str]:
-    """The fields a form declares: its properties, also those of its conditional parts."""
-    found: set[str] = set()
+def _walk(schema: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Each property of a form with its schema, also those of its conditional parts."""
     pending: list[Any] = [schema]
     while pending:
         node = pending.pop()
@@ -45,14 +58,19 @@ def form_fields(schema: Mapping[str, Any]) -> set[str]:
             continue
         properties = node.get("properties")
         if isinstance(properties, Mapping):
-            found.update(str(k) for k in properties)
+            for key, value in properties.items():
+                yield str(key), value
         for key in _COMBINATORS:
             value = node.get(key)
             pending.extend(value if isinstance(value, list) else [value])
         dependent = node.get("dependentSchemas")
         if isinstance(dependent, Mapping):
             pending.extend(dependent.values())
-    return found
+
+
+def form_fields(schema: Mapping[str, Any]) -> set[str]:
+    """The fields a form declares: its properties, also those of its conditional parts."""
+    return {name for name, _ in _walk(schema)}
 
 
 class _Declarations:
@@ -64,10 +82,10 @@ class _Declarations:
         people = (applicant.phone_field, applicant.email_field, *applicant.people)
         self.start_data = START_DATA | {f for f in (*people, applicant.holder_field) if f}
 
-    def of(self, node: Node, top_level: bool) -> tuple[Fields, bool]:
+    def of(self, node: Node, starts_case: bool) -> Known:
         kind, element = node.kind, node.element
         if kind == "startEvent":
-            if not top_level:
+            if not starts_case:
                 return frozenset(), True
             form = self._form(manifest.form_key(element))
             if form is None:
@@ -95,18 +113,31 @@ class _Declarations:
         return form_fields(schema) if schema is not None else None
 
 
-def _available(
-    graph: Graph, declarations: _Declarations, top_level: bool
-) -> dict[str, tuple[Fields, bool]]:
-    """For each element reached: (the fields declared on every path up to and including it,
-    whether every element on every such path is covered). A must-analysis to a fixed point."""
-    declared = {n.id: declarations.of(n, top_level) for n in graph.nodes.values()}
-    before: dict[str, tuple[Fields, bool]] = {}
-    after: dict[str, tuple[Fields, bool]] = {}
+@dataclass
+class _Scope:
+    """One process or subprocess and what is known entering and leaving each of its elements."""
+
+    path: str
+    graph: Graph
+    entry: Known | None = None  # None: the scope starts a case (its start event has the form)
+    before: dict[str, Known] | None = None
+    after: dict[str, Known] | None = None
+
+
+def _available(graph: Graph, declarations: _Declarations, entry: Known | None) -> _Flow:
+    """For each element reached: (the fields declared on every path up to it, whether every
+    element on every such path is covered), entering it and leaving it. A must-analysis to a
+    fixed point; `entry` is what the scope starts with (None: it starts a case)."""
+    starts_case = entry is None
+    start: Known = (frozenset(), True) if entry is None else entry
+    declared = {n.id: declarations.of(n, starts_case) for n in graph.nodes.values()}
+    before: dict[str, Known] = {}
+    after: dict[str, Known] = {}
     sources = [n.id for n in graph.sources()]
     for source in sources:
-        before[source] = (frozenset(), True)
-        after[source] = declared[source]
+        own, own_covered = declared[source]
+        before[source] = start
+        after[source] = (start[0] | own, start[1] and own_covered)
     order = _reverse_postorder(graph, sources)
     pending = [(order[s], s) for n in sources for s in graph.successors(n)]
     heapq.heapify(pending)
@@ -135,7 +166,13 @@ def _available(
                 if successor not in queued:
                     queued.add(successor)
                     heapq.heappush(pending, (order[successor], successor))
-    return after
+    return _Flow(before, after)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    before: dict[str, Known]
+    after: dict[str, Known]
 
 
 def _reverse_postorder(graph: Graph, sources: list[str]) -> dict[str, int]:
@@ -162,6 +199,145 @@ def _reverse_postorder(graph: Graph, sources: list[str]) -> dict[str, int]:
     return order
 
 
+def _meet(known: list[Known]) -> Known:
+    if not known:
+        return UNKNOWN
+    fields = [f for f, _ in known]
+    return fields[0].intersection(*fields[1:]), all(c for _, c in known)
+
+
+class Analysis:
+    """Every process and subprocess of an upload analysed: a subprocess after its parent, a
+    called process after every process that calls it (a cycle of calls, or a scope its parent
+    never reaches, starts from nothing known)."""
+
+    def __init__(self, upload: Upload) -> None:
+        self.upload = upload
+        self.declarations = _Declarations(upload)
+        self.scopes: list[_Scope] = []
+        by_element: dict[etree._Element, _Scope] = {}
+        for path, tree in upload.documents.items():
+            for graph in scopes(tree.getroot()):
+                scope = _Scope(path, graph)
+                self.scopes.append(scope)
+                by_element[graph.scope] = scope
+        callers: dict[str, list[tuple[_Scope, str]]] = {}
+        for scope in self.scopes:
+            for node in scope.graph.nodes.values():
+                if node.kind == "callActivity" and node.element.get("calledElement"):
+                    called = node.element.get("calledElement") or ""
+                    callers.setdefault(called, []).append((scope, node.id))
+        self._by_element = by_element
+        self._callers = callers
+        self._run()
+
+    def _entry(self, scope: _Scope) -> tuple[bool, Known | None]:
+        """(whether the entry is known yet, the entry: None for a scope starting a case)."""
+        element = scope.graph.scope
+        if element.tag == tag(BPMN, "process"):
+            sites = self._callers.get(element.get("id") or "")
+            if not sites:
+                return True, None
+            if any(s.before is None for s, _ in sites):
+                return False, None
+            return True, _meet([s.before[n] for s, n in sites if s.before and n in s.before])
+        parent = self._by_element.get(element.getparent())
+        if parent is None:
+            return True, UNKNOWN
+        if parent.before is None:
+            return False, None
+        if element.get("triggeredByEvent") == "true":  # may start whenever its parent runs
+            after = parent.after or {}
+            return True, _meet([after[n.id] for n in parent.graph.sources() if n.id in after])
+        return True, parent.before.get(element.get("id") or "", UNKNOWN)
+
+    def _run(self) -> None:
+        pending = list(self.scopes)
+        while pending:
+            left = []
+            for scope in pending:
+                ready, entry = self._entry(scope)
+                if ready:
+                    self._analyse(scope, entry)
+                else:
+                    left.append(scope)
+            if len(left) == len(pending):  # a cycle of calls: start the first from nothing
+                self._analyse(left[0], UNKNOWN)
+                left = left[1:]
+            pending = left
+
+    def _analyse(self, scope: _Scope, entry: Known | None) -> None:
+        flow = _available(scope.graph, self.declarations, entry)
+        scope.entry = entry
+        scope.before, scope.after = flow.before, flow.after
+
+    def at(self, element: str, path: str | None = None) -> Known | None:
+        """What a condition at `element` may read: leaving the source of a sequence flow, or
+        entering a flow node. None when no scope holds it or nothing reaches it."""
+        for scope in self.scopes:
+            if path is not None and scope.path != path:
+                continue
+            graph = scope.graph
+            if element in graph.flows:
+                return (scope.after or {}).get(graph.flows[element].source)
+            if element in graph.nodes:
+                return (scope.before or {}).get(element)
+        return None
+
+    def everywhere(self) -> set[str]:
+        """Every field declared anywhere in the upload (the "did you mean" candidates)."""
+        found: set[str] = set(self.declarations.start_data)
+        for schema in self.upload.forms.values():
+            found |= form_fields(schema)
+        for outputs in self.upload.decision_outputs.values():
+            found.update(outputs)
+        return found
+
+
+def fields_at(upload: Upload, element: str) -> Known | None:
+    """The fields a condition at `element` (a sequence flow or a flow node) may read, and
+    whether every element on every path there is covered; None if nothing reaches it."""
+    return Analysis(upload).at(element)
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str
+    title: str
+    type: str
+    form: str
+    """The form key declaring it, `bundle.json` for applicant data, a decision's id."""
+
+
+def field_details(upload: Upload) -> dict[str, FieldInfo]:
+    """Each field declared in the upload with its title and type, from the first form (the
+    start forms first) that declares it; decision outputs and applicant data besides."""
+    found: dict[str, FieldInfo] = {}
+    starts = {key for tree in upload.documents.values() for _, key in _start_keys(tree)}
+    for key in sorted(upload.forms, key=lambda k: (k not in starts, k)):
+        for name, schema in _walk(upload.forms[key]):
+            if name in found or not isinstance(schema, Mapping):
+                continue
+            kind = schema.get("type")
+            title = schema.get("title")
+            found[name] = FieldInfo(
+                name,
+                str(title) if isinstance(title, str) else "",
+                str(kind) if isinstance(kind, str) else "",
+                key,
+            )
+    for decision, outputs in sorted(upload.decision_outputs.items()):
+        for name in outputs:
+            found.setdefault(name, FieldInfo(name, "", "", decision))
+    for name in sorted(_Declarations(upload).start_data):
+        found.setdefault(name, FieldInfo(name, "", "", "bundle.json"))
+    return found
+
+
+def _start_keys(tree: etree._ElementTree) -> Iterator[tuple[str, str]]:
+    return iter(manifest.start_forms(tree.getroot()).values())
+
+
 def _reads(text: str) -> frozenset[str]:
     try:
         return compile_expression(text, ENGINE_FUNCTIONS).names
@@ -176,23 +352,14 @@ def suggestion(name: str, known: Iterable[str]) -> str | None:
 
 
 def check(upload: Upload) -> Iterator[Problem]:
-    declarations = _Declarations(upload)
-    everywhere: set[str] = set(declarations.start_data)
-    for schema in upload.forms.values():
-        everywhere |= form_fields(schema)
-    for outputs in upload.decision_outputs.values():
-        everywhere.update(outputs)
-    for path, tree in upload.documents.items():
-        for graph in scopes(tree.getroot()):
-            top_level = graph.scope.tag == tag(BPMN, "process")
-            if not top_level:
-                continue  # subprocess data starts from its parent's: not followed (a warning less)
-            available = _available(graph, declarations, top_level)
-            yield from _flows(graph, available, everywhere, path)
+    analysis = Analysis(upload)
+    everywhere = analysis.everywhere()
+    for scope in analysis.scopes:
+        yield from _flows(scope.graph, scope.after or {}, everywhere, scope.path)
 
 
 def _flows(
-    graph: Graph, available: dict[str, tuple[Fields, bool]], everywhere: set[str], path: str
+    graph: Graph, available: dict[str, Known], everywhere: set[str], path: str
 ) -> Iterator[Problem]:
     for flow in graph.flows.values():
         condition = flow.element.find(tag(BPMN, "conditionExpression"))
