@@ -147,10 +147,20 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["designer", "clerk", "auditor", "admin"]))
 @click.option("--group", "groups", multiple=True, help="A group the user works for (repeatable).")
-def user_create(name: str, role: str, groups: tuple[str, ...]) -> None:
+@click.option("--display-name", help="The name printed documents sign with (e.g. 张敏).")
+@click.option("--department", help="The department printed after it (e.g. 综合窗口).")
+def user_create(
+    name: str,
+    role: str,
+    groups: tuple[str, ...],
+    display_name: str | None,
+    department: str | None,
+) -> None:
     """Create a user; the API token is printed alone on the last line."""
     try:
-        created, token = accounts.create_user(_services(), name, role, list(groups))
+        created, token = accounts.create_user(
+            _services(), name, role, list(groups), display_name=display_name, department=department
+        )
     except (Invalid, Conflict) as err:
         click.echo(f"错误: {err.message}", err=True)
         sys.exit(1)
@@ -181,6 +191,17 @@ def user_groups(name: str, groups: tuple[str, ...]) -> None:
     """Set the groups NAME works for (none given: no group)."""
     accounts.set_groups(_services(), name, list(groups))
     click.echo(f"{name} 的办理组: {', '.join(groups) or '-'}")
+
+
+@user.command("profile")
+@click.argument("name")
+@click.option("--display-name", help="The name printed documents sign with ('' clears it).")
+@click.option("--department", help="The department printed after it ('' clears it).")
+def user_profile(name: str, display_name: str | None, department: str | None) -> None:
+    """Set the display name and department NAME's printed documents sign with (an option not
+    given stays as it is)."""
+    found = accounts.edit_user(_services(), name, display_name=display_name, department=department)
+    click.echo(f"{name} 在文书上署名: {found.signature}")
 
 
 @user.command("password")
@@ -381,7 +402,10 @@ def calendar_group() -> None:
 
 def _provisional_note(provisional: bool) -> None:
     if provisional:
-        click.echo("注意: 计算涉及日历尚未发布的年份, 结果为临时结果 (仅按周末计算)", err=True)
+        click.echo(
+            "注意: 计算涉及日历尚未发布的年份, 结果为临时结果 (已计入放假办法规定的节日, 调休未定)",
+            err=True,
+        )
 
 
 @calendar_group.command("add")

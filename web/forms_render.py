@@ -16,6 +16,7 @@ name>;base64,<content>`, at most the server's attachment limit (`InputLimits.att
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 from engine import config
 from engine.forms import InputLimits, is_attachment
+from engine.forms.conditions import active_fields, client_rules, controlled_fields
+from engine.forms.validation import condition_validator
 
 MAX_ATTACHMENT_BYTES = InputLimits().attachment_bytes
 # inputs every posted page form carries besides its fields
@@ -59,6 +62,7 @@ class Field:
     children: list[Field] = field(default_factory=list)
     file_name: str = ""
     file_size: int = 0
+    hidden: bool = False  # a field its form's conditions do not let apply now (conditions.py)
 
     @property
     def described_by(self) -> str:
@@ -226,8 +230,11 @@ def form_fields(
     errors = errors or {}
     radio_names = set(radios)
     required = set(schema.get("required") or [])
-    # Fields an if/then makes required are marked "required" only when the condition holds;
-    # the server reports them anyway, so the mark is not needed for correctness.
+    # Fields the form's conditions control (engine/forms/conditions.py): required while one of
+    # their conditions holds for the current values, hidden (and disabled) otherwise unless
+    # shown always; form_conditions.js keeps this up to date as the clerk fills the form.
+    controlled = controlled_fields(schema) if not prefix else {}
+    active = active_fields(controlled, values, condition_validator) if controlled else set()
     out: list[Field] = []
     for key, prop in (schema.get("properties") or {}).items():
         if not isinstance(prop, dict):
@@ -243,8 +250,9 @@ def form_fields(
             widget=widget,
             type=kind,
             hint=str(prop.get("description") or ""),
-            required=key in required,
+            required=key in required or key in active,
             error=str(errors.get(name) or ""),
+            hidden=key in controlled and key not in active and not controlled[key].always_shown,
         )
         if widget == "fieldset":
             f.children = form_fields(prop, current, errors, radio_names, prefix=name + ".")
@@ -287,6 +295,12 @@ def form_fields(
             f.attrs["placeholder"] = "例: " + _text(prop["examples"][0])
         out.append(f)
     return out
+
+
+def form_conditions(schema: Mapping[str, Any] | None) -> str:
+    """The form's conditions as JSON for form_conditions.js ("" when it has none)."""
+    rules = client_rules(schema)
+    return json.dumps(rules, ensure_ascii=False, separators=(",", ":")) if rules else ""
 
 
 def field_errors(problems: Iterable[Mapping[str, Any]]) -> dict[str, str]:

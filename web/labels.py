@@ -51,7 +51,7 @@ ROLE_NAMES = {
 # what an administrator did to an account (engine.services.accounts, table account_changes)
 ACCOUNT_ACTIONS = {
     "create": "创建用户",
-    "edit": "修改角色或分组",
+    "edit": "修改角色、分组或署名",
     "password": "重设登录密码",
     "token": "重新签发 API 令牌",
     "unblock": "解除登录锁定",

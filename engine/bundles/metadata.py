@@ -78,6 +78,16 @@ _SCHEMA = {
         "applicant": {"type": "object", "additionalProperties": {"type": "string"}},
         "intake": {"type": "object", "additionalProperties": {"type": "string"}},
         "issuer": {"type": "string", "maxLength": 200},
+        "collection": {  # 领证: where the applicant collects the licences
+            "type": "object",
+            "required": ["place"],
+            "additionalProperties": False,
+            "properties": {
+                "place": {"type": "string", "minLength": 1, "maxLength": 200},
+                "hours": {"type": "string", "maxLength": 200},
+                "phone": {"type": "string", "maxLength": 50},
+            },
+        },
         "rating": {
             "type": "object",
             "properties": {

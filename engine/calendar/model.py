@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 
 SOURCE_PACKAGE = "chinesecalendar"
 SOURCE_ADMIN = "admin"
+# a holiday the 全国年节及纪念日放假办法 fixes, for a year whose notice is not yet out
+SOURCE_STATUTORY = "statutory"
 
 T = TypeVar("T", date, int)
 

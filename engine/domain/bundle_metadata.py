@@ -170,6 +170,22 @@ class RatingPolicy:
 
 
 @dataclass(frozen=True)
+class Collection:
+    """Where the applicant collects the licences (bundle.json `collection`): shown on the public
+    progress page once they are issued."""
+
+    place: str
+    hours: str = ""
+    phone: str = ""
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Collection | None:
+        if not isinstance(raw, Mapping) or not raw.get("place"):
+            return None
+        return cls(str(raw["place"]), str(raw.get("hours", "")), str(raw.get("phone", "")))
+
+
+@dataclass(frozen=True)
 class BundleMetadata:
     """bundle.json, typed. `raw` is the file as read: what a version stores and compares."""
 
@@ -185,6 +201,7 @@ class BundleMetadata:
     time_policy: TimePolicy = field(default_factory=TimePolicy)
     rating: RatingPolicy = field(default_factory=RatingPolicy)
     renewal_reminders: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # days before expiry (无感续证)
+    collection: Collection | None = None  # 领证: where and when; None: not said
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -204,6 +221,7 @@ class BundleMetadata:
             time_policy=TimePolicy.from_dict(raw.get("time_limits", {}), items),
             rating=RatingPolicy.from_dict(raw.get("rating", {})),
             renewal_reminders=tuple(int(days) for days in reminders),
+            collection=Collection.from_dict(raw.get("collection")),
             raw=raw,
         )
 

@@ -69,6 +69,7 @@ class EventType(StrEnum):
     # recovery.py), or corrected fields of its data; both re-executed by the audit
     CASE_MIGRATED = "case_migrated"
     CASE_DATA_CORRECTED = "case_data_corrected"
+    TASK_URGED = "task_urged"  # 催办: a supervisor urged an open task (issue 17 · G)
 
     @property
     def label(self) -> str:
@@ -85,7 +86,7 @@ _STATUS_LABELS = {
 _EVENT_LABELS = {
     EventType.CASE_STARTED: "收件",
     EventType.TASK_CLAIMED: "认领任务",
-    EventType.TASK_UNCLAIMED: "退回任务",
+    EventType.TASK_UNCLAIMED: "取消认领",
     EventType.TASK_COMPLETED: "办理完成",
     EventType.CASE_COMPLETED: "办结",
     EventType.CASE_CANCELLED: "撤销办件",
@@ -108,6 +109,7 @@ _EVENT_LABELS = {
     EventType.INCIDENT_RESUMED: "恢复办理",
     EventType.CASE_MIGRATED: "迁移到新版本",
     EventType.CASE_DATA_CORRECTED: "更正办件数据",
+    EventType.TASK_URGED: "催办",
 }
 
 
@@ -159,7 +161,7 @@ class HumanTask:
         if self.assignee is None:
             return False
         if self.assignee != user.name:
-            raise Conflict(f"任务由 {self.assignee} 认领, 只有认领人可以退回")
+            raise Conflict(f"任务由 {self.assignee} 认领, 只有认领人可以取消认领")
         self.assignee = None
         return True
 

@@ -72,9 +72,10 @@ class CaseClock:
     paused_since: date | None = None
     paused_workdays: int = 0
     stopped_on: date | None = None
-    provisional: bool = False
+    provisional: bool = False  # the deadline's computation reached an unpublished year
     deadline: date | None = None
     statutory_deadline: date | None = None
+    statutory_provisional: bool = False  # the same of the statutory deadline
 
     @property
     def state(self) -> ClockState:
@@ -88,16 +89,20 @@ class CaseClock:
         if self.started_on is None:
             return self
         shift = self.paused_workdays + extra
-        provisional = False
+        provisional = statutory_provisional = False
         deadline = statutory = None
         if self.limit is not None:
             found = calendar.add(self.started_on, self.limit + shift)
             deadline, provisional = found.value, found.provisional
         if self.statutory_limit is not None:
             found = calendar.add(self.started_on, self.statutory_limit + shift)
-            statutory, provisional = found.value, provisional or found.provisional
+            statutory, statutory_provisional = found.value, found.provisional
         return replace(
-            self, deadline=deadline, statutory_deadline=statutory, provisional=provisional
+            self,
+            deadline=deadline,
+            statutory_deadline=statutory,
+            provisional=provisional,
+            statutory_provisional=statutory_provisional,
         )
 
     def refreshed(self, calendar: WorkdayCalendar) -> CaseClock:
@@ -159,6 +164,7 @@ class CaseClock:
             "provisional": self.provisional,
             "deadline": iso(self.deadline),
             "statutory_deadline": iso(self.statutory_deadline),
+            "statutory_provisional": self.statutory_provisional,
         }
 
     @classmethod
@@ -180,4 +186,5 @@ class CaseClock:
             provisional=data.get("provisional", False),
             deadline=day("deadline"),
             statutory_deadline=day("statutory_deadline"),
+            statutory_provisional=data.get("statutory_provisional", False),
         )

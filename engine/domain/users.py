@@ -21,9 +21,25 @@ class User:
     name: str
     role: Role
     groups: frozenset[str] = field(default_factory=frozenset)
+    display_name: str | None = None  # 姓名 as printed documents sign, e.g. 张敏
+    department: str | None = None  # 科室/部门, e.g. 综合窗口
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def signature(self) -> str:
+        """How a printed document names this user: "张敏 (综合窗口)", the login name without a
+        display name."""
+        return signature(self.name, self.display_name, self.department)
+
+
+def signature(name: str, display_name: str | None, department: str | None) -> str:
+    """The display name and department, "张敏 (综合窗口)"; the login name stands in for a
+    missing display name."""
+    shown = (display_name or "").strip() or name
+    place = (department or "").strip()
+    return f"{shown} ({place})" if place else shown
 
 
 def new_token() -> str:

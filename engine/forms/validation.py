@@ -12,6 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from .conditions import Controlled, active_fields, controlled_fields, describe, is_filled
 from .patterns import search
 
 _TYPE_NAMES = {
@@ -53,18 +54,26 @@ def _validator(schema_json: str) -> Any:
 
 # A deployed version's schemas are the same objects for the life of the process (the runtime
 # cache keeps the version): found by identity first, without serializing the schema each step.
-_BY_IDENTITY: dict[int, tuple[Mapping[str, Any], Any]] = {}
+_BY_IDENTITY: dict[int, tuple[Mapping[str, Any], Any, dict[str, Controlled]]] = {}
 
 
-def _validator_of(schema: Mapping[str, Any]) -> Any:
+def _validator_of(schema: Mapping[str, Any]) -> tuple[Any, dict[str, Controlled]]:
+    """The schema's validator and its controlled fields (conditions.py)."""
     found = _BY_IDENTITY.get(id(schema))
     if found is not None and found[0] is schema:
-        return found[1]
+        return found[1], found[2]
     validator = _validator(json.dumps(schema, sort_keys=True))
+    controlled = controlled_fields(schema)
     if len(_BY_IDENTITY) >= 1024:
         _BY_IDENTITY.clear()
-    _BY_IDENTITY[id(schema)] = (schema, validator)  # holding the schema keeps its id unique
-    return validator
+    # holding the schema keeps its id unique
+    _BY_IDENTITY[id(schema)] = (schema, validator, controlled)
+    return validator, controlled
+
+
+def condition_validator(schema: Any) -> Any:
+    """A validator for a condition's `if` schema (cached by its JSON)."""
+    return _validator(json.dumps(schema, sort_keys=True))
 
 
 def _field(err: ValidationError) -> str:
@@ -122,13 +131,40 @@ def describe_error(err: ValidationError) -> tuple[str, str]:
 
 def validate_form_data(schema: Mapping[str, Any], data: Any) -> list[FieldError]:
     """Every way `data` fails the form, one entry per field, in field order."""
-    validator = _validator_of(schema)
+    validator, controlled = _validator_of(schema)
     best: dict[str, ValidationError] = {}
     for err in validator.iter_errors(data):
         field = _field(err)
         if field not in best or _RANK.get(err.validator, 9) < _RANK.get(best[field].validator, 9):
             best[field] = err
-    return [FieldError(field, _message(best[field])) for field in sorted(best)]
+    messages = {field: _message(err) for field, err in best.items()}
+    if controlled and isinstance(data, Mapping):
+        messages.update(hidden_values(schema, data, controlled))
+    return [FieldError(field, messages[field]) for field in sorted(messages)]
+
+
+def hidden_values(
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    controlled: Mapping[str, Controlled] | None = None,
+) -> dict[str, str]:
+    """{field: why} for each value given for a field that none of its conditions lets apply
+    (a field the page hides): refused, never silently dropped. An empty value (null, "", [])
+    is taken as not filled in. A field shown always (`"x-show": "always"`) is never hidden."""
+    controlled = controlled_fields(schema) if controlled is None else controlled
+    candidates = {
+        name: c
+        for name, c in controlled.items()
+        if not c.always_shown and is_filled(data.get(name))
+    }
+    if not candidates:
+        return {}
+    active = active_fields(candidates, data, condition_validator)
+    return {
+        name: f"仅在{describe(schema, c)}时填写"
+        for name, c in candidates.items()
+        if name not in active
+    }
 
 
 # When one field fails several ways, say the most basic: missing, then wrong type.

@@ -30,6 +30,8 @@ class CaseFilter:
     # the case data fields that hold applicants' names and id numbers, over all bundles
     name_fields: tuple[str, ...] = ()
     id_fields: tuple[str, ...] = ()
+    # the applicant's id number, exactly (in any of `id_fields`)
+    id_number: str | None = None
     bundle_key: str | None = None
     received_from: datetime | None = None  # inclusive
     received_before: datetime | None = None  # exclusive
@@ -106,6 +108,9 @@ class SearchRepository:
             matches = [data[n].as_string().contains(text, autoescape=True) for n in f.name_fields]
             matches += [data[n].as_string() == text for n in f.id_fields]
             where.append(or_(*matches) if matches else false())
+        if f.id_number:
+            exact = [cases.c.data[n].as_string() == f.id_number for n in f.id_fields]
+            where.append(or_(*exact) if exact else false())
         return where
 
     def search(self, f: CaseFilter, limit: int, before_id: int | None = None) -> list[CaseRow]:

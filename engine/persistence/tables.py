@@ -64,6 +64,9 @@ users = Table(
     # Kept in the user's sign-in session and checked on each request: signing out and a new
     # password raise it, which ends every earlier session (migration 0007).
     Column("session_version", Integer, nullable=False, server_default="0"),
+    # What printed documents sign with, "张敏 (综合窗口)"; NULL: the login name (migration 0013).
+    Column("display_name", String(100)),
+    Column("department", String(100)),
 )
 
 user_groups = Table(
@@ -365,4 +368,38 @@ throttles = Table(
     Column("blocks", Integer, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_throttles_updated_at", "updated_at"),
+)
+
+# issue 17 · G: the staff message centre (migration 0014). One row a recipient, written in the
+# transaction of the step that causes it (a new task in the user's group, 预警, 超期, 督办, a task
+# returned to the group, 催办); `read_at` NULL while unread: the top bar counts those by the index.
+staff_messages = Table(
+    "staff_messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("case_id", ForeignKey("cases.id")),
+    Column("task_id", String(36)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("read_at", UtcDateTime()),
+    Index("ix_staff_messages_user_read", "user_name", "read_at"),
+)
+
+# The first answer to a request sent with an `Idempotency-Key` (POST /cases, task completion),
+# per user and key, with a hash of the request: a repeat gets the same answer without a second
+# step (engine/services/idempotency.py, migration 0012). `status` NULL: the request is running.
+# Keys expire after 24 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_name", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", JsonType),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )

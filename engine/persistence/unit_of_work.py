@@ -13,6 +13,7 @@ from .case_repository import CaseRepository, TaskRepository
 from .certificate_repository import CertificateRepository
 from .db import WRITE, TransientError
 from .job_repository import JobRepository
+from .message_repository import MessageRepository
 from .record_repositories import NotificationRepository, RatingRepository
 from .test_run_repository import TestRunRepository
 from .throttle_repository import ThrottleRepository
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.notifications = NotificationRepository(conn)
         self.throttles = ThrottleRepository(conn)
         self.test_runs = TestRunRepository(conn)
+        self.messages = MessageRepository(conn, writes)  # issue 17 · G
         return self
 
     def commit(self) -> None:

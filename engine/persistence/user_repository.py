@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain.throttle import SIGN_IN_ACCOUNT
-from engine.domain.users import Role, User
+from engine.domain.users import Role, User, signature
 from engine.errors import Conflict
 
 from .inserts import insert_id
@@ -19,7 +20,14 @@ from .tables import account_changes, throttles, user_groups, users
 def _user_query(condition: Any) -> Any:
     """A user with their groups, one row per group (or one row with no group): one statement."""
     return (
-        select(users.c.id, users.c.name, users.c.role, user_groups.c.group_name)
+        select(
+            users.c.id,
+            users.c.name,
+            users.c.role,
+            users.c.display_name,
+            users.c.department,
+            user_groups.c.group_name,
+        )
         .outerjoin(user_groups, user_groups.c.user_id == users.c.id)
         .where(condition)
     )
@@ -115,8 +123,37 @@ class UserRepository:
         ):
             memberships.setdefault(user_id, []).append(group)
         return [
-            User(r.id, r.name, Role(r.role), frozenset(memberships.get(r.id, []))) for r in rows
+            User(
+                r.id,
+                r.name,
+                Role(r.role),
+                frozenset(memberships.get(r.id, [])),
+                r.display_name,
+                r.department,
+            )
+            for r in rows
         ]
+
+    def set_profile(self, name: str, display_name: str | None, department: str | None) -> bool:
+        """The display name and department printed documents sign with (None: unset)."""
+        result = self.conn.execute(
+            update(users)
+            .where(users.c.name == name)
+            .values(display_name=display_name, department=department)
+        )
+        return result.rowcount == 1
+
+    def signatures(self, names: Iterable[str]) -> dict[str, str]:
+        """{login name: "display name (department)"} of the users among `names`."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(users.c.name, users.c.display_name, users.c.department).where(
+                users.c.name.in_(wanted)
+            )
+        )
+        return {r.name: signature(r.name, r.display_name, r.department) for r in rows}
 
     def set_role(self, name: str, role: Role) -> bool:
         result = self.conn.execute(update(users).where(users.c.name == name).values(role=str(role)))
@@ -202,4 +239,4 @@ class UserRepository:
             return None
         row = rows[0]
         groups = frozenset(r.group_name for r in rows if r.group_name is not None)
-        return User(row.id, row.name, Role(row.role), groups)
+        return User(row.id, row.name, Role(row.role), groups, row.display_name, row.department)

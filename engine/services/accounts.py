@@ -8,6 +8,7 @@ transaction (`COMMAND_LINE` as the actor when `by` is None); passwords and token
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from engine.domain import passwords
@@ -36,9 +37,17 @@ MAX_NAME = 100
 
 
 def create_user(
-    svc: Services, name: str, role: str, groups: list[str], *, by: User | None = None
+    svc: Services,
+    name: str,
+    role: str,
+    groups: list[str],
+    *,
+    by: User | None = None,
+    display_name: str | None = None,
+    department: str | None = None,
 ) -> tuple[User, str]:
-    """Create a user; returns it with its token, which is shown this once and never stored."""
+    """Create a user; returns it with its token, which is shown this once and never stored.
+    `display_name` and `department`: what documents the user signs print (optional)."""
     actor = _actor(by)
     name = name.strip()
     if not name or len(name) > MAX_NAME:
@@ -47,9 +56,13 @@ def create_user(
         )
     parsed_role = _role(role)
     cleaned = _groups(groups)
+    shown_name, place = _profile(display_name, department)
     token = new_token()
     with svc.uow(write=True) as uow:
         user = uow.users.add(name, parsed_role, cleaned, hash_token(token), svc.clock())
+        if shown_name or place:
+            uow.users.set_profile(name, shown_name, place)
+            user = replace(user, display_name=shown_name, department=place)
         _record(svc, uow, actor, "create", name, None, _shown(user))
         uow.commit()
     return user, token
@@ -94,8 +107,30 @@ def _groups(groups: list[str]) -> list[str]:
 
 
 def _shown(user: User) -> dict[str, Any]:
-    """What an account change records of a user: role and groups."""
-    return {"role": str(user.role), "groups": sorted(user.groups)}
+    """What an account change records of a user: role and groups, and the display name and
+    department once either is set."""
+    shown: dict[str, Any] = {"role": str(user.role), "groups": sorted(user.groups)}
+    if user.display_name or user.department:
+        shown["display_name"] = user.display_name
+        shown["department"] = user.department
+    return shown
+
+
+def _profile(display_name: str | None, department: str | None) -> tuple[str | None, str | None]:
+    """The display name and department trimmed (blank: None), each at most 100 characters."""
+    problems = []
+    found: list[str | None] = []
+    for value, field, label in (
+        (display_name, "display_name", "姓名"),
+        (department, "department", "部门"),
+    ):
+        value = (value or "").strip()
+        if len(value) > MAX_NAME:
+            problems.append({"message": f"{label}不超过 100 个字符", "field": field})
+        found.append(value or None)
+    if problems:
+        raise Invalid("姓名或部门无效", problems)
+    return found[0], found[1]
 
 
 def _record(
@@ -147,12 +182,18 @@ def edit_user(
     role: str | None = None,
     groups: list[str] | None = None,
     by: User | None = None,
+    display_name: str | None = None,
+    department: str | None = None,
 ) -> User:
-    """Change a user's role and/or groups together (None: unchanged), recorded as one change.
-    The last administrator keeps the role: someone must be able to open this page."""
+    """Change a user's role, groups, display name and department together (None: unchanged;
+    an empty display name or department clears it), recorded as one change. The last
+    administrator keeps the role: someone must be able to open this page."""
     actor = _actor(by)
     new_role = None if role is None else _role(role)
     new_groups = None if groups is None else _groups(groups)
+    profile = None
+    if display_name is not None or department is not None:
+        profile = _profile(display_name, department)
     with svc.uow(write=True) as uow:
         user = uow.users.by_name(name)
         if user is None:
@@ -165,6 +206,12 @@ def edit_user(
             uow.users.set_role(name, new_role)
         if new_groups is not None:
             uow.users.set_groups(name, new_groups)
+        if profile is not None:
+            uow.users.set_profile(
+                name,
+                user.display_name if display_name is None else profile[0],
+                user.department if department is None else profile[1],
+            )
         changed = uow.users.by_name(name)
         assert changed is not None  # found above, in this transaction
         if _shown(changed) != _shown(user):

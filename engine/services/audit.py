@@ -34,6 +34,7 @@ from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, NotFound
 
+from . import documents
 from .queries import load_case_view
 
 if TYPE_CHECKING:
@@ -264,6 +265,8 @@ def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         events = uow.cases.events(case_id)
         view = load_case_view(svc, uow, case)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+        # the printed archive names staff as their documents sign: "张敏 (综合窗口)"
+        names = documents.signatures(uow, [*(e.actor for e in events), user.name])
     return {
         "case": view,
         "bundle": {"key": version.key, "version": version.version, "name": version.name},
@@ -271,14 +274,33 @@ def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         "verification": replay_case(svc, case, events).to_dict(),
         "exported_at": svc.clock().isoformat(),
         "exported_by": user.name,
+        "signatures": names,
     }
 
 
 EXPORT_COLUMNS = ("seq", "at", "type", "actor", "task", "element", "data", "hash", "state_hash")
+# What a reader needs in a spreadsheet, beside the raw columns that verification uses: the
+# event and the task by name, who in words, and what a completed step decided, in the form's
+# words ("审查结论 · 营业执照审查: 准予登记; 审查意见: 同意").
+READABLE_COLUMNS = ("事件", "办理人", "环节", "内容")
 
 
-def events_csv(archive: dict[str, Any]) -> str:
-    """The history as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
+def _step_summary(step: dict[str, Any]) -> str:
+    parts = []
+    for part in (step.get("decision"), step.get("opinion")):
+        if part:
+            parts.append(f"{part['label']}: {part['text']}")
+    for field in step.get("fields", []):
+        parts.append(f"{field['label']}: {field['text']}")
+    if step.get("note"):
+        parts.append(str(step["note"]))
+    return "; ".join(parts)
+
+
+def events_csv(archive: dict[str, Any], record: dict[str, Any] | None = None) -> str:
+    """The history as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese right): the
+    raw columns the hash chain covers, then, given the case's record in words
+    (engine/services/case_record.labelled_data), the readable ones."""
     import csv
     import io
     import json
@@ -286,8 +308,19 @@ def events_csv(archive: dict[str, Any]) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(EXPORT_COLUMNS + (READABLE_COLUMNS if record else ()))
+    steps = {step["seq"]: step for step in record["steps"]} if record else {}
+    signatures = archive.get("signatures") or {}
     for event in archive["events"]:
         row = dict(event, data=json.dumps(event["data"], ensure_ascii=False, sort_keys=True))
-        writer.writerow([row[c] if row[c] is not None else "" for c in EXPORT_COLUMNS])
+        line = [row[c] if row[c] is not None else "" for c in EXPORT_COLUMNS]
+        if record:
+            step = steps.get(event["seq"])
+            line += [
+                record["event_labels"].get(event["type"], event["type"]),
+                signatures.get(event["actor"], event["actor"]),
+                record["element_names"].get(event["element"] or "", event["element"] or ""),
+                _step_summary(step) if step else "",
+            ]
+        writer.writerow(line)
     return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from engine.calendar import WorkdayCalendar
+from engine.calendar import WorkdayCalendar, with_statutory_holidays
 from engine.persistence.unit_of_work import UnitOfWork
 
 
@@ -38,7 +38,8 @@ class CalendarCache:
                 return self._calendar
         years = uow.calendar.years()
         if years:
-            calendar = WorkdayCalendar(uow.calendar.rules(), (years[0], years[-1]))
+            # after the last published year, the holidays the 放假办法 fixes (still provisional)
+            calendar = with_statutory_holidays(uow.calendar.rules(), (years[0], years[-1]))
         else:  # not seeded: every result is provisional rather than silently trusted
             calendar = WorkdayCalendar([], (1, 1))
         with self._lock:

@@ -17,7 +17,7 @@ from engine.domain.model import CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
 from engine.errors import Forbidden
 
-from . import audit
+from . import audit, documents
 from .intake import corrections
 from .queries import load_case_view
 
@@ -100,6 +100,10 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         return f"{task + ', ' if task else ''}期限 {data.get('deadline', '')}"
     if kind == EventType.SUPERVISION_OPENED:
         return f"{data.get('about', '')} (督办组 {data.get('group', '')})"
+    if kind == EventType.TASK_URGED:  # issue 17 · G
+        to = "、".join(str(t).removeprefix("group:") for t in data.get("to") or [])
+        said = f"; 留言: {data['message']}" if data.get("message") else ""
+        return f"催办「{task}」, 已通知 {to or '办理人'}{said}"
     if kind == EventType.CERTIFICATES_ISSUED:
         return "、".join(f"{c['title']} {c['number']}" for c in data.get("certificates", []))
     if kind == EventType.CERTIFICATES_REVOKED:
@@ -205,6 +209,11 @@ def case_page(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     names = found.pop("names")
     events = found.pop("events")
     found["timeline"] = [timeline_entry(svc, e, names) for e in events]
+    # staff as printed documents name them, "张敏 (综合窗口)" (the page prints too)
+    people = documents.staff_signatures(svc, {e.actor for e in events})
+    for entry, event in zip(found["timeline"], events, strict=True):
+        entry["actor"] = people.get(event.actor, entry["actor"])
+    found["received_by"] = people.get(found["case"]["created_by"])
     found["pauses"] = _pauses(svc, events, names)
     found["received_at"] = local_time(svc, found["case"]["created_at"])
     found["ended_at"] = local_time(svc, found["case"]["ended_at"])

@@ -13,7 +13,7 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates, follow_ups, incidents
+from . import certificates, follow_ups, incidents, intake, messages
 from .case_access import require_canceller
 from .context import Services, Step
 from .queries import case_view, parties_of
@@ -139,6 +139,8 @@ def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[st
                 uow.tasks.save(task)
                 kind = EventType.TASK_CLAIMED if claim else EventType.TASK_UNCLAIMED
                 case.record(kind, user.name, case.updated_at, task)
+                if not claim:  # back in its groups' queue: their other members are told
+                    messages.task_returned(uow, case, task, user.name, case.updated_at)
                 save(uow, case)
                 uow.commit()
             return task.to_dict()
@@ -169,6 +171,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             case.require_running()
             version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             check_submission(version, task.form, data, task.element, svc.limits)
+            intake.check_correction(version, task.element, data, case.data)
             merged = canonical_data({**case.data, **data})
             check_case_data(version, merged, task.element, svc.limits)
             now = svc.clock()

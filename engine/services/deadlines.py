@@ -21,6 +21,7 @@ from engine.domain.timelimits import MAX_WORKDAYS, CaseClock, ClockState, Timeli
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import Services, Step
+from .messages import MessageKind, supervision, to_holders
 from .notify import notify
 
 SYSTEM = "system"
@@ -154,6 +155,7 @@ def _escalate(
         created_at=now,
     )
     uow.tasks.add(task)
+    supervision(uow, case, version.name, task, about, now)  # the message centre
     case.record(EventType.SUPERVISION_OPENED, SYSTEM, now, task, {"about": about, "group": group})
 
 
@@ -187,6 +189,9 @@ def check_case_warning(svc: Services, uow: UnitOfWork, job: Job, now: datetime) 
         now,
         data={"deadline": clock.to_dict()["deadline"], "remaining_workdays": left},
     )
+    title = f"预警: 办件 {case.id} ({version.name})"
+    body = f"办件 {case.id} 距承诺期限 {clock.to_dict()['deadline']} 还剩 {left} 个工作日。"
+    to_holders(uow, uow.tasks.open_for_case(case.id), MessageKind.WARNING, title, body, now)
     uow.cases.save(case)
 
 
@@ -209,7 +214,11 @@ def check_case_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
         return
     case.updated_at = now
     case.record(EventType.CASE_OVERDUE, SYSTEM, now, data={"deadline": deadline})
-    groups = tuple(g for t in uow.tasks.open_for_case(case.id) for g in t.groups)
+    open_tasks = uow.tasks.open_for_case(case.id)
+    title = f"超期: 办件 {case.id} ({version.name})"
+    body = f"办件 {case.id} 已超过承诺期限 {deadline}, 请尽快办理。"
+    to_holders(uow, open_tasks, MessageKind.OVERDUE, title, body, now)
+    groups = tuple(g for t in open_tasks for g in t.groups)
     _escalate(uow, case, version, f"办件已超过承诺时限 ({deadline})", groups, now)
     uow.cases.save(case)
 
@@ -228,5 +237,7 @@ def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
     case.updated_at = now
     case.record(EventType.TASK_OVERDUE, SYSTEM, now, task, {"deadline": task.deadline.isoformat()})
     about = f"{task.name} 已超过办理时限 ({task.deadline.isoformat()})"
+    title = f"任务超期: {task.name}"
+    to_holders(uow, [task], MessageKind.OVERDUE, title, f"办件 {case.id} 的{about}。", now)
     _escalate(uow, case, version, about, task.groups, now)
     uow.cases.save(case)

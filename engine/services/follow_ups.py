@@ -12,23 +12,118 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain import access_codes
 from engine.domain.bundle_versions import BundleVersion
+from engine.domain.form_fields import field_schema
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.ratings import RatingLevel
 from engine.domain.throttle import CODE_ADDRESS, CODE_CASE, TooManyAttempts
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.forms import validate_form_data
+from engine.forms.limits import value_problems
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import throttle
+from . import messages, throttle
 from .case_access import require_window
 from .deadlines import schedule_task_check
 from .queries import load_case_view
-from .submissions import check_values
+from .submissions import INVALID, check_values
 
 if TYPE_CHECKING:
     from .context import Services
 
 DEFAULT_FOLLOW_UP_WORKDAYS = 5
+
+# The forms of the tasks the engine opens for a bad rating (no diagram declares them): rendered
+# by the task page's form macro like any form, checked here on completion (page and API alike).
+RECTIFICATION_FORM: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "差评整改",
+    "description": "针对申请人的差评查明原因、落实整改, 写明整改措施和结果; 整改后转回访。",
+    "type": "object",
+    "properties": {
+        "measures": {"type": "string", "title": "整改措施", "minLength": 1, "maxLength": 2000},
+        "result": {"type": "string", "title": "整改结果", "minLength": 1, "maxLength": 2000},
+        "attachment": {
+            "type": "string",
+            "format": "data-url",
+            "title": "整改材料",
+            "description": "整改报告、照片等, 2 MB 以内",
+        },
+    },
+    "required": ["measures", "result"],
+    "additionalProperties": True,  # other fields: refused by name (_check_engine_form)
+}
+FOLLOW_UP_FORM: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "整改回访",
+    "description": "向申请人回访整改情况, 记录申请人是否满意和申请人的原话。",
+    "type": "object",
+    "properties": {
+        "applicant_satisfied": {
+            "type": "boolean",
+            "title": "回访结果",
+            "oneOf": [{"const": True, "title": "满意"}, {"const": False, "title": "不满意"}],
+        },
+        "applicant_answer": {
+            "type": "string",
+            "title": "申请人意见",
+            "description": "申请人的原话; 不满意时必填",
+            "x-show": "always",  # asked whatever the answer, required when 不满意
+            "minLength": 1,
+            "maxLength": 2000,
+        },
+        "visited_on": {"type": "string", "format": "date", "title": "回访日期"},
+    },
+    "required": ["applicant_satisfied"],
+    "allOf": [
+        {
+            "if": {
+                "properties": {"applicant_satisfied": {"const": False}},
+                "required": ["applicant_satisfied"],
+            },
+            "then": {"required": ["applicant_answer"]},  # 不满意: what they said
+        }
+    ],
+    "additionalProperties": True,  # other fields: refused by name (_check_engine_form)
+}
+_ENGINE_FORMS = {
+    TaskKind.RECTIFICATION: RECTIFICATION_FORM,
+    TaskKind.FOLLOW_UP: FOLLOW_UP_FORM,
+}
+
+
+def engine_form(kind: object) -> dict[str, Any] | None:
+    """The form of an engine task of `kind` (整改, 回访); None for 督办 and diagram tasks."""
+    return next((f for k, f in _ENGINE_FORMS.items() if str(k) == str(kind)), None)
+
+
+def _check_engine_form(task: HumanTask, data: dict[str, Any], svc: Services) -> None:
+    schema = engine_form(task.kind)
+    if schema is None:
+        check_values(data, task.element, svc.limits)
+        return
+    declared = schema["properties"]
+    problems = [
+        {"field": key, "element": task.element, "message": "本表单没有此字段, 不能填写"}
+        for key in data
+        if key not in declared
+    ]
+    problems += [
+        {"field": p.field, "element": task.element, "message": p.message}
+        for p in value_problems(
+            {k: v for k, v in data.items() if k in declared},
+            lambda name: field_schema(schema, name),
+            svc.limits,
+        )
+    ]
+    reported = {p["field"] for p in problems}
+    problems += [
+        e.to_dict() | {"element": task.element}
+        for e in validate_form_data(schema, data)
+        if e.field not in reported
+    ]
+    if problems:
+        raise Invalid(INVALID, problems)
 
 
 def new_access_code() -> str:
@@ -113,9 +208,16 @@ def _open_task(
         deadline=calendar.add(svc.today(now), workdays).value,
     )
     uow.tasks.add(task)
+    messages.tasks_opened(uow, case, "", [task], "system")  # the group's 消息中心 (issue 17 · G)
     schedule_task_check(svc, uow, task, calendar, now)
     case.record(event, "system", now, task, {"group": group, "deadline": str(task.deadline)})
     return task
+
+
+def posted_level(raw: str | None) -> object:
+    """A level as a page posts it: the digit of the radio button ("1"–"5") as the number."""
+    text = (raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) == 1 else text
 
 
 def rate(
@@ -126,9 +228,11 @@ def rate(
     *,
     user: User | None = None,
     code: object = None,
+    code_checked: bool = False,
 ) -> dict[str, Any]:
     """Record the rating of a concluded case: by the applicant (with the receipt code) or at
-    the window by a clerk (the evaluation pad)."""
+    the window by a clerk (the evaluation pad). `code_checked`: the caller verified the
+    applicant's code already (the public progress page, within its sign-in-free session)."""
     parsed = RatingLevel.parse(level)
     if parsed is None:
         raise Invalid(
@@ -155,7 +259,7 @@ def rate(
             if user is None:  # the public learns nothing about which numbers exist
                 raise Forbidden("办件编号或查询码不正确")
             raise NotFound(f"办件 {case_id} 不存在")
-        if user is None:
+        if user is None and not code_checked:
             check_access(svc, case, code)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
         if user is not None:
@@ -212,8 +316,9 @@ def rate(
 def complete_engine_task(
     svc: Services, uow: UnitOfWork, case: Case, task: HumanTask, user: User, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """Complete a 督办, 整改 or 回访 task; a finished 整改 opens the 回访."""
-    check_values(data, task.element, svc.limits)
+    """Complete a 督办, 整改 or 回访 task; a finished 整改 opens the 回访. 整改 and 回访 have
+    forms (`engine_form`); a 督办 takes any object."""
+    _check_engine_form(task, data, svc)
     now = svc.clock()
     case.updated_at = now
     task.end(TaskStatus.COMPLETED, user.name, now)
@@ -244,10 +349,82 @@ def public_progress(svc: Services, case_id: int, code: object, address: str = ""
     """办件进度 for the applicant: what stage, how long it may take, the certificates. No names
     of staff, no form data. The code is checked by `verify_access` (throttled)."""
     verify_access(svc, case_id, code, address)
+    return progress_view(svc, case_id)
+
+
+# What the applicant reads of the case's history: the events that are a step for them, by their
+# public name (never an element id, never a member of staff).
+_PUBLIC_EVENTS = {
+    EventType.CASE_STARTED: "收件",
+    EventType.CLOCK_STARTED: "受理, 开始计算办理时限",
+    EventType.CLOCK_PAUSED: "暂停计时",
+    EventType.CLOCK_RESUMED: "恢复计时",
+    EventType.CERTIFICATES_ISSUED: "发证",
+    EventType.CERTIFICATES_REVOKED: "撤销许可",
+    EventType.CASE_COMPLETED: "办结",
+    EventType.CASE_CANCELLED: "撤销办件",
+}
+
+
+def _timeline(version: BundleVersion, case: Case, uow: UnitOfWork) -> list[dict[str, Any]]:
+    steps = []
+    for event in uow.cases.events(case.id):
+        name = _PUBLIC_EVENTS.get(event.type)
+        if event.type == EventType.TASK_COMPLETED and "kind" not in event.data:
+            info = version.human_tasks.get(event.element or "")
+            name = info.name if info is not None else None  # a step of the diagram, by its name
+            decided = _intake_decision(version, event.element, event.data.get("form") or {})
+            name = f"{name}: {decided}" if name and decided else name
+        elif event.type == EventType.RATED and event.data.get("channel") == "online":
+            name = "评价"
+        if name:
+            steps.append({"step": name, "at": event.at.isoformat()})
+    return steps
+
+
+def _intake_decision(version: BundleVersion, element: str | None, form: dict[str, Any]) -> str:
+    """一窗受理's decision by its title in the form (受理, 补正, 不予受理...), else ""."""
+    intake = version.meta.intake
+    info = version.human_tasks.get(element or "")
+    if element != intake.element or info is None or not info.form:
+        return ""
+    value = form.get(intake.decision_field)
+    prop = field_schema(version.forms.get(info.form), intake.decision_field) or {}
+    found = prop.get("oneOf")
+    options: list[Any] = found if isinstance(found, list) else []
+    return next(
+        (str(o.get("title")) for o in options if isinstance(o, dict) and o.get("const") == value),
+        "",
+    )
+
+
+def _to_do(
+    version: BundleVersion, case: Case, tasks: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """What the applicant must do now: 补正 the materials the window listed, by the task's
+    limit (bundle.json `intake.correction_element` and `missing_field`)."""
+    intake = version.meta.intake
+    waiting = next((t for t in tasks if t["element"] == intake.correction_element), None)
+    if waiting is None or case.status != CaseStatus.RUNNING:
+        return None
+    names = {m.code: m.name for m in version.meta.materials}
+    missing = case.data.get(intake.missing_field) or []
+    return {
+        "action": "补正",
+        "materials": [names.get(str(m), str(m)) for m in missing if isinstance(m, str)],
+        "by": waiting.get("deadline"),
+    }
+
+
+def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
+    """The progress page's content for a case whose code the caller has checked."""
     with svc.uow() as uow:
         case = uow.cases.existing(case_id)
         view = load_case_view(svc, uow, case)
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+        timeline = _timeline(version, case, uow)
+        rated = uow.ratings.channels(case_id)
+    collection = version.meta.collection
     return {
         "id": view["id"],
         "bundle": version.name,
@@ -255,6 +432,8 @@ def public_progress(svc: Services, case_id: int, code: object, address: str = ""
         "outcome": view["outcome"],
         "received_at": view["created_at"],
         "steps": [t["name"] for t in view["tasks"] if t["kind"] == "bpmn"],
+        "timeline": timeline,
+        "to_do": _to_do(version, case, view["tasks"]),
         "deadline": view["deadline"],
         "remaining_workdays": view["remaining_workdays"],
         "clock": view["clock"],
@@ -262,9 +441,48 @@ def public_progress(svc: Services, case_id: int, code: object, address: str = ""
             {k: c[k] for k in ("number", "title", "status", "issued_on", "expires_on")}
             for c in view["certificates"]
         ],
+        "collection": None
+        if collection is None
+        else {"place": collection.place, "hours": collection.hours, "phone": collection.phone},
         "rating": None
         if view["rating"] is None
         else {  # without the clerk's name
             k: v for k, v in view["rating"].items() if k != "rated_by"
         },
+        # the applicant may rate once online, after 办结, whatever the window recorded
+        "may_rate": view["status"] == str(CaseStatus.COMPLETED) and "online" not in rated,
+    }
+
+
+def complaint(svc: Services, case_id: int) -> dict[str, Any] | None:
+    """What a 整改 or 回访 task answers: the latest bad rating of the case (level, comment,
+    channel, when) and, once done, the 整改 as recorded."""
+    with svc.uow() as uow:
+        events = uow.cases.events(case_id)
+    bad = [
+        e
+        for e in events
+        if e.type == EventType.RATED
+        and (level := RatingLevel.parse(e.data.get("level"))) is not None
+        and level.is_bad
+    ]
+    if not bad:
+        return None
+    rated = bad[-1]
+    done = [
+        e.data.get("form") or {}
+        for e in events
+        if e.type == EventType.TASK_COMPLETED
+        and e.data.get("kind") == str(TaskKind.RECTIFICATION)
+        and e.seq > rated.seq
+    ]
+    return {
+        "level": rated.data.get("level"),
+        "label": rated.data.get("label"),
+        "comment": rated.data.get("comment") or "",
+        "channel": rated.data.get("channel"),
+        "at": rated.at.isoformat(),
+        "rectified": None
+        if not done
+        else {k: done[-1].get(k) for k in ("measures", "result") if done[-1].get(k)},
     }

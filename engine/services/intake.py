@@ -10,8 +10,9 @@ from engine.domain.bundle_metadata import BundleMetadata
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import CaseEvent, EventType
 from engine.domain.users import Role, User
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, Invalid, NotFound
 
+from . import documents
 from .queries import parties_of
 
 if TYPE_CHECKING:
@@ -35,20 +36,27 @@ def corrections(version: BundleVersion, events: Iterable[CaseEvent]) -> list[Cas
     ]
 
 
-def material_states(meta: BundleMetadata, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+def material_states(
+    meta: BundleMetadata, data: Mapping[str, Any], element: str | None = None
+) -> list[dict[str, Any]]:
     """The checklist with what the case data says of each material, as `state`: pending (not
     yet decided), submitted, optional, missing (补正 asked), corrected, deferred (容缺受理) or
-    supplied (a deferred one, brought later)."""
+    supplied (a deferred one, brought later).
+
+    `element`: the task the list is shown for. At the 一窗受理 task itself a 补正 decision in
+    the data is an earlier round's, answered since by the applicant's 补正: a material asked
+    for and supplied is then 已补正, not 需补正."""
     intake = meta.intake
     decided = data.get(intake.decision_field)
-    missing = set(data.get(intake.missing_field) or [])
-    deferred = set(data.get("deferred_materials") or [])
-    supplied = set(data.get("supplied_materials") or [])
+    missing = set(_codes(data.get(intake.missing_field)))
+    deferred = set(_codes(data.get("deferred_materials")))
+    supplied = set(_codes(data.get("supplied_materials")))
+    answered = element is not None and element == intake.element
     rows = []
     for m in meta.materials:
         if m.code in deferred:
             state = "supplied" if m.code in supplied else "deferred"
-        elif m.code in missing and decided == intake.correct_value:
+        elif m.code in missing and decided == intake.correct_value and not answered:
             state = "missing"
         elif m.code in missing:
             state = "corrected" if m.code in supplied else "missing"
@@ -60,6 +68,87 @@ def material_states(meta: BundleMetadata, data: Mapping[str, Any]) -> list[dict[
             state = "submitted"
         rows.append({**m.to_dict(), "state": state})
     return rows
+
+
+def _codes(value: Any) -> list[str]:
+    """Material codes as case data holds them (a list, or one code)."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [] if value is None or value == "" else [str(value)]
+
+
+def _material_lists(schema: Mapping[str, Any], codes: set[str]) -> list[str]:
+    """The form's fields that list checklist materials: arrays whose options are all codes."""
+    out = []
+    for key, prop in (schema.get("properties") or {}).items():
+        items = prop.get("items") if isinstance(prop, Mapping) else None
+        if not isinstance(items, Mapping) or not isinstance(items.get("oneOf"), list):
+            continue
+        consts = [a.get("const") for a in items["oneOf"] if isinstance(a, Mapping)]
+        if consts and all(isinstance(c, str) and c in codes for c in consts):
+            out.append(str(key))
+    return out
+
+
+def asked_for(meta: BundleMetadata, element: str | None, data: Mapping[str, Any]) -> list[str]:
+    """At the applicant's 补正 (bundle.json `intake.correction_element`): the materials the
+    latest 补正 decision asked for, in the case data; [] at any other task."""
+    intake = meta.intake
+    if element is None or element != intake.correction_element:
+        return []
+    return _codes(data.get(intake.missing_field))
+
+
+def task_form(
+    meta: BundleMetadata,
+    element: str | None,
+    schema: Mapping[str, Any] | None,
+    data: Mapping[str, Any],
+) -> Any:
+    """A task's form as its page shows it: at the 补正 task, a list of materials offers only
+    those the 补正 decision asked for (one 补正告知书, one list), in the checklist's order."""
+    asked = set(asked_for(meta, element, data))
+    if not asked or not isinstance(schema, Mapping):
+        return schema
+    fields = _material_lists(schema, {m.code for m in meta.materials})
+    if not fields:
+        return schema
+    props = dict(schema["properties"])
+    for key in fields:
+        items = props[key]["items"]
+        kept = [a for a in items["oneOf"] if isinstance(a, Mapping) and a.get("const") in asked]
+        props[key] = {
+            **props[key],
+            "items": {**items, "oneOf": kept},
+            "maxItems": min(int(props[key].get("maxItems") or len(kept)), len(kept)),
+        }
+    return {**schema, "properties": props}
+
+
+def check_correction(
+    version: BundleVersion,
+    element: str | None,
+    submitted: Mapping[str, Any],
+    data: Mapping[str, Any],
+) -> None:
+    """Raise Invalid when the 补正 task is given a material the 补正 decision did not ask for
+    (the page offers only those: `task_form`)."""
+    asked = asked_for(version.meta, element, data)
+    schema = version.form_for(element) if asked and element else None
+    if not asked or not isinstance(schema, Mapping):
+        return
+    names = {m.code: m.name for m in version.meta.materials}
+    problems = [
+        {
+            "field": key,
+            "element": element,
+            "message": "补正告知书未要求补正: " + "、".join(names.get(c, c) for c in extra),
+        }
+        for key in _material_lists(schema, set(names))
+        if (extra := [c for c in _codes(submitted.get(key)) if c not in asked])
+    ]
+    if problems:
+        raise Invalid("表单填写有误", problems)
 
 
 def correction_notice(svc: Services, user: User, case_id: int) -> dict[str, Any]:
@@ -74,6 +163,8 @@ def correction_notice(svc: Services, user: User, case_id: int) -> dict[str, Any]
     if not found:
         raise NotFound(f"办件 {case_id} 没有补正告知")
     latest = found[-1]
+    with svc.uow() as uow:  # signed with the clerk's name and department, dated locally
+        signer = documents.signed(svc, uow, latest.actor, latest.at)
     by_code = {m["code"]: m for m in checklist(version)}
     missing = latest.data["form"].get(version.meta.intake.missing_field, [])
     return {
@@ -83,6 +174,7 @@ def correction_notice(svc: Services, user: User, case_id: int) -> dict[str, Any]
         "round": len(found),
         "decided_at": latest.at.isoformat(),
         "decided_by": latest.actor,
+        **signer,
         **parties_of(version, case.data),
         "materials": [
             by_code.get(

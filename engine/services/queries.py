@@ -38,6 +38,7 @@ def _clock_view(
         "clock": str(clock.state),
         "clock_running": clock.state == "running",
         "deadline_provisional": clock.provisional,
+        "statutory_deadline_provisional": clock.statutory_provisional,
         "timeliness": str(clock.timeliness(today, calendar, warning)),
         "time_limit": clock.to_dict(),
     }
@@ -51,6 +52,7 @@ def _clock_summary(
     left = clock.remaining(today, calendar)
     return {
         "deadline": clock.deadline.isoformat() if clock.deadline else None,
+        "deadline_provisional": clock.provisional,
         "remaining_workdays": left,
         "clock": str(clock.state),
         "timeliness": str(Timeliness.of(left, warning)),
@@ -77,9 +79,21 @@ def task_overdue(task: HumanTask, today: date, calendar: WorkdayCalendar) -> boo
     return task.deadline is not None and calendar.count(task.deadline, today).value > 0
 
 
+def task_remaining(task: HumanTask, today: date, calendar: WorkdayCalendar) -> int | None:
+    """Working days left until the task's own deadline (negative once past it)."""
+    if task.deadline is None:
+        return None
+    if today <= task.deadline:
+        return calendar.count(today, task.deadline).value
+    return -calendar.count(task.deadline, today).value
+
+
 def _task_view(task: HumanTask, today: date, calendar: WorkdayCalendar) -> dict[str, Any]:
     view = task.to_dict()
     view["overdue"] = task_overdue(task, today, calendar)
+    # the task's own limit (整改, 回访, a step's time_limit), apart from its case's
+    view["remaining_workdays"] = task_remaining(task, today, calendar)
+    view["deadline_provisional"] = task.deadline is not None and not calendar.knows(task.deadline)
     return view
 
 
@@ -305,11 +319,24 @@ def _worklist_rows(
             "received_at": case["created_at"].isoformat(),
             **parties,
         }
-        view["flag"] = (
-            Timeliness.OVERDUE if view["overdue"] else Timeliness(case_clock["timeliness"])
-        ).value
+        view["flag"] = _task_flag(view, case_clock, warnings[version.id]).value
         rows.append(view)
     return rows
+
+
+def _task_flag(task: dict[str, Any], case_clock: dict[str, Any], warning: int) -> Timeliness:
+    """The worse of the task's own limit and its case's; a stopped case clock (a 整改 or 回访
+    task after 办结) does not count: the task's own limit is the one running."""
+    if task["overdue"]:
+        return Timeliness.OVERDUE
+    own = Timeliness.of(task["remaining_workdays"], warning)
+    if case_clock["clock"] == "stopped":
+        return own
+    flags = (own, Timeliness(case_clock["timeliness"]))
+    for flag in (Timeliness.OVERDUE, Timeliness.WARNING):
+        if flag in flags:
+            return flag
+    return Timeliness.NORMAL
 
 
 def events(svc: Services, user: User, case_id: int) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from engine.persistence.writes import StaleWrite
 
 from .context import Services, Step
 from .deadlines import schedule_task_check, task_deadline, update_clock
+from .messages import tasks_opened
 from .queries import case_view
 
 T = TypeVar("T")
@@ -137,6 +138,7 @@ def record_step(
     case.data = canonical_data({**case.data, **workflow.decisions()})
     case.updated_at = now
     opened, open_tasks = _sync_tasks(step, stored_open)
+    tasks_opened(uow, case, step.version.name, opened, step.actor, workflow.element_completed)
     for new_task in opened:
         schedule_task_check(svc, uow, new_task, step.calendar, now)
     _schedule_timers(step)

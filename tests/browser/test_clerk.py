@@ -62,7 +62,7 @@ def test_a_case_from_the_desk_to_the_parallel_reviews(
     assert "/work/tasks/" in page.url
     assert page.locator("#case-link").get_attribute("href") == f"/cases/{case_id}"
     assert "经营场所平面布局图" in page.locator(".materials").inner_text()
-    assert page.locator(".claim-line button.unclaim").inner_text() == "退回"
+    assert page.locator(".claim-line button.unclaim").inner_text() == "取消认领"
     page.fill("[name=intake_opinion]", "主要材料齐全")
     page.check("input[name=intake_decision][value=accept_with_gaps]")
     page.click("button:has-text('提交办理')")

@@ -119,8 +119,8 @@ def _clerk_task(pages: Pages, clerk: str, case_id: int, values: dict[str, Any]) 
             page.check(f"input[name={name}][value={'true' if value else 'false'}]")
         else:
             page.fill(f"[name={name}]", str(value))
-    page.click("button:has-text('提交办理')")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button:has-text('提交办理')")
     assert "已办理" in page.locator(".flash").inner_text(), clerk
     page.close()
 
@@ -148,8 +148,8 @@ def _complete(svc: Services, staff: dict[str, Any], case_id: int, element: str, 
 def _publish(pages: Pages, page: Any, version: int) -> None:
     pages.goto(page, f"/designer/bundles/shop/{version}")
     page.check("#lifecycle input[name=confirm]")
-    page.click("button[data-action=publish]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[data-action=publish]")
     assert page.locator("h1 [data-status=published]").count() == 1
 
 
@@ -260,8 +260,8 @@ def test_a_bundle_drawn_checked_test_run_published_and_run_then_changed_in_v2(
     desk.click("[data-bundle=shop] >> text=收件")
     for name, value in APPLICANT.items():
         desk.fill(f"[name={name}]", value)
-    desk.click("button:has-text('收件并生成办件')")
-    desk.wait_for_load_state()
+    with desk.expect_navigation():
+        desk.click("button:has-text('收件并生成办件')")
     case_id = int(desk.locator(".case-no").inner_text())
     pages.goto(desk, "/work/")
     _clerk_task(pages, "front_desk", case_id, {"materials_checked": True, "intake_opinion": "齐"})

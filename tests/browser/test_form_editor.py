@@ -91,8 +91,13 @@ def test_a_form_built_in_the_editor_shows_in_the_preview_as_the_clerk_sees_it(
     reason.locator("[data-condition-field]").select_option("check_result")
     reason.locator("[data-condition-value]").select_option('"fail"')
 
-    _wait_preview(page, "不通过理由")
+    # the conditional field is in the preview, hidden until its condition holds, as on the
+    # clerk's page; choosing 不通过 there shows it
     preview = page.locator("#fe-preview")
+    preview.locator("textarea[name=fail_reason]").wait_for(state="attached")
+    assert preview.locator("textarea[name=fail_reason]").is_hidden()
+    preview.locator("select[name=check_result]").select_option("fail")
+    _wait_preview(page, "不通过理由")
     assert preview.locator("label.required[for=f-shop_phone]").inner_text() == "联系电话"
     assert preview.locator("input[name=shop_phone]").get_attribute("maxlength") == "11"
     assert preview.locator("select[name=check_result] option").all_inner_texts() == [

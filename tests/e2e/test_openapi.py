@@ -234,6 +234,8 @@ INCIDENT_EVENTS = {
     "case_migrated",
     "case_data_corrected",
 }
+# 催办: covered by tests/integration/test_messages.py and tests/e2e/test_pages_messages.py
+MESSAGE_EVENTS = {"task_urged"}
 
 
 def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaurant: Any) -> None:
@@ -267,6 +269,7 @@ def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaura
         - TIME_LIMIT_EVENTS
         - FOLLOW_UP_EVENTS
         - INCIDENT_EVENTS
+        - MESSAGE_EVENTS
     )
 
 

@@ -200,7 +200,7 @@ def test_edit_reset_reissue_and_unblock(client: Any, services: Any, users: Any) 
     history = _text(client.get(page))
     for label in (
         "创建用户",
-        "修改角色或分组",
+        "修改角色、分组或署名",
         "重设登录密码",
         "重新签发 API 令牌",
         "解除登录锁定",

@@ -120,8 +120,8 @@ def test_the_task_page_shows_materials_by_the_bundles_own_correct_value(
     again = case["tasks"][0]
     assert again["element"] == "check"
     page = client.get(f"/work/tasks/{again['id']}").get_data(as_text=True)
-    # the decision is still 补正 until the window decides again: the lease is still asked for
-    assert _states(page) == {"form": "已提交", "lease": "需补正", "photo": "按需提交"}
+    # the window decides again on what the applicant brought: the lease is 已补正 (issue 17 · D)
+    assert _states(page) == {"form": "已提交", "lease": "已补正", "photo": "按需提交"}
 
     case = cases.complete(services, clerk, again["id"], {"verdict": "ok"})
     assert case["status"] == "completed"

@@ -239,8 +239,9 @@ def test_values_are_bounded_whatever_the_form_allows(
 def test_engine_tasks_take_bounded_values_only(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
-    """督办/整改/回访 tasks have no form; what is submitted is kept in the event only, and must
-    be within the limits too."""
+    """督办/整改/回访 tasks are not steps of the diagram; what is submitted is kept in the event
+    only, and must be within the limits too (整改 and 回访 have their own forms:
+    follow_ups.engine_form)."""
     from engine.services.follow_ups import rate
 
     view = cases.start_case(services, users["front_desk"].user, "restaurant", APPLICATION)
@@ -261,6 +262,15 @@ def test_engine_tasks_take_bounded_values_only(
     before = snapshot(services, users, view["id"])
     supervisor, _ = accounts.create_user(services, "boss", "clerk", ["supervisors"])
     assert refused(
+        lambda: cases.complete(
+            services, supervisor, task["id"], {"measures": "长" * 2001, "result": "已整改"}
+        )
+    ) == {"measures": "长度不能超过 2000 个字符"}
+    assert refused(  # a field the form does not declare is refused by name
         lambda: cases.complete(services, supervisor, task["id"], {"opinion": "长" * 11})
-    ) == {"opinion": "长度不能超过 10 个字符"}
+    ) == {
+        "opinion": "本表单没有此字段, 不能填写",
+        "measures": "必填",
+        "result": "必填",
+    }
     assert snapshot(services, users, view["id"]) == before

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, render_template, request
 
 from engine.errors import Invalid
-from engine.services import audit, cases, intake, queries
+from engine.services import audit, case_record, cases, idempotency, intake, queries
 
 from ..state import services
 from . import api
@@ -18,7 +19,21 @@ from .common import current_user, json_body
 def start_case() -> Any:
     user = current_user()
     body = json_body()
-    return cases.start_case(services(), user, body.get("bundle"), body.get("data")), 201
+
+    def run() -> tuple[Any, int]:
+        return cases.start_case(services(), user, body.get("bundle"), body.get("data")), 201
+
+    return once(user, body, run)
+
+
+def once(user: Any, body: Any, run: Callable[[], tuple[Any, int]]) -> tuple[Any, int]:
+    """`run`, at most once per `Idempotency-Key` when the request carries one."""
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        return run()
+    digest = idempotency.request_hash(request.method, request.path, body)
+    answer, status = idempotency.once(services(), user, key, digest, run)
+    return answer, status
 
 
 @api.get("/cases/<int:case_id>")
@@ -66,11 +81,14 @@ def export_case(case_id: int) -> Any:
     archive = audit.export(services(), current_user(), case_id)
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        response = Response(audit.events_csv(archive), mimetype="text/csv")
+        record = case_record.labelled_data(services(), current_user(), case_id)
+        response = Response(audit.events_csv(archive, record), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="case-{case_id}.csv"'
         return response
-    if fmt == "html":
-        return Response(render_template("case_archive.html", a=archive), mimetype="text/html")
+    if fmt == "html":  # with the record in words (issue 17 · A)
+        record = case_record.labelled_data(services(), current_user(), case_id)
+        page = render_template("case_archive.html", a=archive, record=record)
+        return Response(page, mimetype="text/html")
     if fmt != "json":
         raise Invalid("格式无效", [{"field": "format", "message": "应为 json、csv 或 html"}])
     return archive

@@ -7,10 +7,11 @@ from typing import Any
 from flask import request
 
 from engine.errors import Invalid
-from engine.services import cases, queries
+from engine.services import cases, messages, queries
 
 from ..state import services
 from . import api
+from .cases import once
 from .common import current_user, json_body
 
 
@@ -53,4 +54,16 @@ def unclaim(task_id: str) -> Any:
 @api.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
     user = current_user()
-    return cases.complete(services(), user, task_id, json_body().get("data"))
+    body = json_body()
+
+    def run() -> tuple[Any, int]:
+        return cases.complete(services(), user, task_id, body.get("data")), 200
+
+    return once(user, body, run)
+
+
+@api.post("/tasks/<task_id>/urge")
+def urge(task_id: str) -> Any:
+    """催办 (issue 17 · G): a supervisor or administrator urges an open task."""
+    body = json_body()
+    return messages.urge(services(), current_user(), task_id, body.get("message"))

@@ -30,3 +30,15 @@ def register(app: Flask) -> None:
     from . import designer_panel  # the editor's properties panel (groups, fields, checks)
 
     app.register_blueprint(designer_panel.bp)
+    from . import desk  # the window's daily tools: 已办, staff search, notices (issue 17 · C)
+
+    app.register_blueprint(desk.bp)
+    from . import ratings  # 好差评 recorded at the window (issue 17 · F)
+
+    app.register_blueprint(ratings.bp)
+    from . import messages  # 消息中心 and 催办 (issue 17 · G)
+
+    app.register_blueprint(messages.bp)
+    from . import withdraw  # 撤回 in the pages (issue 17 · B)
+
+    app.register_blueprint(withdraw.bp)

@@ -62,10 +62,21 @@ def create() -> Any:
     name = request.form.get("name", "")
     role = request.form.get("role", "")
     groups = _groups_given()
+    display_name = request.form.get("display_name", "")
+    department = request.form.get("department", "")
     try:
-        user, token = accounts.create_user(services(), name, role, groups, by=page_user())
+        user, token = accounts.create_user(
+            services(),
+            name,
+            role,
+            groups,
+            by=page_user(),
+            display_name=display_name,
+            department=department,
+        )
     except (Invalid, Conflict) as err:
         form = {"name": name, "role": role, "groups": request.form.getlist("groups")}
+        form |= {"display_name": display_name, "department": department}
         form["new_groups"] = request.form.get("new_groups", "")
         return _users_page(_problems(err), form, err.status)
     return _token_page(user.id, user.name, token, created=True)
@@ -114,10 +125,12 @@ def edit(user_id: int) -> Any:
             role=request.form.get("role", ""),
             groups=_groups_given(),
             by=page_user(),
+            display_name=request.form.get("display_name"),  # absent: unchanged
+            department=request.form.get("department"),
         )
     except (Invalid, Conflict) as err:
         return _user_page(user_id, {"edit": _problems(err)}, err.status)
-    flash(f"已保存 {name} 的角色和分组", "success")
+    flash(f"已保存 {name} 的角色和分组及署名", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

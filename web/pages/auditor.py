@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from engine.domain.users import Role
 from engine.errors import Conflict, Invalid, ServiceError
-from engine.services import audit, case_pages, case_search
+from engine.services import audit, case_pages, case_record, case_search
 
 from ..auth import page_user, role_required
 from ..state import services
@@ -86,6 +86,7 @@ def _history(case_id: int, verdict: dict[str, Any] | None = None) -> Any:
         step=step,
         step_error=step_error,
         verdict=verdict,
+        record=case_record.labelled_data(svc, user, case_id),  # in words (issue 17 · A)
     )
 
 
@@ -128,7 +129,8 @@ def export_json(case_id: int) -> Any:
 @role_required(Role.AUDITOR)
 def export_csv(case_id: int) -> Any:
     archive = audit.export(services(), page_user(), case_id)
-    response = Response(audit.events_csv(archive), mimetype="text/csv")
+    record = case_record.labelled_data(services(), page_user(), case_id)
+    response = Response(audit.events_csv(archive, record), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="case-{case_id}.csv"'
     return response
 
@@ -138,4 +140,7 @@ def export_csv(case_id: int) -> Any:
 def archive(case_id: int) -> Any:
     """办件档案, printable."""
     found = audit.export(services(), page_user(), case_id)
-    return Response(render_template("case_archive.html", a=found), mimetype="text/html")
+    record = case_record.labelled_data(services(), page_user(), case_id)
+    return Response(
+        render_template("case_archive.html", a=found, record=record), mimetype="text/html"
+    )

@@ -9,11 +9,11 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 
 from engine.domain.users import Role
-from engine.services import case_pages, certificates, intake
+from engine.services import case_pages, case_record, certificates, intake
 
 from ..api.certificates import view_of
 from ..auth import page_user, role_required
-from ..responses import content_disposition
+from ..responses import STORED_POLICY, content_disposition
 from ..state import services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -23,7 +23,21 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @role_required(Role.CLERK, Role.AUDITOR)
 def case(case_id: int) -> Any:
     found = case_pages.case_page(services(), page_user(), case_id)
-    return render_template("cases/case.html", page=found, case=found["case"])
+    record = case_record.labelled_data(services(), page_user(), case_id)
+    return render_template("cases/case.html", page=found, case=found["case"], record=record)
+
+
+@bp.get("/<int:case_id>/attachments/<int:seq>/<field>")
+@role_required(Role.CLERK, Role.AUDITOR)
+def attachment(case_id: int, seq: int, field: str) -> Any:
+    """A file stored in the case (the application's or a step's): downloaded, never rendered
+    on our origin (images and PDF keep their type; anything else is bytes)."""
+    kind, name, content = case_record.attachment(services(), page_user(), case_id, seq, field)
+    response = Response(content, mimetype=kind)
+    response.headers["Content-Disposition"] = content_disposition("attachment", name)
+    response.headers["Content-Security-Policy"] = STORED_POLICY
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/certificates/<number>")

@@ -13,14 +13,25 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from engine import config
 from engine.domain.users import Role
 from engine.errors import Conflict, Forbidden, Invalid, ServiceError
-from engine.services import cases, catalogue, intake, queries
+from engine.services import (
+    case_record,
+    cases,
+    catalogue,
+    desk,
+    documents,
+    duplicates,
+    follow_ups,
+    idempotency,
+    intake,
+    queries,
+)
 
 from ..auth import page_user, role_required, safe_next
 from ..forms_render import (
-    AttachmentTooLarge,
     decision_fields,
     field_errors,
     field_names,
+    form_conditions,
     form_fields,
     parse_form,
     reorder_like,
@@ -28,10 +39,13 @@ from ..forms_render import (
 )
 from ..labels import CLAIMED_LABELS, TIMELINESS_LABELS
 from ..state import services
+from . import kept_form
+from .desk import next_step_message
 
 bp = Blueprint("clerk", __name__, url_prefix="/work")
 # the render_form macro (templates/macros/form.html) works from these fields, on every page
 bp.add_app_template_global(form_fields, "form_fields")
+bp.add_app_template_global(form_conditions, "form_conditions")
 
 PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
@@ -149,6 +163,7 @@ def _render_worklist(args: Mapping[str, str], status: int = 200) -> Any:
             filtered=any(v for k, v in filters.items() if k != "claimed")
             or filters["claimed"] != "all",
             me_name=user.name,
+            can_receive=bool(desk.receivable_bundles(services(), user)),  # issue 17 · C
         ),
         status,
     )
@@ -185,7 +200,7 @@ def _claim_action(task_id: str, claim: bool) -> Any:
         if where.path == url_for("clerk.worklist"):  # the same page, filters and all
             return _render_worklist({k: v[-1] for k, v in parse_qs(where.query).items()}, status)
         return redirect(back)
-    flash("已认领" if claim else "已退回, 任务回到组内待办", "success")
+    flash("已认领" if claim else "已取消认领, 任务回到组内待办", "success")
     return redirect(back)
 
 
@@ -227,14 +242,26 @@ def _task_context(task_id: str) -> dict[str, Any]:
     task = queries.get_task(svc, user, task_id)
     case = queries.get_case(svc, user, task["case_id"])
     bundle = catalogue.bundle_page(svc, user, case["bundle"], case["version"])
-    schema = _form(bundle, task.get("form"))
+    # 整改 and 回访 (opened by the engine, no diagram) have their forms in follow_ups
+    schema = _form(bundle, task.get("form")) or follow_ups.engine_form(task.get("kind"))
+    if task["status"] == "open":  # 补正: only the materials asked for (issue 17 · D)
+        schema = intake.task_form(
+            bundle["meta"], task.get("element"), schema, case.get("data") or {}
+        )
     return {
         "task": task,
+        "complaint": follow_ups.complaint(svc, case["id"])
+        if task.get("kind") in ("rectification", "follow_up")
+        else None,
         "case": case,
+        # 申请信息 and the earlier steps' decisions, in the forms' words (issue 17 · A)
+        "record": case_record.labelled_data(svc, user, case["id"]),
         "bundle": bundle,
         "schema": schema,
         "radios": decision_fields(schema),
-        "materials": intake.material_states(bundle["meta"], case.get("data") or {}),
+        "materials": intake.material_states(
+            bundle["meta"], case.get("data") or {}, task.get("element")
+        ),
         "mine": task.get("assignee") == user.name,
         "can_work": task["status"] == "open"
         and case["status"] != "error"  # 出错: nothing to submit until an administrator acts
@@ -250,6 +277,7 @@ def _render_task(
     errors: dict[str, str] | None = None,
     other_errors: list[str] | None = None,
     status: int = 200,
+    held: list[dict[str, Any]] | None = None,
 ) -> Any:
     ctx = _task_context(task_id)
     if values is None and ctx["task"]["status"] != "open":
@@ -267,6 +295,8 @@ def _render_task(
             values=values or {},
             errors=errors or {},
             other_errors=other_errors or [],
+            held=held or [],  # files of a refused submit kept for the next (17 · B)
+            max_bytes=services().limits.attachment_bytes,
         ),
         status,
     )
@@ -308,21 +338,30 @@ def task(task_id: str) -> Any:
 def complete(task_id: str) -> Any:
     svc, user = services(), page_user()
     schema = _task_context(task_id)["schema"]
+    # a refused submit shows everything typed again, accepted files held (issue 17 · B)
     try:
-        data = _posted(schema)
-    except AttachmentTooLarge as err:
-        return _render_task(task_id, {}, {err.field: err.message}, status=422)
+        data, file_errors = kept_form.parse_page_form(
+            schema, request.form, request.files, svc.limits.attachment_bytes
+        )
     except Invalid as err:
         return _render_task(task_id, None, {}, [_invalid_text(err)], status=422)
+    file_errors |= kept_form.resolve_held(schema, data, user.name)
+
+    def refused(errors: dict[str, str], rest: list[str], status: int) -> Any:
+        values, held = kept_form.held_for_page(schema, data, user.name)
+        return _render_task(task_id, values, errors, rest, status=status, held=held)
+
+    if file_errors:
+        return refused(file_errors, [], 422)
     try:
         cases.complete(svc, user, task_id, data)
     except Invalid as err:
         inline, rest = _split_errors(err, schema)
-        return _render_task(task_id, data, inline, rest, status=422)
+        return refused(inline, rest, 422)
     except (Conflict, Forbidden) as err:
         flash(err.message, "error")
-        return _render_task(task_id, data, status=err.status)
-    flash("已办理", "success")
+        return refused({}, [], err.status)
+    flash(next_step_message(task_id) or "已办理", "success")  # issue 17 · C: the next step
     return redirect(url_for("clerk.worklist"))
 
 
@@ -335,7 +374,7 @@ def start_list() -> Any:
     svc, user = services(), page_user()
     bundles = [
         catalogue.bundle_page(svc, user, b["key"], b["version"])
-        for b in catalogue.startable_bundles(svc, user)
+        for b in desk.receivable_bundles(svc, user)  # the window's bundles only (17 · C)
     ]
     return render_template("clerk/start_list.html", bundles=bundles)
 
@@ -346,6 +385,8 @@ def _render_start(
     errors: dict[str, str] | None = None,
     other_errors: list[str] | None = None,
     status: int = 200,
+    held: list[dict[str, Any]] | None = None,
+    duplicates: list[dict[str, Any]] | None = None,
 ) -> Any:
     bundle = catalogue.start_page(services(), page_user(), key)
     schema = _form(bundle, bundle.get("start_form"))
@@ -358,6 +399,11 @@ def _render_start(
             errors=errors or {},
             other_errors=other_errors or [],
             materials=bundle["meta"].materials,
+            # issue 17 · B: files kept, the form's one-time token, the same applicant's open cases
+            held=held or [],
+            form_token=kept_form.form_token_of(request.form) or kept_form.new_form_token(),
+            duplicates=duplicates or [],
+            max_bytes=services().limits.attachment_bytes,
         ),
         status,
     )
@@ -372,25 +418,73 @@ def start(bundle_key: str) -> Any:
 @bp.post("/start/<bundle_key>")
 @role_required(Role.CLERK)
 def start_post(bundle_key: str) -> Any:
+    """收件: Post/Redirect/Get to the receipt; a form sent twice (refresh, back and again) starts
+    one case; the same applicant's open case of the bundle is shown before a second one is made
+    (仍然收件 goes on); a refused submit shows everything typed again (issue 17 · B)."""
     svc, user = services(), page_user()
     bundle = catalogue.start_page(svc, user, bundle_key)
     schema = _form(bundle, bundle.get("start_form"))
     try:
-        data = _posted(schema)
-    except AttachmentTooLarge as err:
-        return _render_start(bundle_key, {}, {err.field: err.message}, status=422)
+        data, file_errors = kept_form.parse_page_form(
+            schema, request.form, request.files, svc.limits.attachment_bytes
+        )
     except Invalid as err:
         return _render_start(bundle_key, {}, {}, [_invalid_text(err)], status=422)
-    try:
+    file_errors |= kept_form.resolve_held(schema, data, user.name)
+
+    def refused(
+        errors: dict[str, str],
+        rest: list[str],
+        status: int,
+        same: list[dict[str, Any]] | None = None,
+    ) -> Any:
+        values, held = kept_form.held_for_page(schema, data, user.name)
+        return _render_start(bundle_key, values, errors, rest, status, held, same)
+
+    if file_errors:
+        return refused(file_errors, [], 422)
+    token = kept_form.form_token_of(request.form)
+    if not request.form.get(kept_form.ANYWAY) and not (
+        token and idempotency.sent_before(svc, user, token)
+    ):
+        same = duplicates.open_cases(svc, user, bundle_key, data)
+        if same:
+            return refused({}, [], 409, same)
+
+    def run() -> tuple[Any, int]:
         case = cases.start_case(svc, user, bundle_key, data)
+        # the 查询码 is only known now: kept for the receipt's one GET, never in the URL or cookie
+        receipt = {"access_code": case.get("access_code")}
+        idempotency.keep_for_next_page(svc, user, f"receipt {case['id']}", receipt)
+        return {"case_id": case["id"]}, 201
+
+    try:
+        if token:
+            answer, _status, repeat = idempotency.page_once(svc, user, token, run)
+        else:
+            (answer, _status), repeat = run(), False
     except Invalid as err:
         inline, rest = _split_errors(err, schema)
-        return _render_start(bundle_key, data, inline, rest, status=422)
+        return refused(inline, rest, 422)
     except ServiceError as err:
         if isinstance(err, Conflict | Forbidden):
             flash(err.message, "error")
-            return _render_start(bundle_key, data, status=err.status)
+            return refused({}, [], err.status)
         raise
+    if repeat:
+        flash(f"此表单已经收件 (办件 {answer['case_id']}), 没有重复创建办件", "info")
+    return redirect(url_for("clerk.receipt", case_id=answer["case_id"]))
+
+
+@bp.get("/cases/<int:case_id>/receipt")
+@role_required(Role.CLERK)
+def receipt(case_id: int) -> Any:
+    """The 收件回执 of a case, printable; its 查询码 only on the first view after 收件."""
+    svc, user = services(), page_user()
+    case = queries.get_case(svc, user, case_id)
+    bundle = catalogue.bundle_page(svc, user, case["bundle"], case["version"])
+    kept = idempotency.take_for_page(svc, user, f"receipt {case_id}")
+    code = kept.get("access_code") if isinstance(kept, dict) else None
     next_task = next(
         (
             t
@@ -399,11 +493,12 @@ def start_post(bundle_key: str) -> Any:
         ),
         None,
     )
-    # The receipt answers the POST itself: the access code is shown this once and never stored
-    # in a URL or the session.
-    return render_template(
+    page = render_template(
         "clerk/receipt.html",
-        case=case,
+        case={**case, "access_code": code},
         bundle=bundle,
         next_task=next_task,
+        received_by=documents.signature_of(svc, case["created_by"]),
+        fresh=code is not None,
     )
+    return page, 200, {"Cache-Control": "no-store"}

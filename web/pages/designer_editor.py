@@ -28,7 +28,12 @@ bp = Blueprint("designer_editor", __name__, url_prefix="/designer")
 
 
 # The other tabs' scripts, in this order, each once its owner has written it.
-TAB_SCRIPTS = ("js/form_editor.js", "js/settings_editor.js", "js/test_run.js")
+TAB_SCRIPTS = (
+    "js/form_editor.js",
+    "js/settings_editor.js",
+    "js/test_run.js",
+    "js/form_conditions.js",  # the form preview's conditional fields (issue 17 · D)
+)
 
 
 def _editor(key: str, name: str, base_version: int | None, files_url: str) -> Any:

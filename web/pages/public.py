@@ -3,13 +3,14 @@ bundles' 办事指南 and the applicant's progress lookup."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from engine.certificates.rendering import qr_svg
 from engine.domain.throttle import TooManyAttempts
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.services import case_pages, catalogue, certificates, follow_ups
 
 from ..auth import client_address
@@ -80,15 +81,78 @@ def progress() -> Any:
         return refused(f"{err.message}: {follow_ups.CODE_SHAPE}", 422)
     except Forbidden as err:
         return refused(err.message, 403)
-    found["received_at"] = case_pages.local_time(services(), found["received_at"])
+    _grant(found["id"])
+    return _progress_page(number, found)
+
+
+# The case whose code the applicant gave is theirs to follow (and rate) for a while in this browser,
+# without the code again: the signed session holds the case number and until when, never the code.
+PROGRESS_GRANT = "progress_case"
+GRANT_SECONDS = 30 * 60
+
+
+def _grant(case_id: int) -> None:
+    session[PROGRESS_GRANT] = {"case": case_id, "until": int(time.time()) + GRANT_SECONDS}
+
+
+def _granted(case_id: int) -> bool:
+    grant = session.get(PROGRESS_GRANT)
+    return (
+        isinstance(grant, dict)
+        and grant.get("case") == case_id
+        and isinstance(grant.get("until"), int)
+        and grant["until"] > time.time()
+    )
+
+
+def _progress_page(number: str, found: dict[str, Any], status: int = 200) -> Any:
+    svc = services()
+    found["received_at"] = case_pages.local_time(svc, found["received_at"])
+    for step in found["timeline"]:
+        step["at"] = case_pages.local_time(svc, step["at"])
     response = Response(
-        render_template(
-            "public/progress.html",
-            number=number,
-            error=None,
-            found=found,
-        ),
+        render_template("public/progress.html", number=number, error=None, found=found),
+        status=status,
         mimetype="text/html",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/progress/<int:case_id>")
+def progress_case(case_id: int) -> Any:
+    """The case just looked up (after a rating, the page it redirects to); without the session's
+    grant, back to the lookup form."""
+    if not _granted(case_id):
+        flash("请输入办件编号和查询码查询", "error")
+        return redirect(url_for("public.progress"))
+    return _progress_page(str(case_id), follow_ups.progress_view(services(), case_id))
+
+
+@bp.post("/progress/<int:case_id>/rating")
+def rate(case_id: int) -> Any:
+    """好差评 by the applicant on the progress page, once the case has ended: once online, a 不满意
+    or worse opens the 整改 (engine.services.follow_ups.rate)."""
+    if not _granted(case_id):
+        flash("查询已过期, 请重新输入办件编号和查询码", "error")
+        return redirect(url_for("public.progress"))
+    svc = services()
+    try:
+        follow_ups.rate(
+            svc,
+            case_id,
+            follow_ups.posted_level(request.form.get("level")),
+            request.form.get("comment", "").strip() or None,
+            code_checked=True,
+        )
+    except (Invalid, Conflict) as err:
+        found = follow_ups.progress_view(svc, case_id)
+        details = "; ".join(str(e.get("message")) for e in getattr(err, "errors", []) or [])
+        found["rating_error"] = f"{err.message}: {details}" if details else err.message
+        found["rating_values"] = {
+            "level": request.form.get("level", ""),
+            "comment": request.form.get("comment", ""),
+        }
+        return _progress_page(str(case_id), found, err.status)
+    flash("感谢您的评价, 评价已提交", "success")
+    return redirect(url_for("public.progress_case", case_id=case_id))

@@ -10,7 +10,7 @@
 (function () {
   "use strict";
 
-  var section, slider, output, eventBox, dataBody, taskList, diagramEl, labels, steps, baseUrl;
+  var section, slider, output, eventBox, dataBody, taskList, diagramEl, labels, values, steps, baseUrl;
   var pendingState = null;
   var timer = null;
   var requested = null;
@@ -26,8 +26,24 @@
   // its name and size, not its bytes.
   var ATTACHMENT = /^data:([^;,]*)(?:;name=([^;,]*))?;base64,/;
 
-  function show(value) {
+  // A value in its form's words (issue 17 · A): #field-values maps field -> {JSON of a value:
+  // its title} (choices, 是/否), "*" -> {JSON of a material code: its name}.
+  function titled(value, field) {
+    var key = JSON.stringify(value);
+    var own = (values && values[field]) || {};
+    var materials = (values && values["*"]) || {};
+    if (Object.prototype.hasOwnProperty.call(own, key)) { return own[key]; }
+    if (Object.prototype.hasOwnProperty.call(materials, key)) { return materials[key]; }
+    return null;
+  }
+
+  function show(value, field) {
     if (value === null || value === undefined) { return "—"; }
+    if (Array.isArray(value)) {
+      return value.map(function (v) { return show(v, field); }).join("、");
+    }
+    var title = titled(value, field);
+    if (title !== null) { return title; }
     if (typeof value === "string") {
       var found = ATTACHMENT.exec(value);
       if (!found) { return value; }
@@ -80,16 +96,16 @@
       cell.className = "value";
       var change = changes[field];
       if (change && change.change === "changed") {
-        cell.appendChild(text("span", show(change.before), "before"));
+        cell.appendChild(text("span", show(change.before, field), "before"));
       }
-      cell.appendChild(document.createTextNode(show(step.data[field])));
+      cell.appendChild(document.createTextNode(show(step.data[field], field)));
       row(field, cell, change ? "changed" : "");
     });
     step.changes.forEach(function (c) {
       if (c.change !== "removed") { return; }
       var cell = document.createElement("td");
       cell.className = "value";
-      cell.appendChild(text("span", show(c.before), "before"));
+      cell.appendChild(text("span", show(c.before, c.field), "before"));
       cell.appendChild(document.createTextNode("(已移除)"));
       row(c.field, cell, "changed removed");
     });
@@ -157,6 +173,7 @@
     steps = parseInt(section.dataset.steps, 10) || 0;
     baseUrl = section.dataset.stepsUrl;
     try { labels = JSON.parse(document.getElementById("field-labels").textContent); } catch (e) { labels = {}; }
+    try { values = JSON.parse(document.getElementById("field-values").textContent); } catch (e) { values = {}; }
 
     slider.addEventListener("input", function () { moveTo(parseInt(slider.value, 10)); });
     document.querySelectorAll("[data-move]").forEach(function (button) {

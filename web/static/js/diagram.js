@@ -12,13 +12,21 @@
  * loaded the element gets data-diagram-status="ready" (or "error" with the reason shown in it), and
  * `element.lianbanDiagram` offers:
  *   highlight(state)  redraw the marks (the auditor's step slider calls this),
- *   focus(id)         scroll to an element and mark it selected.
+ *   focus(id)         scroll to an element and mark it selected,
+ *   zoomBy(factor), fit(), readable()   the zoom buttons' actions (issue 17 · C).
+ * The diagram opens at a readable zoom (never below MIN_SCALE): the whole diagram when it fits
+ * so, else centred on what is active now (or the start); a margin keeps the end events clear of
+ * the bpmn.io mark in the bottom right corner and of the zoom buttons in the top right.
  * Clicking an element dispatches a "diagram:select" event on the container (detail: {id, name}).
  */
 (function () {
   "use strict";
   var CLASSES = { completed: "hl-done", active: "hl-active", errors: "hl-error", changed: "hl-changed",
     warnings: "hl-warning" };
+
+  var MIN_SCALE = 0.75;
+  var MAX_SCALE = 1.6;
+  var MARGIN = { left: 24, right: 96, top: 52, bottom: 56 };  // px: zoom buttons, bpmn.io mark
 
   function asSet(list) {
     var set = {};
@@ -71,6 +79,117 @@
     return true;
   };
 
+  // The view showing the box `inner` (diagram units) at `scale`, centred on (cx, cy) within the
+  // container less its margins.
+  function viewAt(outer, scale, cx, cy) {
+    var width = outer.width / scale;
+    var height = outer.height / scale;
+    var shiftX = (MARGIN.right - MARGIN.left) / 2 / scale;
+    var shiftY = (MARGIN.bottom - MARGIN.top) / 2 / scale;
+    return { x: cx - width / 2 + shiftX, y: cy - height / 2 + shiftY, width: width, height: height };
+  }
+
+  function fitScale(outer, inner) {
+    var w = Math.max(outer.width - MARGIN.left - MARGIN.right, 60);
+    var h = Math.max(outer.height - MARGIN.top - MARGIN.bottom, 60);
+    return Math.min(w / Math.max(inner.width, 1), h / Math.max(inner.height, 1), MAX_SCALE);
+  }
+
+  // every element's box, in diagram units
+  function contentBox(canvas) {
+    var inner = canvas.viewbox().inner;
+    return { x: inner.x, y: inner.y, width: inner.width, height: inner.height };
+  }
+
+  // The whole diagram, inside the margins.
+  Diagram.prototype.fit = function () {
+    var canvas = this.viewer.get("canvas");
+    var outer = canvas.viewbox().outer;
+    var inner = contentBox(canvas);
+    var scale = fitScale(outer, inner);
+    canvas.viewbox(viewAt(outer, scale, inner.x + inner.width / 2, inner.y + inner.height / 2));
+    this.update();
+  };
+
+  // The default view: the whole diagram when it is readable so, else MIN_SCALE centred on the
+  // active elements (or the start event).
+  Diagram.prototype.readable = function () {
+    var canvas = this.viewer.get("canvas");
+    var registry = this.viewer.get("elementRegistry");
+    var outer = canvas.viewbox().outer;
+    var inner = contentBox(canvas);
+    var scale = fitScale(outer, inner);
+    if (scale >= MIN_SCALE) { this.fit(); return; }
+    var focus = registry.filter(function (el) {
+      return !el.waypoints && canvas.hasMarker(el, "hl-active");
+    });
+    // the tasks waiting for someone, rather than a join waiting for them
+    var tasks = focus.filter(function (el) { return /Task$/.test(el.type); });
+    if (tasks.length) { focus = tasks; }
+    if (!focus.length) {
+      focus = registry.filter(function (el) { return el.type === "bpmn:StartEvent"; }).slice(0, 1);
+    }
+    var cx = inner.x + inner.width / 2;
+    var cy = inner.y + inner.height / 2;
+    if (focus.length) {
+      var xs = focus.map(function (el) { return el.x + el.width / 2; });
+      var ys = focus.map(function (el) { return el.y + el.height / 2; });
+      cx = (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2;
+      cy = (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2;
+      // keep the diagram's edge at the container's edge rather than empty space beyond it
+      var halfW = (outer.width - MARGIN.left - MARGIN.right) / 2 / MIN_SCALE;
+      var halfH = (outer.height - MARGIN.top - MARGIN.bottom) / 2 / MIN_SCALE;
+      cx = Math.max(inner.x + halfW, Math.min(cx, inner.x + inner.width - halfW));
+      if (inner.height > 2 * halfH) {
+        cy = Math.max(inner.y + halfH, Math.min(cy, inner.y + inner.height - halfH));
+      } else {
+        cy = inner.y + inner.height / 2;
+      }
+    }
+    canvas.viewbox(viewAt(outer, MIN_SCALE, cx, cy));
+    this.update();
+  };
+
+  Diagram.prototype.zoomBy = function (factor) {
+    var canvas = this.viewer.get("canvas");
+    var scale = Math.max(0.1, Math.min(canvas.zoom() * factor, 4));
+    var outer = canvas.viewbox().outer;
+    canvas.zoom(scale, { x: outer.width / 2, y: outer.height / 2 });
+    this.update();
+  };
+
+  Diagram.prototype.update = function () {
+    var zoom = this.viewer.get("canvas").zoom();
+    this.container.dataset.zoom = zoom.toFixed(3);
+    if (this.level) { this.level.textContent = Math.round(zoom * 100) + "%"; }
+  };
+
+  function toolbar(diagram) {
+    var bar = document.createElement("div");
+    bar.className = "diagram-zoom no-print";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "流程图缩放");
+    [["zoom-in", "+", "放大", function () { diagram.zoomBy(1.25); }],
+     ["zoom-out", "−", "缩小", function () { diagram.zoomBy(0.8); }],
+     ["fit", "全图", "显示整张流程图", function () { diagram.fit(); }]].forEach(function (spec) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "diagram-" + spec[0];
+      button.dataset.zoom = spec[0];
+      button.textContent = spec[1];
+      button.title = spec[2];
+      button.setAttribute("aria-label", spec[2]);
+      button.addEventListener("click", function (event) { event.preventDefault(); spec[3](); });
+      bar.appendChild(button);
+    });
+    var level = document.createElement("span");
+    level.className = "diagram-zoom-level";
+    level.setAttribute("aria-live", "polite");
+    bar.appendChild(level);
+    diagram.level = level;
+    diagram.container.appendChild(bar);
+  }
+
   function fail(container, reason) {
     container.dataset.diagramStatus = "error";
     var message = document.createElement("div");
@@ -101,14 +220,23 @@
     }
     var state = {};
     try { state = JSON.parse(container.dataset.diagramState || "{}"); } catch (e) { state = {}; }
-    var viewer = new window.BpmnJS({ container: container });
+    // labels in a CJK face, larger than bpmn-js's 12 px (laid out by bpmn-js at this size)
+    var viewer = new window.BpmnJS({
+      container: container,
+      textRenderer: {
+        defaultStyle: { fontFamily: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif', fontSize: 13 },
+        externalStyle: { fontSize: 13 }
+      }
+    });
     source(container)
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function (result) {
         var diagram = new Diagram(container, viewer);
         container.lianbanDiagram = diagram;
-        viewer.get("canvas").zoom("fit-viewport", "auto");
         diagram.highlight(state);
+        toolbar(diagram);
+        diagram.readable();
+        viewer.get("eventBus").on("canvas.viewbox.changed", function () { diagram.update(); });
         viewer.get("eventBus").on("element.click", function (event) {
           var bo = event.element.businessObject || {};
           container.dispatchEvent(new CustomEvent("diagram:select", {
@@ -129,7 +257,7 @@
       if (!diagram) { return; }
       var canvas = diagram.viewer.get("canvas");
       if (canvas.resized) { canvas.resized(); }
-      canvas.zoom("fit-viewport", "auto");
+      diagram.fit();
     });
   }
 

@@ -725,7 +725,9 @@
     box.appendChild(field);
     box.appendChild(el("span", { text: "为" }));
     box.appendChild(value);
-    box.appendChild(el("span", { text: "时必填" }));
+    // "x-show": "always" keeps the field shown whatever the condition (engine/forms/conditions.py)
+    var shownAlways = f.raw && f.raw["x-show"] === "always";
+    box.appendChild(el("span", { text: shownAlways ? "时必填 (始终显示)" : "时显示并必填" }));
     return box;
   }
 
