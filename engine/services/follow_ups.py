@@ -435,6 +435,7 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         "timeline": timeline,
         "to_do": _to_do(version, case, view["tasks"]),
         "deadline": view["deadline"],
+        "deadline_provisional": bool(view.get("deadline_provisional")),
         "remaining_workdays": view["remaining_workdays"],
         "clock": view["clock"],
         "certificates": [

@@ -179,3 +179,28 @@ def test_the_admin_edits_the_display_name_and_department(
     )
     assert created.status_code == 200
     assert "李娜" in _text(centre.client.get("/admin/users"))
+
+
+def test_the_public_progress_page_marks_a_provisional_promised_deadline(centre: Centre) -> None:
+    centre.clock.now = datetime(2026, 12, 28, 1, 0, tzinfo=UTC)
+    late = centre.start()
+    code = late["access_code"]
+    late = centre.do(late, "intake", r.ACCEPT)  # 7 working days reach 2027
+    assert late["deadline_provisional"]
+    centre.clock.now = EARLY_SATURDAY
+    early = centre.start()
+    early_code = early["access_code"]
+    early = centre.do(early, "intake", r.ACCEPT)  # 2026-12-15, published
+    public = centre.client
+    token = _token(_text(public.get("/progress")))
+
+    def look(number: int, access: str) -> str:
+        found = public.post(
+            "/progress", data={"number": str(number), "code": access, "csrf_token": token}
+        )
+        assert found.status_code == 200
+        return _dd(_text(found), "承诺期限")
+
+    assert "2027-01-07" in look(late["id"], code) and "暂定" in look(late["id"], code)
+    assert "2026-12-15" in look(early["id"], early_code)
+    assert "暂定" not in look(early["id"], early_code)
