@@ -180,7 +180,7 @@ def test_the_case_archive_exports(
         as_text=True
     )
     lines = csv_text.lstrip("\ufeff").splitlines()
-    assert lines[0] == "seq,at,type,actor,task,element,data,hash,state_hash"
+    assert lines[0] == "seq,at,type,actor,task,element,data,hash,state_hash,事件,办理人,环节,内容"
     assert len(lines) == 1 + len(archive["events"]) and "材料齐全" in csv_text
     page = client.get(f"/api/v1/cases/{case_id}/export?format=html", headers=headers).get_data(
         as_text=True
