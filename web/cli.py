@@ -237,9 +237,9 @@ def user_list() -> None:
 @click.option("--version", "number", type=int, help="The version to run on (default: the latest).")
 def test_runs_command(key: str, number: int | None) -> None:
     """Re-run a bundle's saved test runs (its regression tests); exit 1 when one fails."""
-    from engine.services import test_runs
+    from engine.services import saved_test_runs
 
-    result = test_runs.rerun(_services(), "cli", key, {"version": number})
+    result = saved_test_runs.rerun(_services(), "cli", key, {"version": number})
     for run in result["runs"]:
         mark = "✓" if run["passed"] else "✗"
         line = f"{mark} {run['name']}"

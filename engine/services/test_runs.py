@@ -1,5 +1,5 @@
-"""Test runs of a draft: a simulated case run in memory, and the recorded runs re-run as the
-bundle's regression tests.
+"""Test runs of a draft: a simulated case run in memory (the recorded runs, the bundle's
+regression tests, are in saved_test_runs.py).
 
 A test run is a list of steps, replayed from the start on every request (the server never takes
 a workflow from the browser):
@@ -43,17 +43,15 @@ from .publishing import require_designer
 from .submissions import check_case_data, check_submission
 
 MAX_STEPS = 500
-MAX_RUNS = 200  # saved runs per bundle
-MAX_NAME = 200
 MAX_PATH = 300
 STEP_SECONDS = 1  # the simulated time between two steps
 
 
-def _invalid(message: str, field_name: str = "steps", element: str | None = None) -> Invalid:
+def invalid(message: str, field_name: str = "steps", element: str | None = None) -> Invalid:
     return Invalid(message, [{"message": message, "field": field_name, "element": element}])
 
 
-def _actor_name(actor: User | str) -> str:
+def actor_name(actor: User | str) -> str:
     if isinstance(actor, User):
         require_designer(actor)
         return actor.name
@@ -75,16 +73,16 @@ def _source_zip(files: Any) -> bytes:
     """The posted {path: text} as a zip, so that the upload's own checks (paths, sizes, counts,
     JSON) apply to it unchanged."""
     if not isinstance(files, dict) or not files:
-        raise _invalid("files 必须是非空的 JSON 对象 {路径: 文本}", "files")
+        raise invalid("files 必须是非空的 JSON 对象 {路径: 文本}", "files")
     if len(files) > MAX_FILES:
-        raise _invalid(f"文件过多 (上限 {MAX_FILES} 个)", "files")
+        raise invalid(f"文件过多 (上限 {MAX_FILES} 个)", "files")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, text in files.items():
             if not isinstance(path, str) or not isinstance(text, str):
-                raise _invalid(f"文件 {path!s:.100} 的内容必须是文本", "files")
+                raise invalid(f"文件 {path!s:.100} 的内容必须是文本", "files")
             if not path or len(path) > MAX_PATH:
-                raise _invalid(f"文件路径应为 1 到 {MAX_PATH} 个字符", "files")
+                raise invalid(f"文件路径应为 1 到 {MAX_PATH} 个字符", "files")
             archive.writestr(path, text.encode("utf-8"))
     return buffer.getvalue()
 
@@ -142,9 +140,9 @@ def _draft_of(svc: Services, body: dict[str, Any], actor: str) -> Draft:
     if isinstance(bundle, dict) and isinstance(bundle.get("key"), str):
         number = bundle.get("version")
         if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
-            raise _invalid("bundle.version 必须是整数", "bundle")
+            raise invalid("bundle.version 必须是整数", "bundle")
         return stored_draft(svc, bundle["key"], number)
-    raise _invalid("请给出草稿的文件 files, 或已保存的版本 bundle {key, version}", "files")
+    raise invalid("请给出草稿的文件 files, 或已保存的版本 bundle {key, version}", "files")
 
 
 # The steps ----------------------------------------------------------------------------------
@@ -155,9 +153,9 @@ def check_steps(steps: Any) -> list[dict[str, Any]]:
     if steps is None:
         return []
     if not isinstance(steps, list):
-        raise _invalid("steps 必须是步骤的列表")
+        raise invalid("steps 必须是步骤的列表")
     if len(steps) > MAX_STEPS:
-        raise _invalid(f"步骤过多 (上限 {MAX_STEPS} 步)")
+        raise invalid(f"步骤过多 (上限 {MAX_STEPS} 步)")
     checked: list[dict[str, Any]] = []
     for n, step in enumerate(steps, 1):
         where = f"steps[{n - 1}]"
@@ -165,27 +163,27 @@ def check_steps(steps: Any) -> list[dict[str, Any]]:
             k for k in ("start", "complete", "fire_timer") if isinstance(step, dict) and k in step
         ]
         if len(kinds) != 1:
-            raise _invalid(f"第 {n} 步必须且只能是 start、complete 或 fire_timer 之一", where)
+            raise invalid(f"第 {n} 步必须且只能是 start、complete 或 fire_timer 之一", where)
         kind = kinds[0]
         assert isinstance(step, dict)
         if kind == "start":
             if n != 1:
-                raise _invalid(f"第 {n} 步: 只有第 1 步可以是 start (提交申请)", where)
+                raise invalid(f"第 {n} 步: 只有第 1 步可以是 start (提交申请)", where)
             if not isinstance(step["start"], dict):
-                raise _invalid(f"第 {n} 步: start 的申请数据必须是 JSON 对象", where)
+                raise invalid(f"第 {n} 步: start 的申请数据必须是 JSON 对象", where)
             checked.append({"start": step["start"]})
             continue
         if n == 1:
-            raise _invalid("第 1 步必须是 start (提交申请)", where)
+            raise invalid("第 1 步必须是 start (提交申请)", where)
         element = step[kind]
         if not isinstance(element, str) or not element or len(element) > 200:
-            raise _invalid(f"第 {n} 步: {kind} 必须是流程图元素的 id", where)
+            raise invalid(f"第 {n} 步: {kind} 必须是流程图元素的 id", where)
         if kind == "complete":
             data = step.get("data", {})
             if data is None:
                 data = {}
             if not isinstance(data, dict):
-                raise _invalid(f"第 {n} 步: data 必须是 JSON 对象", where)
+                raise invalid(f"第 {n} 步: data 必须是 JSON 对象", where)
             checked.append({"complete": element, "data": data})
         else:
             checked.append({"fire_timer": element})
@@ -236,7 +234,7 @@ class _Simulation:
 
     def _workflow(self, n: int) -> CaseWorkflow:
         if self.workflow is None:  # check_steps makes the first step a start
-            raise _invalid(f"第 {n} 步之前没有提交申请")
+            raise invalid(f"第 {n} 步之前没有提交申请")
         return self.workflow
 
     def _complete(
@@ -251,7 +249,7 @@ class _Simulation:
         task = next((t for t in workflow.ready_tasks() if t.element == element), None)
         if task is None:
             name = self.draft.names.get(element, element)
-            raise _invalid(f"任务「{name}」当前不在可办理状态", "complete", element)
+            raise invalid(f"任务「{name}」当前不在可办理状态", "complete", element)
         info = version.human_tasks.get(element)
         form = info.form if info else None
         check_submission(version, form, given, element, svc.limits)
@@ -266,7 +264,7 @@ class _Simulation:
         timers = [t for t in workflow.pending_timers() if t.element == element]
         if not timers:
             name = self.draft.names.get(element, element)
-            raise _invalid(f"定时器「{name}」当前没有在等待", "fire_timer", element)
+            raise invalid(f"定时器「{name}」当前没有在等待", "fire_timer", element)
         due = min(t.due for t in timers)
         # fast-forward: the simulated clock jumps to just after the timer's due time
         # (SpiffWorkflow fires a timer strictly after it, engine/services/timers.py)
@@ -416,219 +414,8 @@ def replay(svc: Services, draft: Draft, steps: list[dict[str, Any]]) -> dict[str
 
 def run(svc: Services, actor: User | str, body: Any) -> dict[str, Any]:
     """POST /bundles/test-run: {"files": {...}} or {"bundle": {"key", "version"}}, "steps"."""
-    name = _actor_name(actor)
+    name = actor_name(actor)
     if not isinstance(body, dict):
-        raise _invalid("请求体必须是 JSON 对象", "(请求体)")
+        raise invalid("请求体必须是 JSON 对象", "(请求体)")
     steps = check_steps(body.get("steps"))
     return replay(svc, _draft_of(svc, body, name), steps)
-
-
-# Saved runs: the bundle's regression tests ---------------------------------------------------
-
-
-def _expected(answer: dict[str, Any]) -> dict[str, Any]:
-    """What a saved run must give again: the path, where it ended, what it waits on, and the
-    step that failed (a run may record a refusal on purpose)."""
-    error = answer.get("error")
-    return {
-        "completed": answer["completed"],
-        "ended": answer["ended"],
-        "end_event": answer["end_event"],
-        "ready": sorted(t["element"] for t in answer["ready"]),
-        "failed_step": error["step"] if error else None,
-    }
-
-
-def difference(
-    expected: dict[str, Any], answer: dict[str, Any], names: dict[str, str]
-) -> dict[str, Any] | None:
-    """The first way a replay differs from what was recorded, in words; None when it does not."""
-
-    def name(element: str | None) -> str:
-        return f"「{names.get(element, element)}」({element})" if element else "(无)"
-
-    error = answer.get("error")
-    failed = error["step"] if error else None
-    if failed != expected.get("failed_step"):
-        if failed is not None:
-            assert error is not None
-            return {
-                "message": f"第 {failed} 步失败: {error['message']}",
-                "step": failed,
-                "element": error.get("element"),
-            }
-        step = expected.get("failed_step")
-        return {
-            "message": f"第 {step} 步原应被拒绝, 现在却通过了",
-            "step": step,
-            "element": None,
-        }
-    was, now = list(expected.get("completed") or []), list(answer["completed"])
-    for i in range(max(len(was), len(now))):
-        a = was[i] if i < len(was) else None
-        b = now[i] if i < len(now) else None
-        if a != b:
-            if b is None:
-                message = f"路径在 {name(a)} 处不同: 现在没有走到这里"
-            elif a is None:
-                message = f"路径在 {name(b)} 处不同: 原来没有走到这里"
-            else:
-                message = f"路径在第 {i + 1} 个节点处不同: 原为 {name(a)}, 现为 {name(b)}"
-            return {"message": message, "step": None, "element": b or a}
-    if answer["end_event"] != expected.get("end_event") or answer["ended"] != expected.get("ended"):
-        return {
-            "message": f"结束事件不同: 原为 {name(expected.get('end_event'))}, "
-            f"现为 {name(answer['end_event'])}",
-            "step": None,
-            "element": answer["end_event"] or expected.get("end_event"),
-        }
-    ready = sorted(t["element"] for t in answer["ready"])
-    if ready != list(expected.get("ready") or []):
-        missing = [e for e in expected.get("ready") or [] if e not in ready]
-        extra = [e for e in ready if e not in (expected.get("ready") or [])]
-        element = (missing or extra or [None])[0]
-        return {
-            "message": f"等待办理的任务不同: 原为 {', '.join(map(name, expected.get('ready') or [])) or '(无)'}, "
-            f"现为 {', '.join(map(name, ready)) or '(无)'}",
-            "step": None,
-            "element": element,
-        }
-    return None
-
-
-def _view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "key": row["bundle_key"],
-        "name": row["name"],
-        "steps": row["steps"],
-        "expected": row["expected"],
-        "created_by": row["created_by"],
-        "created_at": row["created_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
-    }
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _invalid("请给回归测试起一个名称", "name")
-    name = " ".join(value.split())
-    if len(name) > MAX_NAME:
-        raise _invalid(f"名称不能超过 {MAX_NAME} 个字", "name")
-    return name
-
-
-def _draft_for(svc: Services, key: str, body: dict[str, Any], actor: str) -> Draft:
-    """The draft a saved run is recorded or re-run on: the posted files, the given version, or
-    else the bundle's latest version."""
-    if body.get("files") is not None:
-        draft = compile_draft(svc, body["files"], actor)
-        if draft.version.key != key:
-            raise _invalid(f"草稿的事项编码是 '{draft.version.key}', 不是 '{key}'", "files")
-        return draft
-    number = body.get("version")
-    if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
-        raise _invalid("version 必须是整数", "version")
-    return stored_draft(svc, key, number)
-
-
-def list_runs(svc: Services, actor: User | str, key: str) -> dict[str, Any]:
-    _actor_name(actor)
-    with svc.uow() as uow:
-        rows = uow.test_runs.for_bundle(key)
-    return {"key": key, "runs": [_view(r) for r in rows]}
-
-
-def save_run(svc: Services, actor: User | str, key: str, body: Any) -> dict[str, Any]:
-    """Record a run: its steps replayed on the draft now, and what they gave kept as expected."""
-    name = _actor_name(actor)
-    if not isinstance(body, dict):
-        raise _invalid("请求体必须是 JSON 对象", "(请求体)")
-    title = _name(body.get("name"))
-    steps = check_steps(body.get("steps"))
-    if not steps:
-        raise _invalid("回归测试至少要有一步 (提交申请)")
-    answer = replay(svc, _draft_for(svc, key, body, name), steps)
-    with svc.uow(write=True) as uow:
-        if uow.test_runs.count(key) >= MAX_RUNS:
-            raise _invalid(f"每个事项包最多保存 {MAX_RUNS} 个回归测试", "name")
-        run_id = uow.test_runs.add(key, title, steps, _expected(answer), name, svc.clock())
-        row = uow.test_runs.get(key, run_id)
-        uow.commit()
-    assert row is not None
-    return _view(row) | {"result": answer}
-
-
-def update_run(
-    svc: Services, actor: User | str, key: str, run_id: int, body: Any
-) -> dict[str, Any]:
-    """Rename a saved run, or give it new steps (recorded again on the draft given)."""
-    name = _actor_name(actor)
-    if not isinstance(body, dict):
-        raise _invalid("请求体必须是 JSON 对象", "(请求体)")
-    values: dict[str, Any] = {}
-    if "name" in body:
-        values["name"] = _name(body.get("name"))
-    answer = None
-    if "steps" in body or "files" in body or "version" in body:
-        with svc.uow() as uow:
-            row = uow.test_runs.get(key, run_id)
-        if row is None:
-            raise NotFound(f"回归测试 {run_id} 不存在")
-        steps = check_steps(body["steps"]) if "steps" in body else row["steps"]
-        if not steps:
-            raise _invalid("回归测试至少要有一步 (提交申请)")
-        answer = replay(svc, _draft_for(svc, key, body, name), steps)
-        values |= {"steps": steps, "expected": _expected(answer)}
-    with svc.uow(write=True) as uow:
-        if uow.test_runs.get(key, run_id) is None:
-            raise NotFound(f"回归测试 {run_id} 不存在")
-        if values:
-            uow.test_runs.update(key, run_id, values, svc.clock())
-        found = uow.test_runs.get(key, run_id)
-        uow.commit()
-    assert found is not None
-    view = _view(found)
-    return view | {"result": answer} if answer is not None else view
-
-
-def delete_run(svc: Services, actor: User | str, key: str, run_id: int) -> dict[str, Any]:
-    _actor_name(actor)
-    with svc.uow(write=True) as uow:
-        if not uow.test_runs.delete(key, run_id):
-            raise NotFound(f"回归测试 {run_id} 不存在")
-        uow.commit()
-    return {"key": key, "id": run_id, "deleted": True}
-
-
-def rerun(svc: Services, actor: User | str, key: str, body: Any) -> dict[str, Any]:
-    """Every saved run of the bundle replayed on the draft (the posted files, a version, or
-    the latest version): passed, or the first difference."""
-    name = _actor_name(actor)
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise _invalid("请求体必须是 JSON 对象", "(请求体)")
-    with svc.uow() as uow:
-        rows = uow.test_runs.for_bundle(key)
-    draft = _draft_for(svc, key, body, name)
-    results = []
-    for row in rows:
-        answer = replay(svc, draft, check_steps(row["steps"]))
-        found = difference(row["expected"], answer, draft.names)
-        results.append(
-            {
-                "id": row["id"],
-                "name": row["name"],
-                "passed": found is None,
-                "difference": found,
-            }
-        )
-    return {
-        "key": key,
-        "version": draft.version.version or None,
-        "passed": all(r["passed"] for r in results),
-        "total": len(results),
-        "failed": sum(1 for r in results if not r["passed"]),
-        "runs": results,
-    }

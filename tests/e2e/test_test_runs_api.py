@@ -105,7 +105,7 @@ def test_saved_runs_over_the_api(client: Any, users: dict[str, Any], restaurant:
 
 def test_the_command_reruns_the_saved_runs(tmp_path: Path) -> None:
     from engine.persistence.db import make_engine
-    from engine.services import Services, test_runs
+    from engine.services import Services, saved_test_runs
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     run_cli("init-db", db_url=url, check=True)
@@ -113,8 +113,10 @@ def test_the_command_reruns_the_saved_runs(tmp_path: Path) -> None:
     engine = make_engine(url)
     try:
         svc = Services(engine, PROCESSES.parent / "forms")
-        test_runs.save_run(svc, "ci", "restaurant", {"name": "踏勘", "steps": WITH_INSPECTION})
-        test_runs.save_run(
+        saved_test_runs.save_run(
+            svc, "ci", "restaurant", {"name": "踏勘", "steps": WITH_INSPECTION}
+        )
+        saved_test_runs.save_run(
             svc, "ci", "restaurant", {"name": "无需踏勘", "steps": WITHOUT_INSPECTION}
         )
         passing = run_cli("test-runs", "restaurant", db_url=url)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.services import Services, test_runs
+from engine.services import Services, saved_test_runs, test_runs
 from tests.conftest import PROCESSES
 from tests.fixtures import bpmn
 from tests.fixtures.restaurant import (
@@ -233,7 +233,7 @@ def test_saved_runs_and_a_rerun_catching_a_changed_route(
 ) -> None:
     designer = users["designer"].user
     files = restaurant_files()
-    saved = test_runs.save_run(
+    saved = saved_test_runs.save_run(
         services,
         designer,
         "restaurant",
@@ -244,20 +244,20 @@ def test_saved_runs_and_a_rerun_catching_a_changed_route(
     )
     # stopping after the reviews: what the draft waits on is recorded too
     partial = steps(("intake", ACCEPT), ("review_food", FOOD_OK), ("review_licence", LICENCE_OK))
-    second = test_runs.save_run(
+    second = saved_test_runs.save_run(
         services, designer, "restaurant", {"name": "  审查 后 ", "files": files, "steps": partial}
     )
     assert second["name"] == "审查 后" and second["expected"]["ready"] == ["joint_issuance"]
-    listed = test_runs.list_runs(services, designer, "restaurant")["runs"]
+    listed = saved_test_runs.list_runs(services, designer, "restaurant")["runs"]
     assert [r["name"] for r in listed] == ["无需踏勘", "审查 后"]
-    assert test_runs.list_runs(services, designer, "other")["runs"] == []
+    assert saved_test_runs.list_runs(services, designer, "other")["runs"] == []
 
-    renamed = test_runs.update_run(
+    renamed = saved_test_runs.update_run(
         services, designer, "restaurant", second["id"], {"name": "审查通过"}
     )
     assert renamed["name"] == "审查通过" and renamed["steps"] == partial
 
-    same = test_runs.rerun(services, designer, "restaurant", {"files": files})
+    same = saved_test_runs.rerun(services, designer, "restaurant", {"files": files})
     assert same["passed"] and same["total"] == 2 and same["failed"] == 0
 
     # the draft edited: the inspection is now needed whatever the food review said
@@ -265,7 +265,7 @@ def test_saved_runs_and_a_rerun_catching_a_changed_route(
     edited["restaurant.bpmn"] = files["restaurant.bpmn"].replace(
         "needs_inspection == True", "needs_inspection == False"
     )
-    changed = test_runs.rerun(services, designer, "restaurant", {"files": edited})
+    changed = saved_test_runs.rerun(services, designer, "restaurant", {"files": edited})
     assert not changed["passed"] and changed["failed"] == 2
     first, after_reviews = changed["runs"]
     # the full path: its issuance step is no longer possible
@@ -277,52 +277,54 @@ def test_saved_runs_and_a_rerun_catching_a_changed_route(
     assert after_reviews["difference"]["element"] in {"decision_merge", "site_inspection"}
 
     # recorded again on the edited draft, it passes there
-    test_runs.update_run(services, designer, "restaurant", second["id"], {"files": edited})
-    again = test_runs.rerun(services, designer, "restaurant", {"files": edited})
+    saved_test_runs.update_run(services, designer, "restaurant", second["id"], {"files": edited})
+    again = saved_test_runs.rerun(services, designer, "restaurant", {"files": edited})
     assert [r["passed"] for r in again["runs"]] == [False, True]
 
-    test_runs.delete_run(services, designer, "restaurant", saved["id"])
+    saved_test_runs.delete_run(services, designer, "restaurant", saved["id"])
     with pytest.raises(NotFound):
-        test_runs.delete_run(services, designer, "restaurant", saved["id"])
+        saved_test_runs.delete_run(services, designer, "restaurant", saved["id"])
     with pytest.raises(NotFound):
-        test_runs.update_run(services, designer, "other", second["id"], {"name": "x"})
-    assert [r["id"] for r in test_runs.list_runs(services, designer, "restaurant")["runs"]] == [
-        second["id"]
-    ]
+        saved_test_runs.update_run(services, designer, "other", second["id"], {"name": "x"})
+    assert [
+        r["id"] for r in saved_test_runs.list_runs(services, designer, "restaurant")["runs"]
+    ] == [second["id"]]
     with pytest.raises(Invalid):
-        test_runs.save_run(
+        saved_test_runs.save_run(
             services, designer, "other", {"name": "x", "files": files, "steps": partial}
         )
     with pytest.raises(Invalid):
-        test_runs.save_run(services, designer, "restaurant", {"name": " ", "steps": partial})
+        saved_test_runs.save_run(services, designer, "restaurant", {"name": " ", "steps": partial})
     with pytest.raises(Forbidden):
-        test_runs.list_runs(services, users["front_desk"].user, "restaurant")
+        saved_test_runs.list_runs(services, users["front_desk"].user, "restaurant")
 
 
 def test_a_recorded_refusal_stays_a_refusal(services: Services, users: dict[str, Any]) -> None:
     designer = users["designer"].user
     files = restaurant_files()
     refused = steps(("intake", {"intake_decision": "accept", "intake_opinion": 1}))
-    saved = test_runs.save_run(
+    saved = saved_test_runs.save_run(
         services,
         designer,
         "restaurant",
         {"name": "意见必须是文本", "files": files, "steps": refused},
     )
     assert saved["expected"]["failed_step"] == 2
-    assert test_runs.rerun(services, designer, "restaurant", {"files": files})["passed"]
+    assert saved_test_runs.rerun(services, designer, "restaurant", {"files": files})["passed"]
 
 
 def test_rerun_on_the_latest_stored_version(
     services: Services, users: dict[str, Any], restaurant: Any
 ) -> None:
     designer = users["designer"].user
-    test_runs.save_run(services, designer, "restaurant", {"name": "踏勘", "steps": WITH_INSPECTION})
-    result = test_runs.rerun(services, "cli", "restaurant", None)
+    saved_test_runs.save_run(
+        services, designer, "restaurant", {"name": "踏勘", "steps": WITH_INSPECTION}
+    )
+    result = saved_test_runs.rerun(services, "cli", "restaurant", None)
     assert result["passed"] and result["version"] == 1
-    assert test_runs.rerun(services, "cli", "restaurant", {"version": 1})["passed"]
+    assert saved_test_runs.rerun(services, "cli", "restaurant", {"version": 1})["passed"]
     with pytest.raises(NotFound):
-        test_runs.rerun(services, "cli", "restaurant", {"version": 2})
+        saved_test_runs.rerun(services, "cli", "restaurant", {"version": 2})
 
 
 def test_a_terminate_end_cuts_the_open_branch_short(

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 
 from engine.domain.users import User
 from engine.errors import Forbidden
-from engine.services import test_runs
+from engine.services import saved_test_runs, test_runs
 
 from ..auth import csrf, signed_in
 from ..state import services
@@ -46,27 +46,27 @@ def test_run() -> Any:
 
 @api.get("/bundles/<key>/test-runs")
 def list_test_runs(key: str) -> Any:
-    return test_runs.list_runs(services(), _user(), key)
+    return saved_test_runs.list_runs(services(), _user(), key)
 
 
 @api.post("/bundles/<key>/test-runs")
 def save_test_run(key: str) -> Any:
     user = _user()
-    return test_runs.save_run(services(), user, key, json_body()), 201
+    return saved_test_runs.save_run(services(), user, key, json_body()), 201
 
 
 @api.put("/bundles/<key>/test-runs/<int:run_id>")
 def update_test_run(key: str, run_id: int) -> Any:
     user = _user()
-    return test_runs.update_run(services(), user, key, run_id, json_body())
+    return saved_test_runs.update_run(services(), user, key, run_id, json_body())
 
 
 @api.delete("/bundles/<key>/test-runs/<int:run_id>")
 def delete_test_run(key: str, run_id: int) -> Any:
-    return test_runs.delete_run(services(), _user(), key, run_id)
+    return saved_test_runs.delete_run(services(), _user(), key, run_id)
 
 
 @api.post("/bundles/<key>/test-runs/rerun")
 def rerun_test_runs(key: str) -> Any:
     user = _user()
-    return test_runs.rerun(services(), user, key, json_body())
+    return saved_test_runs.rerun(services(), user, key, json_body())
