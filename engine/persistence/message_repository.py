@@ -17,6 +17,8 @@ from .tables import case_events, human_task_groups, staff_messages, user_groups,
 from .writes import DeferredWrites
 
 _COLUMNS = ["user_name", "kind", "title", "body", "case_id", "task_id", "created_at"]
+# The message's own values, bound once per statement; the recipient comes from the query.
+_BOUND = [bindparam(name, type_=staff_messages.c[name].type) for name in _COLUMNS[1:]]
 
 # A message to every member of the task's groups (each once), but the one who caused it.
 _TO_TASK_GROUPS = (
@@ -25,12 +27,7 @@ _TO_TASK_GROUPS = (
         _COLUMNS,
         select(
             users.c.name,
-            bindparam("kind", type_=staff_messages.c.kind.type),
-            bindparam("title", type_=staff_messages.c.title.type),
-            bindparam("body", type_=staff_messages.c.body.type),
-            bindparam("case_id", type_=staff_messages.c.case_id.type),
-            bindparam("task_id", type_=staff_messages.c.task_id.type),
-            bindparam("created_at", type_=staff_messages.c.created_at.type),
+            *_BOUND,
         )
         .distinct()
         .select_from(
@@ -52,12 +49,7 @@ _TO_GROUP = (
         _COLUMNS,
         select(
             users.c.name,
-            bindparam("kind", type_=staff_messages.c.kind.type),
-            bindparam("title", type_=staff_messages.c.title.type),
-            bindparam("body", type_=staff_messages.c.body.type),
-            bindparam("case_id", type_=staff_messages.c.case_id.type),
-            bindparam("task_id", type_=staff_messages.c.task_id.type),
-            bindparam("created_at", type_=staff_messages.c.created_at.type),
+            *_BOUND,
         )
         .select_from(user_groups.join(users, users.c.id == user_groups.c.user_id))
         .where(
