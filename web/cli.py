@@ -16,6 +16,8 @@ from engine import config
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import from_path
 from engine.domain.passwords import DEMO_PASSWORD
+from engine.domain.suspension import SUSPENSION_KINDS, kind_label
+from engine.domain.users import Role, User
 from engine.errors import Conflict, Invalid, ServiceError
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
@@ -27,6 +29,7 @@ from engine.services import (
     incidents,
     publishing,
     recovery,
+    suspension,
     worker,
 )
 
@@ -35,6 +38,9 @@ DEMO_USERS = [
     ("front_desk", "clerk", ["front_desk"]),
     ("market_reviewer", "clerk", ["market_regulation"]),
     ("food_reviewer", "clerk", ["food_safety"]),
+    ("food_reviewer_b", "clerk", ["food_safety"]),
+    ("fire_officer", "clerk", ["fire_safety"]),
+    ("health_officer", "clerk", ["health"]),
     ("inspector", "clerk", ["inspection"]),
     ("issuer", "clerk", ["issuance"]),
     ("supervisor", "clerk", ["supervisors"]),
@@ -382,6 +388,41 @@ def incidents_cancel(case_id: int, reason: str) -> None:
     """Cancel (撤销) CASE_ID, stopped as an incident."""
     incidents.cancel(_services(), "cli", case_id, reason)
     click.echo(f"办件 {case_id} 已撤销")
+
+
+# The command line acts as an administrator named `cli` in the case's record.
+CLI_ADMIN = User(id=0, name="cli", role=Role.ADMIN)
+
+
+@main.group("case")
+def case_group() -> None:
+    """One case: 挂起 (suspend) and 恢复 (resume), as an administrator (recorded as `cli`)."""
+
+
+@case_group.command("suspend")
+@click.argument("case_id", type=int)
+@click.option("--reason", required=True, help="Why (recorded; not shown to the applicant).")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(sorted(SUSPENSION_KINDS)),
+    help="What the case waits for; the bundle says which kinds stop the time limit.",
+)
+def case_suspend(case_id: int, reason: str, kind: str) -> None:
+    """Suspend CASE_ID: nothing can be worked and its timers wait until it is resumed."""
+    view = suspension.suspend(_services(), CLI_ADMIN, case_id, reason, kind)
+    held = view.get("suspension") or {}
+    clock = {"stopped": ", 暂停计时", "running": ", 继续计时"}.get(str(held.get("clock")), "")
+    click.echo(f"办件 {case_id} 已挂起 ({kind_label(kind)}{clock})")
+
+
+@case_group.command("resume")
+@click.argument("case_id", type=int)
+@click.option("--note", default="", help="A note for the record.")
+def case_resume(case_id: int, note: str) -> None:
+    """Resume CASE_ID after a suspension."""
+    suspension.resume(_services(), CLI_ADMIN, case_id, note or None)
+    click.echo(f"办件 {case_id} 已恢复办理")
 
 
 @main.command()

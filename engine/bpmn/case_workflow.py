@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.expressions import EvaluationError, ExpressionError
 
-from . import task_table
+from . import multi_sign, task_table
 from .bounds import count_engine_tasks
 from .clock import Clock, engine_time
 from .compaction import compact
@@ -97,6 +97,16 @@ class CaseWorkflow:
         with engine_time(_fixed(at)):
             self._workflow.cancel()
 
+    def unfinished_ids(self) -> list[str]:
+        """The tasks a rewind gives new ids to (`task_table.unfinished_ids`)."""
+        return task_table.unfinished_ids(self._workflow)
+
+    def rename_tasks(self, renamed: Mapping[str, str]) -> None:
+        """New ids for ready human tasks opened again after the case was rewound (退回/撤回);
+        the engine does not move."""
+        task_table.rename_tasks(self._workflow, renamed)
+        self._completed_before = None  # nothing was decided by this step
+
     def _begin_step(self, at: datetime | None) -> None:
         self._completed_before = task_table.completed_ids(self._workflow)
         self._step_time = at if at is not None else datetime.now(UTC)
@@ -112,7 +122,23 @@ class CaseWorkflow:
         fire_timers) run on this object decided, merged in the order they ran; nothing for a
         workflow no step has run on (one just loaded)."""
         before = self._completed_before
-        return {} if before is None else task_table.decision_outputs(self._workflow, before)
+        if before is None:
+            return {}
+        return {
+            **task_table.decision_outputs(self._workflow, before),
+            **multi_sign.outcomes(self._workflow, before),  # 会签/或签 that finished
+        }
+
+    def signs_ended(self) -> list[dict[str, Any]]:
+        """The 会签/或签 their completion condition ended in the last step run on this object,
+        each {"element", "result"}: their unsigned instances were cancelled."""
+        before = self._completed_before
+        return [] if before is None else multi_sign.ended_early(self._workflow, before)
+
+    def sign_progress(self) -> dict[str, dict[str, Any]]:
+        """Each 会签/或签 under way, by element: {"signed", "total", "sequential",
+        "approvals", "rejections"}."""
+        return multi_sign.progress(self._workflow)
 
     def pending_timers(self) -> list[PendingTimer]:
         """Waiting timer events with their due times (known once the engine has started them).

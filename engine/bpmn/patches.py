@@ -22,13 +22,14 @@ import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 import SpiffWorkflow.task as _task_module
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
+    MultiInstanceTask,
     ParallelMultiInstanceTask,
     SequentialMultiInstanceTask,
     StandardLoopTask,
 )
 from SpiffWorkflow.task import Task
 
-from . import bounds
+from . import bounds, multi_sign
 from .clock import EngineDatetime, engine_timestamp
 from .ids import next_task_id
 from .shallow_parse import compiled_xpath
@@ -116,6 +117,24 @@ PATCHES = (
         "add_next_child",
         bounds.sequential_add_next_child,
         "bound: a sequential multi-instance above max_instances is refused before it starts",
+    ),
+    Patch(
+        MultiInstanceTask,
+        "merge_child",
+        multi_sign.merge_child,
+        "会签/或签: each signature counted, the outcome written for the gateway after it",
+    ),
+    Patch(
+        MultiInstanceTask,
+        "check_completion_condition",
+        multi_sign.check_completion_condition,
+        "会签/或签: the completion condition sees the counts of signatures (nr_of_approvals...)",
+    ),
+    Patch(
+        MultiInstanceTask,
+        "_update_hook",
+        multi_sign.update_hook,
+        "会签/或签: a new round of a multi-instance activity starts with no signature counted",
     ),
     Patch(
         StandardLoopTask,

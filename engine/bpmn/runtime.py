@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from . import multi_sign
 from .case_workflow import CaseWorkflow
 from .errors import EngineLimitExceeded as EngineLimitExceeded
 from .errors import StepFailed as StepFailed
@@ -36,6 +37,11 @@ class ProcessRuntime:
     def load(self, state: str) -> CaseWorkflow:
         """A case's workflow rebuilt from its stored state (`CaseWorkflow.dump`)."""
         return CaseWorkflow(load_state(state, self.specs, _SCRIPT_ENGINE))
+
+    def sign_collections(self) -> dict[str, str]:
+        """会签/或签: the case data field each multi-instance task takes its signers from, by
+        element (engine/bpmn/multi_sign.py)."""
+        return multi_sign.collections(self.specs)
 
     def element_names(self) -> dict[str, str]:
         """The name of every named BPMN element of the diagram, by id (subprocesses

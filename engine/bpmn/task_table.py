@@ -9,10 +9,11 @@ services with these.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
@@ -22,9 +23,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.config import engine_limits
 
+from . import multi_sign
 from .compaction import completed_elements
 from .dmn import OUTPUTS_KEY, DecisionTask
-from .errors import EngineLimitExceeded
+from .errors import EngineLimitExceeded, StepFailed
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class ReadyTask:
     id: str
     element: str
     name: str
+    # 会签/或签: the collection item this instance of a multi-instance task is for (else None)
+    item: Any = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,45 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
             str(t.id),
             element_of(t),
             str(getattr(t.task_spec, "bpmn_name", None) or element_of(t)),
+            multi_sign.instance_item(t),
         )
         for t in all_tasks(workflow)
         if t.state == TaskState.READY and t.task_spec.manual
     ]
+
+
+def unfinished_ids(workflow: BpmnWorkflow) -> list[str]:
+    """The ids of every task not finished (ready, waiting and predicted ones), in id order,
+    but those a subprocess is filed under: what a rewound case gives new ids to, since the
+    earlier round may have made rows, jobs or events with the old ones."""
+    keyed = set(workflow.subprocesses)
+    return sorted(
+        str(t.id)
+        for t in all_tasks(workflow)
+        if t.state & TaskState.NOT_FINISHED_MASK and t.id not in keyed
+    )
+
+
+def rename_tasks(workflow: BpmnWorkflow, renamed: Mapping[str, str]) -> None:
+    """Give tasks new ids: the task keeps its place in the tree, its parent and children point
+    at the new id. Used for human tasks opened again after a case was rewound (退回/撤回), whose
+    earlier round keeps the old id in the task table and the history."""
+    owners = [workflow, *workflow.subprocesses.values()]
+    # in one order whatever the mapping's: the tree's task order (and so the stored state)
+    # comes out the same when the audit repeats it from the recorded event
+    for old, new in sorted(renamed.items()):
+        old_id, new_id = UUID(old), UUID(new)
+        owner = next((w for w in owners if old_id in w.tasks), None)
+        if owner is None or new_id in owner.tasks:
+            raise StepFailed(f"任务 {old} 不在流程中, 无法重新打开")
+        task = owner.tasks.pop(old_id)
+        task.id = new_id
+        owner.tasks[new_id] = task
+        parent = task.parent
+        if parent is not None:
+            parent._children = [new_id if c == old_id else c for c in parent._children]
+        for child in task.children:
+            child._parent = new_id
 
 
 def stuck_engine_task(workflow: BpmnWorkflow) -> Task | None:

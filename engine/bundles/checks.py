@@ -7,7 +7,7 @@ Each check returns problems rather than raising, so one upload reports everythin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from lxml import etree
@@ -266,6 +266,30 @@ def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
             info.line,
             file,
         )
+
+
+SEND_BACK_OFF = ("false", "no", "0", "否")
+
+
+def send_back_rules(
+    human_tasks: Mapping[str, HumanTaskInfo], files: Mapping[str, str]
+) -> Iterator[Problem]:
+    """`send_back` (退回, engine/services/send_back.py): "false" forbids sending a task back;
+    else a comma-separated list of the user tasks it may be sent back to, each one of the
+    bundle's other user tasks."""
+    for element, info in human_tasks.items():
+        value = (info.properties.get("send_back") or "").strip()
+        if not value or value.lower() in SEND_BACK_OFF:
+            continue
+        for target in (part.strip() for part in value.split(",")):
+            if target == element or target not in human_tasks:
+                yield Problem(
+                    f"属性 send_back 列出的退回环节 '{target[:100]}' 不是本事项包中的其他人工任务"
+                    " (填 false 表示不允许退回, 或以逗号分隔的人工任务 id)",
+                    element,
+                    info.line,
+                    files.get(element),
+                )
 
 
 # DMN decision tables and the business rule tasks that run them -----------------------------

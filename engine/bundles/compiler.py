@@ -37,7 +37,7 @@ from engine.config import engine_limits
 from engine.domain.bundle_versions import HumanTaskInfo
 from engine.forms import FormFileInvalid, load_form
 
-from . import checks, hints, limits, rules
+from . import checks, hints, limits, multi_sign, rules
 from .metadata import KEY_PATTERN, METADATA_FILE, read_metadata
 from .problems import BundleInvalid, Problem
 from .source import BundleSource
@@ -255,6 +255,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         problems.extend(decision_problems)
 
     human_tasks: dict[str, HumanTaskInfo] = {}
+    task_files: dict[str, str] = {}  # the file each human task is drawn in
     start_forms: dict[str, tuple[str, str]] = {}
     too_large = bool(oversized)  # SpiffWorkflow is not given more than it can run
     for path, tree in documents.items():
@@ -262,6 +263,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         problems.extend(checks.forbidden_constructs(root, path))
         if checked:
             problems.extend(checks.expressions(root, path))
+            problems.extend(multi_sign.check(root, path))  # 会签/或签
             problems.extend(limits.instance_counts(root, path, engine_limits()))
             problems.extend(limits.timer_intervals(root, path, engine_limits()))
         problems.extend(checks.flow_ends(root, path))
@@ -281,8 +283,10 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
                 )
             problems.extend(checks.human_task_rules(info, path))
             human_tasks[info.element] = info
+            task_files[info.element] = path
         start_forms.update(manifest.start_forms(root))
 
+    problems.extend(checks.send_back_rules(human_tasks, task_files))
     processes = _executable_processes(documents)
     main = meta.process
     if main is None:

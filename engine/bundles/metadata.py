@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.domain.bundle_metadata import BundleMetadata
+from engine.domain.suspension import SUSPENSION_KINDS
 from engine.forms.patterns import pattern_problem
 from engine.forms.validation import describe_error
 
@@ -110,6 +111,11 @@ _SCHEMA = {
                 "starts_at": {"type": "string", "minLength": 1},
                 "warning_workdays": _WORKDAYS,
                 "escalation_group": {"type": "string", "minLength": 1},
+                "suspension_stops_clock": {
+                    "type": "array",
+                    "items": {"enum": list(SUSPENSION_KINDS)},
+                    "uniqueItems": True,
+                },
             },
         },
     },

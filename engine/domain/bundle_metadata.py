@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .certificates import CertificateSpec
+from .suspension import ART45_KINDS
 
 DEFAULT_WARNING_WORKDAYS = 2
 DEFAULT_RECTIFICATION_WORKDAYS = 10
@@ -132,6 +133,8 @@ class TimePolicy:
     starts_at: str | None = None  # the element whose completion is 受理; None: the case start
     warning: int = DEFAULT_WARNING_WORKDAYS  # 预警 this many working days before the deadline
     escalation_group: str | None = None  # who is given a 督办 task when a limit is passed
+    # 挂起 of these kinds stops the clock (engine/domain/suspension.py; Art. 45 by default)
+    suspension_stops_clock: tuple[str, ...] = ART45_KINDS
 
     @classmethod
     def from_dict(cls, limits: Mapping[str, Any], items: tuple[Item, ...]) -> TimePolicy:
@@ -149,6 +152,7 @@ class TimePolicy:
             starts_at=limits.get("starts_at"),
             warning=int(limits.get("warning_workdays", DEFAULT_WARNING_WORKDAYS)),
             escalation_group=limits.get("escalation_group"),
+            suspension_stops_clock=tuple(limits.get("suspension_stops_clock", ART45_KINDS)),
         )
 
 

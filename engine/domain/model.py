@@ -11,6 +11,7 @@ from typing import Any
 from engine.errors import Conflict, Forbidden
 
 from .audit import GENESIS, canonical, event_hash, state_hash
+from .suspension import suspended_message
 from .timelimits import CaseClock
 from .users import Role, User
 
@@ -20,6 +21,7 @@ class CaseStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     ERROR = "error"
+    SUSPENDED = "suspended"  # 挂起: nothing can be worked, timers wait (issue 18 · 8)
 
     @property
     def label(self) -> str:
@@ -70,6 +72,17 @@ class EventType(StrEnum):
     CASE_MIGRATED = "case_migrated"
     CASE_DATA_CORRECTED = "case_data_corrected"
     TASK_URGED = "task_urged"  # 催办: a supervisor urged an open task (issue 17 · G)
+    # issue 18, the task operations of Chinese approval systems (docs/guide.md)
+    TASK_SENT_BACK = "task_sent_back"  # 退回: the case rewound to an earlier task of its path
+    TASK_RECALLED = "task_recalled"  # 撤回: the completer took the completed task back
+    TASK_TRANSFERRED = "task_transferred"  # 转办
+    TASK_DELEGATED = "task_delegated"  # 委派: a colleague is asked for an opinion
+    DELEGATION_ANSWERED = "delegation_answered"  # the delegate's opinion; the task comes back
+    CASE_COPIED = "case_copied"  # 抄送
+    COPY_READ = "copy_read"  # a copied reader opened the case
+    CASE_SUSPENDED = "case_suspended"  # 挂起
+    CASE_UNSUSPENDED = "case_unsuspended"  # 恢复 (after 挂起)
+    CASE_COMMENTED = "case_commented"  # 评论
 
     @property
     def label(self) -> str:
@@ -82,6 +95,7 @@ _STATUS_LABELS = {
     CaseStatus.COMPLETED: "已办结",
     CaseStatus.CANCELLED: "已撤销",
     CaseStatus.ERROR: "出错",
+    CaseStatus.SUSPENDED: "已挂起",
 }
 _EVENT_LABELS = {
     EventType.CASE_STARTED: "收件",
@@ -110,6 +124,16 @@ _EVENT_LABELS = {
     EventType.CASE_MIGRATED: "迁移到新版本",
     EventType.CASE_DATA_CORRECTED: "更正办件数据",
     EventType.TASK_URGED: "催办",
+    EventType.TASK_SENT_BACK: "退回",
+    EventType.TASK_RECALLED: "撤回任务",
+    EventType.TASK_TRANSFERRED: "转办",
+    EventType.TASK_DELEGATED: "委派",
+    EventType.DELEGATION_ANSWERED: "委派答复",
+    EventType.CASE_COPIED: "抄送",
+    EventType.COPY_READ: "阅读抄送",
+    EventType.CASE_SUSPENDED: "挂起",
+    EventType.CASE_UNSUSPENDED: "解除挂起",
+    EventType.CASE_COMMENTED: "评论",
 }
 
 
@@ -128,6 +152,8 @@ class HumanTask:
     ended_by: str | None = None
     kind: TaskKind = field(default_factory=lambda: TaskKind.BPMN)
     deadline: date | None = None
+    # 委派: while delegated for an opinion, who delegated it (the assignee is the delegate)
+    owner: str | None = None
 
     def in_groups_of(self, user: User) -> bool:
         return bool(user.groups.intersection(self.groups))
@@ -160,14 +186,24 @@ class HumanTask:
         self._require_open()
         if self.assignee is None:
             return False
+        self.check_not_delegated(user)
         if self.assignee != user.name:
             raise Conflict(f"任务由 {self.assignee} 认领, 只有认领人可以取消认领")
         self.assignee = None
         return True
 
+    def check_not_delegated(self, user: User) -> None:
+        """委派: the delegate answers with an opinion, the owner waits for it."""
+        if self.owner is None:
+            return
+        if self.assignee == user.name:
+            raise Forbidden("委派的任务请填写意见后交回")
+        raise Conflict(f"任务已委派给 {self.assignee} 征求意见, 请等其交回后再办理")
+
     def check_can_complete(self, user: User) -> None:
         self._require_group(user)
         self._require_open()
+        self.check_not_delegated(user)
         if self.assignee is not None and self.assignee != user.name:
             raise Forbidden(f"任务已被 {self.assignee} 认领, 只有认领人可以办理")
 
@@ -187,6 +223,7 @@ class HumanTask:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "status": str(self.status),
             "created_at": self.created_at.isoformat() if self.created_at else None,
+            "owner": self.owner,
         }
 
 
@@ -284,5 +321,7 @@ class Case:
             self.last_hash = event.hash
 
     def require_running(self) -> None:
+        if self.status == CaseStatus.SUSPENDED:  # engine/services/suspended.py says why
+            raise Conflict(suspended_message(None))
         if self.status != CaseStatus.RUNNING:
             raise Conflict(f"办件状态为 {self.status}, 不能再办理")

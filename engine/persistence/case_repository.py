@@ -61,8 +61,19 @@ _CASE_BY_ID_LOCKED = _CASE_BY_ID.with_for_update(of=cases)
 # the case of a task, locked, with all its open tasks: one statement (a row per open task, or
 # one row of NULLs for them when none is open) instead of the task's case id, the case, its tasks
 _OPEN = human_tasks.alias("open_task")
+# On PostgreSQL a SELECT ... FOR UPDATE that waited for the lock returns the case row as the
+# other transaction left it, but the joined task rows as its own snapshot saw them, from before
+# (READ COMMITTED re-checks only the locked row). The case's revision read again in a subquery
+# keeps the snapshot's value: when it differs, the tasks are read again (`get_for_task`).
+_SEEN = cases.alias("seen_case")
+_SEEN_REVISION = (
+    select(_SEEN.c.revision)
+    .where(_SEEN.c.id == cases.c.id)
+    .scalar_subquery()
+    .label("seen_revision")
+)
 _CASE_BY_TASK_LOCKED = (
-    _CASE_ROW.add_columns(*(c.label(f"open_{c.name}") for c in _OPEN.c))
+    _CASE_ROW.add_columns(*(c.label(f"open_{c.name}") for c in _OPEN.c), _SEEN_REVISION)
     .join(human_tasks, human_tasks.c.case_id == cases.c.id)
     .outerjoin(_OPEN, and_(_OPEN.c.case_id == cases.c.id, _OPEN.c.status == "open"))
     .where(human_tasks.c.id == bindparam("task_id"))
@@ -110,6 +121,7 @@ def _task(row: Mapping[Any, Any], prefix: str = "") -> HumanTask:
         ended_by=row[prefix + "ended_by"],
         kind=TaskKind(row[prefix + "kind"]),
         deadline=row[prefix + "deadline"],
+        owner=row[prefix + "owner"],
     )
 
 
@@ -136,6 +148,9 @@ class CaseRepository:
         case = self._case(rows[0]) if rows else None
         if case is None:
             return None
+        if rows[0].seen_revision != case.revision:  # the lock waited for a change: read afresh
+            open_now = self.conn.execute(_TASKS_OPEN_FOR_CASE, {"case_id": case.id}).all()
+            return case, [_task(r._mapping) for r in open_now]
         return case, [_task(r._mapping, "open_") for r in rows if r.open_id is not None]
 
     @staticmethod
@@ -319,6 +334,7 @@ class TaskRepository:
                     "status": str(task.status),
                     "kind": str(task.kind),
                     "assignee": task.assignee,
+                    "owner": task.owner,
                     "deadline": task.deadline,
                     "created_at": task.created_at,
                 }
@@ -340,6 +356,7 @@ class TaskRepository:
                 "b_id": task.id,
                 "status": str(task.status),
                 "assignee": task.assignee,
+                "owner": task.owner,
                 "ended_at": task.ended_at,
                 "ended_by": task.ended_by,
             },

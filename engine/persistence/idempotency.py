@@ -84,7 +84,11 @@ def open_cases_of_applicant(
         select(c.id, c.data, c.created_at, c.created_by)
         .join(bundle_versions, bundle_versions.c.id == c.bundle_version_id)
         .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
-        .where(bundles.c.key == bundle_key, c.status == "running", and_(*conditions))
+        .where(
+            bundles.c.key == bundle_key,
+            c.status.in_(("running", "suspended")),  # a suspended (挂起) case is still open
+            and_(*conditions),
+        )
         .order_by(c.id.desc())
         .limit(limit)
     ).all()

@@ -125,3 +125,22 @@ class JobRepository:
             .order_by(jobs.c.id)
         ).all()
         return [(r.kind, r.key, r.status) for r in rows]
+
+    def reopen_done_since(
+        self, case_id: int, kinds: tuple[str, ...], since: datetime, due_at: datetime
+    ) -> int:
+        """Put back the case's jobs of these kinds that ran (doing nothing) since `since`, due at
+        `due_at`: 挂起 lets a suspended case's timers and deadline checks pass, and 恢复 runs them
+        again (engine/services/suspension.py). Returns how many."""
+        self.flush()
+        result = self.conn.execute(
+            update(jobs)
+            .where(
+                jobs.c.case_id == case_id,
+                jobs.c.kind.in_(kinds),
+                jobs.c.status == str(JobStatus.DONE),
+                jobs.c.done_at >= since,
+            )
+            .values(status=str(JobStatus.PENDING), due_at=due_at, done_at=None)
+        )
+        return int(result.rowcount or 0)

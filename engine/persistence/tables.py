@@ -196,6 +196,9 @@ human_tasks = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("ended_at", UtcDateTime()),
     Column("ended_by", String(100)),
+    # 委派: while the task is delegated for an opinion, who delegated it (the assignee is the
+    # delegate); NULL otherwise (migration 0015)
+    Column("owner", String(100)),
     Index("ix_human_tasks_case", "case_id", "status"),
     # the worklist's "assigned to me" branch, read in keyset order (migration 0004)
     Index("ix_human_tasks_assignee_queue", "assignee", "status", "created_at", "id"),
@@ -402,4 +405,25 @@ idempotency_keys = Table(
     Column("body", JsonType),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+# issue 18 · 6: 抄送. One row per reader a case was copied to (a group copied to is expanded to
+# its members then), with the `case_copied` event's seq; `read_at` NULL until the reader opens
+# the case (their `copy_read` event). The 抄送我的 list and its unread count read
+# (user_name, read_at) by the index (migration 0016).
+case_copies = Table(
+    "case_copies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("user_name", String(100), nullable=False),
+    # "user:NAME" or "group:KEY": what the copier named that reached this reader
+    Column("via", String(110), nullable=False),
+    Column("copied_by", String(100), nullable=False),
+    Column("copied_at", UtcDateTime(), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("read_at", UtcDateTime()),
+    Index("ix_case_copies_user_read", "user_name", "read_at", "id"),
+    Index("ix_case_copies_case_user", "case_id", "user_name"),
 )

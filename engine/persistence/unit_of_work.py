@@ -11,6 +11,7 @@ from .bundle_repository import BundleRepository
 from .calendar_repository import CalendarRepository
 from .case_repository import CaseRepository, TaskRepository
 from .certificate_repository import CertificateRepository
+from .copy_repository import CopyRepository
 from .db import WRITE, TransientError
 from .job_repository import JobRepository
 from .message_repository import MessageRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.throttles = ThrottleRepository(conn)
         self.test_runs = TestRunRepository(conn)
         self.messages = MessageRepository(conn, writes)  # issue 17 · G
+        self.copies = CopyRepository(conn)  # issue 18 · 6: 抄送
         return self
 
     def commit(self) -> None:

@@ -46,11 +46,19 @@ ENGINE_EVENTS = (
     EventType.TASK_COMPLETED,
     EventType.TIMER_FIRED,
     EventType.CASE_CANCELLED,
+    EventType.TASK_SENT_BACK,  # 退回 and 撤回 rewind the engine to an earlier event's state
+    EventType.TASK_RECALLED,
 )
+REWINDS = (EventType.TASK_SENT_BACK, EventType.TASK_RECALLED)
 # Events that change the status alone: an incident stops the case, resuming it runs it again.
 INCIDENT_STATUS = {
     EventType.INCIDENT_RAISED: CaseStatus.ERROR,
     EventType.INCIDENT_RESUMED: CaseStatus.RUNNING,
+}
+# 挂起 / 恢复 (engine/services/suspension.py): the status alone, the engine does not move
+SUSPENSION_STATUS = {
+    EventType.CASE_SUSPENDED: CaseStatus.SUSPENDED,
+    EventType.CASE_UNSUSPENDED: CaseStatus.RUNNING,
 }
 
 
@@ -65,6 +73,8 @@ class _Replay:
     ) -> None:
         self.case_id = case_id
         self.runtime = runtime
+        self.first_runtime = runtime  # a rewind re-executes from the start
+        self.history: list[CaseEvent] = []  # the events applied so far, for a rewind
         self.runtimes = runtimes or {}  # the versions the case was migrated to, by id
         self.workflow: CaseWorkflow | None = None
         self.data: dict[str, Any] = {}
@@ -73,8 +83,12 @@ class _Replay:
         self._state: str | None = None  # the state last hashed, while the engine has not moved
 
     def apply(self, event: CaseEvent) -> None:
+        self.history.append(event)
         if event.type in ENGINE_EVENTS or event.type == EventType.CASE_MIGRATED:
             self._state = None
+        if event.type in REWINDS:  # outside this event's task-id seed: its ids are recorded
+            self._rewind(event)
+            return
         with task_ids(f"{self.case_id}:{event.seq}"), replaying():
             if event.type == EventType.CASE_STARTED:
                 self.data = canonical_data(event.data["data"])
@@ -100,6 +114,9 @@ class _Replay:
                 if event.type == EventType.INCIDENT_RAISED or self.status == CaseStatus.ERROR:
                     self.status = INCIDENT_STATUS[event.type]
                 return
+            elif event.type in SUSPENSION_STATUS:
+                self.status = SUSPENSION_STATUS[event.type]
+                return
             elif event.type == EventType.CASE_MIGRATED:
                 target = self.runtimes[int(event.data["to"]["version_id"])]
                 migrate(self._started(), target.specs, event.data["mapping"], event.at)
@@ -122,6 +139,18 @@ class _Replay:
             self.data = canonical_data({**self.data, **outputs})
         if self._started().is_finished():
             self.status = CaseStatus.COMPLETED
+
+    def _rewind(self, event: CaseEvent) -> None:
+        """退回/撤回: the case as it stood after event `rewound_to`, re-executed from its start,
+        with the re-opened tasks under the new ids the event recorded."""
+        inner = _Replay(self.case_id, self.first_runtime, self.runtimes)
+        for past in self.history[: int(event.data["rewound_to"])]:
+            inner.apply(past)
+            inner.matches(past.state_hash)  # compacts the tree where the case did
+        inner._started().rename_tasks(event.data["renamed"])
+        self.workflow, self.data, self.runtime = inner.workflow, inner.data, inner.runtime
+        self.legacy = inner.legacy
+        self.status = CaseStatus.RUNNING
 
     def _started(self) -> CaseWorkflow:
         assert self.workflow is not None, "a case's record begins with case_started"
@@ -158,6 +187,27 @@ def _runtimes(
 def _chain(case: Case, events: Sequence[CaseEvent]) -> Verdict:
     stored = state_hash(str(case.status), case.data, case.state)
     return verify_chain(case.id, events, stored, case.last_hash, case.last_seq)
+
+
+def rebuild(
+    svc: Services, uow: Any, case: Case, events: Sequence[CaseEvent], upto: int
+) -> tuple[CaseWorkflow, dict[str, Any]]:
+    """The case's workflow and data as they stood after event `upto`, re-executed from its
+    record exactly as the audit does (退回/撤回 rewind a case to it). Refused when the record
+    does not re-execute to the states it stored."""
+    runtime, targets = _runtimes(svc, uow, case, events)
+    replay = _Replay(case.id, runtime, targets)
+    with working_days(svc.calendars.get(uow), svc.tz):
+        for event in events[:upto]:
+            try:
+                replay.apply(event)
+            except (StepFailed, KeyError, ValueError) as err:
+                raise Conflict(
+                    f"办件记录第 {event.seq} 步无法重新执行, 不能回到此前: {err}"
+                ) from None
+            if not replay.matches(event.state_hash):
+                raise Conflict(f"办件记录第 {event.seq} 步与重新执行不符, 不能回到此前")
+    return replay._started(), replay.data
 
 
 def replay_case(svc: Services, case: Case, events: Sequence[CaseEvent]) -> Verdict:
@@ -253,6 +303,13 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
         "active": sorted(e for e, s in elements.items() if s == "active"),
         "state_hash": event.state_hash if matches else replay.hash(),
         "matches_record": matches,
+        # 退回/撤回: drawn on the auditor's diagram as a dashed arrow back (web/static/js/diagram.js)
+        "sent_back": {
+            "from": event.element if event.type == EventType.TASK_SENT_BACK else None,
+            "to": str(event.data.get("target") or event.element),
+        }
+        if event.type in REWINDS
+        else None,
     }
 
 

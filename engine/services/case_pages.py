@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.runtime import ProcessRuntime
 from engine.domain.model import CaseEvent, CaseStatus, EventType
+from engine.domain.suspension import kind_label
 from engine.domain.users import Role, User
 from engine.errors import Forbidden
 
 from . import audit, documents
 from .intake import corrections
+from .multi_sign import label as sign_label
 from .queries import load_case_view
 
 if TYPE_CHECKING:
@@ -80,7 +82,20 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
             text += f" ({retry.get('note', '代为重试')}: 管理员 {retry.get('by')} 代 {retry.get('for')})"
         if data.get("opened"):
             text += f" → 转入 {_named(names, data['opened'])}"
+        for ended in data.get("signs_ended") or []:  # 会签/或签 ended early (issue 18 · 4)
+            result = "通过" if ended.get("result") == "approved" else "不通过"
+            text += (
+                f"; {names.get(ended.get('element'), ended.get('element'))} 会签已结束 ({result})"
+            )
+            if ended.get("cancelled"):
+                text += f", 未签的 {len(ended['cancelled'])} 个任务已取消"
         return text
+    if kind == EventType.TASK_SENT_BACK:  # 退回 (issue 18 · 1)
+        target = names.get(str(data.get("target")), data.get("target_name") or "")
+        again = f" → 重新办理 {_named(names, data['opened'])}" if data.get("opened") else ""
+        return f"从「{task}」退回到「{target}」: {data.get('reason', '')}{again}"
+    if kind == EventType.TASK_RECALLED:  # 撤回 (issue 18 · 7)
+        return f"撤回「{task}」重新办理: {data.get('reason', '')}"
     if kind == EventType.CASE_COMPLETED:
         outcome = data.get("outcome") or {}
         return f"结束于「{outcome.get('name') or outcome.get('element', '')}」"
@@ -91,6 +106,8 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
     if kind == EventType.CLOCK_STARTED:
         return f"承诺时限 {data.get('limit')} 个工作日, 期限 {data.get('deadline')}"
     if kind == EventType.CLOCK_PAUSED:
+        if data.get("by") == "suspended":  # 挂起 of a kind that stops the clock
+            return f"挂起 ({kind_label(str(data.get('kind')))}), 不计入办理时限"
         return f"等待 {_named(names, data.get('waiting_on'))}"
     if kind == EventType.CLOCK_RESUMED:
         return f"暂停 {data.get('waited_workdays')} 个工作日, 期限顺延至 {data.get('deadline')}"
@@ -104,6 +121,21 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         to = "、".join(str(t).removeprefix("group:") for t in data.get("to") or [])
         said = f"; 留言: {data['message']}" if data.get("message") else ""
         return f"催办「{task}」, 已通知 {to or '办理人'}{said}"
+    if kind == EventType.CASE_SUSPENDED:  # 挂起 (issue 18 · 8)
+        clock = {"stopped": "暂停计时", "running": "继续计时"}.get(str(data.get("clock")), "")
+        said = f"; {clock}" if clock else ""
+        return f"{kind_label(str(data.get('kind')))}: {data.get('reason', '')}{said}"
+    if kind == EventType.CASE_UNSUSPENDED:
+        note = f"; {data['note']}" if data.get("note") else ""
+        return f"恢复办理, 挂起 {data.get('suspended_workdays', 0)} 个工作日{note}"
+    if kind == EventType.CASE_COPIED:  # 抄送 (issue 18 · 6)
+        to = "、".join(str(t).split(":", 1)[-1] for t in data.get("to") or [])
+        return f"抄送 {to}" + (f"; 说明: {data['note']}" if data.get("note") else "")
+    if kind == EventType.COPY_READ:
+        return "已阅读抄送的办件"
+    if kind == EventType.CASE_COMMENTED:  # 评论 (issue 18 · 9); the files are linked by the page
+        files = len(data.get("attachments") or [])
+        return str(data.get("text") or "") + (f" (附件 {files} 个)" if files else "")
     if kind == EventType.CERTIFICATES_ISSUED:
         return "、".join(f"{c['title']} {c['number']}" for c in data.get("certificates", []))
     if kind == EventType.CERTIFICATES_REVOKED:
@@ -128,6 +160,14 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         moved = "; ".join(f"{old} → {new}" for old, new in mapping.items())
         text = f"第 {data['from']['version']} 版 → 第 {data['to']['version']} 版"
         return f"{text} (环节对应: {moved})" if moved else text
+    if kind == EventType.TASK_TRANSFERRED:  # issue 18 · 2
+        return (
+            f"「{task}」由 {data.get('from')} 转办给 {data.get('to')}; 原因: {data.get('reason')}"
+        )
+    if kind == EventType.TASK_DELEGATED:  # issue 18 · 3
+        return f"「{task}」委派 {data.get('to')} 提出意见; 事由: {data.get('reason')}"
+    if kind == EventType.DELEGATION_ANSWERED:
+        return f"「{task}」意见交回 {data.get('to')}: {data.get('opinion')}"
     if kind == EventType.CASE_DATA_CORRECTED:
         fields = data.get("fields") or {}
         return "; ".join(f"{k}: {v.get('old')!r} → {v.get('new')!r}" for k, v in fields.items())
@@ -163,7 +203,9 @@ def _pauses(
                     "since": svc.today(event.at).isoformat(),
                     "until": None,
                     "workdays": None,
-                    "waiting_on": _named(names, event.data.get("waiting_on")),
+                    "waiting_on": _named(names, event.data.get("waiting_on"))
+                    if event.data.get("by") != "suspended"
+                    else f"{kind_label(str(event.data.get('kind')))} (挂起)",
                 }
             )
         elif event.type == EventType.CLOCK_RESUMED and found and found[-1]["until"] is None:
@@ -180,8 +222,12 @@ def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, An
         version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
         events = uow.cases.events(case_id)
         view = load_case_view(svc, uow, case)
+    signs: dict[str, dict[str, Any]] = {}
     try:
-        elements = runtime.load(case.state).element_states() if case.state else {}
+        workflow = runtime.load(case.state) if case.state else None
+        elements = workflow.element_states() if workflow else {}
+        if workflow and case.status == CaseStatus.RUNNING:  # 会签/或签 under way (18 · 4)
+            signs = {e: {**p, "label": sign_label(p)} for e, p in workflow.sign_progress().items()}
     except Exception:  # an unreadable state still shows the rest of the page
         elements = {}
     names = element_names(runtime)
@@ -196,6 +242,7 @@ def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, An
             "active": sorted(e for e, s in elements.items() if s == "active"),
         },
         "correction_notice": bool(corrections(version, events)),
+        "signs": signs,
     }
 
 
@@ -271,6 +318,7 @@ def _before_start(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         "completed": [],
         "active": [],
         "matches_record": True,
+        "sent_back": None,
     }
 
 
@@ -314,6 +362,7 @@ def history_step(svc: Services, user: User, case_id: int, seq: int) -> dict[str,
         "completed": state["completed"],
         "active": state["active"],
         "matches_record": state["matches_record"],
+        "sent_back": state["sent_back"],  # 退回/撤回: the diagram's dashed arrow back
     }
 
 

@@ -346,6 +346,19 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     for name in declared_fields(app_schema):
         labels.setdefault(name, _title(app_schema, name))
 
+    # 退回/撤回 undo the steps completed after the point they rewound to: such a step stays in
+    # the record, marked with the event that undid it
+    rewinds = [e for e in events if e.type in (EventType.TASK_SENT_BACK, EventType.TASK_RECALLED)]
+
+    def undone(seq: int) -> dict[str, Any] | None:
+        for rewind in rewinds:
+            if rewind.seq > seq and int(rewind.data.get("rewound_to", seq)) < seq:
+                return {
+                    "seq": rewind.seq,
+                    "label": f"已{rewind.type.label.removesuffix('任务')}, 作废",
+                }
+        return None
+
     steps: list[dict[str, Any]] = []
     decisions: dict[str, str] = {}
     for event, schema, data, order in written:
@@ -366,6 +379,7 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
             "decision": None,
             "opinion": None,
             "fields": _fields(schema, data, materials, event.seq, step_labels, (decision, opinion)),
+            "undone": undone(event.seq),
             "note": (
                 f"{retry.get('note', '代为重试')}: 管理员 {retry.get('by')} 代 {retry.get('for')}"
                 if isinstance(retry, Mapping)
@@ -375,7 +389,8 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         if decision is not None:
             shown = show_value(data[decision], _prop(schema, decision), materials)
             step["decision"] = {"name": decision, "label": _title(schema, decision), **shown}
-            decisions[element] = shown["text"]
+            if step["undone"] is None:
+                decisions[element] = shown["text"]
         if opinion is not None:
             shown = show_value(data[opinion], _prop(schema, opinion), materials)
             step["opinion"] = {"name": opinion, "label": _title(schema, opinion), **shown}
@@ -444,6 +459,8 @@ def attachment(
         data = event.data.get("data")
     elif event is not None and event.type == EventType.TASK_COMPLETED:
         data = event.data.get("form")
+    elif event is not None and event.type == EventType.CASE_COMMENTED:  # 评论 (issue 18 · 9)
+        data = {str(i): v for i, v in enumerate(event.data.get("attachments") or [])}
     value = data.get(field) if isinstance(data, Mapping) else None
     found = _data_url(value)
     if found is None or not isinstance(value, str):

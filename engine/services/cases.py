@@ -13,12 +13,13 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates, follow_ups, incidents, intake, messages
+from . import certificates, follow_ups, incidents, intake, messages, multi_sign
 from .case_access import require_canceller
 from .context import Services, Step
 from .queries import case_view, parties_of
 from .steps import engine_step, record_step, retrying, save, step_failed
 from .submissions import check_case_data, check_submission, check_values
+from .suspended import require_workable
 
 
 def _require_clerk(user: User) -> None:
@@ -59,6 +60,8 @@ def start_case(
             check_submission(version, version.start_form, data, version.start_event, svc.limits)
             given = data if renewal_of is None else {**data, "renewal_of": renewal_of}
             check_case_data(version, given, version.start_event, svc.limits)
+            signers = multi_sign.diagram_signers(version, runtime)  # 会签 fixed in the diagram
+            given = {**given, **signers} if signers else given
             now = svc.clock()
             start_data = canonical_data(given)
             case = Case(
@@ -133,6 +136,7 @@ def _claim_step(svc: Services, user: User, task_id: str, claim: bool) -> dict[st
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
             case, task, _ = _locked(uow, task_id)
+            require_workable(uow, case)  # 挂起: nothing is worked until 恢复
             changed = task.claim(user) if claim else task.unclaim(user)
             if changed:
                 case.updated_at = svc.clock()
@@ -163,6 +167,7 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
             case, task, open_tasks = _locked(uow, task_id)
+            require_workable(uow, case)  # 挂起: nothing is worked until 恢复
             task.check_can_complete(user)
             if task.kind != TaskKind.BPMN:
                 view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
@@ -251,7 +256,8 @@ def cancel(svc: Services, user: User, case_id: int, reason: Any) -> dict[str, An
             case = uow.cases.existing(case_id, lock=True)
             version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
             require_canceller(uow, version, case, user)
-            case.require_running()
+            if case.status != CaseStatus.SUSPENDED:  # a suspended case may be withdrawn too
+                case.require_running()
             workflow = runtime.load(case.state)
             case.updated_at = svc.clock()
             with engine_step(svc, uow, case):

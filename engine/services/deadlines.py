@@ -90,7 +90,7 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
                 now,
                 data={"waited_workdays": waited, "deadline": clock.to_dict()["deadline"]},
             )
-    if case.status != CaseStatus.RUNNING:
+    if case.status not in (CaseStatus.RUNNING, CaseStatus.SUSPENDED):  # 挂起 does not end it
         clock = clock.stop(today)
     case.clock = clock
     moved = clock.deadline != before.deadline or before.state != ClockState.RUNNING
@@ -116,6 +116,17 @@ def _schedule_case_checks(
     # Overdue from the next working day on: after a Friday deadline, on Monday.
     overdue_on = calendar.add(deadline, 1).value
     uow.jobs.schedule(JobKind.CASE_DEADLINE, key, svc.local_midnight(overdue_on), now, case.id)
+
+
+def schedule_case_checks(
+    svc: Services, uow: UnitOfWork, case: Case, version: BundleVersion, now: datetime
+) -> None:
+    """预警 and 超期 checks for the case's deadline, when its clock runs (after 恢复 from 挂起:
+    engine/services/suspension.py)."""
+    calendar = svc.calendars.get(uow)
+    if case.clock.state == ClockState.RUNNING and case.clock.deadline is not None:
+        warning = version.time_policy.warning
+        _schedule_case_checks(svc, uow, case, case.clock.deadline, warning, calendar, now)
 
 
 def schedule_task_check(
@@ -164,6 +175,8 @@ def _running_case(
 ) -> tuple[Case, BundleVersion] | None:
     case = uow.cases.get(job.case_id, lock=True) if job.case_id is not None else None
     if case is None or (case.status != CaseStatus.RUNNING and not ended_too):
+        return None
+    if case.status == CaseStatus.SUSPENDED:  # 挂起: checked again on 恢复 (suspension.py)
         return None
     version, _ = svc.runtimes.get(uow, case.bundle_version_id)
     return case, version

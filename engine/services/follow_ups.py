@@ -15,6 +15,7 @@ from engine.domain.bundle_versions import BundleVersion
 from engine.domain.form_fields import field_schema
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.ratings import RatingLevel
+from engine.domain.suspension import kind_label
 from engine.domain.throttle import CODE_ADDRESS, CODE_CASE, TooManyAttempts
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -377,6 +378,10 @@ def _timeline(version: BundleVersion, case: Case, uow: UnitOfWork) -> list[dict[
             name = f"{name}: {decided}" if name and decided else name
         elif event.type == EventType.RATED and event.data.get("channel") == "online":
             name = "评价"
+        elif event.type == EventType.CASE_SUSPENDED:  # the kind, never the internal reason
+            name = f"挂起 ({kind_label(str(event.data.get('kind', 'other')))})"
+        elif event.type == EventType.CASE_UNSUSPENDED:
+            name = "恢复办理"
         if name:
             steps.append({"step": name, "at": event.at.isoformat()})
     return steps
@@ -452,6 +457,11 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         },
         # the applicant may rate once online, after 办结, whatever the window recorded
         "may_rate": view["status"] == str(CaseStatus.COMPLETED) and "online" not in rated,
+        # 挂起: the applicant reads the kind (专家评审...) and whether the time counts, not the
+        # clerk's reason text
+        "suspension": None
+        if view["suspension"] is None
+        else {k: view["suspension"][k] for k in ("kind", "kind_label", "clock", "at")},
     }
 
 

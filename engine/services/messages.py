@@ -27,6 +27,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import Services
 from .notify import notify
+from .suspended import require_workable
 
 
 class MessageKind(StrEnum):
@@ -36,6 +37,7 @@ class MessageKind(StrEnum):
     SUPERVISION = "supervision"  # 督办
     RETURNED = "returned"  # a task back in my group: 取消认领, or sent back to a step that ran
     URGE = "urge"  # 催办
+    COPY = "copy"  # 抄送: a case copied to me (issue 18 · 6, engine/services/copies.py)
 
     @property
     def label(self) -> str:
@@ -49,6 +51,7 @@ _KIND_LABELS = {
     MessageKind.SUPERVISION: "督办",
     MessageKind.RETURNED: "退回",
     MessageKind.URGE: "催办",
+    MessageKind.COPY: "抄送",
 }
 
 URGE_INTERVAL = timedelta(hours=1)  # one 催办 per task per hour
@@ -321,6 +324,7 @@ def urge(svc: Services, user: User, task_id: str, message: Any = None) -> dict[s
             raise Forbidden(f"只有{who}可以催办")
         if task.status != TaskStatus.OPEN:
             raise Conflict(f"任务「{task.name}」已结束, 不能催办")
+        require_workable(uow, case)  # 挂起: not urged until 恢复
         now = svc.clock()
         last = uow.messages.last_urged(case.id, task.id)
         if last is not None and now - last < URGE_INTERVAL:

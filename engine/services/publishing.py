@@ -10,7 +10,7 @@ from engine.bundles.source import BundleSource
 from engine.domain import bundle_lifecycle as lifecycle
 from engine.domain.bundle_lifecycle import Action, VersionStatus
 from engine.domain.bundle_metadata import BundleMetadata
-from engine.domain.bundle_versions import BundleVersion
+from engine.domain.bundle_versions import BundleVersion, HumanTaskInfo
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
@@ -286,7 +286,7 @@ def upload_warnings(uow: UnitOfWork, compiled: CompiledBundle) -> list[dict[str,
     sizes = uow.users.group_sizes()
     where: dict[str, list[str]] = {}
     for info in sorted(compiled.human_tasks.values(), key=lambda i: i.line or 0):
-        for group in info.groups:
+        for group in _task_groups(info):
             where.setdefault(group, []).append(info.element)
     escalation = BundleMetadata.from_dict(compiled.metadata).time_policy.escalation_group
     if escalation:
@@ -305,6 +305,18 @@ def upload_warnings(uow: UnitOfWork, compiled: CompiledBundle) -> list[dict[str,
             }
         )
     return found
+
+
+def _task_groups(info: HumanTaskInfo) -> list[str]:
+    """The groups a task's work goes to: a 会签's `${item}` stands for each of the signers fixed
+    in the diagram (its `signers` property); one read from the case data is unknown here."""
+    groups: list[str] = []
+    for group in info.groups:
+        if not group.startswith(("${", "#{")):
+            groups.append(group)
+        elif info.properties.get("signers"):
+            groups += [s.strip() for s in info.properties["signers"].split(",") if s.strip()]
+    return groups
 
 
 GROUP_MEMBERS_HINT = (

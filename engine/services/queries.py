@@ -19,6 +19,8 @@ from engine.errors import Forbidden, Invalid, NotFound
 from engine.persistence.case_repository import WorklistFilter
 from engine.persistence.unit_of_work import UnitOfWork
 
+from .suspended import suspension_of
+
 if TYPE_CHECKING:
     from .context import Services
 
@@ -133,6 +135,7 @@ def case_view(
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
         "ended_at": case.ended_at.isoformat() if case.ended_at else None,
+        "suspension": suspension_of(uow, case),  # 挂起: why, by whom, since when; else None
     }
 
 

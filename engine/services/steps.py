@@ -7,7 +7,7 @@ case's revision is checked again on write, and a lost race is retried from the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from engine.persistence.writes import StaleWrite
 from .context import Services, Step
 from .deadlines import schedule_task_check, task_deadline, update_clock
 from .messages import tasks_opened
+from .multi_sign import instance_people, item_reference, signs_ended
 from .queries import case_view
 
 T = TypeVar("T")
@@ -68,13 +69,16 @@ def save(uow: UnitOfWork, case: Case) -> None:
 
 
 def _sync_tasks(
-    step: Step, stored_open: list[HumanTask] | None = None
+    step: Step,
+    stored_open: list[HumanTask] | None = None,
+    assign: Mapping[str, str] | None = None,
 ) -> tuple[list[HumanTask], list[HumanTask]]:
     """Make the task table match the engine: add newly ready tasks, cancel vanished ones.
 
     `stored_open`: the case's open tasks as stored now, when the caller has them (read under
     the case lock, in `open_for_case` order, without those this transaction closed); else they
-    are read. Returns the tasks opened by this step and all the case's open tasks after it."""
+    are read. `assign`: assignees of tasks this step opens, by task id (a task 退回 to whoever
+    did it before). Returns the tasks opened by this step and all the case's open tasks after it."""
     uow, case, version, now = step.uow, step.case, step.version, step.now
     ready = {t.id: t for t in step.workflow.ready_tasks()}
     if stored_open is None:
@@ -85,14 +89,18 @@ def _sync_tasks(
         if task_id in stored:
             continue
         info = version.human_tasks.get(ready_task.element)
+        # 会签/或签: an instance's signer or group comes from its item (services/multi_sign.py)
+        groups, signer = instance_people(info, ready_task.item, ready_task.element)
+        if signer is None and info and not item_reference(info.assignee):
+            signer = info.assignee
         task = HumanTask(
             id=task_id,
             case_id=case.id,
             element=ready_task.element,
             name=info.name if info else ready_task.name,
-            groups=info.groups if info else (),
+            groups=groups if groups is not None else (info.groups if info else ()),
             form=info.form if info else None,
-            assignee=info.assignee if info else None,
+            assignee=(assign or {}).get(task_id) or signer,
             created_at=now,
             deadline=task_deadline(
                 version, ready_task.element, case.data, step.today, step.calendar
@@ -129,20 +137,28 @@ def record_step(
     data: dict[str, Any] | None = None,
     then: Callable[[], None] | None = None,
     stored_open: list[HumanTask] | None = None,
+    assign: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """After the engine moved: sync tasks, schedule timers, append the event(s), store the case.
 
-    Returns the case as the API shows it. The caller commits. `stored_open`: see `_sync_tasks`."""
+    Returns the case as the API shows it. The caller commits. `stored_open`, `assign`: see
+    `_sync_tasks`."""
     svc, uow, case, workflow, now = step.svc, step.uow, step.case, step.workflow, step.now
     # what business rule tasks decided in the step, kept in canonical key order like all case data
     case.data = canonical_data({**case.data, **workflow.decisions()})
     case.updated_at = now
-    opened, open_tasks = _sync_tasks(step, stored_open)
+    ended = workflow.signs_ended()  # 会签/或签 ended early: their unsigned instances go
+    if ended and stored_open is None:
+        stored_open = uow.tasks.open_for_case(case.id)
+    open_before = {t.id: t.element for t in stored_open or ()} if ended else {}
+    opened, open_tasks = _sync_tasks(step, stored_open, assign)
     tasks_opened(uow, case, step.version.name, opened, step.actor, workflow.element_completed)
     for new_task in opened:
         schedule_task_check(svc, uow, new_task, step.calendar, now)
     _schedule_timers(step)
     record = {**(data or {}), "opened": [t.element for t in opened]}
+    if ended:
+        record["signs_ended"] = signs_ended(ended, open_before, open_tasks)
     case.record(event, step.actor, now, task, record)
     if then is not None:
         then()  # what the step sets off besides the engine (issuing certificates...)

@@ -18,7 +18,7 @@ def can_withdraw(svc: Services, user: User, case_id: int) -> bool:
     """May `user` withdraw the case now (it is running and they hold, received or supervise it)?"""
     with svc.uow() as uow:
         case = uow.cases.existing(case_id)
-        if case.status != CaseStatus.RUNNING:
+        if case.status not in (CaseStatus.RUNNING, CaseStatus.SUSPENDED):  # 挂起: may withdraw
             return False
         version, _runtime = svc.runtimes.get(uow, case.bundle_version_id)
         try:

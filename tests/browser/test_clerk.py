@@ -94,7 +94,8 @@ def test_a_case_from_the_desk_to_the_parallel_reviews(
         assert "剩" in row.inner_text() and "个工作日" in row.inner_text()
         assert row.locator(".deadline-date").inner_text().startswith("20")
         pages.shot(desk, f"clerk-worklist-{clerk}")
-    desk.locator(f"tr[data-case='{case_id}'] a.task-link").click()
+    with desk.expect_navigation():
+        desk.locator(f"tr[data-case='{case_id}'] a.task-link").click()
     assert desk.locator("input[name=food_approved]").count() == 2
     assert "已提交" in desk.locator(".materials").inner_text()
     pages.shot(desk, "clerk-task-review")

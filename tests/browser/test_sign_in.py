@@ -44,7 +44,12 @@ def test_a_clerk_cannot_open_designer_pages(pages: Pages, staff: dict[str, Any])
     response = pages.goto(page, "/designer/bundles")
     assert response.status == 403
     assert page.locator("h1").inner_text() == "无权访问"
-    assert page.locator(".mainnav").inner_text().split() == ["我的待办", "我的已办", "办件查询"]
+    assert page.locator(".mainnav").inner_text().split() == [
+        "我的待办",
+        "我的已办",
+        "办件查询",
+        "抄送我的",
+    ]
 
 
 def test_signing_out_ends_the_session(pages: Pages, staff: dict[str, Any]) -> None:

@@ -30,6 +30,8 @@ def test_deploy_user_create_and_errors(tmp_path: Path) -> None:
     deployed = run_cli("deploy", str(PROCESSES), db_url=url)
     assert deployed.returncode == 0, deployed.stderr
     assert "restaurant" in deployed.stdout and "第 1 版" in deployed.stdout
+    # both shipped bundles: 我要开餐馆 and its 会签 variant
+    assert "已部署 restaurant_joint 第 1 版 (我要开餐馆 (消防卫生会签))" in deployed.stdout
     again = run_cli("deploy", str(PROCESSES), db_url=url)
     assert again.returncode == 0 and "未变化" in again.stdout
 
@@ -73,7 +75,10 @@ def test_the_token_printed_works_against_the_server(tmp_path: Path) -> None:
     ).stdout.split()[-1]
     with Server(url, workers=1) as server:
         status, body = server.call("GET", "/bundles", token)
-        assert status == 200 and [b["key"] for b in body["bundles"]] == ["restaurant"]
+        assert status == 200 and [b["key"] for b in body["bundles"]] == [
+            "restaurant",
+            "restaurant_joint",
+        ]
         assert server.call("GET", "/bundles", "nope")[0] == 401
     json.dumps(body)
 

@@ -236,6 +236,14 @@ INCIDENT_EVENTS = {
 }
 # 催办: covered by tests/integration/test_messages.py and tests/e2e/test_pages_messages.py
 MESSAGE_EVENTS = {"task_urged"}
+# 挂起 / 恢复: covered by tests/e2e/test_suspension.py
+SUSPENSION_EVENTS = {"case_suspended", "case_unsuspended"}
+# 抄送 and 评论: covered (and matched to the spec) by tests/e2e/test_copies.py and test_comments.py
+COPY_EVENTS = {"case_copied", "copy_read", "case_commented"}
+# 转办 and 委派: covered (and matched to the spec) by tests/e2e/test_task_handover.py
+HANDOVER_EVENTS = {"task_transferred", "task_delegated", "delegation_answered"}
+# 退回 and 撤回: covered (and matched to the spec) by tests/e2e/test_send_back_http.py
+SEND_BACK_EVENTS = {"task_sent_back", "task_recalled"}
 
 
 def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaurant: Any) -> None:
@@ -270,6 +278,10 @@ def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaura
         - FOLLOW_UP_EVENTS
         - INCIDENT_EVENTS
         - MESSAGE_EVENTS
+        - SUSPENSION_EVENTS
+        - COPY_EVENTS
+        - HANDOVER_EVENTS
+        - SEND_BACK_EVENTS
     )
 
 

@@ -67,7 +67,10 @@ def test_a_refused_upload_stores_nothing_and_places_each_problem(
     text = html.unescape(problem.group(1))
     assert "不允许使用以下划线开头的名称" in text
     assert "顺序流 “补正”" in text  # the element's type and name, beside its id
-    assert "第 244 行" in text and "restaurant.bpmn" in text
+    line = next(  # the line of the condition in error, in the file as shipped
+        n for n, row in enumerate(bpmn.splitlines(), 1) if 'intake_decision == "correct"' in row
+    )
+    assert f"第 {line} 行" in text and "restaurant.bpmn" in text
     assert 'data-locate="flow_intake_correct" data-diagram="upload-diagram-1"' in text
     # the diagram comes from the uploaded bytes, the element in error marked
     state = re.search(

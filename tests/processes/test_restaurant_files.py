@@ -86,6 +86,9 @@ EXPECTED_PROPERTIES = {
     "post_check": {"time_limit": "20"},
     "joint_issuance": {"certificate_action": "issue"},
     "revocation": {"certificate_action": "revoke"},
+    # 退回 from either review goes to 一窗受理 only (issue 18 · 1)
+    "review_licence": {"send_back": "intake"},
+    "review_food": {"send_back": "intake"},
 }
 
 ENDS = {"refused", "concluded", "denied", "revoked"}

@@ -237,9 +237,12 @@ def test_the_compiled_bundle_carries_the_task_properties() -> None:
     assert props["post_check"] == {"time_limit": "20"}
     assert props["joint_issuance"] == {"certificate_action": "issue"}
     assert props["revocation"] == {"certificate_action": "revoke"}
+    assert props["review_licence"] == props["review_food"] == {"send_back": "intake"}
     assert {e for e, p in props.items() if p} == {
         "supply_materials",
         "post_check",
         "joint_issuance",
         "revocation",
+        "review_licence",
+        "review_food",
     }

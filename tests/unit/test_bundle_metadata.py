@@ -284,6 +284,7 @@ def test_labels_as_the_pages_show_them() -> None:
         "completed": "已办结",
         "cancelled": "已撤销",
         "error": "出错",
+        "suspended": "已挂起",
     }
     assert labels.CLOCK_LABELS == {
         "not_started": "未开始计时 (尚未受理)",

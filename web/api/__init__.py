@@ -6,4 +6,15 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import bundles, calendar, cases, certificates, errors, incidents, tasks, test_runs  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    bundles,
+    calendar,
+    cases,
+    certificates,
+    copies,
+    errors,
+    incidents,
+    send_back,  # noqa: E402,F401  退回 and 撤回 (issue 18 · 1, 7)
+    tasks,
+    test_runs,
+)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, render_template, request
 
 from engine.errors import Invalid
-from engine.services import audit, case_record, cases, idempotency, intake, queries
+from engine.services import audit, case_record, cases, idempotency, intake, queries, suspension
 
 from ..state import services
 from . import api
@@ -50,6 +50,21 @@ def case_events(case_id: int) -> Any:
 def cancel_case(case_id: int) -> Any:
     user = current_user()
     return cases.cancel(services(), user, case_id, json_body().get("reason"))
+
+
+@api.post("/cases/<int:case_id>/suspend")
+def suspend_case(case_id: int) -> Any:
+    """挂起 (engine/services/suspension.py)."""
+    body = json_body()
+    return suspension.suspend(
+        services(), current_user(), case_id, body.get("reason"), body.get("kind")
+    )
+
+
+@api.post("/cases/<int:case_id>/resume")
+def resume_case(case_id: int) -> Any:
+    """恢复 after 挂起."""
+    return suspension.resume(services(), current_user(), case_id, json_body().get("note"))
 
 
 @api.get("/cases/<int:case_id>/correction-notice")

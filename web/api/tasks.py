@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 
 from engine.errors import Invalid
-from engine.services import cases, messages, queries
+from engine.services import cases, messages, queries, task_handover
 
 from ..state import services
 from . import api
@@ -67,3 +67,26 @@ def urge(task_id: str) -> Any:
     """催办 (issue 17 · G): a supervisor or administrator urges an open task."""
     body = json_body()
     return messages.urge(services(), current_user(), task_id, body.get("message"))
+
+
+@api.post("/tasks/<task_id>/transfer")
+def transfer(task_id: str) -> Any:
+    """转办 (issue 18 · 2): the task to a colleague of its groups, with a reason."""
+    body = json_body()
+    user = current_user()
+    return task_handover.transfer(services(), user, task_id, body.get("to"), body.get("reason"))
+
+
+@api.post("/tasks/<task_id>/delegate")
+def delegate(task_id: str) -> Any:
+    """委派 (issue 18 · 3): a colleague is asked for an opinion; the task comes back after."""
+    body = json_body()
+    user = current_user()
+    return task_handover.delegate(services(), user, task_id, body.get("to"), body.get("reason"))
+
+
+@api.post("/tasks/<task_id>/answer")
+def answer(task_id: str) -> Any:
+    """委派: the delegate's opinion; the task goes back to who delegated it."""
+    body = json_body()
+    return task_handover.answer_delegation(services(), current_user(), task_id, body.get("opinion"))

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import admin, assets, auditor, auth, cases, clerk, designer, incidents, public
+# copies: 抄送我的, 抄送 and 评论, routes of the clerk blueprint (issue 18 · 6, 9)
+from . import admin, assets, auditor, auth, cases, clerk, copies, designer, incidents, public  # noqa: F401
 
 
 def register(app: Flask) -> None:
+    from . import (
+        handover,  # noqa: F401  转办 and 委派 on the clerk blueprint (issue 18 · 2, 3)
+        send_back,  # noqa: F401  退回 and 撤回 on the clerk blueprint (issue 18 · 1, 7)
+    )
+
     for module in (auth, public, designer, clerk, cases, auditor, admin, incidents, assets):
         app.register_blueprint(module.bp)
     from . import designer_forms  # the form editor's preview (issue: forms)
@@ -42,3 +48,6 @@ def register(app: Flask) -> None:
     from . import withdraw  # 撤回 in the pages (issue 17 · B)
 
     app.register_blueprint(withdraw.bp)
+    from . import suspension  # 挂起 / 恢复 (issue 18 · 8)
+
+    app.register_blueprint(suspension.bp)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 
 from engine.domain.users import Role
-from engine.services import case_pages, case_record, certificates, intake
+from engine.services import case_pages, case_record, certificates, copies, intake
 
 from ..api.certificates import view_of
 from ..auth import page_user, role_required
@@ -22,6 +22,7 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @bp.get("/<int:case_id>")
 @role_required(Role.CLERK, Role.AUDITOR)
 def case(case_id: int) -> Any:
+    copies.record_reading(services(), page_user(), case_id)  # 抄送: the reader opened it (18 · 6)
     found = case_pages.case_page(services(), page_user(), case_id)
     record = case_record.labelled_data(services(), page_user(), case_id)
     return render_template("cases/case.html", page=found, case=found["case"], record=record)

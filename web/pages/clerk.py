@@ -23,6 +23,7 @@ from engine.services import (
     follow_ups,
     idempotency,
     intake,
+    multi_sign,
     queries,
 )
 
@@ -263,9 +264,15 @@ def _task_context(task_id: str) -> dict[str, Any]:
             bundle["meta"], case.get("data") or {}, task.get("element")
         ),
         "mine": task.get("assignee") == user.name,
+        # 会签/或签 under way: "会签 (1/3)" (issue 18 · 4)
+        "sign": multi_sign.case_progress(svc, user, case["id"]).get(task.get("element") or "")
+        if task["status"] == "open" and task.get("kind") == "bpmn"
+        else None,
         "can_work": task["status"] == "open"
         and case["status"] != "error"  # 出错: nothing to submit until an administrator acts
+        and case["status"] != "suspended"  # 挂起: nothing to submit until it is resumed
         and (task.get("assignee") in (None, user.name))
+        and not task.get("owner")  # 委派: the delegate answers, the owner waits (handover.py)
         and (user.name == task.get("assignee") or bool(set(task["groups"]) & set(user.groups))),
         "me_name": user.name,
     }

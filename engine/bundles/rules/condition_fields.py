@@ -33,6 +33,7 @@ from engine.bpmn.functions import ENGINE_FUNCTIONS
 from engine.bpmn.namespaces import BPMN, tag
 from engine.expressions import ExpressionError, compile_expression
 
+from .. import multi_sign
 from ..problems import Problem
 from .graph import Graph, Node, scopes
 from .upload import Upload
@@ -94,7 +95,10 @@ class _Declarations:
         if kind in HUMAN_TASKS:
             form = self._form(manifest.form_key(element))
             multi = element.find(tag(BPMN, "multiInstanceLoopCharacteristics")) is not None
-            return frozenset(form or ()), form is not None and not multi
+            if multi:  # 会签/或签: its outcome fields (engine/bundles/multi_sign.py)
+                signed = multi_sign.outputs(element.get("id") or "")
+                return frozenset(form or ()) | signed, False
+            return frozenset(form or ()), form is not None
         if kind == "businessRuleTask":
             ref = dmn.decision_ref(element)
             outputs = self.upload.decision_outputs.get(ref or "")

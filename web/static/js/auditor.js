@@ -121,7 +121,10 @@
     renderEvent(step);
     renderData(step);
     renderTasks(step);
-    highlight({ completed: step.completed, active: step.active });
+    // the element the event concerns (a task claimed, transferred, delegated, urged...) is
+    // outlined; a 退回/撤回 is drawn back (diagram.js drawSentBack)
+    highlight({ completed: step.completed, active: step.active, sent_back: step.sent_back,
+      event: step.event && step.event.element ? [step.event.element] : [] });
     document.querySelectorAll("table.events tr[data-seq]").forEach(function (tr) {
       tr.classList.toggle("current", tr.getAttribute("data-seq") === String(step.seq));
     });

@@ -22,7 +22,7 @@
 (function () {
   "use strict";
   var CLASSES = { completed: "hl-done", active: "hl-active", errors: "hl-error", changed: "hl-changed",
-    warnings: "hl-warning" };
+    warnings: "hl-warning", event: "hl-event" };
 
   var MIN_SCALE = 0.75;
   var MAX_SCALE = 1.6;
@@ -63,7 +63,47 @@
       }).map(function (el) { return el.id; });
     }
     taken.forEach(function (id) { mark(id, "hl-taken"); });
+    this.drawSentBack(state.sent_back);
     this.container.dataset.marked = String(this.marked.length);
+  };
+
+  // 退回 / 撤回 (the auditor's step): the task opened again is marked, and for 退回 a dashed
+  // arrow runs back from the task it was sent back from, unlike any flow of the diagram.
+  var SVG = "http://www.w3.org/2000/svg";
+  Diagram.prototype.drawSentBack = function (back) {
+    var canvas = this.viewer.get("canvas");
+    var registry = this.viewer.get("elementRegistry");
+    var layer = canvas.getLayer("lianban-sent-back", 1000);
+    while (layer.firstChild) { layer.removeChild(layer.firstChild); }
+    delete this.container.dataset.sentBack;
+    if (!back || !back.to || !registry.get(back.to)) { return; }
+    canvas.addMarker(back.to, "hl-reopened");
+    this.marked.push([back.to, "hl-reopened"]);
+    var source = back.from && registry.get(back.from);
+    this.container.dataset.sentBack = (back.from || "") + ">" + back.to;
+    if (!source) { return; }
+    canvas.addMarker(back.from, "hl-sent-back");
+    this.marked.push([back.from, "hl-sent-back"]);
+    var target = registry.get(back.to);
+    var x1 = source.x + source.width / 2, y1 = source.y;
+    var x2 = target.x + target.width / 2, y2 = target.y;
+    var lift = Math.min(y1, y2) - 40 - Math.abs(x1 - x2) / 8;
+    var path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", "M " + x1 + " " + y1 + " C " + x1 + " " + lift + " " + x2 + " " +
+      lift + " " + x2 + " " + y2);
+    path.setAttribute("class", "sent-back-arrow");
+    layer.appendChild(path);
+    var head = document.createElementNS(SVG, "path");
+    head.setAttribute("d", "M " + (x2 - 7) + " " + (y2 - 12) + " L " + x2 + " " + y2 + " L " +
+      (x2 + 7) + " " + (y2 - 12));
+    head.setAttribute("class", "sent-back-arrow head");
+    layer.appendChild(head);
+    var label = document.createElementNS(SVG, "text");
+    label.setAttribute("x", String((x1 + x2) / 2));
+    label.setAttribute("y", String(lift + 8));
+    label.setAttribute("class", "sent-back-label");
+    label.textContent = "退回";
+    layer.appendChild(label);
   };
 
   Diagram.prototype.focus = function (id) {

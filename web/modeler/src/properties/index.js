@@ -52,6 +52,7 @@ import {
   TimerValueEntry,
 } from "./entries";
 import { getTimer, isDecidingFlow } from "./model";
+import { signGroup } from "./multi_sign";
 import { installStyles } from "./styles";
 
 const PRIORITY = 100;
@@ -147,7 +148,7 @@ function isProcessStart(element) {
 
 export function lianbanGroups(element, api) {
   const found = [];
-  if (is(element, "bpmn:UserTask")) found.push(taskGroup(element));
+  if (is(element, "bpmn:UserTask")) found.push(taskGroup(element), signGroup(element));
   if (isProcessStart(element)) found.push(startGroup(element));
   if (isDecidingFlow(element)) found.push(conditionGroup(element));
   if (is(element, "bpmn:Event") && getTimer(element)) {
