@@ -97,6 +97,24 @@ class CaseWorkflow:
         with engine_time(_fixed(at)):
             self._workflow.cancel()
 
+    def signers(self, instance_id: str) -> list[tuple[str, Any, bool]]:
+        """The instances of the running 会签 `instance_id` belongs to: (id, item, finished)."""
+        return multi_sign.signers(self._workflow, instance_id)
+
+    def add_signer(self, instance_id: str, item: Any, at: datetime | None = None) -> None:
+        """加签 in parallel: one more instance of that running 会签, then the engine runs on."""
+        self._begin_step(at)
+        with engine_time(_fixed(at)):
+            multi_sign.add_instance(self._workflow, instance_id, item)
+            _run_engine(self._workflow)
+
+    def remove_signer(self, instance_id: str, at: datetime | None = None) -> None:
+        """减签: that unsigned instance leaves its 会签; the engine runs on (the 会签 may end)."""
+        self._begin_step(at)
+        with engine_time(_fixed(at)):
+            multi_sign.remove_instance(self._workflow, instance_id)
+            _run_engine(self._workflow)
+
     def unfinished_ids(self) -> list[str]:
         """The tasks a rewind gives new ids to (`task_table.unfinished_ids`)."""
         return task_table.unfinished_ids(self._workflow)

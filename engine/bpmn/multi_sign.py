@@ -328,3 +328,78 @@ def is_multi_instance(spec: Any) -> bool:
 def condition_variables() -> Mapping[str, int]:
     """Sample values of the condition's variables, for checking a condition at upload."""
     return dict.fromkeys(VARIABLES, 1)
+
+
+# 加签 / 减签 in parallel to a running 会签 (issue 18 · 5; engine/services/add_signer.py) -------
+
+
+def _running_parent(workflow: BpmnWorkflow, instance_id: str) -> tuple[Task, Task]:
+    """The instance `instance_id` and its parallel multi-instance task, still under way."""
+    from uuid import UUID
+
+    from .errors import StepFailed
+    from .task_table import all_tasks
+
+    wanted = UUID(instance_id)
+    instance = next((t for t in all_tasks(workflow) if t.id == wanted), None)
+    parent = instance.parent if instance is not None else None
+    spec = parent.task_spec if parent is not None else None
+    if instance is None or parent is None or not isinstance(spec, ParallelMultiInstanceTask):
+        raise StepFailed("此任务不是正在进行的并行会签中的一份")
+    if parent.state != TaskState.STARTED or instance.task_spec.name != spec.task_spec:
+        raise StepFailed("此会签已结束")
+    return instance, parent
+
+
+def signers(workflow: BpmnWorkflow, instance_id: str) -> list[tuple[str, Any, bool]]:
+    """Each instance of the 会签 `instance_id` belongs to: (its task id, its item, finished)."""
+    _, parent = _running_parent(workflow, instance_id)
+    return [
+        (str(c.id), instance_item(c), c.has_state(TaskState.FINISHED_MASK))
+        for c in _instances(parent)
+    ]
+
+
+def add_instance(workflow: BpmnWorkflow, instance_id: str, item: Any) -> None:
+    """加签: one more instance of the running parallel 会签 that `instance_id` belongs to, for
+    `item` (a group or a person, as the collection's items are), appended to its collection."""
+    _, parent = _running_parent(workflow, instance_id)
+    spec = parent.task_spec
+    assert isinstance(spec, ParallelMultiInstanceTask)
+    key: Any = None
+    if spec.data_input is not None and spec.data_input.exists(parent):
+        collection = spec.data_input.get(parent)
+        if isinstance(collection, list):
+            # a new list, never the old one changed in place: the case data, other tasks and a
+            # replay's record may hold that very list
+            spec.data_input.set(parent, [*collection, item])
+            key = len(collection)
+    spec.create_child(parent, item, key)
+    _stabilise(parent, parent.parent)  # data in the order a loaded workflow has it
+    for instance in _instances(parent):
+        _stabilise(instance, parent)
+
+
+def remove_instance(workflow: BpmnWorkflow, instance_id: str) -> None:
+    """减签: the unsigned instance `instance_id` leaves its running 会签 (dropped from the tree,
+    so the signers still to sign are the others); when every other one has signed, the 会签
+    ends there, its outcome written as when its last signature came."""
+    from .errors import StepFailed
+
+    instance, parent = _running_parent(workflow, instance_id)
+    if instance.has_state(TaskState.FINISHED_MASK):
+        raise StepFailed("此会签人已签署, 不能减签")
+    others = [c for c in _instances(parent) if c is not instance]
+    if not others:
+        raise StepFailed("会签至少要保留一名会签人")
+    instance._drop_children(force=True)
+    parent._children = [c for c in parent._children if c != instance.id]
+    del instance.workflow.tasks[instance.id]
+    spec = parent.task_spec
+    assert isinstance(spec, ParallelMultiInstanceTask)
+    if spec.children_complete(parent):
+        _write_outcome(spec, parent, None)
+        parent._set_state(TaskState.READY)
+    _stabilise(parent, parent.parent)
+    for other in others:
+        _stabilise(other, parent)

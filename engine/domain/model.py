@@ -83,6 +83,12 @@ class EventType(StrEnum):
     CASE_SUSPENDED = "case_suspended"  # 挂起
     CASE_UNSUSPENDED = "case_unsuspended"  # 恢复 (after 挂起)
     CASE_COMMENTED = "case_commented"  # 评论
+    # 加签 / 减签 (issue 18 · 5): `data.position` before / after (a colleague signs before the task
+    # comes back, or after its holder decided) or parallel (a new instance of a running 会签,
+    # which moves the engine); the added signer's signature
+    SIGNER_ADDED = "signer_added"
+    SIGNER_REMOVED = "signer_removed"
+    ADDED_SIGNATURE = "added_signature"
 
     @property
     def label(self) -> str:
@@ -134,6 +140,9 @@ _EVENT_LABELS = {
     EventType.CASE_SUSPENDED: "挂起",
     EventType.CASE_UNSUSPENDED: "解除挂起",
     EventType.CASE_COMMENTED: "评论",
+    EventType.SIGNER_ADDED: "加签",
+    EventType.SIGNER_REMOVED: "减签",
+    EventType.ADDED_SIGNATURE: "加签人签署",
 }
 
 
@@ -154,6 +163,8 @@ class HumanTask:
     deadline: date | None = None
     # 委派: while delegated for an opinion, who delegated it (the assignee is the delegate)
     owner: str | None = None
+    # 加签: "sign_before" / "sign_after" while an added signer holds it; None with an owner: 委派
+    owner_kind: str | None = None
 
     def in_groups_of(self, user: User) -> bool:
         return bool(user.groups.intersection(self.groups))
@@ -196,6 +207,10 @@ class HumanTask:
         """委派: the delegate answers with an opinion, the owner waits for it."""
         if self.owner is None:
             return
+        if self.owner_kind in ("sign_before", "sign_after"):  # 加签
+            if self.assignee == user.name:
+                raise Forbidden("加签的任务请签署后交回")
+            raise Conflict(f"任务正在等待 {self.assignee} 加签, 请等其签署后再办理")
         if self.assignee == user.name:
             raise Forbidden("委派的任务请填写意见后交回")
         raise Conflict(f"任务已委派给 {self.assignee} 征求意见, 请等其交回后再办理")
@@ -224,6 +239,7 @@ class HumanTask:
             "status": str(self.status),
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "owner": self.owner,
+            "owner_kind": self.owner_kind,
         }
 
 

@@ -122,6 +122,7 @@ def _task(row: Mapping[Any, Any], prefix: str = "") -> HumanTask:
         kind=TaskKind(row[prefix + "kind"]),
         deadline=row[prefix + "deadline"],
         owner=row[prefix + "owner"],
+        owner_kind=row[prefix + "owner_kind"],
     )
 
 
@@ -335,6 +336,7 @@ class TaskRepository:
                     "kind": str(task.kind),
                     "assignee": task.assignee,
                     "owner": task.owner,
+                    "owner_kind": task.owner_kind,
                     "deadline": task.deadline,
                     "created_at": task.created_at,
                 }
@@ -357,6 +359,7 @@ class TaskRepository:
                 "status": str(task.status),
                 "assignee": task.assignee,
                 "owner": task.owner,
+                "owner_kind": task.owner_kind,
                 "ended_at": task.ended_at,
                 "ended_by": task.ended_by,
             },

@@ -199,6 +199,9 @@ human_tasks = Table(
     # 委派: while the task is delegated for an opinion, who delegated it (the assignee is the
     # delegate); NULL otherwise (migration 0015)
     Column("owner", String(100)),
+    # 加签: "sign_before" / "sign_after" while the task is with an added signer; NULL with an
+    # owner means 委派 (migration 0017)
+    Column("owner_kind", String(20)),
     Index("ix_human_tasks_case", "case_id", "status"),
     # the worklist's "assigned to me" branch, read in keyset order (migration 0004)
     Index("ix_human_tasks_assignee_queue", "assignee", "status", "created_at", "id"),

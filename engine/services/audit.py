@@ -50,6 +50,8 @@ ENGINE_EVENTS = (
     EventType.TASK_RECALLED,
 )
 REWINDS = (EventType.TASK_SENT_BACK, EventType.TASK_RECALLED)
+# 加签/减签 move the engine when `data.position` is "parallel" (a 会签 gains or loses an instance)
+PARALLEL_SIGNERS = (EventType.SIGNER_ADDED, EventType.SIGNER_REMOVED)
 # Events that change the status alone: an incident stops the case, resuming it runs it again.
 INCIDENT_STATUS = {
     EventType.INCIDENT_RAISED: CaseStatus.ERROR,
@@ -100,6 +102,14 @@ class _Replay:
                 # only a running case's task is completed; or the failed step of a case in
                 # error, retried by an administrator (its incident_resumed follows)
                 self.status = CaseStatus.RUNNING
+            elif event.type in PARALLEL_SIGNERS and event.data.get("position") == "parallel":
+                # 加签/减签 in a running 会签: an instance added beside the event's task, or
+                # that task's instance removed (engine/services/add_signer.py)
+                self._state = None
+                if event.type == EventType.SIGNER_ADDED:
+                    self._started().add_signer(str(event.task_id), event.data["signer"], event.at)
+                else:
+                    self._started().remove_signer(str(event.task_id), event.at)
             elif event.type == EventType.TIMER_FIRED:
                 from datetime import datetime
 

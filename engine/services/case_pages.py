@@ -168,10 +168,28 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         return f"「{task}」委派 {data.get('to')} 提出意见; 事由: {data.get('reason')}"
     if kind == EventType.DELEGATION_ANSWERED:
         return f"「{task}」意见交回 {data.get('to')}: {data.get('opinion')}"
+    if kind in (EventType.SIGNER_ADDED, EventType.SIGNER_REMOVED, EventType.ADDED_SIGNATURE):
+        return _signer_words(kind, task, data)  # issue 18 · 5
     if kind == EventType.CASE_DATA_CORRECTED:
         fields = data.get("fields") or {}
         return "; ".join(f"{k}: {v.get('old')!r} → {v.get('new')!r}" for k, v in fields.items())
     return ", ".join(f"{k}: {v}" for k, v in data.items())
+
+
+_SIGN_POSITIONS = {"before": "前加签", "after": "后加签", "parallel": "并行加签"}
+
+
+def _signer_words(kind: EventType, task: str, data: Mapping[str, Any]) -> str:
+    """加签 / 减签 / 加签人签署 in words."""
+    position = _SIGN_POSITIONS.get(str(data.get("position")), "加签")
+    if kind == EventType.SIGNER_ADDED:
+        who = data.get("to") or data.get("signer")
+        return f"「{task}」{position} {who}; 原因: {data.get('reason')}"
+    if kind == EventType.SIGNER_REMOVED:
+        return f"「{task}」减签 {data.get('signer')} ({position}); 原因: {data.get('reason')}"
+    decision = "同意" if data.get("decision") == "approve" else "不同意"
+    opinion = f"; 意见: {data['opinion']}" if data.get("opinion") else ""
+    return f"「{task}」{position}签署: {decision}{opinion}"
 
 
 def timeline_entry(svc: Services, event: CaseEvent, names: Mapping[str, str]) -> dict[str, Any]:

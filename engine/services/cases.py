@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.bpmn.errors import StepFailed
 from engine.domain.audit import canonical_data
 from engine.domain.bundle_lifecycle import start_refusal
+from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -173,48 +175,82 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
                 uow.commit()
                 return view
-            case.require_running()
-            version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
-            check_submission(version, task.form, data, task.element, svc.limits)
-            intake.check_correction(version, task.element, data, case.data)
-            merged = canonical_data({**case.data, **data})
-            check_case_data(version, merged, task.element, svc.limits)
-            now = svc.clock()
-            # the workflow as this process left it after the case's last step, if that is still
-            # the stored state; else rebuilt from the state (see LiveWorkflows)
-            workflow = svc.live.take(case.id, case.state) or runtime.load(case.state)
-            try:
-                with engine_step(svc, uow, case):
-                    workflow.complete(task.id, merged, at=now)
-            except StepFailed as err:
-                if not incidents.is_incident(err):
-                    raise step_failed(err) from None
-                # the process's fault, not the form's: the case stops as an incident (nothing
-                # of the failed step is kept; the moved workflow is dropped) and the clerk is
-                # told so, with no form error to correct (engine/services/incidents.py)
-                refusal = incidents.step_incident(
-                    uow, case, task, user.name, data, merged, err, now
-                )
-                uow.commit()
-                raise refusal from None
-            case.data = merged
-            task.end(TaskStatus.COMPLETED, user.name, now)
-            uow.tasks.save(task)
-            assert open_tasks is not None  # the task was open (check_can_complete)
-            this_step = Step(svc, uow, case, version, workflow, user.name, now)
-            view = record_step(
-                this_step,
-                EventType.TASK_COMPLETED,
-                task,
-                {"form": data},
-                then=lambda: _certificate_action(this_step, task, data),
-                stored_open=[t for t in open_tasks if t is not task],
-            )
-            uow.commit()
-            svc.live.keep(case, workflow)
-            return view
+            return finish_task(svc, uow, case, task, open_tasks, user.name, data)
 
     return retrying(step)
+
+
+def finish_task(
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    task: HumanTask,
+    open_tasks: list[HumanTask] | None,
+    actor: str,
+    data: dict[str, Any],
+    countersigned_by: str | None = None,
+    then: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Complete the open BPMN task `task` in the engine for `actor` with the form `data`
+    (checked here), record TASK_COMPLETED and commit; the case view. 后加签 runs it for the
+    holder's kept form when the added signer agrees (`countersigned_by`; `then` records the
+    signature after the step's events, so that it holds the state the step led to)."""
+    case.require_running()
+    version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+    merged = check_task_form(svc, version, case, task, data)
+    now = svc.clock()
+    # the workflow as this process left it after the case's last step, if that is still
+    # the stored state; else rebuilt from the state (see LiveWorkflows)
+    workflow = svc.live.take(case.id, case.state) or runtime.load(case.state)
+    try:
+        with engine_step(svc, uow, case):
+            workflow.complete(task.id, merged, at=now)
+    except StepFailed as err:
+        if not incidents.is_incident(err):
+            raise step_failed(err) from None
+        # the process's fault, not the form's: the case stops as an incident (nothing
+        # of the failed step is kept; the moved workflow is dropped) and the clerk is
+        # told so, with no form error to correct (engine/services/incidents.py)
+        refusal = incidents.step_incident(uow, case, task, actor, data, merged, err, now)
+        uow.commit()
+        raise refusal from None
+    case.data = merged
+    task.end(TaskStatus.COMPLETED, actor, now)
+    uow.tasks.save(task)
+    assert open_tasks is not None  # the task was open (check_can_complete)
+    this_step = Step(svc, uow, case, version, workflow, actor, now)
+    completed: dict[str, Any] = {"form": data}
+
+    def after() -> None:
+        _certificate_action(this_step, task, data)
+        if then is not None:
+            then()
+
+    if countersigned_by is not None:
+        completed["countersigned_by"] = countersigned_by
+    view = record_step(
+        this_step,
+        EventType.TASK_COMPLETED,
+        task,
+        completed,
+        then=after,
+        stored_open=[t for t in open_tasks if t is not task],
+    )
+    uow.commit()
+    svc.live.keep(case, workflow)
+    return view
+
+
+def check_task_form(
+    svc: Services, version: BundleVersion, case: Case, task: HumanTask, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The form `data` for the BPMN task checked as completing it checks it; the case's data
+    with the form merged in."""
+    check_submission(version, task.form, data, task.element, svc.limits)
+    intake.check_correction(version, task.element, data, case.data)
+    merged = canonical_data({**case.data, **data})
+    check_case_data(version, merged, task.element, svc.limits)
+    return merged
 
 
 def _certificate_action(step: Step, task: HumanTask, submitted: dict[str, Any]) -> None:

@@ -198,7 +198,7 @@ def answer_delegation(svc: Services, user: User, task_id: str, opinion: Any) -> 
             if task.status != TaskStatus.OPEN:
                 done = "办结" if task.status == TaskStatus.COMPLETED else "取消"
                 raise Conflict(f"任务「{task.name}」已{done}, 不能再交回意见")
-            if task.owner is None:
+            if task.owner is None or task.owner_kind is not None:  # None: 委派, else 加签
                 raise Conflict("此任务没有委派给他人, 无需交回意见")
             if task.assignee != user.name:
                 raise Forbidden(f"任务委派给了 {task.assignee}, 只有被委派人可以填写意见交回")

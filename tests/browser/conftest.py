@@ -65,11 +65,32 @@ def live_services(pg_engine: Engine) -> Iterator[Services]:
     engine.dispose()
 
 
+def _closing(app: Any) -> Any:
+    """The app, with each response's body closed even when the browser drops the connection
+    mid-way (a page left for the next): werkzeug's server then leaves the body (a static file) to
+    the garbage collector, which reports the open file as an error in whatever test runs next."""
+
+    def wrapped(environ: Any, start_response: Any) -> Any:
+        result = app(environ, start_response)
+
+        def body() -> Any:
+            try:
+                yield from result
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+        return body()
+
+    return wrapped
+
+
 class LiveServer:
     def __init__(self, app: Any) -> None:
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -82,7 +103,8 @@ class LiveServer:
         self.thread.join(timeout=10)
         # Requests still being served are waited for, so none holds a database connection when the
         # test's engine is disposed (a connection left open is reported, as an error, when collected).
-        for request in list(getattr(self.server, "_threads", None) or []):
+        running = getattr(self.server, "_threads", None)  # a list once a request came
+        for request in list(running) if isinstance(running, list) else []:
             request.join(timeout=10)
         self.server.socket.close()
 

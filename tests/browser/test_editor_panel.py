@@ -280,3 +280,31 @@ def test_the_restaurant_gateway_offers_the_fields_of_the_tasks_before_it(
     assert condition.input_value() == "needs_inspection == True and licence_approved"
     page.wait_for_selector(f'{PANEL} [data-check="ok"]')
     pages.shot(page, "editor_properties_restaurant", full_page=False)
+
+
+def test_the_designer_limits_where_a_review_is_sent_back(
+    pages: Pages, staff: dict[str, Any], live_services: Any
+) -> None:
+    """退回 in the properties panel (issue 18 · 1): the review's `send_back` (一窗受理 only) is
+    shown, an id that is no user task of the diagram is refused as typed."""
+    publishing.deploy(live_services, from_path(PROCESSES / "restaurant"), "test", publish=False)
+    page = pages.new("designer")
+    pages.goto(page, "/designer/bundles/restaurant/1/edit")
+    page.wait_for_selector(READY)
+    _select(page, "review_food")
+    field = page.locator(f"{PANEL} input[name=lianban-send-back]")
+    field.wait_for()
+    assert field.input_value() == "intake"
+    field.fill("intake, nowhere")
+    entry = page.locator(f'{PANEL} [data-entry-id="lianban-send-back"]')
+    page.wait_for_function(
+        "s => document.querySelector(s).innerText.includes('nowhere')",
+        arg=f'{PANEL} [data-entry-id="lianban-send-back"]',
+    )
+    assert "不是本流程中其他人工任务的 id: nowhere" in entry.inner_text()
+    field.fill("intake, review_licence")
+    page.wait_for_function(
+        "s => !document.querySelector(s).innerText.includes('不是本流程')",
+        arg=f'{PANEL} [data-entry-id="lianban-send-back"]',
+    )
+    pages.shot(page, "editor_send_back", full_page=False)

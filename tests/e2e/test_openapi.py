@@ -244,6 +244,9 @@ COPY_EVENTS = {"case_copied", "copy_read", "case_commented"}
 HANDOVER_EVENTS = {"task_transferred", "task_delegated", "delegation_answered"}
 # 退回 and 撤回: covered (and matched to the spec) by tests/e2e/test_send_back_http.py
 SEND_BACK_EVENTS = {"task_sent_back", "task_recalled"}
+# 加签 / 减签: covered (and matched to the spec) by tests/e2e/test_countersign.py (before,
+# after) and the lead's tests of the parallel variant
+SIGNER_EVENTS = {"signer_added", "signer_removed", "added_signature"}
 
 
 def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaurant: Any) -> None:
@@ -282,6 +285,7 @@ def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaura
         - COPY_EVENTS
         - HANDOVER_EVENTS
         - SEND_BACK_EVENTS
+        - SIGNER_EVENTS
     )
 
 

@@ -1,6 +1,7 @@
 """One restaurant case through every task operation of issue 18 (转办, 撤回, 委派, 退回, 抄送 and its
-reading, 评论, 挂起/恢复), on SQLite and PostgreSQL: the audit's re-execution verifies the whole
-case, and re-executing it up to each of its events gives the state that event recorded."""
+reading, 评论, 挂起/恢复, 前加签), on SQLite and PostgreSQL: the audit's re-execution verifies the
+whole case, and re-executing it up to each of its events gives the state that event recorded.
+会签 with 并行加签/减签 and its replay: tests/integration/test_add_signer.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from engine.services import (
     cases,
     comments,
     copies,
+    countersign,
     queries,
     send_back,
     suspension,
@@ -53,9 +55,10 @@ def test_a_case_through_every_operation_verifies_step_by_step(
     suspension.suspend(services, u["food_reviewer"], view["id"], "送检样品", "testing")  # 挂起
     suspension.resume(services, u["food_reviewer"], view["id"], "检测报告已出")
     view = queries.get_case(services, u["auditor"], view["id"])
-    view = cases.complete(
-        services, u["market_reviewer"], _open(view, "review_licence")["id"], LICENCE_OK
-    )
+    licence = _open(view, "review_licence")["id"]
+    countersign.add_signer(services, u["market_reviewer"], licence, "before", "issuer", "请先核名")
+    countersign.sign(services, u["issuer"], licence, "approve", "名称可用")  # 前加签
+    view = cases.complete(services, u["market_reviewer"], licence, LICENCE_OK)
     view = cases.complete(services, u["food_reviewer"], _open(view, "review_food")["id"], FOOD_OK)
     view = cases.complete(services, u["issuer"], _open(view, "joint_issuance")["id"], ISSUANCE)
     assert view["status"] == "completed"
@@ -73,6 +76,8 @@ def test_a_case_through_every_operation_verifies_step_by_step(
         "case_commented",
         "case_suspended",
         "case_unsuspended",
+        "signer_added",
+        "added_signature",
     } <= kinds
     verdict = replay(services, u["auditor"], view["id"])
     assert verdict["verified"] and verdict["steps"] == len(events), verdict

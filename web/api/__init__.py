@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     cases,
     certificates,
     copies,
+    countersign,  # noqa: E402,F401  加签 / 减签 (issue 18 · 5)
     errors,
     incidents,
     send_back,  # noqa: E402,F401  退回 and 撤回 (issue 18 · 1, 7)

@@ -21,6 +21,8 @@ from . import admin, assets, auditor, auth, cases, clerk, copies, designer, inci
 
 def register(app: Flask) -> None:
     from . import (
+        add_signer,  # noqa: F401  并行加签 / 减签 in a running 会签 (issue 18 · 5)
+        countersign,  # noqa: F401  加签 / 减签 on the clerk blueprint (issue 18 · 5)
         handover,  # noqa: F401  转办 and 委派 on the clerk blueprint (issue 18 · 2, 3)
         send_back,  # noqa: F401  退回 and 撤回 on the clerk blueprint (issue 18 · 1, 7)
     )

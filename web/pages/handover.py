@@ -38,8 +38,9 @@ def handover(task: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
     if task["status"] != "open" or case["status"] != "running":
         return found
     owner, assignee = task.get("owner"), task.get("assignee")
-    found["delegated_to_me"] = owner is not None and assignee == user.name
-    found["waiting"] = owner is not None and assignee != user.name
+    delegated = owner is not None and task.get("owner_kind") is None  # else 加签 (countersign)
+    found["delegated_to_me"] = delegated and assignee == user.name
+    found["waiting"] = delegated and assignee != user.name
     found["can_hand_over"] = (
         owner is None
         and task.get("kind") == "bpmn"

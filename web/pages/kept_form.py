@@ -29,7 +29,9 @@ HELD_PREFIX = "held:"
 # starts one case) and "仍然收件" past the duplicate warning
 FORM_TOKEN = "form_token"
 ANYWAY = "anyway"
-PAGE_CONTROLS = frozenset({FORM_TOKEN, ANYWAY})
+# 加签 after me: the task form's 提交并加签 posts these too (web/pages/countersign.py)
+COUNTERSIGN_CONTROLS = frozenset({"countersign_position", "countersign_to", "countersign_reason"})
+PAGE_CONTROLS = frozenset({FORM_TOKEN, ANYWAY}) | COUNTERSIGN_CONTROLS
 HELD_SECONDS = 3600
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 

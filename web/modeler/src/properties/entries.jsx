@@ -197,6 +197,41 @@ export function TimeLimitEntry({ element, id }) {
   );
 }
 
+// 退回 (engine/services/send_back.py): `send_back` "false" forbids it, a list of user task ids
+// limits where this task may be sent back to; empty: any task the case did before it.
+export function validSendBack(value, taskIds, own) {
+  const text = (value || "").trim();
+  if (!text || ["false", "no", "0", "否"].includes(text.toLowerCase())) return null;
+  const wrong = text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part && (part === own || !taskIds.includes(part)));
+  return wrong.length ? `不是本流程中其他人工任务的 id: ${wrong.join(", ")}` : null;
+}
+
+export function SendBackEntry({ element, id }) {
+  const injector = useService("injector");
+  const debounce = useService("debounceInput");
+  const registry = useService("elementRegistry");
+  const taskIds = registry
+    .filter((el) => el.type === "bpmn:UserTask" || el.type === "bpmn:ManualTask")
+    .map((el) => el.id);
+  return (
+    <TextFieldEntry
+      element={element}
+      id={id}
+      label="退回"
+      debounce={debounce}
+      getValue={() => getProperty(element, "send_back") || ""}
+      setValue={(value, error) => {
+        if (!error) setProperty(injector, element, "send_back", (value || "").trim());
+      }}
+      validate={(value) => validSendBack(value, taskIds, element.id)}
+      description="留空: 可退回到此前办理过的任一环节; false: 不允许从此任务退回; 或写可退回的环节 id, 以逗号分隔 (如 intake)"
+    />
+  );
+}
+
 export function ClockEntry({ element, id }) {
   const injector = useService("injector");
   const getOptions = () => {

@@ -40,6 +40,7 @@ import { PanelApi } from "./api";
 import {
   CertificateEntry,
   ClockEntry,
+  SendBackEntry,
   ConditionEntry,
   DefaultFlowEntry,
   EDITED,
@@ -77,6 +78,7 @@ function taskGroup(element) {
       { id: "lianban-time-limit", component: TimeLimitEntry, isEdited: EDITED.text },
       { id: "lianban-clock", component: ClockEntry, isEdited: EDITED.select },
       { id: "lianban-certificate", component: CertificateEntry, isEdited: EDITED.select },
+      { id: "lianban-send-back", component: SendBackEntry, isEdited: EDITED.text },
     ],
     element,
     shouldOpen: true,
