@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
@@ -44,6 +45,9 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 )
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from .errors import StepFailed
+from .tree import all_tasks
 
 APPROVALS = frozenset(
     {"approve", "approved", "agree", "pass", "yes", "accept", "同意", "通过", "准予", "批准"}
@@ -240,8 +244,6 @@ def collections(specs: tuple[Any, Mapping[str, Any]]) -> dict[str, str]:
 
 
 def _parents(workflow: BpmnWorkflow) -> Iterator[Task]:
-    from .task_table import all_tasks
-
     for task in all_tasks(workflow):
         if isinstance(task.task_spec, MultiInstanceTask) and _VOTES in task.internal_data:
             yield task
@@ -335,11 +337,6 @@ def condition_variables() -> Mapping[str, int]:
 
 def _running_parent(workflow: BpmnWorkflow, instance_id: str) -> tuple[Task, Task]:
     """The instance `instance_id` and its parallel multi-instance task, still under way."""
-    from uuid import UUID
-
-    from .errors import StepFailed
-    from .task_table import all_tasks
-
     wanted = UUID(instance_id)
     instance = next((t for t in all_tasks(workflow) if t.id == wanted), None)
     parent = instance.parent if instance is not None else None
@@ -384,8 +381,6 @@ def remove_instance(workflow: BpmnWorkflow, instance_id: str) -> None:
     """减签: the unsigned instance `instance_id` leaves its running 会签 (dropped from the tree,
     so the signers still to sign are the others); when every other one has signed, the 会签
     ends there, its outcome written as when its last signature came."""
-    from .errors import StepFailed
-
     instance, parent = _running_parent(workflow, instance_id)
     if instance.has_state(TaskState.FINISHED_MASK):
         raise StepFailed("此会签人已签署, 不能减签")

@@ -9,7 +9,7 @@ services with these.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,9 @@ from . import multi_sign
 from .compaction import completed_elements
 from .dmn import OUTPUTS_KEY, DecisionTask
 from .errors import EngineLimitExceeded, StepFailed
+from .tree import all_tasks
+
+__all__ = ["all_tasks"]  # walking the tree lives in tree.py; callers read it from here too
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,6 @@ class PendingTimer:
     task_id: str
     element: str
     due: datetime
-
-
-def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
-    """Every task of the workflow and its subprocesses, without the depth-limited iterator."""
-    yield from workflow.tasks.values()
-    for sub in workflow.subprocesses.values():
-        yield from sub.tasks.values()
 
 
 def completed_ids(workflow: BpmnWorkflow) -> set[str]:

@@ -161,6 +161,13 @@ class _Replay:
         self.workflow, self.data, self.runtime = inner.workflow, inner.data, inner.runtime
         self.legacy = inner.legacy
         self.status = CaseStatus.RUNNING
+        correction = event.data.get("correction")
+        if correction:  # 退回申请人补正: 一窗受理 decided 补正 in the same step
+            merged = canonical_data({**self.data, **correction["form"]})
+            with task_ids(correction_seed(self.case_id, event.seq)), replaying():
+                self._started().complete(str(correction["task"]), merged, at=event.at)
+            outputs = self._started().decisions()
+            self.data = canonical_data({**merged, **outputs}) if outputs else merged
 
     def _started(self) -> CaseWorkflow:
         assert self.workflow is not None, "a case's record begins with case_started"
@@ -197,6 +204,12 @@ def _runtimes(
 def _chain(case: Case, events: Sequence[CaseEvent]) -> Verdict:
     stored = state_hash(str(case.status), case.data, case.state)
     return verify_chain(case.id, events, stored, case.last_hash, case.last_seq)
+
+
+def correction_seed(case_id: int, seq: int) -> str:
+    """The task-id seed of the 补正 decided within a 退回 (event `seq`, engine/services/
+    send_back.py): apart from the step's own, whose ids the rewind's renaming drew."""
+    return f"{case_id}:{seq}:correction"
 
 
 def rebuild(

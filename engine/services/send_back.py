@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.bpmn.errors import StepFailed
-from engine.bpmn.ids import next_task_id
+from engine.bpmn.ids import next_task_id, task_ids
+from engine.domain.audit import canonical_data
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import (
     Case,
@@ -47,7 +48,7 @@ from . import audit
 from .cases import _locked
 from .context import Services, Step
 from .steps import engine_step, record_step, retrying, step_failed
-from .submissions import check_values
+from .submissions import check_case_data, check_submission, check_values
 from .suspended import require_workable
 
 # Steps a rewind cannot undo (what they did outside the workflow stands, or they changed what
@@ -147,9 +148,10 @@ def _candidates(
         if event.seq <= opened and event.element and event.element != task.element:
             if event.element not in latest or latest[event.element].seq < event.seq:
                 latest[event.element] = event
+    correction = _correction_target(version, allowed)
     found = []
     for element, event in sorted(latest.items(), key=lambda item: item[1].seq):
-        if allowed is not None and element not in allowed:
+        if allowed is not None and element not in allowed or element == correction:
             continue
         info = version.human_tasks.get(element)
         found.append(
@@ -160,9 +162,32 @@ def _candidates(
                 "completed_at": event.at.isoformat(),
                 "seq": event.seq,
                 "blocked": _blocker(events, event.seq - 1),
+                "correction": False,
+            }
+        )
+    window = version.meta.intake.element
+    if correction is not None and window in latest:  # 退回申请人补正: 一窗受理 decides 补正 anew
+        event = latest[window]
+        info = version.human_tasks.get(correction)
+        found.append(
+            {
+                "element": correction,
+                "name": f"{info.name if info else correction} (退回申请人补正)",
+                "completed_by": event.actor,
+                "completed_at": event.at.isoformat(),
+                "seq": event.seq,
+                "blocked": _blocker(events, event.seq - 1),
+                "correction": True,
             }
         )
     return found
+
+
+def _correction_target(version: BundleVersion, allowed: set[str] | None) -> str | None:
+    """The bundle's 补正 task when the designer lets this task send the case to the applicant
+    for 补正 (its `send_back` names it; bundle.json `intake.correction_element`)."""
+    correction = version.meta.intake.correction_element
+    return correction if correction and allowed and correction in allowed else None
 
 
 def targets(svc: Services, user: User, task_id: str) -> dict[str, Any]:
@@ -219,8 +244,12 @@ def _rewind(
     return workflow, data, renamed, reopened, assign
 
 
-def send_back(svc: Services, user: User, task_id: str, target: Any, reason: Any) -> dict[str, Any]:
-    """退回: the holder of an open task sends the case back to an earlier task of its path."""
+def send_back(
+    svc: Services, user: User, task_id: str, target: Any, reason: Any, materials: Any = None
+) -> dict[str, Any]:
+    """退回: the holder of an open task sends the case back to an earlier task of its path; or,
+    where the bundle allows it, to the applicant for 补正 (`materials`: what to correct):
+    一窗受理's acceptance is undone and 补正 decided in its place, in this one step."""
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口和审批人员可以退回任务")
     reason = _reason(reason, "退回", svc.limits)
@@ -251,16 +280,24 @@ def send_back(svc: Services, user: User, task_id: str, target: Any, reason: Any)
                 raise Conflict(f"不能退回到「{found['name']}」: {found['blocked']}, 无法回到此前")
             now = svc.clock()
             keep = [t for t in open_tasks if t is not task and t.kind == TaskKind.BPMN]
+            correction: dict[str, Any] | None = None
             try:
                 with engine_step(svc, uow, case):
                     workflow, data, renamed, reopened, assign = _rewind(
                         svc, uow, case, events, int(found["seq"]) - 1, keep
                     )
+                    if found["correction"]:
+                        correction = _decide_correction(
+                            svc, case, version, workflow, data, materials, now
+                        )
+                        data = correction.pop("data")
+                        reopened, assign = {}, {}
             except StepFailed as err:
                 raise step_failed(err) from None
             task.end(TaskStatus.CANCELLED, user.name, now)
             uow.tasks.save(task)
             case.data = data
+            extra = {"correction": correction} if correction is not None else {}
             view = record_step(
                 Step(svc, uow, case, version, workflow, user.name, now),
                 EventType.TASK_SENT_BACK,
@@ -272,6 +309,7 @@ def send_back(svc: Services, user: User, task_id: str, target: Any, reason: Any)
                     "rewound_to": int(found["seq"]) - 1,
                     "renamed": renamed,
                     "reopened": reopened,
+                    **extra,
                 },
                 stored_open=[t for t in open_tasks if t is not task],
                 assign=assign,
@@ -281,6 +319,34 @@ def send_back(svc: Services, user: User, task_id: str, target: Any, reason: Any)
             return view
 
     return retrying(step)
+
+
+def _decide_correction(
+    svc: Services,
+    case: Case,
+    version: BundleVersion,
+    workflow: Any,
+    data: dict[str, Any],
+    materials: Any,
+    now: Any,
+) -> dict[str, Any]:
+    """退回申请人补正: 一窗受理, opened again by the rewind, decides 补正 with `materials` (checked
+    as its form checks them), and the engine moves on to the applicant's 补正."""
+    intake = version.meta.intake
+    window = next((t.id for t in workflow.ready_tasks() if t.element == intake.element), None)
+    if window is None:
+        raise StepFailed("退回申请人补正需要一窗受理重新作出补正决定, 但一窗受理不在可办理状态")
+    if not isinstance(materials, list) or not materials:
+        message = "退回申请人补正须列明需补正的材料"
+        raise Invalid(message, [{"message": message, "field": "materials"}])
+    form = {intake.decision_field: intake.correct_value, intake.missing_field: materials}
+    info = version.human_tasks.get(intake.element)
+    check_submission(version, info.form if info else None, form, intake.element, svc.limits)
+    merged = canonical_data({**data, **form})
+    check_case_data(version, merged, intake.element, svc.limits)
+    with task_ids(audit.correction_seed(case.id, case.last_seq + 1)):
+        workflow.complete(window, merged, at=now)
+    return {"task": window, "form": form, "data": merged}
 
 
 def _recall_refusal(
@@ -392,4 +458,13 @@ def reopened(events: list[CaseEvent], task_id: str) -> dict[str, Any] | None:
     return None
 
 
-__all__ = ["recall", "recallable", "reopened", "send_back", "targets"]
+def materials(svc: Services, bundle_key: str, version: int) -> list[dict[str, str]]:
+    """The materials of a bundle version, {"code", "name"}: what a 退回申请人补正 may list."""
+    with svc.uow() as uow:
+        found = uow.bundles.get(bundle_key, version)
+    if found is None:
+        return []
+    return [{"code": m.code, "name": m.name} for m in found.meta.materials]
+
+
+__all__ = ["materials", "recall", "recallable", "reopened", "send_back", "targets"]

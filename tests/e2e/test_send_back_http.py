@@ -145,3 +145,63 @@ def test_the_pages_send_back_show_why_and_recall(desk: Desk) -> None:
         data={"csrf_token": token, "reason": "x"},
     )
     assert refused.status_code in (403, 409)
+
+
+def test_the_api_sends_a_case_to_the_applicant_for_correction(
+    client: Any, services: Services, users: dict[str, Any], tmp_path: Any
+) -> None:
+    from engine.services import cases, publishing
+    from tests.integration.test_send_back import _restaurant_with
+
+    publishing.deploy(services, _restaurant_with(tmp_path, "intake, correction"), "test")
+    case = cases.start_case(services, users["front_desk"].user, "restaurant", r.APPLICATION)
+    task = _task(case, "intake")
+    case = cases.complete(services, users["front_desk"].user, task["id"], r.ACCEPT)
+    licence = _task(case, "review_licence")
+    headers = users["market_reviewer"].headers
+    offered = client.get(f"/api/v1/tasks/{licence['id']}/send-back", headers=headers)
+    assert_matches(offered, "/tasks/{task_id}/send-back", "get")
+    assert [t["correction"] for t in offered.json["targets"]] == [False, True]
+    sent = client.post(
+        f"/api/v1/tasks/{licence['id']}/send-back",
+        headers=headers,
+        json={"target": "correction", "reason": "缺页", "materials": ["name_declaration"]},
+    )
+    assert sent.status_code == 200, sent.json
+    assert_matches(sent, "/tasks/{task_id}/send-back", "post")
+    events = client.get(
+        f"/api/v1/cases/{case['id']}/events", headers=users["auditor"].headers
+    ).json["events"]
+    back = next(e for e in events if e["type"] == "task_sent_back")
+    assert problems(back, component("Event")) == []
+    assert back["data"]["correction"]["form"]["missing_materials"] == ["name_declaration"]
+
+
+def test_the_task_page_sends_a_case_to_the_applicant_for_correction(
+    app: Any, services: Services, users: dict[str, Any], tmp_path: Any
+) -> None:
+    from engine.services import cases, publishing, queries
+    from tests.fixtures.pages import sign_in
+    from tests.integration.test_send_back import _restaurant_with
+
+    publishing.deploy(services, _restaurant_with(tmp_path, "intake, correction"), "test")
+    case = cases.start_case(services, users["front_desk"].user, "restaurant", r.APPLICATION)
+    case = cases.complete(services, users["front_desk"].user, _task(case, "intake")["id"], r.ACCEPT)
+    licence = _task(case, "review_licence")
+    page = app.test_client()
+    token = sign_in(page, services, "market_reviewer", "Kx7-page-reviewer-pw")
+    html = page.get(f"/work/tasks/{licence['id']}").get_data(as_text=True)
+    assert "(退回申请人补正)" in html and 'name="materials" value="name_declaration"' in html
+    sent = page.post(
+        f"/work/tasks/{licence['id']}/send-back",
+        data={
+            "csrf_token": token,
+            "target": "correction",
+            "reason": "名称申报告知书缺页",
+            "materials": ["name_declaration", "floor_plan"],
+        },
+    )
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:300]
+    now = queries.get_case(services, users["auditor"].user, case["id"])
+    assert [t["element"] for t in now["tasks"]] == ["correction"]
+    assert now["data"]["missing_materials"] == ["name_declaration", "floor_plan"]

@@ -364,3 +364,44 @@ def test_a_signer_takes_back_a_signature_of_a_running_huiqian(
     assert view["data"]["sign_result"] == "approved"
     assert [t["element"] for t in view["tasks"]] == ["issue"]
     assert verified(services, users, view["id"])
+
+
+def test_a_review_sends_the_case_to_the_applicant_for_correction_where_allowed(
+    services: Services, users: dict[str, Any], restaurant: Any, tmp_path: Any
+) -> None:
+    """退回申请人补正 (the bundle lists its 补正 task in the review's `send_back`): 一窗受理's
+    acceptance is undone and 补正 decided in its place with the materials the reviewer lists;
+    the case waits for the applicant's 补正, then goes on; the audit repeats it all."""
+    from engine.services import publishing
+
+    publishing.deploy(services, _restaurant_with(tmp_path, "intake, correction"), "test")
+    view = work(services, users, started(services, users), "intake", ACCEPT)
+    reviewer = users["market_reviewer"].user
+    licence = open_task(view, "review_licence")
+    offered = send_back.targets(services, reviewer, licence["id"])["targets"]
+    assert [(t["element"], t["correction"]) for t in offered] == [
+        ("intake", False),
+        ("correction", True),
+    ]
+    with pytest.raises(Invalid, match="列明需补正的材料"):
+        send_back.send_back(services, reviewer, licence["id"], "correction", "缺件")
+    with pytest.raises(Invalid):  # not a material of the bundle
+        send_back.send_back(services, reviewer, licence["id"], "correction", "缺件", ["passport"])
+    view = send_back.send_back(
+        services, reviewer, licence["id"], "correction", "名称申报告知书缺页", ["name_declaration"]
+    )
+    assert [t["element"] for t in view["tasks"]] == ["correction"]
+    assert view["data"]["intake_decision"] == "correct"
+    assert view["data"]["missing_materials"] == ["name_declaration"]
+    events = queries.events(services, users["auditor"].user, view["id"])
+    back = [e for e in events if e["type"] == "task_sent_back"][-1]
+    assert back["data"]["correction"]["form"] == {
+        "intake_decision": "correct",
+        "missing_materials": ["name_declaration"],
+    }
+    assert verified(services, users, view["id"])
+    view = work(services, users, view, "correction", {"supplied_materials": ["name_declaration"]})
+    assert [t["element"] for t in view["tasks"]] == ["intake"]
+    view = work(services, users, view, "intake", ACCEPT)
+    assert {t["element"] for t in view["tasks"]} == {"review_licence", "review_food"}
+    assert verified(services, users, view["id"])

@@ -21,7 +21,12 @@ def send_back_targets(task_id: str) -> Any:
 def send_back_task(task_id: str) -> Any:
     body = json_body()
     return send_back.send_back(
-        services(), current_user(), task_id, body.get("target"), body.get("reason")
+        services(),
+        current_user(),
+        task_id,
+        body.get("target"),
+        body.get("reason"),
+        body.get("materials"),
     )
 
 

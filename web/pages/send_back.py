@@ -32,6 +32,12 @@ def send_back_panel(task: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+@bp.app_template_global("correction_materials")
+def correction_materials(bundle_key: str, version: int) -> list[dict[str, str]]:
+    """For the 退回申请人补正 choice: the bundle's materials, each {"code", "name"}."""
+    return send_back.materials(services(), bundle_key, version)
+
+
 @bp.app_template_global("reopened_note")
 def reopened_note(task_id: str, case_id: int) -> dict[str, Any] | None:
     """For the task page: why a task came back (退回/撤回), who, when, and its earlier round."""
@@ -67,7 +73,12 @@ def send_back_task(task_id: str) -> Any:
     form = request.form
     try:
         view = send_back.send_back(
-            services(), page_user(), task_id, form.get("target"), form.get("reason")
+            services(),
+            page_user(),
+            task_id,
+            form.get("target"),
+            form.get("reason"),
+            form.getlist("materials") or None,
         )
     except Invalid as err:
         return _render_task(task_id, other_errors=[f"退回未完成: {_invalid_text(err)}"], status=422)
