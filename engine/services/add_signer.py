@@ -29,22 +29,11 @@ from .case_access import supervisor_groups
 from .cases import _locked
 from .context import Services, Step
 from .multi_sign import item_reference
+from .send_back import required_reason
 from .steps import engine_step, record_step, retrying, step_failed
-from .submissions import check_values
 from .suspended import require_workable
 
 MAX_ADDED = 5
-REASON_MAX = 2000
-
-
-def _reason(svc: Services, reason: Any, what: str) -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise Invalid(f"请填写{what}原因", [{"message": f"请填写{what}原因", "field": "reason"}])
-    if len(reason) > REASON_MAX:
-        message = f"{what}原因不能超过 {REASON_MAX} 字"
-        raise Invalid(message, [{"message": message, "field": "reason"}])
-    check_values({"reason": reason}, None, svc.limits)
-    return reason.strip()
 
 
 def _may(uow: UnitOfWork, svc: Services, case: Case, task: HumanTask, user: User) -> None:
@@ -87,7 +76,7 @@ def _open_instance(task: HumanTask) -> None:
 
 def add_parallel(svc: Services, user: User, task_id: str, to: Any, reason: Any) -> dict[str, Any]:
     """加签: `to` joins the running 会签 that the open task `task_id` is an instance of."""
-    text = _reason(svc, reason, "加签")
+    text = required_reason(reason, "加签", svc.limits)
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
@@ -139,7 +128,7 @@ def add_parallel(svc: Services, user: User, task_id: str, to: Any, reason: Any) 
 
 def remove_parallel(svc: Services, user: User, task_id: str, reason: Any) -> dict[str, Any]:
     """减签: the open, unsigned instance `task_id` leaves its running 会签."""
-    text = _reason(svc, reason, "减签")
+    text = required_reason(reason, "减签", svc.limits)
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:

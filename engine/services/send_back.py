@@ -85,7 +85,8 @@ REASON_MAX = 2000
 PROPERTY = "send_back"
 
 
-def _reason(reason: Any, what: str, limits: InputLimits) -> str:
+def required_reason(reason: Any, what: str, limits: InputLimits) -> str:
+    """The reason an operation must give ("请填写退回原因"): text, trimmed, within the limits."""
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(f"请填写{what}原因", [{"message": f"请填写{what}原因", "field": "reason"}])
     if len(reason) > REASON_MAX:
@@ -252,7 +253,7 @@ def send_back(
     一窗受理's acceptance is undone and 补正 decided in its place, in this one step."""
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口和审批人员可以退回任务")
-    reason = _reason(reason, "退回", svc.limits)
+    reason = required_reason(reason, "退回", svc.limits)
     if not isinstance(target, str) or not target:
         message = "请选择退回到哪个环节"
         raise Invalid(message, [{"message": message, "field": "target"}])
@@ -370,7 +371,7 @@ def recall(svc: Services, user: User, task_id: str, reason: Any) -> dict[str, An
     """撤回: whoever completed a task takes it back while the next tasks are untouched."""
     if not user.has_role(Role.CLERK):
         raise Forbidden("只有窗口和审批人员可以撤回任务")
-    reason = _reason(reason, "撤回", svc.limits)
+    reason = required_reason(reason, "撤回", svc.limits)
 
     def step() -> dict[str, Any]:
         with svc.uow(write=True) as uow:
