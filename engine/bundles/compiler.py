@@ -314,6 +314,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         )
 
     problems.extend(_intake_problems(meta.raw, human_tasks))
+    problems.extend(_time_limit_problems(meta.raw, documents, human_tasks))
 
     forms: dict[str, dict[str, Any]] = {}
     form_files = _FormFiles(source.files, library)
@@ -464,3 +465,26 @@ def _checksum(files: dict[str, bytes], forms: dict[str, dict[str, Any]]) -> str:
             digest.update(path.encode() + b"\0" + files[path] + b"\0")
     digest.update(json.dumps(forms, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
+
+
+def _time_limit_problems(
+    raw: dict[str, Any],
+    documents: dict[str, etree._ElementTree],
+    human_tasks: dict[str, HumanTaskInfo],
+) -> list[Problem]:
+    """The elements bundle.json `time_limits` names for the law's limits (docs/time-limits.md):
+    特别程序 and 听证 decisions are human tasks, 下级初审's start and 转报 exist."""
+    limits = raw.get("time_limits", {})
+    found = []
+    for element in limits.get("special_procedures", {}):
+        if element not in human_tasks:
+            found.append(f"time_limits.special_procedures 中的 '{element}' 不是流程中的人工任务")
+    for element in limits.get("hearing", {}).get("decisions", []):
+        if element not in human_tasks:
+            found.append(f"time_limits.hearing.decisions 中的 '{element}' 不是流程中的人工任务")
+    preliminary = limits.get("preliminary", {})
+    for key in ("starts_at", "forwarded_at"):
+        element = preliminary.get(key)
+        if element and not _line_of(documents, element)[1]:
+            found.append(f"time_limits.preliminary.{key} 指向的元素 '{element}' 不存在")
+    return [Problem(message, file=METADATA_FILE) for message in found]

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from engine.domain.bundle_metadata import BundleMetadata
-from engine.domain.suspension import SUSPENSION_KINDS
+from engine.domain.suspension import ART45_KINDS, SUSPENSION_KINDS
 from engine.forms.patterns import pattern_problem
 from engine.forms.validation import describe_error
 
@@ -115,6 +115,68 @@ _SCHEMA = {
                     "type": "array",
                     "items": {"enum": list(SUSPENSION_KINDS)},
                     "uniqueItems": True,
+                },
+                # Art. 32: the office answers materials within this many working days, or the
+                # case is deemed accepted from the day they arrived (0: 当场受理)
+                "intake_workdays": _WORKDAYS,
+                "intake_warning_workdays": _WORKDAYS,
+                # Art. 42: 延期, approved by the office head's group
+                "extension": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "max_workdays": {"type": "integer", "minimum": 1, "maximum": 3650},
+                        "approver_group": {"type": "string", "minLength": 1},
+                        "further_law": {"type": "string", "minLength": 1, "maxLength": 500},
+                    },
+                },
+                # Art. 44: issuing or serving the certificates after the decision
+                "delivery_workdays": _WORKDAYS,
+                # Art. 45: elements that are a special procedure (the clock stops while open)
+                "special_procedures": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "required": ["kind"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "kind": {"enum": list(ART45_KINDS)},
+                            "expected_workdays": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 3650,
+                            },
+                        },
+                    },
+                },
+                # Art. 43: a lower level's preliminary review with its own limit
+                "preliminary": {
+                    "type": "object",
+                    "required": ["forwarded_at"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "starts_at": {"type": "string", "minLength": 1},
+                        "forwarded_at": {"type": "string", "minLength": 1},
+                        "statutory_workdays": _WORKDAYS,
+                        "level": {"type": "string", "minLength": 1, "maxLength": 50},
+                    },
+                },
+                # Arts. 46–47: decisions affecting major interests, and the hearing right
+                "hearing": {
+                    "type": "object",
+                    "required": ["decisions"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "decisions": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1},
+                            "minItems": 1,
+                            "uniqueItems": True,
+                        },
+                        "request_workdays": _WORKDAYS,
+                        "hearing_workdays": {"type": "integer", "minimum": 1, "maximum": 3650},
+                        "group": {"type": "string", "minLength": 1},
+                    },
                 },
             },
         },

@@ -16,6 +16,15 @@ from .certificates import CertificateSpec
 from .suspension import ART45_KINDS
 
 DEFAULT_WARNING_WORKDAYS = 2
+# The Administrative Licensing Law's own limits, in working days (docs/time-limits.md)
+INTAKE_WORKDAYS = 5  # Art. 32: accept, refuse or ask for 补正 within 5 days
+INTAKE_WARNING_WORKDAYS = 1  # 预警 when this many working days of the intake limit are left
+EXTENSION_WORKDAYS = 10  # Art. 42: the head of the office may extend by 10
+DEFAULT_EXTENSION_GROUP = "office_heads"  # who approves a 延期 unless the bundle says
+DELIVERY_WORKDAYS = 10  # Art. 44: certificates issued or served within 10 days of the decision
+PRELIMINARY_WORKDAYS = 20  # Art. 43: a lower level's preliminary review
+HEARING_REQUEST_WORKDAYS = 5  # Art. 47: the applicant asks for a hearing within 5 days
+HEARING_WORKDAYS = 20  # Art. 47: the hearing is held within 20 days of the request
 DEFAULT_RECTIFICATION_WORKDAYS = 10
 DEFAULT_REMINDER_DAYS = (30, 7)
 
@@ -135,6 +144,14 @@ class TimePolicy:
     escalation_group: str | None = None  # who is given a 督办 task when a limit is passed
     # 挂起 of these kinds stops the clock (engine/domain/suspension.py; Art. 45 by default)
     suspension_stops_clock: tuple[str, ...] = ART45_KINDS
+    intake_limit: int = INTAKE_WORKDAYS  # Art. 32 (applies to the bundle's `intake.element`)
+    intake_warning: int = INTAKE_WARNING_WORKDAYS
+    extension: ExtensionPolicy = field(default_factory=lambda: ExtensionPolicy())
+    delivery_limit: int = DELIVERY_WORKDAYS  # Art. 44: tasks with `certificate_action: issue`
+    # Art. 45: element -> the special procedure it is (the clock stops while it is open)
+    special_procedures: Mapping[str, SpecialProcedure] = field(default_factory=dict)
+    preliminary: PreliminaryPolicy | None = None  # Art. 43
+    hearing: HearingPolicy | None = None  # Arts. 46–47
 
     @classmethod
     def from_dict(cls, limits: Mapping[str, Any], items: tuple[Item, ...]) -> TimePolicy:
@@ -149,10 +166,92 @@ class TimePolicy:
         return cls(
             limit=longest("promised_workdays", [i.promised_workdays for i in items]),
             statutory_limit=longest("statutory_workdays", [i.statutory_workdays for i in items]),
-            starts_at=limits.get("starts_at"),
+            # 受理 at the upper level is the lower level's forwarding (Art. 43), unless given
+            starts_at=limits.get("starts_at", limits.get("preliminary", {}).get("forwarded_at")),
             warning=int(limits.get("warning_workdays", DEFAULT_WARNING_WORKDAYS)),
             escalation_group=limits.get("escalation_group"),
             suspension_stops_clock=tuple(limits.get("suspension_stops_clock", ART45_KINDS)),
+            intake_limit=int(limits.get("intake_workdays", INTAKE_WORKDAYS)),
+            intake_warning=int(limits.get("intake_warning_workdays", INTAKE_WARNING_WORKDAYS)),
+            extension=ExtensionPolicy.from_dict(limits.get("extension", {})),
+            delivery_limit=int(limits.get("delivery_workdays", DELIVERY_WORKDAYS)),
+            special_procedures={
+                element: SpecialProcedure(str(p["kind"]), p.get("expected_workdays"))
+                for element, p in limits.get("special_procedures", {}).items()
+            },
+            preliminary=PreliminaryPolicy.from_dict(limits["preliminary"])
+            if "preliminary" in limits
+            else None,
+            hearing=HearingPolicy.from_dict(limits["hearing"]) if "hearing" in limits else None,
+        )
+
+
+@dataclass(frozen=True)
+class ExtensionPolicy:
+    """延期 (Art. 42): at most `max_workdays` more, approved by `approver_group`; once, unless
+    `further_law` names the law that allows another."""
+
+    max_workdays: int = EXTENSION_WORKDAYS
+    approver_group: str = DEFAULT_EXTENSION_GROUP
+    further_law: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ExtensionPolicy:
+        return cls(
+            max_workdays=int(raw.get("max_workdays", EXTENSION_WORKDAYS)),
+            approver_group=str(raw.get("approver_group", DEFAULT_EXTENSION_GROUP)),
+            further_law=raw.get("further_law"),
+        )
+
+
+@dataclass(frozen=True)
+class SpecialProcedure:
+    """特别程序 (Art. 45): its kind (engine/domain/suspension.py ART45_KINDS) and how many
+    working days it is expected to take (told to the applicant), if the bundle says."""
+
+    kind: str
+    expected_workdays: int | None = None
+
+
+@dataclass(frozen=True)
+class PreliminaryPolicy:
+    """A lower level's preliminary review (Art. 43): from `starts_at` (None: the case start) to
+    the completion of `forwarded_at` (转报), within `statutory_limit`; the upper level's clock
+    starts at the forwarding."""
+
+    forwarded_at: str
+    starts_at: str | None = None
+    statutory_limit: int = PRELIMINARY_WORKDAYS
+    level: str = "下级机关"
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> PreliminaryPolicy:
+        return cls(
+            forwarded_at=str(raw["forwarded_at"]),
+            starts_at=raw.get("starts_at"),
+            statutory_limit=int(raw.get("statutory_workdays", PRELIMINARY_WORKDAYS)),
+            level=str(raw.get("level", "下级机关")),
+        )
+
+
+@dataclass(frozen=True)
+class HearingPolicy:
+    """听证 (Arts. 46–47): before completing one of `decisions` the applicant is told of the
+    right to ask for a hearing within `request_workdays`; a hearing is held by `group` within
+    `hearing_workdays`, the clock stopped."""
+
+    decisions: tuple[str, ...]
+    request_workdays: int = HEARING_REQUEST_WORKDAYS
+    hearing_workdays: int = HEARING_WORKDAYS
+    group: str | None = None  # None: the decision task's groups
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> HearingPolicy:
+        return cls(
+            decisions=tuple(str(d) for d in raw["decisions"]),
+            request_workdays=int(raw.get("request_workdays", HEARING_REQUEST_WORKDAYS)),
+            hearing_workdays=int(raw.get("hearing_workdays", HEARING_WORKDAYS)),
+            group=raw.get("group"),
         )
 
 

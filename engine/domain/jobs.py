@@ -21,6 +21,11 @@ class JobKind(StrEnum):
     TASK_DEADLINE = "task_deadline"  # a task's own limit has passed
     NOTIFY = "notify"  # send one notification from the outbox
     CERTIFICATE_REMINDER = "certificate_reminder"  # 无感续证: a certificate expires soon
+    INTAKE_WARNING = "intake_warning"  # Art. 32: the intake limit is near
+    INTAKE_DEADLINE = "intake_deadline"  # Art. 32: not answered in time: deemed accepted
+    TASK_WARNING = "task_warning"  # a task's own limit is near (预警)
+    PRELIMINARY_DEADLINE = "preliminary_deadline"  # Art. 43: the lower level's limit passed
+    HEARING_REQUEST_DEADLINE = "hearing_request_deadline"  # Art. 47: the 5 days to ask passed
 
 
 @dataclass

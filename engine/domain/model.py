@@ -39,6 +39,8 @@ class TaskKind(StrEnum):
     SUPERVISION = "supervision"  # 督办: created when a case or task runs past its limit
     RECTIFICATION = "rectification"  # 整改: after a bad rating
     FOLLOW_UP = "follow_up"  # 回访: after the rectification
+    EXTENSION = "extension"  # 延期审批: the office head approves or refuses an extension (Art. 42)
+    HEARING = "hearing"  # 听证: held at the applicant's request (Arts. 46–47)
 
 
 class EventType(StrEnum):
@@ -89,6 +91,18 @@ class EventType(StrEnum):
     SIGNER_ADDED = "signer_added"
     SIGNER_REMOVED = "signer_removed"
     ADDED_SIGNATURE = "added_signature"
+    # The Administrative Licensing Law's limits (issue 19, docs/time-limits.md)
+    INTAKE_WARNING = "intake_warning"  # Art. 32: the intake limit is about to pass
+    INTAKE_DEEMED_ACCEPTED = "intake_deemed_accepted"  # Art. 32: not answered in time
+    EXTENSION_REQUESTED = "extension_requested"  # 延期 (Art. 42) asked, an approval task opens
+    EXTENSION_GRANTED = "extension_granted"  # the office head approved: the deadlines move
+    EXTENSION_REFUSED = "extension_refused"
+    TASK_WARNING = "task_warning"  # a task's own limit is near (送达, Art. 44, and any other)
+    PRELIMINARY_STARTED = "preliminary_started"  # Art. 43: the lower level's review limit
+    CASE_FORWARDED = "case_forwarded"  # 转报: the lower level forwarded; the upper level's starts
+    HEARING_RIGHTS_NOTIFIED = "hearing_rights_notified"  # Art. 47: the applicant told of them
+    HEARING_REQUESTED = "hearing_requested"  # a hearing task opens, the clock stops
+    HEARING_WAIVED = "hearing_waived"  # the applicant declines, or the request period passed
 
     @property
     def label(self) -> str:
@@ -143,6 +157,17 @@ _EVENT_LABELS = {
     EventType.SIGNER_ADDED: "加签",
     EventType.SIGNER_REMOVED: "减签",
     EventType.ADDED_SIGNATURE: "加签人签署",
+    EventType.INTAKE_WARNING: "受理期限预警",
+    EventType.INTAKE_DEEMED_ACCEPTED: "逾期未答复, 视为受理",
+    EventType.EXTENSION_REQUESTED: "申请延期",
+    EventType.EXTENSION_GRANTED: "批准延期",
+    EventType.EXTENSION_REFUSED: "不批准延期",
+    EventType.TASK_WARNING: "任务时限预警",
+    EventType.PRELIMINARY_STARTED: "下级初审开始计时",
+    EventType.CASE_FORWARDED: "转报上级",
+    EventType.HEARING_RIGHTS_NOTIFIED: "告知听证权利",
+    EventType.HEARING_REQUESTED: "申请听证",
+    EventType.HEARING_WAIVED: "放弃听证",
 }
 
 

@@ -76,6 +76,12 @@ class CaseClock:
     deadline: date | None = None
     statutory_deadline: date | None = None
     statutory_provisional: bool = False  # the same of the statutory deadline
+    # 延期 (Art. 42): working days granted, and how many extensions
+    extended_workdays: int = 0
+    extensions: int = 0
+    # Art. 32: the office did not answer the materials in time; the clock started on the day
+    # they arrived (`started_on`), the day the intake limit passed is recorded here
+    deemed_accepted_on: date | None = None
 
     @property
     def state(self) -> ClockState:
@@ -88,7 +94,7 @@ class CaseClock:
     def _with_deadlines(self, calendar: WorkdayCalendar, extra: int = 0) -> CaseClock:
         if self.started_on is None:
             return self
-        shift = self.paused_workdays + extra
+        shift = self.paused_workdays + self.extended_workdays + extra
         provisional = statutory_provisional = False
         deadline = statutory = None
         if self.limit is not None:
@@ -130,6 +136,25 @@ class CaseClock:
         resumed = replace(self, paused_since=None, paused_workdays=self.paused_workdays + waited)
         return resumed._with_deadlines(calendar), waited
 
+    def extend(self, workdays: int, calendar: WorkdayCalendar) -> CaseClock:
+        """延期: both deadlines move by `workdays` more working days (Art. 42)."""
+        if self.started_on is None or self.stopped_on is not None:
+            return self
+        extended = replace(
+            self,
+            extended_workdays=self.extended_workdays + workdays,
+            extensions=self.extensions + 1,
+        )
+        return extended._with_deadlines(calendar)
+
+    def deemed_start(self, received_on: date, today: date, calendar: WorkdayCalendar) -> CaseClock:
+        """Art. 32: not answered within the intake limit, the case counts as accepted from the
+        day its materials arrived: the clock starts then, whatever day it is now."""
+        if self.started_on is not None:
+            return self
+        started = replace(self, started_on=received_on, deemed_accepted_on=today)
+        return started._with_deadlines(calendar)
+
     def stop(self, today: date) -> CaseClock:
         if self.started_on is None or self.stopped_on is not None:
             return self
@@ -165,6 +190,9 @@ class CaseClock:
             "deadline": iso(self.deadline),
             "statutory_deadline": iso(self.statutory_deadline),
             "statutory_provisional": self.statutory_provisional,
+            "extended_workdays": self.extended_workdays,
+            "extensions": self.extensions,
+            "deemed_accepted_on": iso(self.deemed_accepted_on),
         }
 
     @classmethod
@@ -187,4 +215,7 @@ class CaseClock:
             deadline=day("deadline"),
             statutory_deadline=day("statutory_deadline"),
             statutory_provisional=data.get("statutory_provisional", False),
+            extended_workdays=data.get("extended_workdays", 0),
+            extensions=data.get("extensions", 0),
+            deemed_accepted_on=day("deemed_accepted_on"),
         )

@@ -15,7 +15,7 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates, follow_ups, incidents, intake, messages, multi_sign
+from . import certificates, extension, follow_ups, hearing, incidents, intake, messages, multi_sign
 from .case_access import require_canceller
 from .context import Services, Step
 from .queries import case_view, parties_of
@@ -171,10 +171,15 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             case, task, open_tasks = _locked(uow, task_id)
             require_workable(uow, case)  # 挂起: nothing is worked until 恢复
             task.check_can_complete(user)
-            if task.kind != TaskKind.BPMN:
+            if task.kind == TaskKind.EXTENSION:  # 延期审批 (Art. 42)
+                view = extension.decide(svc, uow, case, task, user, data)
+            elif task.kind == TaskKind.HEARING:  # 听证 held (Arts. 46–47)
+                view = hearing.held(svc, uow, case, task, user, data)
+            elif task.kind != TaskKind.BPMN:
                 view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
                 uow.commit()
                 return view
+            hearing.require_decidable(svc, uow, case, task)  # 听证 rights first (Art. 47)
             return finish_task(svc, uow, case, task, open_tasks, user.name, data)
 
     return retrying(step)

@@ -48,10 +48,18 @@ def task_deadline(
 
 
 def _pausing(version: BundleVersion, open_tasks: list[HumanTask]) -> list[HumanTask]:
+    """The open tasks that stop the clock: `clock: pause` elements, the bundle's 特别程序
+    (`time_limits.special_procedures`, Art. 45) and 听证 tasks (Arts. 46–47)."""
     found = []
+    special = version.time_policy.special_procedures
     for task in open_tasks:
+        if task.kind == TaskKind.HEARING:
+            found.append(task)
+            continue
         info = version.human_tasks.get(task.element)
-        if info is not None and info.properties.get("clock") == CLOCK_PAUSE:
+        if info is not None and (
+            info.properties.get("clock") == CLOCK_PAUSE or task.element in special
+        ):
             found.append(task)
     return found
 
@@ -73,6 +81,13 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
         case.clock = clock
         case.record(EventType.CLOCK_STARTED, SYSTEM, now, data=clock.to_dict())
     if clock.state in (ClockState.RUNNING, ClockState.PAUSED):
+        if policy.hearing is not None:  # 听证 tasks are not the diagram's: read them too
+            seen = {t.id for t in open_tasks}
+            open_tasks = open_tasks + [
+                t
+                for t in step.uow.tasks.open_for_case(case.id)
+                if t.kind == TaskKind.HEARING and t.id not in seen
+            ]
         waiting = _pausing(version, open_tasks)
         if waiting and clock.state == ClockState.RUNNING:
             clock = clock.pause(today)

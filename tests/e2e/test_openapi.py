@@ -247,6 +247,21 @@ SEND_BACK_EVENTS = {"task_sent_back", "task_recalled"}
 # 加签 / 减签: covered (and matched to the spec) by tests/e2e/test_countersign.py (before,
 # after) and the lead's tests of the parallel variant
 SIGNER_EVENTS = {"signer_added", "signer_removed", "added_signature"}
+# the Administrative Licensing Law's limits (issue 19): covered, and matched to the spec, by
+# tests/integration/test_law_*.py
+LAW_EVENTS = {
+    "intake_warning",
+    "intake_deemed_accepted",
+    "extension_requested",
+    "extension_granted",
+    "extension_refused",
+    "task_warning",
+    "preliminary_started",
+    "case_forwarded",
+    "hearing_rights_notified",
+    "hearing_requested",
+    "hearing_waived",
+}
 
 
 def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaurant: Any) -> None:
@@ -286,6 +301,7 @@ def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaura
         - HANDOVER_EVENTS
         - SEND_BACK_EVENTS
         - SIGNER_EVENTS
+        - LAW_EVENTS
     )
 
 
