@@ -44,6 +44,7 @@ DEMO_USERS = [
     ("inspector", "clerk", ["inspection"]),
     ("issuer", "clerk", ["issuance"]),
     ("supervisor", "clerk", ["supervisors"]),
+    ("office_head", "clerk", ["office_heads"]),  # 延期审批 (Art. 42)
     ("auditor", "auditor", []),
     ("admin", "admin", []),
 ]

@@ -82,6 +82,12 @@ class CaseClock:
     # Art. 32: the office did not answer the materials in time; the clock started on the day
     # they arrived (`started_on`), the day the intake limit passed is recorded here
     deemed_accepted_on: date | None = None
+    # Art. 43: a lower level's preliminary review, its own limit; the upper level's clock
+    # (started_on...) starts when the lower level forwards the case
+    preliminary_limit: int | None = None
+    preliminary_started_on: date | None = None
+    preliminary_deadline: date | None = None
+    forwarded_on: date | None = None
 
     @property
     def state(self) -> ClockState:
@@ -193,6 +199,10 @@ class CaseClock:
             "extended_workdays": self.extended_workdays,
             "extensions": self.extensions,
             "deemed_accepted_on": iso(self.deemed_accepted_on),
+            "preliminary_limit": self.preliminary_limit,
+            "preliminary_started_on": iso(self.preliminary_started_on),
+            "preliminary_deadline": iso(self.preliminary_deadline),
+            "forwarded_on": iso(self.forwarded_on),
         }
 
     @classmethod
@@ -218,4 +228,8 @@ class CaseClock:
             extended_workdays=data.get("extended_workdays", 0),
             extensions=data.get("extensions", 0),
             deemed_accepted_on=day("deemed_accepted_on"),
+            preliminary_limit=data.get("preliminary_limit"),
+            preliminary_started_on=day("preliminary_started_on"),
+            preliminary_deadline=day("preliminary_deadline"),
+            forwarded_on=day("forwarded_on"),
         )

@@ -21,13 +21,20 @@ from engine.errors import Forbidden
 from . import audit, documents
 from .intake import corrections
 from .multi_sign import label as sign_label
+from .pauses import case_pauses
 from .queries import load_case_view
 
 if TYPE_CHECKING:
     from .context import Services
 
 # the tasks the engine opens itself (their element is their kind)
-ENGINE_TASK_NAMES = {"supervision": "督办", "rectification": "差评整改", "follow_up": "整改回访"}
+ENGINE_TASK_NAMES = {
+    "supervision": "督办",
+    "rectification": "差评整改",
+    "follow_up": "整改回访",
+    "extension": "延期审批",  # Art. 42 (engine/services/extension.py)
+    "hearing": "听证",  # Arts. 46–47 (engine/services/hearing.py)
+}
 ACTOR_NAMES = {"system": "系统", "applicant": "申请人"}
 
 
@@ -108,7 +115,28 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
     if kind == EventType.CLOCK_PAUSED:
         if data.get("by") == "suspended":  # 挂起 of a kind that stops the clock
             return f"挂起 ({kind_label(str(data.get('kind')))}), 不计入办理时限"
+        procedure = data.get("procedure")
+        if isinstance(procedure, dict):  # 特别程序 (Art. 45)
+            days = procedure.get("expected_workdays")
+            expected = f", 预计 {days} 个工作日" if days else ""
+            return f"特别程序: {procedure.get('label')}{expected}, 不计入办理时限"
         return f"等待 {_named(names, data.get('waiting_on'))}"
+    if kind == EventType.HEARING_RIGHTS_NOTIFIED:  # 听证 (Arts. 46–47)
+        return f"告知申请人可在 {data.get('request_by')} 前要求听证 ({task})"
+    if kind == EventType.HEARING_REQUESTED:
+        note = f"; {data.get('note')}" if data.get("note") else ""
+        return f"听证应于 {data.get('hold_by')} 前举行, 暂停计时{note}"
+    if kind == EventType.HEARING_WAIVED:
+        if data.get("by") == "expired":
+            return "期限内未要求听证, 视为放弃"
+        return f"申请人放弃听证{'; ' + str(data.get('note')) if data.get('note') else ''}"
+    if kind == EventType.PRELIMINARY_STARTED:  # 下级初审 (Art. 43)
+        return f"{data.get('level')}初审 {data.get('limit')} 个工作日, 期限 {data.get('deadline')}"
+    if kind == EventType.CASE_FORWARDED:
+        on_time = "按期" if data.get("on_time") else "超期"
+        return f"转报上级 ({on_time}; 初审期限 {data.get('preliminary_deadline')})"
+    if kind == EventType.CASE_OVERDUE and data.get("preliminary"):
+        return f"下级初审超期, 期限 {data.get('deadline', '')}"
     if kind == EventType.CLOCK_RESUMED:
         return f"暂停 {data.get('waited_workdays')} 个工作日, 期限顺延至 {data.get('deadline')}"
     if kind == EventType.CLOCK_STOPPED:
@@ -125,6 +153,14 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         clock = {"stopped": "暂停计时", "running": "继续计时"}.get(str(data.get("clock")), "")
         said = f"; {clock}" if clock else ""
         return f"{kind_label(str(data.get('kind')))}: {data.get('reason', '')}{said}"
+    if kind == EventType.EXTENSION_REQUESTED:  # 延期 (Art. 42)
+        law = f"; 依据 {data['law']}" if data.get("law") else ""
+        return f"申请延期 {data.get('workdays')} 个工作日: {data.get('reason', '')}{law}"
+    if kind == EventType.EXTENSION_GRANTED:
+        said = f"; 意见: {data['opinion']}" if data.get("opinion") else ""
+        return f"批准延期 {data.get('workdays')} 个工作日, 期限延至 {data.get('deadline')}{said}"
+    if kind == EventType.EXTENSION_REFUSED:
+        return f"不批准延期 {data.get('workdays')} 个工作日; 意见: {data.get('opinion', '')}"
     if kind == EventType.CASE_UNSUSPENDED:
         note = f"; {data['note']}" if data.get("note") else ""
         return f"恢复办理, 挂起 {data.get('suspended_workdays', 0)} 个工作日{note}"
@@ -261,6 +297,8 @@ def _load(svc: Services, user: User, case_id: int, *roles: Role) -> dict[str, An
         },
         "correction_notice": bool(corrections(version, events)),
         "signs": signs,
+        # 计时暂停记录: each pause's kind (补正, an Art. 45 special procedure...), its length
+        "clock_pauses": case_pauses(events, version, svc.tz),
     }
 
 

@@ -29,7 +29,7 @@ from engine.domain.users import Role, User
 from engine.errors import Forbidden, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import documents, follow_ups
+from . import documents, extension, follow_ups
 from .case_pages import ACTOR_NAMES, element_names, local_time
 
 if TYPE_CHECKING:
@@ -325,6 +325,7 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         schema = forms.get(info.form) if info and info.form else None
         if schema is None and event.data.get("kind"):  # 整改, 回访: the engine's own forms
             schema = follow_ups.engine_form(event.data["kind"])
+            schema = schema or extension.engine_form(event.data["kind"])  # 延期审批 (Art. 42)
         data = event.data.get("form")
         data = dict(data) if isinstance(data, Mapping) else {}
         written.append((event, schema, data, _field_order(schema, data)))

@@ -173,8 +173,12 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
             task.check_can_complete(user)
             if task.kind == TaskKind.EXTENSION:  # 延期审批 (Art. 42)
                 view = extension.decide(svc, uow, case, task, user, data)
+                uow.commit()
+                return view
             elif task.kind == TaskKind.HEARING:  # 听证 held (Arts. 46–47)
                 view = hearing.held(svc, uow, case, task, user, data)
+                uow.commit()
+                return view
             elif task.kind != TaskKind.BPMN:
                 view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
                 uow.commit()

@@ -24,7 +24,7 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import messages
+from . import hearing, messages
 from .cases import _locked, _require_object, check_task_form, finish_task
 from .context import Services
 from .steps import retrying, save
@@ -159,6 +159,7 @@ def sign(svc: Services, user: User, task_id: str, decision: Any, opinion: Any) -
             if position == "after" and decision == "approve":
                 # the engine moves: the signature follows the step's task_completed
                 kept = _added(uow, case, task)[-1].data.get("form") or {}
+                hearing.require_decidable(svc, uow, case, task)  # 听证 rights first (Art. 47)
                 return finish_task(
                     svc,
                     uow,

@@ -8,23 +8,32 @@ deadline is recorded and escalated to a 督办 task for the bundle's supervisor 
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from engine.bundles.checks import CLOCK_PAUSE
 from engine.calendar import WorkdayCalendar
+from engine.domain.bundle_metadata import DEFAULT_WARNING_WORKDAYS
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
+from engine.domain.task_limits import DELIVERY, limit_kind
 from engine.domain.timelimits import MAX_WORKDAYS, CaseClock, ClockState, Timeliness
 from engine.persistence.unit_of_work import UnitOfWork
 
+from . import preliminary, special_procedures
 from .context import Services, Step
-from .messages import MessageKind, supervision, to_holders
-from .notify import notify
+from .escalation import escalate as _escalate
+from .messages import MessageKind, to_holders
 
 SYSTEM = "system"
+PRELIMINARY_FIELDS = (
+    "preliminary_limit",
+    "preliminary_started_on",
+    "preliminary_deadline",
+    "forwarded_on",
+)
 
 
 def task_deadline(
@@ -34,10 +43,13 @@ def task_deadline(
     opened: date,
     calendar: WorkdayCalendar,
 ) -> date | None:
-    """The deadline of a task whose element states a `time_limit` (days, or a data field)."""
+    """The deadline of a task whose element states a `time_limit` (days, or a data field), or
+    of an issuance task (送达, Art. 44: `time_limits.delivery_workdays` from the decision)."""
     info = version.human_tasks.get(element)
     limit = info.properties.get("time_limit") if info else None
     if limit is None:
+        if limit_kind(version, element) == DELIVERY:
+            return calendar.add(opened, version.time_policy.delivery_limit).value
         return None
     days = int(limit) if limit.isascii() and limit.isdigit() else data.get(limit)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_WORKDAYS:
@@ -69,6 +81,7 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
     case, version, calendar = step.case, step.version, step.calendar
     now, today = step.now, step.today
     policy = version.time_policy
+    preliminary.track(step)  # 下级初审 (Art. 43): its own limit, then the forwarding
     if policy.limit is None and policy.statutory_limit is None and case.clock.started_on is None:
         return  # the bundle states no time limit
     before = case.clock  # as stored: a calendar change since then may move the deadline
@@ -76,7 +89,11 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
     if clock.state == ClockState.NOT_STARTED and (
         policy.starts_at is None or step.workflow.element_completed(policy.starts_at)
     ):
-        clock = CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit)
+        # a fresh clock, keeping the lower level's (Art. 43) if there was one
+        clock = replace(
+            CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit),
+            **{k: getattr(clock, k) for k in PRELIMINARY_FIELDS},
+        )
         clock = clock.start(today, calendar)
         case.clock = clock
         case.record(EventType.CLOCK_STARTED, SYSTEM, now, data=clock.to_dict())
@@ -95,7 +112,10 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
                 EventType.CLOCK_PAUSED,
                 SYSTEM,
                 now,
-                data={"waiting_on": [t.element for t in waiting]},
+                data={
+                    "waiting_on": [t.element for t in waiting],
+                    **special_procedures.on_task_pause(step, waiting),  # Art. 45: tell them
+                },
             )
         elif not waiting and clock.state == ClockState.PAUSED:
             clock, waited = clock.resume(today, calendar)
@@ -103,7 +123,11 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
                 EventType.CLOCK_RESUMED,
                 SYSTEM,
                 now,
-                data={"waited_workdays": waited, "deadline": clock.to_dict()["deadline"]},
+                data={
+                    "waited_workdays": waited,
+                    "deadline": clock.to_dict()["deadline"],
+                    **special_procedures.on_resume(step.uow, case),
+                },
             )
     if case.status not in (CaseStatus.RUNNING, CaseStatus.SUSPENDED):  # 挂起 does not end it
         clock = clock.stop(today)
@@ -145,44 +169,21 @@ def schedule_case_checks(
 
 
 def schedule_task_check(
-    svc: Services, uow: UnitOfWork, task: HumanTask, calendar: WorkdayCalendar, now: datetime
+    svc: Services,
+    uow: UnitOfWork,
+    task: HumanTask,
+    calendar: WorkdayCalendar,
+    now: datetime,
+    warning: int = DEFAULT_WARNING_WORKDAYS,
 ) -> None:
+    """预警 (`warning` working days before) and 超期 checks for a task's own deadline."""
     if task.deadline is not None:
         due = svc.local_midnight(calendar.add(task.deadline, 1).value)
         uow.jobs.schedule(JobKind.TASK_DEADLINE, task.id, due, now, task.case_id)
-
-
-def _escalate(
-    uow: UnitOfWork,
-    case: Case,
-    version: BundleVersion,
-    about: str,
-    fallback: tuple[str, ...],
-    now: datetime,
-) -> None:
-    """督办: a task for the bundle's supervisor group, and a notification to it; a bundle that
-    names no supervisor group gets the notification alone, sent to the groups concerned."""
-    group = version.time_policy.escalation_group
-    subject = f"办件 {case.id} ({version.name}) 超期: {about}"
-    for recipient in [group] if group else sorted(set(fallback)):
-        notify(
-            uow, case.id, "overdue", f"group:{recipient}", subject, f"{subject}\n请尽快督办。", now
-        )
-    if group is None:
-        return
-    task = HumanTask(
-        id=str(uuid.uuid4()),
-        case_id=case.id,
-        element="supervision",
-        name=f"督办: {about}",
-        groups=(group,),
-        form=None,
-        kind=TaskKind.SUPERVISION,
-        created_at=now,
-    )
-    uow.tasks.add(task)
-    supervision(uow, case, version.name, task, about, now)  # the message centre
-    case.record(EventType.SUPERVISION_OPENED, SYSTEM, now, task, {"about": about, "group": group})
+        warn_on = calendar.add(task.deadline, -warning).value if warning else task.deadline
+        if warn_on >= svc.today(now):  # a limit shorter than the margin: no warning to give
+            midnight = svc.local_midnight(warn_on)
+            uow.jobs.schedule(JobKind.TASK_WARNING, task.id, midnight, now, task.case_id)
 
 
 def _running_case(
@@ -268,4 +269,30 @@ def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
     title = f"任务超期: {task.name}"
     to_holders(uow, [task], MessageKind.OVERDUE, title, f"办件 {case.id} 的{about}。", now)
     _escalate(uow, case, version, about, task.groups, now)
+    uow.cases.save(case)
+
+
+def check_task_warning(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    """预警 for a task's own limit (送达 of Art. 44 among them): still open, with at most the
+    bundle's margin of working days left, on the day the job runs."""
+    found = _running_case(svc, uow, job, ended_too=True)
+    if found is None:
+        return
+    case, version = found
+    task = uow.tasks.get(job.key)
+    if task is None or task.status != TaskStatus.OPEN or task.deadline is None:
+        return
+    calendar = svc.calendars.get(uow)
+    today = svc.today(now)
+    if today > task.deadline:
+        return  # already past it: the deadline check speaks for it
+    left = calendar.count(today, task.deadline).value
+    deadline = task.deadline.isoformat()
+    case.updated_at = now
+    data = {"deadline": deadline, "remaining_workdays": left}
+    case.record(EventType.TASK_WARNING, SYSTEM, now, task, data)
+    what = "送达期限" if limit_kind(version, task.element) == DELIVERY else "办理期限"
+    title = f"任务预警: {task.name}"
+    body = f"办件 {case.id} 的{task.name} 距{what} {deadline} 还剩 {left} 个工作日。"
+    to_holders(uow, [task], MessageKind.WARNING, title, body, now)
     uow.cases.save(case)

@@ -23,9 +23,10 @@ from engine.forms import validate_form_data
 from engine.forms.limits import value_problems
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import messages, throttle
+from . import hearing_rights, messages, throttle
 from .case_access import require_window
 from .deadlines import schedule_task_check
+from .pauses import case_pauses, current_pause
 from .queries import load_case_view
 from .submissions import INVALID, check_values
 
@@ -360,10 +361,14 @@ _PUBLIC_EVENTS = {
     EventType.CLOCK_STARTED: "受理, 开始计算办理时限",
     EventType.CLOCK_PAUSED: "暂停计时",
     EventType.CLOCK_RESUMED: "恢复计时",
+    EventType.EXTENSION_GRANTED: "依法延期 (行政许可法第四十二条)",
+    EventType.INTAKE_DEEMED_ACCEPTED: "逾期未答复, 依法视为受理 (行政许可法第三十二条)",
     EventType.CERTIFICATES_ISSUED: "发证",
     EventType.CERTIFICATES_REVOKED: "撤销许可",
     EventType.CASE_COMPLETED: "办结",
     EventType.CASE_CANCELLED: "撤销办件",
+    EventType.HEARING_RIGHTS_NOTIFIED: "告知听证权利",
+    EventType.HEARING_REQUESTED: "申请听证",
 }
 
 
@@ -382,6 +387,8 @@ def _timeline(version: BundleVersion, case: Case, uow: UnitOfWork) -> list[dict[
             name = f"挂起 ({kind_label(str(event.data.get('kind', 'other')))})"
         elif event.type == EventType.CASE_UNSUSPENDED:
             name = "恢复办理"
+        elif event.type == EventType.CLOCK_STARTED and event.data.get("deemed"):
+            name = f"自收到材料之日 ({event.data.get('started_on')}) 起计算办理时限"
         if name:
             steps.append({"step": name, "at": event.at.isoformat()})
     return steps
@@ -429,6 +436,15 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
         timeline = _timeline(version, case, uow)
         rated = uow.ratings.channels(case_id)
+        heard = hearing_rights.public(
+            hearing_rights.state(svc, uow, case, version)
+        )  # 听证 (Arts. 46–47)
+        # 特别程序 (Art. 45) under way: which, since when, how long it is expected to take
+        current = (
+            current_pause(case_pauses(uow.cases.events(case_id), version, svc.tz))
+            if view["clock"] == "paused"
+            else None
+        )
     collection = version.meta.collection
     return {
         "id": view["id"],
@@ -443,6 +459,14 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         "deadline_provisional": bool(view.get("deadline_provisional")),
         "remaining_workdays": view["remaining_workdays"],
         "clock": view["clock"],
+        # Art. 32: 受理期限 while the window has not answered, or 视为受理 (intake_limit.py)
+        "intake": view["intake"],
+        # 延期 (Art. 42): the working days granted; the deadline above includes them
+        "extended_workdays": int(view["time_limit"].get("extended_workdays") or 0),
+        # 送达 (Art. 44): the certificates are issued or served by this day
+        "delivery_deadline": next(
+            (t["deadline"] for t in view["tasks"] if t.get("limit_kind") == "delivery"), None
+        ),
         "certificates": [
             {k: c[k] for k in ("number", "title", "status", "issued_on", "expires_on")}
             for c in view["certificates"]
@@ -462,6 +486,13 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         "suspension": None
         if view["suspension"] is None
         else {k: view["suspension"][k] for k in ("kind", "kind_label", "clock", "at")},
+        "procedure": {
+            k: current[k] for k in ("label", "since", "expected_workdays", "expected_until")
+        }
+        if current is not None and current["art45"]
+        else None,
+        "preliminary": view["preliminary"],  # 下级初审 (Art. 43)
+        "hearing": heard,  # 听证 (Arts. 46–47): {"request_by"} while it may be asked, or held
     }
 
 

@@ -13,12 +13,17 @@ from engine.calendar import WorkdayCalendar
 from engine.domain.bundle_metadata import DEFAULT_WARNING_WORKDAYS, ApplicantFields
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, HumanTask
+from engine.domain.task_limits import limit_kind
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.persistence.case_repository import WorklistFilter
 from engine.persistence.unit_of_work import UnitOfWork
 
+from . import hearing_rights
+from .intake_limit import case_intake, task_marks, worse_flag
+from .pauses import case_pauses
+from .preliminary import status as preliminary_status
 from .suspended import suspension_of
 
 if TYPE_CHECKING:
@@ -43,6 +48,7 @@ def _clock_view(
         "statutory_deadline_provisional": clock.statutory_provisional,
         "timeliness": str(clock.timeliness(today, calendar, warning)),
         "time_limit": clock.to_dict(),
+        "preliminary": preliminary_status(clock),  # 下级初审 (Art. 43), else None
     }
 
 
@@ -58,6 +64,7 @@ def _clock_summary(
         "remaining_workdays": left,
         "clock": str(clock.state),
         "timeliness": str(Timeliness.of(left, warning)),
+        "preliminary": preliminary_status(clock),  # 下级初审 (Art. 43), else None
     }
 
 
@@ -90,8 +97,12 @@ def task_remaining(task: HumanTask, today: date, calendar: WorkdayCalendar) -> i
     return -calendar.count(task.deadline, today).value
 
 
-def _task_view(task: HumanTask, today: date, calendar: WorkdayCalendar) -> dict[str, Any]:
+def _task_view(
+    task: HumanTask, today: date, calendar: WorkdayCalendar, version: BundleVersion | None = None
+) -> dict[str, Any]:
     view = task.to_dict()
+    # where its own limit comes from: "own" (`time_limit`), "delivery" (送达, Art. 44), None
+    view["limit_kind"] = limit_kind(version, task.element) if task.deadline else None
     view["overdue"] = task_overdue(task, today, calendar)
     # the task's own limit (整改, 回访, a step's time_limit), apart from its case's
     view["remaining_workdays"] = task_remaining(task, today, calendar)
@@ -115,6 +126,10 @@ def case_view(
     today = svc.today(now)
     version, _ = svc.runtimes.cached(case.bundle_version_id)
     warning = version.time_policy.warning if version else DEFAULT_WARNING_WORKDAYS
+
+    def intake_marks(task: HumanTask) -> dict[str, Any]:
+        return task_marks(svc, version, task, case.clock, today, calendar)
+
     return {
         "id": case.id,
         "bundle": case.bundle_key,
@@ -123,7 +138,9 @@ def case_view(
         "outcome": case.outcome,
         **parties_of(version, case.data),
         "data": case.data,
-        "tasks": [_task_view(t, today, calendar) for t in open_tasks],
+        "tasks": [  # the intake task with its Art. 32 limit while it runs (intake_limit.py)
+            {**_task_view(t, today, calendar, version), **intake_marks(t)} for t in open_tasks
+        ],
         **_clock_view(case.clock, today, calendar, warning),
         "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)]
         if case.has_certificates
@@ -136,6 +153,8 @@ def case_view(
         "updated_at": case.updated_at.isoformat(),
         "ended_at": case.ended_at.isoformat() if case.ended_at else None,
         "suspension": suspension_of(uow, case),  # 挂起: why, by whom, since when; else None
+        # Art. 32: the intake limit while it runs, or the deemed acceptance; else None
+        "intake": case_intake(svc, version, case.clock, open_tasks, today, calendar),
     }
 
 
@@ -146,12 +165,17 @@ def load_case_view(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]
     )
 
 
-def get_case(svc: Services, user: User, case_id: int) -> dict[str, Any]:
+def get_case(svc: Services, user: User, case_id: int, pauses: bool = False) -> dict[str, Any]:
+    """The case as the API shows it; with `pauses`, its clock's pauses too (GET /cases/ID)."""
     if not user.has_role(Role.CLERK, Role.AUDITOR, Role.ADMIN):
         raise Forbidden("无权查看办件")
     with svc.uow() as uow:
         case = uow.cases.existing(case_id)
-        return load_case_view(svc, uow, case)
+        view = load_case_view(svc, uow, case)
+        if pauses:  # 计时暂停记录: each pause of the clock, its kind and length (Art. 45)
+            version, _ = svc.runtimes.get(uow, case.bundle_version_id)
+            view["pauses"] = case_pauses(uow.cases.events(case_id), version, svc.tz)
+        return view
 
 
 def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
@@ -161,7 +185,13 @@ def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
         task = uow.tasks.get(task_id)
         if task is None:
             raise NotFound(f"任务 {task_id} 不存在")
-        return _task_view(task, svc.today(), svc.calendars.get(uow))
+        case = uow.cases.get(task.case_id)
+        version = svc.runtimes.get(uow, case.bundle_version_id)[0] if case else None
+        today, calendar = svc.today(), svc.calendars.get(uow)
+        view = _task_view(task, today, calendar, version)
+        if case is not None:  # the intake task's Art. 32 limit while it runs
+            view.update(task_marks(svc, version, task, case.clock, today, calendar))
+        return view
 
 
 FLAGS = ("normal", "warning", "overdue")
@@ -305,9 +335,12 @@ def _worklist_rows(
     clocks: dict[tuple[CaseClock, int], dict[str, Any]] = {}  # cases of a page often share one
     rows = []
     for task in tasks:
-        view = _task_view(task, today, calendar)
         case = info[task.case_id]
         version = versions[case["version_id"]]
+        view = _task_view(task, today, calendar, version)
+        view.update(task_marks(svc, version, task, case["clock"], today, calendar))  # Art. 32
+        if version.time_policy.hearing is not None:  # 听证 (Arts. 46–47): waiting on it?
+            view["hearing"] = hearing_rights.task_mark(uow, version, task, today)
         key = (case["clock"], warnings[version.id])
         case_clock = clocks.get(key)
         if case_clock is None:
@@ -322,7 +355,7 @@ def _worklist_rows(
             "received_at": case["created_at"].isoformat(),
             **parties,
         }
-        view["flag"] = _task_flag(view, case_clock, warnings[version.id]).value
+        view["flag"] = worse_flag(_task_flag(view, case_clock, warnings[version.id]).value, view)
         rows.append(view)
     return rows
 

@@ -22,6 +22,7 @@ from engine.persistence.db import TransientError
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.persistence.writes import StaleWrite
 
+from . import hearing_rights, intake_limit
 from .context import Services, Step
 from .deadlines import schedule_task_check, task_deadline, update_clock
 from .messages import tasks_opened
@@ -154,12 +155,18 @@ def record_step(
     opened, open_tasks = _sync_tasks(step, stored_open, assign)
     tasks_opened(uow, case, step.version.name, opened, step.actor, workflow.element_completed)
     for new_task in opened:
-        schedule_task_check(svc, uow, new_task, step.calendar, now)
+        schedule_task_check(
+            svc, uow, new_task, step.calendar, now, step.version.time_policy.warning
+        )
+        intake_limit.schedule(step, new_task)  # Art. 32: answered within 5 days
     _schedule_timers(step)
     record = {**(data or {}), "opened": [t.element for t in opened]}
     if ended:
         record["signs_ended"] = signs_ended(ended, open_before, open_tasks)
     case.record(event, step.actor, now, task, record)
+    hearing_rights.rights_notified(
+        step, opened
+    )  # 听证权利告知 when a decision task opens (Art. 47)
     if then is not None:
         then()  # what the step sets off besides the engine (issuing certificates...)
     try:

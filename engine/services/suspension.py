@@ -25,8 +25,8 @@ from typing import Any
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.jobs import JobKind
 from engine.domain.model import Case, CaseStatus, EventType
-from engine.domain.suspension import MAX_REASON, SUSPENSION_KINDS, kind_label
-from engine.domain.timelimits import ClockState
+from engine.domain.suspension import ART45_KINDS, MAX_REASON, SUSPENSION_KINDS, kind_label
+from engine.domain.timelimits import MAX_WORKDAYS, ClockState
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.persistence.unit_of_work import UnitOfWork
@@ -35,12 +35,21 @@ from .case_access import holder_groups, supervisor_groups
 from .context import Services
 from .deadlines import SYSTEM, schedule_case_checks
 from .queries import case_view
+from .special_procedures import on_resume, procedure, tell_applicant
 from .steps import retrying, save
 from .submissions import check_values
 from .suspended import suspension_of
 
 # the jobs a suspended case lets pass, run again on 恢复
-WAITING_JOBS = (JobKind.TIMER, JobKind.CASE_WARNING, JobKind.CASE_DEADLINE, JobKind.TASK_DEADLINE)
+WAITING_JOBS = (
+    JobKind.TIMER,
+    JobKind.CASE_WARNING,
+    JobKind.CASE_DEADLINE,
+    JobKind.TASK_DEADLINE,
+    JobKind.TASK_WARNING,
+    JobKind.INTAKE_WARNING,  # Art. 32 (intake_limit.py)
+    JobKind.INTAKE_DEADLINE,
+)
 
 
 def _may(uow: UnitOfWork, version: BundleVersion, case: Case, user: User) -> bool:
@@ -105,10 +114,32 @@ def kinds(svc: Services, case_id: int) -> list[dict[str, Any]]:
     return [{"kind": k, "label": v, "stops_clock": k in stops} for k, v in SUSPENSION_KINDS.items()]
 
 
-def suspend(svc: Services, user: User, case_id: int, reason: Any, kind: Any) -> dict[str, Any]:
+def _expected_workdays(value: Any) -> int | None:
+    """The optional 预计所需工作日 of a special procedure (Art. 45): 1..3650, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKDAYS:
+        message = f"预计所需工作日应为 1 到 {MAX_WORKDAYS} 之间的整数"
+        raise Invalid(message, [{"message": message, "field": "expected_workdays"}])
+    return value
+
+
+def suspend(
+    svc: Services,
+    user: User,
+    case_id: int,
+    reason: Any,
+    kind: Any,
+    expected_workdays: Any = None,
+) -> dict[str, Any]:
     """挂起: the case stops where it is, with its reason; the clock pauses when the bundle says
-    the kind stops it. One transaction with `case_suspended` (and `clock_paused`)."""
+    the kind stops it. One transaction with `case_suspended` (and `clock_paused`). A special
+    procedure of Art. 45 that pauses the clock is told to the applicant, with the working days
+    it is expected to take (`expected_workdays`, optional)."""
     text = _text(reason, "reason", "挂起原因", required=True)
+    expected = _expected_workdays(expected_workdays)
     if not isinstance(kind, str) or kind not in SUSPENSION_KINDS:
         named = "、".join(f"{k} ({v})" for k, v in SUSPENSION_KINDS.items())
         message = f"挂起类型应为其中之一: {named}"
@@ -146,12 +177,17 @@ def suspend(svc: Services, user: User, case_id: int, reason: Any, kind: Any) -> 
                     "kind_label": kind_label(kind),
                     "clock": clock,
                     "paused_clock": paused,
+                    **({"expected_workdays": expected} if expected is not None else {}),
                 },
             )
             if paused:
-                case.record(
-                    EventType.CLOCK_PAUSED, SYSTEM, now, data={"by": "suspended", "kind": kind}
-                )
+                data: dict[str, Any] = {"by": "suspended", "kind": kind}
+                if kind in ART45_KINDS:  # 特别程序: the applicant is told in writing
+                    calendar = svc.calendars.get(uow)
+                    found = procedure(kind, expected, svc.today(now), calendar)
+                    data["procedure"] = found
+                    tell_applicant(uow, case, version, found, now)
+                case.record(EventType.CLOCK_PAUSED, SYSTEM, now, data=data)
             save(uow, case)
             view = _view(svc, uow, case, now)
             uow.commit()
@@ -206,6 +242,7 @@ def resume(svc: Services, user: User, case_id: int, note: Any = None) -> dict[st
                         "by": "unsuspended",
                         "waited_workdays": waited,
                         "deadline": clock.to_dict()["deadline"],
+                        **on_resume(uow, case),
                     },
                 )
                 schedule_case_checks(svc, uow, case, version, now)

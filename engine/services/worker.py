@@ -18,8 +18,13 @@ from engine.domain.jobs import Job, JobKind
 from engine.persistence.db import TransientError, is_transient
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates
-from .deadlines import check_case_deadline, check_case_warning, check_task_deadline
+from . import certificates, hearing, intake_limit, preliminary
+from .deadlines import (
+    check_case_deadline,
+    check_case_warning,
+    check_task_deadline,
+    check_task_warning,
+)
 from .notify import send_notification
 from .timers import fire_timer
 
@@ -34,8 +39,13 @@ HANDLERS: dict[str, Handler] = {
     JobKind.CASE_WARNING: check_case_warning,
     JobKind.CASE_DEADLINE: check_case_deadline,
     JobKind.TASK_DEADLINE: check_task_deadline,
+    JobKind.TASK_WARNING: check_task_warning,  # 预警 of a task's own limit (送达, Art. 44)
+    JobKind.INTAKE_WARNING: intake_limit.check_warning,  # Art. 32: 受理期限预警
+    JobKind.INTAKE_DEADLINE: intake_limit.check_deadline,  # Art. 32: 视为受理
     JobKind.NOTIFY: send_notification,
     JobKind.CERTIFICATE_REMINDER: certificates.remind,
+    JobKind.PRELIMINARY_DEADLINE: preliminary.check_deadline,  # 下级初审 (Art. 43)
+    JobKind.HEARING_REQUEST_DEADLINE: hearing.expire_request,  # 听证: 5 days passed (Art. 47)
 }
 MAX_ATTEMPTS = 5
 

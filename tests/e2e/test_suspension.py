@@ -193,11 +193,26 @@ def test_art45_kinds_stop_the_clock_and_the_deadline_moves(
     at_suspend = kinds.index("case_suspended")
     assert kinds[at_suspend : at_suspend + 2] == ["case_suspended", "clock_paused"]
     paused = events[at_suspend + 1]
-    assert paused["data"] == {"by": "suspended", "kind": "expert_review"}
+    assert paused["data"] == {
+        "by": "suspended",
+        "kind": "expert_review",
+        # 特别程序 (Art. 45): the applicant is told which, and how long (not given here)
+        "procedure": {
+            "kind": "expert_review",
+            "label": "专家评审",
+            "expected_workdays": None,
+            "expected_until": None,
+        },
+    }
     at_resume = kinds.index("case_unsuspended")
     assert kinds[at_resume : at_resume + 2] == ["case_unsuspended", "clock_resumed"]
     resumed = events[at_resume + 1]
-    assert resumed["data"] == {"by": "unsuspended", "waited_workdays": 3, "deadline": "2026-10-14"}
+    assert resumed["data"] == {
+        "by": "unsuspended",
+        "waited_workdays": 3,
+        "deadline": "2026-10-14",
+        "procedure": "expert_review",
+    }
     assert events[at_resume]["data"]["suspended_workdays"] == 3
     for event in events:
         assert problems(event, component("Event")) == [], event

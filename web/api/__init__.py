@@ -14,8 +14,11 @@ from . import (  # noqa: E402,F401  (routes register on import)
     copies,
     countersign,  # noqa: E402,F401  加签 / 减签 (issue 18 · 5)
     errors,
+    extension,  # noqa: E402,F401  延期 (issue 19 · 2)
+    hearing,  # noqa: E402,F401  听证 (issue 19 · 6)
     incidents,
     send_back,  # noqa: E402,F401  退回 and 撤回 (issue 18 · 1, 7)
+    statistics,  # noqa: E402,F401  时限统计 (issue 19 · 3)
     tasks,
     test_runs,
 )

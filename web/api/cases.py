@@ -38,7 +38,7 @@ def once(user: Any, body: Any, run: Callable[[], tuple[Any, int]]) -> tuple[Any,
 
 @api.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> Any:
-    return queries.get_case(services(), current_user(), case_id)
+    return queries.get_case(services(), current_user(), case_id, pauses=True)
 
 
 @api.get("/cases/<int:case_id>/events")
@@ -57,7 +57,12 @@ def suspend_case(case_id: int) -> Any:
     """挂起 (engine/services/suspension.py)."""
     body = json_body()
     return suspension.suspend(
-        services(), current_user(), case_id, body.get("reason"), body.get("kind")
+        services(),
+        current_user(),
+        case_id,
+        body.get("reason"),
+        body.get("kind"),
+        body.get("expected_workdays"),  # 特别程序 (Art. 45): optional
     )
 
 

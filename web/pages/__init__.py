@@ -53,3 +53,12 @@ def register(app: Flask) -> None:
     from . import suspension  # 挂起 / 恢复 (issue 18 · 8)
 
     app.register_blueprint(suspension.bp)
+    from . import statistics  # 时限统计 (issue 19 · 3)
+
+    app.register_blueprint(statistics.bp)
+    from . import extension  # 延期 (issue 19 · 2)
+
+    app.register_blueprint(extension.bp)
+    from . import hearing  # 听证 (issue 19 · 6)
+
+    app.register_blueprint(hearing.bp)

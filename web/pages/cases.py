@@ -9,7 +9,14 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 
 from engine.domain.users import Role
-from engine.services import case_pages, case_record, certificates, copies, intake
+from engine.services import (
+    case_pages,
+    case_record,
+    certificates,
+    copies,
+    intake,
+    procedure_notice,
+)
 
 from ..api.certificates import view_of
 from ..auth import page_user, role_required
@@ -69,3 +76,11 @@ def correction_notice(case_id: int) -> Any:
     """The latest 补正告知书, printable (as the API's correction-notice/print)."""
     notice = intake.correction_notice(services(), page_user(), case_id)
     return Response(render_template("correction_notice.html", n=notice), mimetype="text/html")
+
+
+@bp.get("/<int:case_id>/special-procedure-notice/<int:seq>")
+@role_required(Role.CLERK, Role.AUDITOR)
+def special_procedure_notice(case_id: int, seq: int) -> Any:
+    """特别程序告知书 (Art. 45) of the clock's pause begun by event `seq`, printable."""
+    n = procedure_notice.notice(services(), page_user(), case_id, seq)
+    return Response(render_template("special_procedure_notice.html", n=n), mimetype="text/html")

@@ -20,7 +20,9 @@ from engine.services import (
     desk,
     documents,
     duplicates,
+    extension,
     follow_ups,
+    hearing,
     idempotency,
     intake,
     multi_sign,
@@ -245,6 +247,8 @@ def _task_context(task_id: str) -> dict[str, Any]:
     bundle = catalogue.bundle_page(svc, user, case["bundle"], case["version"])
     # 整改 and 回访 (opened by the engine, no diagram) have their forms in follow_ups
     schema = _form(bundle, task.get("form")) or follow_ups.engine_form(task.get("kind"))
+    schema = schema or extension.engine_form(task.get("kind"))  # 延期审批 (issue 19 · 2)
+    schema = schema or hearing.engine_form(task.get("kind"))  # 听证笔录 (issue 19 · 6)
     if task["status"] == "open":  # 补正: only the materials asked for (issue 17 · D)
         schema = intake.task_form(
             bundle["meta"], task.get("element"), schema, case.get("data") or {}

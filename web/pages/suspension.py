@@ -72,6 +72,7 @@ def suspend(case_id: int) -> Any:
             case_id,
             request.form.get("reason", ""),
             request.form.get("kind", ""),
+            request.form.get("expected_workdays", ""),  # 特别程序 (Art. 45): optional
         )
     except Invalid as err:
         return _refused(case_id, _problems(err))
