@@ -175,11 +175,11 @@ def complete(svc: Services, user: User, task_id: str, data: Any) -> dict[str, An
                 view = extension.decide(svc, uow, case, task, user, data)
                 uow.commit()
                 return view
-            elif task.kind == TaskKind.HEARING:  # 听证 held (Arts. 46–47)
+            if task.kind == TaskKind.HEARING:  # 听证 held (Arts. 46–47)
                 view = hearing.held(svc, uow, case, task, user, data)
                 uow.commit()
                 return view
-            elif task.kind != TaskKind.BPMN:
+            if task.kind != TaskKind.BPMN:
                 view = follow_ups.complete_engine_task(svc, uow, case, task, user, data)
                 uow.commit()
                 return view

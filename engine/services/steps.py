@@ -164,9 +164,8 @@ def record_step(
     if ended:
         record["signs_ended"] = signs_ended(ended, open_before, open_tasks)
     case.record(event, step.actor, now, task, record)
-    hearing_rights.rights_notified(
-        step, opened
-    )  # 听证权利告知 when a decision task opens (Art. 47)
+    # 听证权利告知 when a decision task opens (Art. 47), after the step's own event
+    hearing_rights.rights_notified(step, opened)
     if then is not None:
         then()  # what the step sets off besides the engine (issuing certificates...)
     try:

@@ -16,6 +16,7 @@ from engine.services import extension
 
 from ..auth import page_user, role_required, safe_next, signed_in
 from ..state import services
+from . import refusals
 
 bp = Blueprint("extension", __name__, url_prefix="/cases")
 
@@ -54,13 +55,8 @@ def ask(case_id: int) -> Any:
             request.form.get("workdays", ""),
             request.form.get("reason", ""),
         )
-    except Invalid as err:
-        for problem in err.errors or [{"message": err.message}]:
-            flash(str(problem.get("message") or err.message), "error")
-        return _back(case_id)
-    except (Conflict, Forbidden) as err:
-        flash(err.message, "error")
-        return _back(case_id)
+    except (Invalid, Conflict, Forbidden) as err:
+        return refusals.on_case_page(case_id, err)
     flash("已提交延期申请, 等待负责人审批; 批准前办理期限不变", "success")
     return _back(case_id)
 

@@ -16,6 +16,7 @@ from engine.services import hearing, hearing_rights
 
 from ..auth import page_user, role_required, safe_next, signed_in
 from ..state import services
+from . import refusals
 
 bp = Blueprint("hearing", __name__, url_prefix="/cases")
 
@@ -46,13 +47,8 @@ def answer(case_id: int) -> Any:
     action = request.form.get("action", "")
     try:
         hearing.answer(services(), page_user(), case_id, action, request.form.get("note", ""))
-    except Invalid as err:
-        for problem in err.errors or [{"message": err.message}]:
-            flash(str(problem.get("message") or err.message), "error")
-        return _back(case_id)
-    except (Conflict, Forbidden) as err:
-        flash(err.message, "error")
-        return _back(case_id)
+    except (Invalid, Conflict, Forbidden) as err:
+        return refusals.on_case_page(case_id, err)
     if action == hearing.REQUEST:
         flash("已登记申请人申请听证: 已生成听证任务, 听证期间暂停计时", "success")
     else:
