@@ -77,6 +77,10 @@ _RECALL_KEEPS = {
     EventType.CASE_COMMENTED,
     EventType.CASE_SUSPENDED,  # a suspension since, now lifted, did no work
     EventType.CASE_UNSUSPENDED,
+    EventType.INTAKE_WARNING,  # notices of a limit coming near
+    EventType.TASK_WARNING,
+    EventType.PRELIMINARY_STARTED,  # the clocks' own records, as clock_started (Art. 43)
+    EventType.CASE_FORWARDED,
 }
 REASON_MAX = 2000
 # `send_back` on a user task (camunda:properties / spiffworkflow:properties): "false" forbids
