@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -148,4 +149,50 @@ def engine_limits() -> EngineLimits:
         ),
         timer_budget=budget,
         timer_window_seconds=window,
+    )
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """The transparency log (issue 20, docs/audit.md "The transparency log"); none of it is in
+    the database.
+
+    key_path: `LIANBAN_LOG_KEY`, the file of the log's signer key (`lianban log keygen`);
+    without it events are still sequenced but no checkpoint is signed.
+    origin: `LIANBAN_LOG_ORIGIN`, the checkpoints' first line (default "lianban/<host name>").
+    publish_dir: `LIANBAN_LOG_DIR`, where each new checkpoint and its leaves are written: a
+    directory the database's administrator cannot write.
+    witnesses: `LIANBAN_LOG_WITNESSES`, comma-separated "BASE_URL TOKEN" of witnessing
+    instances (the token of an account on each witness).
+    witness_key_path, witness_logs, witness_dir: this instance as a witness:
+    `LIANBAN_WITNESS_KEY` (its signer key file), `LIANBAN_WITNESS_LOGS` (comma-separated
+    verifier keys of the logs it witnesses), `LIANBAN_WITNESS_DIR` (the last co-signed
+    checkpoint of each log)."""
+
+    key_path: Path | None
+    origin: str
+    publish_dir: Path | None
+    witnesses: tuple[str, ...]
+    witness_key_path: Path | None
+    witness_logs: tuple[str, ...]
+    witness_dir: Path | None
+
+
+def log_settings() -> LogSettings:
+    env = os.environ
+
+    def path(name: str) -> Path | None:
+        return Path(env[name]) if env.get(name) else None
+
+    def items(name: str) -> tuple[str, ...]:
+        return tuple(p.strip() for p in env.get(name, "").split(",") if p.strip())
+
+    return LogSettings(
+        key_path=path("LIANBAN_LOG_KEY"),
+        origin=env.get("LIANBAN_LOG_ORIGIN") or f"lianban/{socket.gethostname()}",
+        publish_dir=path("LIANBAN_LOG_DIR"),
+        witnesses=items("LIANBAN_LOG_WITNESSES"),
+        witness_key_path=path("LIANBAN_WITNESS_KEY"),
+        witness_logs=items("LIANBAN_WITNESS_LOGS"),
+        witness_dir=path("LIANBAN_WITNESS_DIR"),
     )

@@ -30,6 +30,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Unavailable(ServiceError):
+    """Something the server is not set up for (e.g. no signing key for the log)."""
+
+    status = 503
+
+
 class Invalid(ServiceError):
     """Input that cannot be accepted; `errors` lists each problem."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ import click
 from engine import config
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import from_path
+from engine.domain import signed_note
 from engine.domain.passwords import DEMO_PASSWORD
 from engine.domain.suspension import SUSPENSION_KINDS, kind_label
 from engine.domain.users import Role, User
@@ -24,12 +26,13 @@ from engine.persistence.schema import upgrade
 from engine.services import (
     Services,
     accounts,
-    audit,
     calendar,
     incidents,
     publishing,
     recovery,
     suspension,
+    tlog,
+    verifications,
     worker,
 )
 
@@ -290,6 +293,7 @@ def run_worker(once: bool, poll: float) -> None:
     svc = _services()
     if once:
         click.echo(f"已执行 {worker.run_due(svc)} 个到期作业")
+        worker.log_round(svc)  # and the transparency log's round (issue 20)
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -510,7 +514,7 @@ def replay(case_id: int | None, every: bool) -> None:
     if every == (case_id is not None):
         raise click.UsageError("give a CASE_ID or --all")
     if case_id is not None:
-        result = audit.replay(svc, None, case_id)
+        result = verifications.replay(svc, None, case_id)  # stored (issue 20)
         _print_verdict(result)
         sys.exit(0 if result["verified"] else 1)
     with click.progressbar(length=1, label="核验办件", file=sys.stderr) as bar:
@@ -519,7 +523,7 @@ def replay(case_id: int | None, every: bool) -> None:
             bar.length = total
             bar.update(1)
 
-        results = audit.replay_all(svc, progress)
+        results = verifications.replay_all(svc, progress)
     failed = [r for r in results if not r["verified"]]
     for result in failed:
         _print_verdict(result)
@@ -529,6 +533,48 @@ def replay(case_id: int | None, every: bool) -> None:
     sys.exit(1 if failed else 0)
 
 
+@main.command("verify-archive")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    required=True,
+    help="The log's public key (verifier key text, or a file holding it); repeatable.",
+)
+@click.option(
+    "--checkpoint",
+    "later",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A signed checkpoint you hold (later or equal): the archive's must be consistent with it.",
+)
+def verify_archive(file: Path, keys: tuple[str, ...], later: Path | None) -> None:
+    """Check an exported 办件档案 (JSON) offline: signature, chain, proofs, re-execution."""
+    from engine.services import archive_verifier
+
+    try:
+        texts = [_key_text(k) for k in keys]
+        report = archive_verifier.verify_archive(
+            file.read_text(encoding="utf-8"),
+            texts,
+            later.read_text(encoding="utf-8") if later is not None else None,
+        )
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        click.echo(f"错误: {err}", err=True)
+        sys.exit(2)
+    click.echo(report.text())
+    sys.exit(0 if report.ok else 1)
+
+
+def _key_text(value: str) -> str:
+    """A verifier key given as its text, or as a file holding it (its first non-empty line)."""
+    path = Path(value)
+    if "+" not in value or path.is_file():
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        return next((line for line in lines if line), "")
+    return value.strip()
+
+
 def _print_verdict(result: dict[str, object]) -> None:
     if result["verified"]:
         click.echo(f"办件 {result['case_id']}: 一致 ({result['steps']} 步)")
@@ -536,3 +582,87 @@ def _print_verdict(result: dict[str, object]) -> None:
         click.echo(
             f"办件 {result['case_id']}: 不一致, 第 {result['first_divergence']} 步: {result['reason']}"
         )
+
+
+@main.group("log", cls=_Commands)
+def log_group() -> None:
+    """The transparency log (issue 20): keys, checkpoints (docs/audit.md)."""
+
+
+@log_group.command("keygen")
+@click.option("--name", required=True, help="The key's name, e.g. the log's origin.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Key file.")
+def log_keygen(name: str, out: Path) -> None:
+    """Write a new signer key to FILE (mode 0600) and print its verifier (public) key."""
+    try:
+        signer_text, verifier_text = signed_note.generate_key(name)
+    except ValueError as err:
+        raise click.UsageError(f"密钥名称无效: {err}") from err
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as err:
+        raise click.UsageError(f"{out} 已存在: 不覆盖已有的密钥") from err
+    with os.fdopen(fd, "w") as file:
+        file.write(signer_text + "\n")
+    click.echo(verifier_text)
+
+
+@log_group.command("checkpoint")
+def log_checkpoint() -> None:
+    """Sequence the new events and sign a checkpoint now; print the latest note."""
+    svc = _services()
+    added = tlog.sequence(svc)
+    if tlog.log_signer() is None:
+        click.echo(f"已记入 {added} 条事件; {tlog.NO_KEY}", err=True)
+        sys.exit(1)
+    tlog.sign(svc, force=True)
+    latest = tlog.latest(svc)
+    click.echo(f"已记入 {added} 条事件", err=True)
+    if latest is not None:
+        click.echo(latest["note"], nl=False)
+
+
+@log_group.command("public-key")
+def log_public_key() -> None:
+    """Print the verifier key of LIANBAN_LOG_KEY (for auditors and witnesses)."""
+    key = tlog.public_key()
+    if key is None:
+        click.echo("未配置 LIANBAN_LOG_KEY", err=True)
+        sys.exit(1)
+    click.echo(key)
+
+
+@log_group.command("verify")
+@click.option(
+    "--published",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The publication directory (default: LIANBAN_LOG_DIR).",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="The log's public key (text or a file); default: that of LIANBAN_LOG_KEY.",
+)
+def log_verify(published: Path | None, keys: tuple[str, ...]) -> None:
+    """Check the database against the published log: every signed event still there, as signed."""
+    from engine.services import tlog_verify
+
+    directory = published or config.log_settings().publish_dir
+    if directory is None:
+        raise click.UsageError("give --published DIR or set LIANBAN_LOG_DIR")
+    try:
+        texts = [_key_text(k) for k in keys]
+        if not texts:
+            own = tlog.public_key()
+            texts = [own] if own else []
+        svc = _services()
+        try:
+            report = tlog_verify.verify_published(svc, directory, texts)
+        finally:
+            svc.engine.dispose()
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        click.echo(f"错误: {err}", err=True)
+        sys.exit(2)
+    click.echo(report.text())
+    sys.exit(0 if report.ok else 1)

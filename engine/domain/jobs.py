@@ -26,6 +26,7 @@ class JobKind(StrEnum):
     TASK_WARNING = "task_warning"  # a task's own limit is near (预警)
     PRELIMINARY_DEADLINE = "preliminary_deadline"  # Art. 43: the lower level's limit passed
     HEARING_REQUEST_DEADLINE = "hearing_request_deadline"  # Art. 47: the 5 days to ask passed
+    VERIFY_CASE = "verify_case"  # one case of an auditor's batch verification (issue 20)
 
 
 @dataclass

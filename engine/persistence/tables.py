@@ -430,3 +430,78 @@ case_copies = Table(
     Index("ix_case_copies_user_read", "user_name", "read_at", "id"),
     Index("ix_case_copies_case_user", "case_id", "user_name"),
 )
+
+# issue 20: the transparency log (engine.services.tlog; migration 0018). Each case event is a
+# leaf (`idx` from 0, in event id order) of an RFC 9162 Merkle tree; `log_nodes` keeps the hash
+# of every complete subtree [idx*2^level, (idx+1)*2^level), level >= 1; `log_checkpoints` the
+# signed notes. The three are append-only: triggers refuse UPDATE and DELETE.
+log_leaves = Table(
+    "log_leaves",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", ForeignKey("case_events.id"), nullable=False),
+    Column("case_id", Id, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("leaf_hash", String(64), nullable=False),
+    UniqueConstraint("event_id", name="uq_log_leaves_event"),
+    Index("ix_log_leaves_case_seq", "case_id", "seq"),
+)
+
+log_nodes = Table(
+    "log_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+)
+
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", UtcDateTime(), nullable=False),
+)
+
+# issue 20 · part 2: the result of each verification of a case's history (who, when, how far).
+case_verifications = Table(
+    "case_verifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("verified_at", UtcDateTime(), nullable=False),
+    Column("verifier", String(100), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("steps", Integer, nullable=False),
+    Column("first_bad_seq", Integer),
+    Column("reason", Text),
+    Column("checkpoint_size", BigInteger),
+    Index("ix_case_verifications_case_at", "case_id", "verified_at"),
+)
+
+# issue 20 · part 2: verifying many cases at once (engine/services/verifications.py; migration
+# 0019). The worker verifies each case of a batch (one job per case) and fills in its row.
+verification_batches = Table(
+    "verification_batches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("description", Text, nullable=False),  # what was asked, in words
+    Column("total", Integer, nullable=False),
+)
+
+verification_batch_cases = Table(
+    "verification_batch_cases",
+    metadata,
+    Column(
+        "batch_id",
+        ForeignKey("verification_batches.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("case_id", ForeignKey("cases.id"), primary_key=True, autoincrement=False),
+    Column("verification_id", ForeignKey("case_verifications.id")),  # NULL: not yet verified
+    Column("ok", Boolean),
+)

@@ -14,11 +14,13 @@ from .certificate_repository import CertificateRepository
 from .copy_repository import CopyRepository
 from .db import WRITE, TransientError
 from .job_repository import JobRepository
+from .log_repository import LogRepository
 from .message_repository import MessageRepository
 from .record_repositories import NotificationRepository, RatingRepository
 from .test_run_repository import TestRunRepository
 from .throttle_repository import ThrottleRepository
 from .user_repository import UserRepository
+from .verification_repository import VerificationRepository
 from .writes import WRITES_KEY, DeferredWrites, watch
 
 
@@ -62,6 +64,8 @@ class UnitOfWork:
         self.test_runs = TestRunRepository(conn)
         self.messages = MessageRepository(conn, writes)  # issue 17 · G
         self.copies = CopyRepository(conn)  # issue 18 · 6: 抄送
+        self.log = LogRepository(conn)  # issue 20: the transparency log
+        self.verifications = VerificationRepository(conn)  # issue 20 · part 2
         return self
 
     def commit(self) -> None:

@@ -20,6 +20,7 @@ re-executes on the version it started on up to that event, is migrated there exa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.bounds import replaying
@@ -29,12 +30,13 @@ from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
 from engine.bpmn.migration import migrate
 from engine.bpmn.runtime import ProcessRuntime
+from engine.calendar import WorkdayCalendar
 from engine.domain.audit import Verdict, canonical_data, state_hash, verify_chain
 from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, NotFound
 
-from . import documents
+from . import archive_proofs, documents
 from .queries import load_case_view
 
 if TYPE_CHECKING:
@@ -243,8 +245,21 @@ def replay_case(svc: Services, case: Case, events: Sequence[CaseEvent]) -> Verdi
         except (KeyError, ValueError, TypeError) as err:
             return Verdict(False, len(events), None, f"迁移记录无法读取: {err}")
         calendar = svc.calendars.get(uow)
-    replay = _Replay(case.id, runtime, targets)
-    with working_days(calendar, svc.tz):
+    return replay_events(case.id, runtime, targets, events, calendar, svc.tz)
+
+
+def replay_events(
+    case_id: int,
+    runtime: ProcessRuntime,
+    targets: Mapping[int, ProcessRuntime],
+    events: Sequence[CaseEvent],
+    calendar: WorkdayCalendar,
+    tz: tzinfo,
+) -> Verdict:
+    """Re-execute the events on the runtimes given and compare every state hash: no database
+    (the offline archive verifier, engine/services/archive_verifier.py, calls it too)."""
+    replay = _Replay(case_id, runtime, targets)
+    with working_days(calendar, tz):
         for event in events:
             try:
                 replay.apply(event)
@@ -336,8 +351,10 @@ def state_at(svc: Services, user: User, case_id: int, seq: int) -> dict[str, Any
     }
 
 
-def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
-    """办件档案: the case, its full event history and the verdict of re-executing it."""
+def export(svc: Services, user: User, case_id: int, against: int | None = None) -> dict[str, Any]:
+    """办件档案: the case, its full event history and the verdict of re-executing it; and what
+    checks it offline (engine/services/archive_proofs.py): the pinned version's files, the
+    calendar, the log's inclusion proofs (and a consistency proof to the signed size `against`)."""
     if not user.has_role(Role.AUDITOR, Role.ADMIN):
         raise Forbidden("只有审计人员和管理员可以导出办件档案")
     with svc.uow() as uow:
@@ -347,6 +364,11 @@ def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         version, _ = svc.runtimes.get(uow, case.bundle_version_id)
         # the printed archive names staff as their documents sign: "张敏 (综合窗口)"
         names = documents.signatures(uow, [*(e.actor for e in events), user.name])
+        offline = {
+            **archive_proofs.bundle_sections(uow, case, events),
+            "calendar": archive_proofs.calendar_section(uow, svc.tz),
+            **archive_proofs.log_sections(uow, case_id, events, against),
+        }
     return {
         "case": view,
         "bundle": {"key": version.key, "version": version.version, "name": version.name},
@@ -355,52 +377,5 @@ def export(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         "exported_at": svc.clock().isoformat(),
         "exported_by": user.name,
         "signatures": names,
+        **offline,
     }
-
-
-EXPORT_COLUMNS = ("seq", "at", "type", "actor", "task", "element", "data", "hash", "state_hash")
-# What a reader needs in a spreadsheet, beside the raw columns that verification uses: the
-# event and the task by name, who in words, and what a completed step decided, in the form's
-# words ("审查结论 · 营业执照审查: 准予登记; 审查意见: 同意").
-READABLE_COLUMNS = ("事件", "办理人", "环节", "内容")
-
-
-def _step_summary(step: dict[str, Any]) -> str:
-    parts = []
-    for part in (step.get("decision"), step.get("opinion")):
-        if part:
-            parts.append(f"{part['label']}: {part['text']}")
-    for field in step.get("fields", []):
-        parts.append(f"{field['label']}: {field['text']}")
-    if step.get("note"):
-        parts.append(str(step["note"]))
-    return "; ".join(parts)
-
-
-def events_csv(archive: dict[str, Any], record: dict[str, Any] | None = None) -> str:
-    """The history as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese right): the
-    raw columns the hash chain covers, then, given the case's record in words
-    (engine/services/case_record.labelled_data), the readable ones."""
-    import csv
-    import io
-    import json
-
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS + (READABLE_COLUMNS if record else ()))
-    steps = {step["seq"]: step for step in record["steps"]} if record else {}
-    signatures = archive.get("signatures") or {}
-    for event in archive["events"]:
-        row = dict(event, data=json.dumps(event["data"], ensure_ascii=False, sort_keys=True))
-        line = [row[c] if row[c] is not None else "" for c in EXPORT_COLUMNS]
-        if record:
-            step = steps.get(event["seq"])
-            line += [
-                record["event_labels"].get(event["type"], event["type"]),
-                signatures.get(event["actor"], event["actor"]),
-                record["element_names"].get(event["element"] or "", event["element"] or ""),
-                _step_summary(step) if step else "",
-            ]
-        writer.writerow(line)
-    return out.getvalue()

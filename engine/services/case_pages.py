@@ -206,6 +206,18 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         return f"「{task}」意见交回 {data.get('to')}: {data.get('opinion')}"
     if kind in (EventType.SIGNER_ADDED, EventType.SIGNER_REMOVED, EventType.ADDED_SIGNATURE):
         return _signer_words(kind, task, data)  # issue 18 · 5
+    if kind == EventType.TASK_WARNING:  # issue 20 · 2: these four in words too
+        left = data.get("remaining_workdays")
+        return f"「{task}」期限 {data.get('deadline')}, 还剩 {left} 个工作日"
+    if kind in (EventType.INTAKE_WARNING, EventType.INTAKE_DEEMED_ACCEPTED):  # Art. 32
+        by = f"{data.get('received_on')} 收件, 受理期限 {data.get('intake_deadline')}"
+        if kind == EventType.INTAKE_DEEMED_ACCEPTED:
+            return f"{by}, 逾期未作受理决定, 依法视为受理"
+        return f"{by}, 还剩 {data.get('remaining_workdays')} 个工作日"
+    if kind == EventType.CERTIFICATE_REMINDER:
+        sent = f", 已提醒 {data['sent_to']}" if data.get("sent_to") else ""
+        left = data.get("days_left")
+        return f"证照 {data.get('number')} 于 {data.get('expires_on')} 到期 (还剩 {left} 天){sent}"
     if kind == EventType.CASE_DATA_CORRECTED:
         fields = data.get("fields") or {}
         return "; ".join(f"{k}: {v.get('old')!r} → {v.get('new')!r}" for k, v in fields.items())
@@ -420,14 +432,3 @@ def history_step(svc: Services, user: User, case_id: int, seq: int) -> dict[str,
         "matches_record": state["matches_record"],
         "sent_back": state["sent_back"],  # 退回/撤回: the diagram's dashed arrow back
     }
-
-
-def verification(svc: Services, user: User, case_id: int) -> dict[str, Any]:
-    """`audit.replay` (the hash chain, then every step re-executed) with its verdict in words."""
-    verdict = audit.replay(svc, user, case_id)
-    steps = verdict["steps"]
-    if verdict["verified"]:
-        message = f"核验通过: 哈希链完整, 重新执行全部 {steps} 步, 每一步的状态都与记录一致"
-    else:
-        message = f"核验未通过: 第 {verdict['first_divergence']} 步 (共 {steps} 步) 与记录不符: {verdict['reason']}"
-    return {**verdict, "message": message}

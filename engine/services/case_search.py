@@ -1,6 +1,7 @@
 """The auditors' case search: criteria checked and read, cases found, each with its deadline mark.
 
-Read-only: nothing here writes.
+Read-only: nothing here writes. Each case found carries its latest stored verification
+(engine/services/verifications.py), so a tampered case is flagged in the results.
 """
 
 from __future__ import annotations
@@ -208,6 +209,22 @@ def find_cases(svc: Services, criteria: Mapping[str, Any]) -> dict[str, Any]:
             if more or len(rows) <= limit:
                 break
             cursor = rows[-1].id
+        # issue 20: a case whose latest verification failed is flagged, not shown as 正常
+        checked = uow.verifications.latest([c["id"] for c in found])
+    for view in found:
+        v = checked.get(view["id"])
+        view["verification"] = (
+            None
+            if v is None
+            else {
+                "ok": v.ok,
+                "verified_at": v.verified_at.isoformat(),
+                "first_bad_seq": v.first_bad_seq,
+                "reason": v.reason,
+                # as verifications.flag_text words it (not imported: it searches through here)
+                "flag": None if v.ok else f"校验失败: 第 {v.first_bad_seq} 步 {v.reason or ''}",
+            }
+        )
     shown = {k: v for k, v in parsed.items() if k not in ("limit", "after")}
     return {
         "cases": found,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from engine.domain.jobs import Job, JobKind
 from engine.persistence.db import TransientError, is_transient
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates, hearing, intake_limit, preliminary
+from . import certificates, hearing, intake_limit, preliminary, tlog, verifications
 from .deadlines import (
     check_case_deadline,
     check_case_warning,
@@ -46,6 +47,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.CERTIFICATE_REMINDER: certificates.remind,
     JobKind.PRELIMINARY_DEADLINE: preliminary.check_deadline,  # 下级初审 (Art. 43)
     JobKind.HEARING_REQUEST_DEADLINE: hearing.expire_request,  # 听证: 5 days passed (Art. 47)
+    JobKind.VERIFY_CASE: verifications.verify_job,  # a batch verification's case (issue 20)
 }
 MAX_ATTEMPTS = 5
 
@@ -85,9 +87,28 @@ def run_due(svc: Services, limit: int | None = None) -> int:
     return count
 
 
-def work(svc: Services, stop: threading.Event, poll: float = 0.5) -> None:
-    """Run jobs as they fall due until `stop` is set; sleeps at most `poll` seconds."""
+LOG_INTERVAL = 60.0  # seconds between two rounds of the transparency log (issue 20)
+
+
+def log_round(svc: Services) -> None:
+    """Sequence the new events into the transparency log and sign a checkpoint when it grew
+    (engine.services.tlog); a failure is logged and retried at the next round."""
+    try:
+        tlog.run(svc)
+    except Exception:
+        log.exception("transparency log round failed; retrying at the next one")
+
+
+def work(
+    svc: Services, stop: threading.Event, poll: float = 0.5, log_every: float = LOG_INTERVAL
+) -> None:
+    """Run jobs as they fall due until `stop` is set; sleeps at most `poll` seconds. Every
+    `log_every` seconds (and at start) also runs a round of the transparency log."""
+    next_log = 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_log:
+            log_round(svc)
+            next_log = time.monotonic() + log_every
         try:
             ran = run_due(svc, limit=100)
         except TransientError:

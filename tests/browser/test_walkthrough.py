@@ -176,7 +176,7 @@ def test_the_restaurant_bundle_from_upload_to_the_auditors_slider(
     pages.shot(auditor, "walk-auditor-verified")
     pages.goto(auditor, f"/audit/cases/{case_id}/archive")  # the printable 办件档案
     archive = auditor.locator("body").inner_text()
-    assert "附件: 现场.png" in archive and "base64" not in archive
+    assert "现场.png" in archive and "base64" not in archive  # the file by name, not its bytes
 
     # the applicant looks up the progress with the receipt code, no sign-in
     public = pages.new()

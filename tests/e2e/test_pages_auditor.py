@@ -226,7 +226,7 @@ def test_replay_verification_runs_on_demand_and_the_archive_exports(centre: Cent
             )
         )
     )
-    assert rows[0][:3] == ["seq", "at", "type"] and len(rows) == steps + 1
+    assert rows[0][:3] == ["序号", "时间", "事件"] and len(rows) == steps + 1
     archive = centre.client.get(f"/audit/cases/{case['id']}/archive").get_data(as_text=True)
     assert "办件档案" in archive and f"重新执行 {steps} 步, 与记录一致" in archive
 

@@ -156,14 +156,15 @@ def test_the_csv_export_reads_in_words_beside_its_raw_columns(centre: Centre) ->
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     header = rows[0]
-    assert header[:3] == ["seq", "at", "type"] and header[-4:] == ["事件", "办理人", "环节", "内容"]
-    by_type = {row[2]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert header[:6] == ["序号", "时间", "事件", "办理人", "环节", "内容"]
+    assert header[6:] == ["事件类型代码", "任务编号", "环节编号", "数据(JSON)", "哈希", "状态哈希"]
+    by_type = {row[6]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     started = by_type["case_started"]
-    assert started["事件"] != "case_started" and started["事件"]
+    assert started["事件"] == "收件"
     reviews = [
-        dict(zip(header, row, strict=True)) for row in rows[1:] if row[2] == "task_completed"
+        dict(zip(header, row, strict=True)) for row in rows[1:] if row[6] == "task_completed"
     ]
-    licence = next(row for row in reviews if row["element"] == "review_licence")
+    licence = next(row for row in reviews if row["环节编号"] == "review_licence")
     assert licence["环节"] == "营业执照审查"
     assert "准予登记" in licence["内容"] and "审查结论" in licence["内容"]
     assert "approved" not in licence["内容"]  # the words, not the stored code

@@ -180,7 +180,10 @@ def test_the_case_archive_exports(
         as_text=True
     )
     lines = csv_text.lstrip("\ufeff").splitlines()
-    assert lines[0] == "seq,at,type,actor,task,element,data,hash,state_hash,事件,办理人,环节,内容"
+    assert (
+        lines[0]
+        == "序号,时间,事件,办理人,环节,内容,事件类型代码,任务编号,环节编号,数据(JSON),哈希,状态哈希"
+    )
     assert len(lines) == 1 + len(archive["events"]) and "材料齐全" in csv_text
     page = client.get(f"/api/v1/cases/{case_id}/export?format=html", headers=headers).get_data(
         as_text=True

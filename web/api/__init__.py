@@ -17,8 +17,10 @@ from . import (  # noqa: E402,F401  (routes register on import)
     extension,  # noqa: E402,F401  延期 (issue 19 · 2)
     hearing,  # noqa: E402,F401  听证 (issue 19 · 6)
     incidents,
+    log,  # noqa: E402,F401  the transparency log (issue 20)
     send_back,  # noqa: E402,F401  退回 and 撤回 (issue 18 · 1, 7)
     statistics,  # noqa: E402,F401  时限统计 (issue 19 · 3)
     tasks,
     test_runs,
+    verifications,  # noqa: E402,F401  stored and batch verifications (issue 20 · part 2)
 )

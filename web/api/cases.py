@@ -8,7 +8,16 @@ from typing import Any
 from flask import Response, render_template, request
 
 from engine.errors import Invalid
-from engine.services import audit, case_record, cases, idempotency, intake, queries, suspension
+from engine.services import (
+    audit,
+    case_archive,
+    cases,
+    idempotency,
+    intake,
+    queries,
+    suspension,
+    verifications,
+)
 
 from ..state import services
 from . import api
@@ -85,8 +94,9 @@ def correction_notice_page(case_id: int) -> Any:
 
 @api.get("/cases/<int:case_id>/replay")
 def replay_case(case_id: int) -> Any:
-    """Re-execute the case from its events and compare every step with the record."""
-    return audit.replay(services(), current_user(), case_id)
+    """Re-execute the case from its events and compare every step with the record; the result
+    is stored (engine/services/verifications.py)."""
+    return verifications.replay(services(), current_user(), case_id)
 
 
 @api.get("/cases/<int:case_id>/steps/<int:seq>")
@@ -98,16 +108,21 @@ def case_step(case_id: int, seq: int) -> Any:
 @api.get("/cases/<int:case_id>/export")
 def export_case(case_id: int) -> Any:
     """办件档案: `?format=json` (default), `csv` (the events) or `html` (printable)."""
-    archive = audit.export(services(), current_user(), case_id)
+    against = request.args.get("against")  # a signed log size: add a consistency proof to it
+    if against is not None and not against.isdigit():
+        raise Invalid("检查点无效", [{"field": "against", "message": "应为日志大小 (正整数)"}])
+    archive = audit.export(
+        services(), current_user(), case_id, int(against) if against is not None else None
+    )
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        record = case_record.labelled_data(services(), current_user(), case_id)
-        response = Response(audit.events_csv(archive, record), mimetype="text/csv")
+        table = case_archive.events_csv(services(), current_user(), case_id, archive)
+        response = Response(table, mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="case-{case_id}.csv"'
         return response
-    if fmt == "html":  # with the record in words (issue 17 · A)
-        record = case_record.labelled_data(services(), current_user(), case_id)
-        page = render_template("case_archive.html", a=archive, record=record)
+    if fmt == "html":  # the archive in words (issue 17 · A, issue 20 · 2)
+        view = case_archive.readable(services(), current_user(), case_id, archive)
+        page = render_template("case_archive.html", a=archive, v=view)
         return Response(page, mimetype="text/html")
     if fmt != "json":
         raise Invalid("格式无效", [{"field": "format", "message": "应为 json、csv 或 html"}])

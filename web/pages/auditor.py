@@ -10,11 +10,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from engine.domain.users import Role
 from engine.errors import Conflict, Invalid, ServiceError
-from engine.services import audit, case_pages, case_record, case_search
+from engine.services import (
+    audit,
+    case_archive,
+    case_pages,
+    case_record,
+    case_search,
+    verifications,
+)
 
 from ..auth import page_user, role_required
 from ..state import services
@@ -87,6 +103,7 @@ def _history(case_id: int, verdict: dict[str, Any] | None = None) -> Any:
         step_error=step_error,
         verdict=verdict,
         record=case_record.labelled_data(svc, user, case_id),  # in words (issue 17 · A)
+        verifications=verifications.history(svc, user, case_id),  # stored (issue 20)
     )
 
 
@@ -100,8 +117,36 @@ def history(case_id: int) -> Any:
 @role_required(Role.AUDITOR)
 def verify(case_id: int) -> Any:
     """Replay verification on demand: the hash chain, then every step re-executed."""
-    verdict = case_pages.verification(services(), page_user(), case_id)
+    verdict = verifications.verify(services(), page_user(), case_id)  # stored (issue 20)
+    verdict["message"] = verdict["verification"]["message"]
     return _history(case_id, verdict)
+
+
+@bp.post("/verifications")
+@role_required(Role.AUDITOR)
+def verify_many() -> Any:
+    """Verify many cases in the worker (issue 20): the search's result (its criteria posted
+    again) or every case received since a date; then the batch's progress page."""
+    form = request.form
+    try:
+        if form.get("scope") == "since":
+            found = verifications.start_batch(services(), page_user(), since=form.get("since", ""))
+        else:
+            criteria = {k: form[k] for k in SEARCH_FIELDS if form.get(k)}
+            found = verifications.start_batch(services(), page_user(), criteria=criteria)
+    except Invalid as err:
+        flash(err.message, "warning")
+        return redirect(url_for("auditor.search"))
+    return redirect(url_for("auditor.verification_batch", batch_id=found["id"]))
+
+
+@bp.get("/verifications/<int:batch_id>")
+@role_required(Role.AUDITOR)
+def verification_batch(batch_id: int) -> Any:
+    """A batch verification's progress (the page reloads itself until it is finished) and the
+    cases that failed, with links."""
+    found = verifications.batch(services(), page_user(), batch_id)
+    return render_template("auditor/batch.html", batch=found)
 
 
 @bp.get("/cases/<int:case_id>/steps/<int:seq>.json")
@@ -129,8 +174,8 @@ def export_json(case_id: int) -> Any:
 @role_required(Role.AUDITOR)
 def export_csv(case_id: int) -> Any:
     archive = audit.export(services(), page_user(), case_id)
-    record = case_record.labelled_data(services(), page_user(), case_id)
-    response = Response(audit.events_csv(archive, record), mimetype="text/csv")
+    table = case_archive.events_csv(services(), page_user(), case_id, archive)
+    response = Response(table, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="case-{case_id}.csv"'
     return response
 
@@ -140,7 +185,5 @@ def export_csv(case_id: int) -> Any:
 def archive(case_id: int) -> Any:
     """办件档案, printable."""
     found = audit.export(services(), page_user(), case_id)
-    record = case_record.labelled_data(services(), page_user(), case_id)
-    return Response(
-        render_template("case_archive.html", a=found, record=record), mimetype="text/html"
-    )
+    view = case_archive.readable(services(), page_user(), case_id, found)
+    return Response(render_template("case_archive.html", a=found, v=view), mimetype="text/html")

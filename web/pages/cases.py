@@ -16,6 +16,7 @@ from engine.services import (
     copies,
     intake,
     procedure_notice,
+    verifications,
 )
 
 from ..api.certificates import view_of
@@ -32,7 +33,15 @@ def case(case_id: int) -> Any:
     copies.record_reading(services(), page_user(), case_id)  # 抄送: the reader opened it (18 · 6)
     found = case_pages.case_page(services(), page_user(), case_id)
     record = case_record.labelled_data(services(), page_user(), case_id)
-    return render_template("cases/case.html", page=found, case=found["case"], record=record)
+    user = page_user()  # auditors and admins see the stored verifications (issue 20)
+    checks = (
+        verifications.history(services(), user, case_id)
+        if user.has_role(Role.AUDITOR, Role.ADMIN)
+        else None
+    )
+    return render_template(
+        "cases/case.html", page=found, case=found["case"], record=record, verifications=checks
+    )
 
 
 @bp.get("/<int:case_id>/attachments/<int:seq>/<field>")

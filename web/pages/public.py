@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from engine.certificates.rendering import qr_svg
 from engine.domain.throttle import TooManyAttempts
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.services import case_pages, catalogue, certificates, follow_ups
+from engine.services import case_pages, catalogue, certificates, follow_ups, tlog
 
 from ..auth import client_address
 from ..responses import stored_file
@@ -35,7 +35,11 @@ def verify(number: str) -> Any:
 
 @bp.get("/guide")
 def guides() -> Any:
-    return render_template("public/guides.html", guides=catalogue.public_guides(services()))
+    return render_template(
+        "public/guides.html",
+        guides=catalogue.public_guides(services()),
+        log_key=tlog.public_key_or_none(),  # issue 20: 日志公钥, when LIANBAN_LOG_KEY is set
+    )
 
 
 @bp.get("/guide/<key>")
