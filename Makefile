@@ -35,7 +35,10 @@ run: install
 	$(BIN)/lianban deploy processes
 	@echo "演示用户及其 API 令牌 (Authorization: Bearer <令牌>):"
 	$(BIN)/lianban demo-users
-	@# The worker runs timers, time-limit checks, reminders and notifications beside the server.
+	@# The transparency log's signing key and its publication live outside the database (docs/audit.md).
+	@mkdir -p var && (test -f var/log.key || $(BIN)/lianban log keygen --name lianban-demo --out var/log.key)
+	@# The worker runs timers, time-limit checks, reminders, notifications and the log beside the server.
+	export LIANBAN_LOG_KEY=var/log.key LIANBAN_LOG_DIR=var/log; \
 	$(BIN)/lianban worker & trap 'kill $$!' EXIT; $(BIN)/lianban serve --host 127.0.0.1 --port 5000
 
 lint: install
