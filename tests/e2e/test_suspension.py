@@ -272,12 +272,12 @@ def test_a_clock_already_paused_stays_paused_through_the_suspension(
 def test_the_applicant_sees_the_kind_not_the_reason(
     services: Services, users: dict[str, Any]
 ) -> None:
-    from engine.services import follow_ups
+    from engine.services import progress
 
     api = Api(services, users)
     case = api.accepted_case()
     api.suspend("market_reviewer", case["id"], "hearing", "内部: 邻居投诉较多, 需听证")
-    found = follow_ups.progress_view(api.svc, case["id"])
+    found = progress.progress_view(api.svc, case["id"])
     assert found["status"] == "suspended"
     assert found["suspension"]["kind_label"] == "听证" and "reason" not in found["suspension"]
     assert "挂起 (听证)" in [s["step"] for s in found["timeline"]]

@@ -15,7 +15,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.bundles.source import from_upload
-from engine.services import Services, accounts, cases, follow_ups, messages, publishing, queries
+from engine.services import (
+    Services,
+    accounts,
+    cases,
+    messages,
+    progress,
+    publishing,
+    queries,
+)
 from engine.services.worker import run_due
 from tests.e2e.test_openapi import component, problems
 from tests.fixtures import bpmn
@@ -119,7 +127,7 @@ def test_delivery_deadline_across_spring_festival(
     case = queries.get_case(svc, auditor, case_id)
     assert case["deadline"] == "2026-03-06"  # 受理 02-02 + 20: the case limit is not the issue
     assert queries.get_task(svc, issuer, issue["id"])["limit_kind"] == "delivery"
-    assert follow_ups.progress_view(svc, case_id)["delivery_deadline"] == "2026-02-28"
+    assert progress.progress_view(svc, case_id)["delivery_deadline"] == "2026-02-28"
     shown = "送达期限 2026-02-28 (行政许可法第四十四条)"
     *staff, public = pages_of(svc, case_id, issue["id"])
     for page in staff:  # the worklist, the task page and the case page

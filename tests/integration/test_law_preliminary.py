@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.bundles.source import from_upload
-from engine.services import Services, accounts, audit, cases, follow_ups, publishing, queries
+from engine.services import (
+    Services,
+    accounts,
+    audit,
+    cases,
+    publishing,
+    queries,
+)
+from engine.services import progress as case_progress
 from engine.services.worker import run_due
 from tests.conftest import FORMS
 from tests.e2e.test_openapi import component, problems
@@ -94,7 +102,7 @@ def test_the_lower_level_has_its_own_limit_and_the_upper_starts_on_forwarding(
         "preliminary_deadline": "2026-10-30",
         "on_time": True,
     }
-    progress = follow_ups.progress_view(svc, on_time["id"])
+    progress = case_progress.progress_view(svc, on_time["id"])
     assert progress["preliminary"]["on_time"] is True
     assert problems(progress, component("CaseProgress")) == []
     done = cases.complete(svc, county, _task(on_time, "county"), {})

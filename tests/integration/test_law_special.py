@@ -17,11 +17,11 @@ from engine.services import (
     accounts,
     audit,
     cases,
-    follow_ups,
     publishing,
     queries,
     suspension,
 )
+from engine.services import progress as case_progress
 from engine.services.pauses import case_pauses
 from tests.conftest import FORMS
 from tests.e2e.test_openapi import component, problems
@@ -100,7 +100,7 @@ def test_a_special_procedure_pauses_the_clock_and_the_applicant_is_told(
     assert "不计入审批期限 (行政许可法第四十五条)" in told[0]["body"]
 
     # the public progress page names the procedure and its expected length
-    progress = follow_ups.progress_view(svc, case["id"])
+    progress = case_progress.progress_view(svc, case["id"])
     assert progress["procedure"] == {
         "label": "专家评审",
         "since": "2026-09-29",
@@ -113,7 +113,7 @@ def test_a_special_procedure_pauses_the_clock_and_the_applicant_is_told(
     clock.now = at(13)
     case = cases.complete(svc, food, _task(case, "expert"), {})
     assert (case["clock"], case["deadline"]) == ("running", "2026-10-19")
-    assert follow_ups.progress_view(svc, case["id"])["procedure"] is None
+    assert case_progress.progress_view(svc, case["id"])["procedure"] is None
 
     events = _check_events(svc, auditor, case["id"])
     resumed = next(e for e in events if e["type"] == "clock_resumed")
@@ -218,7 +218,7 @@ def test_a_suspension_for_expert_review_tells_the_expected_length(
     }
     told = _sent(svc, case["id"], "special_procedure")
     assert len(told) == 1 and "预计 10 个工作日" in told[0]["body"]
-    assert follow_ups.progress_view(svc, case["id"])["procedure"]["expected_workdays"] == 10
+    assert case_progress.progress_view(svc, case["id"])["procedure"]["expected_workdays"] == 10
     # the public progress page, with the receipt's code, names it
     from web import create_app
 

@@ -15,7 +15,7 @@ from engine.errors import Forbidden
 from engine.persistence.db import make_engine
 from engine.persistence.schema import alembic_config
 from engine.persistence.tables import cases as case_rows
-from engine.services import Services, accounts, cases, follow_ups, publishing
+from engine.services import Services, accounts, cases, progress, publishing
 from tests.conftest import FORMS
 from tests.fixtures import bpmn
 
@@ -63,10 +63,10 @@ def test_only_a_keyed_hash_of_a_new_code_is_stored(svc: Services) -> None:
     assert stored.startswith("hmac:")
     plain = hashlib.sha256(f"{case['id']}:{code}".encode()).hexdigest()
     assert code not in stored and code.replace("-", "") not in stored and plain not in stored
-    assert follow_ups.public_progress(svc, int(str(case["id"])), code.lower())["status"]
+    assert progress.public_progress(svc, int(str(case["id"])), code.lower())["status"]
     elsewhere = Services(svc.engine, FORMS, secret_key="another-secret")
     with pytest.raises(Forbidden):  # without the server's secret the hash is worthless
-        follow_ups.public_progress(elsewhere, int(str(case["id"])), code)
+        progress.public_progress(elsewhere, int(str(case["id"])), code)
 
 
 def test_migration_0007_wraps_older_hashes_and_their_codes_keep_working(
@@ -93,9 +93,9 @@ def test_migration_0007_wraps_older_hashes_and_their_codes_keep_working(
     assert stored[new_id] == new_hash  # a keyed hash is left as it was
     assert all(h.startswith(("hmac:", "hmac(sha256):")) for h in stored.values())
     for typed in ("12345678", "1234 5678", "1234-5678"):
-        assert follow_ups.public_progress(svc, old_id, typed, "192.0.2.1")["id"] == old_id
-    assert follow_ups.public_progress(svc, new_id, str(new_case["access_code"]))["id"] == new_id
+        assert progress.public_progress(svc, old_id, typed, "192.0.2.1")["id"] == old_id
+    assert progress.public_progress(svc, new_id, str(new_case["access_code"]))["id"] == new_id
     with pytest.raises(Forbidden):
-        follow_ups.public_progress(svc, old_id, "12345679", "192.0.2.1")
+        progress.public_progress(svc, old_id, "12345679", "192.0.2.1")
     with pytest.raises(Forbidden):  # the 8 digits of one case are nothing for another
-        follow_ups.public_progress(svc, new_id, "12345678", "192.0.2.1")
+        progress.public_progress(svc, new_id, "12345678", "192.0.2.1")

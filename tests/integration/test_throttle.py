@@ -15,7 +15,7 @@ from engine.bundles.source import from_upload
 from engine.domain.throttle import SIGN_IN_ACCOUNT, SIGN_IN_ADDRESS, Limit, Limits, TooManyAttempts
 from engine.errors import Forbidden, Unauthorized
 from engine.persistence.db import make_engine
-from engine.services import Services, accounts, cases, follow_ups, publishing
+from engine.services import Services, accounts, cases, progress, publishing
 from engine.services.accounts import set_password, sign_in
 from tests.conftest import FORMS
 from tests.fixtures import bpmn
@@ -153,22 +153,22 @@ def test_receipt_codes_are_throttled_per_case_and_per_address(
     assert right != wrong
     for i in range(9):  # nine addresses, one wrong code each: the case's limit is 10
         with pytest.raises(Forbidden):
-            follow_ups.public_progress(svc, case["id"], wrong, f"198.51.100.{i}")
+            progress.public_progress(svc, case["id"], wrong, f"198.51.100.{i}")
     with pytest.raises(TooManyAttempts) as blocked:
-        follow_ups.public_progress(svc, case["id"], wrong, "198.51.100.99")
+        progress.public_progress(svc, case["id"], wrong, "198.51.100.99")
     assert (
         blocked.value.retry_after == 15 * 60 and "查询码验证失败次数过多" in blocked.value.message
     )
     with pytest.raises(TooManyAttempts):  # the right code waits too
-        follow_ups.public_progress(svc, case["id"], right, "203.0.113.1")
+        progress.public_progress(svc, case["id"], right, "203.0.113.1")
     clock.advance(minutes=15)
-    assert follow_ups.public_progress(svc, case["id"], right, "203.0.113.1")["id"] == case["id"]
+    assert progress.public_progress(svc, case["id"], right, "203.0.113.1")["id"] == case["id"]
     # per address: 20 wrong codes for unknown case numbers, then this address waits
     for number in range(1000, 1019):
         with pytest.raises(Forbidden):
-            follow_ups.public_progress(svc, number, wrong, ADDRESS)
+            progress.public_progress(svc, number, wrong, ADDRESS)
     with pytest.raises(TooManyAttempts):
-        follow_ups.public_progress(svc, 1019, wrong, ADDRESS)
+        progress.public_progress(svc, 1019, wrong, ADDRESS)
     with pytest.raises(TooManyAttempts):
-        follow_ups.public_progress(svc, case["id"], right, ADDRESS)
-    assert follow_ups.public_progress(svc, case["id"], right, "203.0.113.2")["id"] == case["id"]
+        progress.public_progress(svc, case["id"], right, ADDRESS)
+    assert progress.public_progress(svc, case["id"], right, "203.0.113.2")["id"] == case["id"]

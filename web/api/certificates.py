@@ -11,7 +11,7 @@ from flask import Response, request
 from engine.certificates.rendering import CertificateView, render_html, render_pdf
 from engine.domain.certificates import Certificate
 from engine.errors import ServiceError
-from engine.services import cases, certificates, follow_ups
+from engine.services import cases, certificates, follow_ups, progress
 
 from ..auth import client_address
 from ..responses import content_disposition
@@ -117,11 +117,11 @@ def rate_online(case_id: int) -> Any:
 def case_progress(case_id: int) -> Any:
     """No sign-in: the applicant follows the case, the code in the X-Access-Code header."""
     code = _access_code()
-    return follow_ups.public_progress(services(), case_id, code, client_address())
+    return progress.public_progress(services(), case_id, code, client_address())
 
 
 @api.post("/public/cases/<int:case_id>")
 def case_progress_posted(case_id: int) -> Any:
     """No sign-in: the applicant follows the case, the code in the JSON body."""
     code = _access_code(json_body())
-    return follow_ups.public_progress(services(), case_id, code, client_address())
+    return progress.public_progress(services(), case_id, code, client_address())

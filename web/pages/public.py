@@ -12,6 +12,7 @@ from engine.certificates.rendering import qr_svg
 from engine.domain.throttle import TooManyAttempts
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.services import case_pages, catalogue, certificates, follow_ups, tlog
+from engine.services import progress as case_progress
 
 from ..auth import client_address
 from ..responses import stored_file
@@ -78,7 +79,7 @@ def progress() -> Any:
     try:
         if not (number.isascii() and number.isdigit()) or len(number) > 18:  # not "¹", "١"
             raise Forbidden(follow_ups.WRONG_CODE)
-        found = follow_ups.public_progress(services(), int(number), code, client_address())
+        found = case_progress.public_progress(services(), int(number), code, client_address())
     except TooManyAttempts as err:
         return refused(err.message, 429, {"Retry-After": str(err.retry_after)})
     except Invalid as err:
@@ -130,7 +131,7 @@ def progress_case(case_id: int) -> Any:
     if not _granted(case_id):
         flash("请输入办件编号和查询码查询", "error")
         return redirect(url_for("public.progress"))
-    return _progress_page(str(case_id), follow_ups.progress_view(services(), case_id))
+    return _progress_page(str(case_id), case_progress.progress_view(services(), case_id))
 
 
 @bp.post("/progress/<int:case_id>/rating")
@@ -150,7 +151,7 @@ def rate(case_id: int) -> Any:
             code_checked=True,
         )
     except (Invalid, Conflict) as err:
-        found = follow_ups.progress_view(svc, case_id)
+        found = case_progress.progress_view(svc, case_id)
         details = "; ".join(str(e.get("message")) for e in getattr(err, "errors", []) or [])
         found["rating_error"] = f"{err.message}: {details}" if details else err.message
         found["rating_values"] = {
