@@ -45,7 +45,7 @@ CANNOT_UNSIGNED = "尚未纳入签名日志: 数据库管理员仍可能改写�
 CANNOT_DECISION = "核验只证明记录前后一致, 不证明办理决定本身正确"
 
 
-def _invalid(message: str, field: str | None = None) -> Invalid:
+def _invalid(message: str, field: str) -> Invalid:
     return Invalid(message, [{"field": field, "element": None, "message": message}])
 
 
@@ -292,12 +292,12 @@ def start_batch(
     _allowed(user)
     given = [x is not None for x in (case_ids, since, criteria)]
     if sum(given) != 1:
-        raise _invalid("请给出要核验的办件: case_ids 或 since (二者选一)")
+        raise _invalid("请给出要核验的办件: case_ids 或 since (二者选一)", "case_ids")
     with svc.uow() as uow:
         if case_ids is not None:
             wanted = _case_ids(case_ids)
             if len(wanted) > MAX_BATCH:
-                raise _invalid(f"一次最多核验 {MAX_BATCH} 件")
+                raise _invalid(f"一次最多核验 {MAX_BATCH} 件", "case_ids")
             ids = uow.verifications.existing_cases(wanted)
             missing = [i for i in wanted if i not in set(ids)]
             if missing:
@@ -317,9 +317,9 @@ def start_batch(
         ]
         description = f"查询结果 ({', '.join(shown)})" if shown else "查询结果 (全部办件)"
     if len(ids) > MAX_BATCH:
-        raise _invalid(f"符合条件的办件超过 {MAX_BATCH} 件, 请缩小范围后分批核验")
+        raise _invalid(f"符合条件的办件超过 {MAX_BATCH} 件, 请缩小范围后分批核验", "since")
     if not ids:
-        raise _invalid("没有符合条件的办件可核验")
+        raise _invalid("没有符合条件的办件可核验", "since")
     now = svc.clock()
     with svc.uow(write=True) as uow:
         batch_id = uow.verifications.add_batch(now, user.name, description, ids)

@@ -7,10 +7,12 @@ run can be repeated with `--fuzz-seed N`)."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.domain import signed_note
 from engine.services import Services
 from tests.fixtures.api_fuzz import build_world, fuzz
 
@@ -23,9 +25,31 @@ def _seed(given: str | None) -> int | None:
     return int(given)
 
 
+def _sign_and_witness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transparency log configured as in production: a signing key, and this instance a
+    witness of it (unconfigured, those routes answer 503 by design: tests/integration/test_tlog.py)."""
+    log_key, log_verifier = signed_note.generate_key("lianban/fuzz")
+    witness_key, _ = signed_note.generate_key("fuzz-witness")
+    (tmp_path / "log.key").write_text(log_key + "\n")
+    (tmp_path / "witness.key").write_text(witness_key + "\n")
+    monkeypatch.setenv("LIANBAN_LOG_KEY", str(tmp_path / "log.key"))
+    monkeypatch.setenv("LIANBAN_LOG_ORIGIN", "lianban/fuzz")
+    monkeypatch.setenv("LIANBAN_WITNESS_KEY", str(tmp_path / "witness.key"))
+    monkeypatch.setenv("LIANBAN_WITNESS_LOGS", log_verifier)
+    monkeypatch.setenv("LIANBAN_WITNESS_DIR", str(tmp_path / "witnessed"))
+    monkeypatch.delenv("LIANBAN_LOG_DIR", raising=False)
+    monkeypatch.delenv("LIANBAN_LOG_WITNESSES", raising=False)
+
+
 def test_the_api_answers_every_generated_request_as_its_spec_says(
-    services: Services, users: dict[str, Any], app: Any, request: pytest.FixtureRequest
+    services: Services,
+    users: dict[str, Any],
+    app: Any,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    _sign_and_witness(tmp_path, monkeypatch)
     examples: int = request.config.getoption("--fuzz-examples")
     seed = _seed(request.config.getoption("--fuzz-seed"))
     world = build_world(services, users, app)
