@@ -89,6 +89,16 @@ _SCHEMA = {
                 "phone": {"type": "string", "maxLength": 50},
             },
         },
+        "visits": {  # 最多跑一次: the dashboard's visits (engine/domain/bundle_metadata.py)
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "channel_field": {"type": "string", "minLength": 1, "maxLength": 200},
+                "online_values": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+                "delivery_field": {"type": "string", "minLength": 1, "maxLength": 200},
+                "remote_delivery": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+            },
+        },
         "rating": {
             "type": "object",
             "properties": {

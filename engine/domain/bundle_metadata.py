@@ -117,6 +117,10 @@ class IntakePolicy:
     missing_field: str = "missing_materials"
     correct_value: str = "correct"
     correction_element: str | None = None  # 申请人补正: checked at upload, not used otherwise
+    # the decision values the dashboard counts (issue 21): 不予受理, 容缺受理, 告知承诺
+    refuse_value: str = "refuse"
+    gaps_value: str = "accept_with_gaps"
+    commitment_value: str = "commitment"
     # whether bundle.json names the element: only then is it the window (case_access.py)
     element_given: bool = False
 
@@ -130,7 +134,16 @@ class IntakePolicy:
         return element == self.element and form.get(self.decision_field) == self.correct_value
 
 
-_INTAKE_KEYS = ("element", "decision_field", "missing_field", "correct_value", "correction_element")
+_INTAKE_KEYS = (
+    "element",
+    "decision_field",
+    "missing_field",
+    "correct_value",
+    "refuse_value",
+    "gaps_value",
+    "commitment_value",
+    "correction_element",
+)
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,34 @@ class Collection:
 
 
 @dataclass(frozen=True)
+class VisitPolicy:
+    """最多跑一次 (bundle.json `visits`): how the dashboard tells an online application and a
+    collection that needs no visit. A visit is counted per in-person step: the application at
+    the window, each 补正 of a window application, collecting the certificates at the window."""
+
+    channel_field: str = "application_channel"  # case data: how the application came
+    online_values: tuple[str, ...] = ("online",)  # 网上申报
+    delivery_field: str = "delivery_method"  # case data: how the certificates are delivered
+    remote_delivery: tuple[str, ...] = ("post", "mail", "express", "electronic", "online")
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> VisitPolicy:
+        default = cls()
+        return cls(
+            channel_field=str(raw.get("channel_field", default.channel_field)),
+            online_values=tuple(raw.get("online_values", default.online_values)),
+            delivery_field=str(raw.get("delivery_field", default.delivery_field)),
+            remote_delivery=tuple(raw.get("remote_delivery", default.remote_delivery)),
+        )
+
+    def online(self, data: Mapping[str, Any]) -> bool:
+        return data.get(self.channel_field) in self.online_values
+
+    def collected_in_person(self, data: Mapping[str, Any]) -> bool:
+        return data.get(self.delivery_field) not in self.remote_delivery
+
+
+@dataclass(frozen=True)
 class BundleMetadata:
     """bundle.json, typed. `raw` is the file as read: what a version stores and compares."""
 
@@ -305,6 +346,7 @@ class BundleMetadata:
     rating: RatingPolicy = field(default_factory=RatingPolicy)
     renewal_reminders: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # days before expiry (无感续证)
     collection: Collection | None = None  # 领证: where and when; None: not said
+    visits: VisitPolicy = field(default_factory=VisitPolicy)  # 最多跑一次 (issue 21)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -325,6 +367,7 @@ class BundleMetadata:
             rating=RatingPolicy.from_dict(raw.get("rating", {})),
             renewal_reminders=tuple(int(days) for days in reminders),
             collection=Collection.from_dict(raw.get("collection")),
+            visits=VisitPolicy.from_dict(raw.get("visits", {})),
             raw=raw,
         )
 

@@ -203,6 +203,7 @@ human_tasks = Table(
     # owner means 委派 (migration 0017)
     Column("owner_kind", String(20)),
     Index("ix_human_tasks_case", "case_id", "status"),
+    Index("ix_human_tasks_ended_at", "ended_at"),  # the dashboard's day rollups (migration 0020)
     # the worklist's "assigned to me" branch, read in keyset order (migration 0004)
     Index("ix_human_tasks_assignee_queue", "assignee", "status", "created_at", "id"),
 )
@@ -309,6 +310,8 @@ certificates = Table(
     Column("renewal_of", String(64)),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_certificates_case", "case_id"),
+    Index("ix_certificates_issued_on", "issued_on"),  # the dashboard (migration 0020)
+    Index("ix_certificates_expires_on", "expires_on"),  # renewals due
 )
 
 # 好差评: the rating of a concluded case, by the applicant online or recorded at the window.
@@ -504,4 +507,81 @@ verification_batch_cases = Table(
     Column("case_id", ForeignKey("cases.id"), primary_key=True, autoincrement=False),
     Column("verification_id", ForeignKey("case_verifications.id")),  # NULL: not yet verified
     Column("ok", Boolean),
+)
+
+# issue 21: the 效能监察 dashboard's rollups (engine/services/stats_refresh.py; migration 0020).
+# Derived data only: the worker keeps them within a minute of the cases, `lianban stats rebuild
+# --check` recomputes them from the record and says where they differ.
+#
+# One row per case: what the dashboard counts of it (engine/domain/case_facts.py).
+case_facts = Table(
+    "case_facts",
+    metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True, autoincrement=False),
+    Column("bundle_key", String(64), nullable=False),
+    Column("last_seq", Integer, nullable=False),  # the case's last event when derived
+    Column("received_on", Date, nullable=False),  # local (Asia/Shanghai) days
+    Column("accepted_on", Date),
+    Column("ended_on", Date),
+    Column("result", String(12), nullable=False),  # open, finished, refused, withdrawn
+    Column("timeliness", String(12)),  # early, on_time, overdue (finished, with a 承诺 deadline)
+    Column("handling_workdays", Integer),  # 受理 to 办结 (or the clock's stop), pauses excluded
+    Column("promised_workdays", Integer),
+    Column("statutory_workdays", Integer),
+    Column("corrections", Integer, nullable=False),  # 补正 rounds
+    Column("gaps", Boolean, nullable=False),  # 容缺受理
+    Column("supplies_owed", Integer, nullable=False),  # 容缺 materials still owed
+    Column("commitment", Boolean, nullable=False),  # 告知承诺
+    Column("post_check_failed", Boolean, nullable=False),  # 批后核查 found the commitment untrue
+    Column("online", Boolean, nullable=False),  # 网上申报
+    Column("visits", Integer, nullable=False),  # in-person visits (最多跑一次)
+    Column("rating", Integer),  # the case's standing 好差评 level, 1–5
+    Column("rated_on", Date),
+    Column("rectification", String(12)),  # 差评整改: open, on_time, late
+    Column("follow_up", String(12)),  # 回访: satisfied, unsatisfied
+    # the other days it counts on (its tasks ended, its certificates issued): rollups to redo
+    Column("touched_days", JsonType, nullable=False),
+    Index("ix_case_facts_received", "received_on", "bundle_key"),
+    Index("ix_case_facts_result", "result", "bundle_key"),  # what is open now
+    Index("ix_case_facts_accepted", "accepted_on", "bundle_key"),
+    Index("ix_case_facts_ended", "ended_on", "bundle_key"),
+    Index("ix_case_facts_rated", "rated_on", "bundle_key"),
+)
+
+# One row per local day and bundle: the figures of what happened that day (received that day,
+# finished that day, rated that day...), as a JSON object of counts (engine/domain/case_facts.py
+# `day_figures`); a period's figures are the sum of its days'.
+stats_daily = Table(
+    "stats_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("bundle_key", String(64), primary_key=True),
+    Column("figures", JsonType, nullable=False),
+)
+
+# One row per local day, bundle, task, group and clerk: the tasks completed that day.
+stats_task_daily = Table(
+    "stats_task_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("bundle_key", String(64), primary_key=True),
+    Column("element", String(200), primary_key=True),
+    Column("group_name", String(100), primary_key=True),  # the task's first group ("" if none)
+    Column("clerk", String(100), primary_key=True),  # who completed it
+    Column("task_name", String(300), nullable=False),
+    Column("completed", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),  # by the task's own deadline, if it had one
+    Column("overdue", Integer, nullable=False),
+    Column("workdays", Integer, nullable=False),  # the sum of their working days open
+    Index("ix_stats_task_daily_bundle", "bundle_key", "day"),
+)
+
+# The refresh's bookmark (one row, id 1): the cases with events after `event_id` (less a margin
+# for transactions that committed out of order) are looked at again.
+stats_state = Table(
+    "stats_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("refreshed_at", UtcDateTime(), nullable=False),
 )
