@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from . import history, inmemory, persisted
 from . import http as http_bench
 from . import worklist as worklist_bench
@@ -59,6 +61,9 @@ class Sizes:
     replay_small: int = 100
     replay_large: int = 1000
     replay_repeats: int = 3
+    # issue 21: cases in the dashboard's database (bench/stats.py; kept between runs)
+    stats_cases: int = 1_000_000
+    stats_rounds: int = 10
 
     @property
     def worklist_tasks(self) -> int:
@@ -100,6 +105,8 @@ QUICK = Sizes(
     worklist_requests=300,
     worklist_seconds=15,
     replay_repeats=3,
+    stats_cases=20_000,
+    stats_rounds=5,
 )
 # For the suite's own tests: every part runs, at sizes that take seconds.
 TINY = Sizes(
@@ -123,6 +130,8 @@ TINY = Sizes(
     replay_small=10,
     replay_large=30,
     replay_repeats=1,
+    stats_cases=300,
+    stats_rounds=1,
 )
 SIZES = {s.name: s for s in (FULL, QUICK, TINY)}
 
@@ -141,6 +150,9 @@ REQUIRED = (
     "step_ratio_500_vs_10",
     "replay_ms_per_event",
     "replay_ms_per_event_100",
+    "stats_p95_ms",
+    "search_p99_ms",
+    "bytes_per_case",
 )
 
 
@@ -274,6 +286,31 @@ def long_cases(run: Run, env: Any) -> None:
             f"the claimed loop reached {claimed.events} events: {claimed.stopped}"
         )
     r["replay_via"] = "engine.services.audit.replay on SQLite (chain check + re-execution)"
+
+
+def part_stats(run: Run) -> None:
+    """Issue 21: the dashboard and the case search over `stats_cases` cases (bench/stats.py).
+    The database is kept and reused (minutes, not the hour of a load); the tiny run makes one of
+    its own and drops it."""
+    from . import stats
+
+    s, r = run.sizes, run.results
+    if s.name == "tiny":
+        with pg_database("stats") as url:
+            found = stats.run(s.stats_cases, rounds=s.stats_rounds, db=make_url(url).database)
+    else:
+        found = stats.run(s.stats_cases, rounds=s.stats_rounds)
+    load = found.pop("stats_load")
+    r.update(found)
+    r["stats_load_s"] = load["load_s"]
+    r["stats_load_reused"] = load["reused"]
+    r["stats_rows"] = load["rows"]
+    if s.stats_cases != stats.DEFAULT_CASES:
+        run.notes.append(
+            f"stats_p95_ms, search_p99_ms, bytes_per_case: measured on {s.stats_cases:,} cases, "
+            f"not the 1,000,000 of issue 21 (python -m bench.stats for those)"
+        )
+    run.notes.append(stats.report(found))
 
 
 def part_postgres(run: Run) -> None:
@@ -453,6 +490,9 @@ TARGETS: list[tuple[str, str, Callable[[float], bool] | None]] = [
     ("replay_ms_per_event", "<= 0.5 (1,000 events)", lambda v: v <= 0.5),
     ("replay_ms_per_event_max_loop", "", None),
     ("replay_ms_per_event_1000_with_claims", "", None),
+    ("stats_p95_ms", "< 300 (1M cases)", lambda v: v < 300),
+    ("search_p99_ms", "< 50 (1M cases)", lambda v: v < 50),
+    ("bytes_per_case", "", None),
 ]
 
 
@@ -468,7 +508,14 @@ def _part_of(key: str) -> str:
     """The part whose failure would leave `key` null."""
     if key.endswith(("_memory", "_spiff")) or key.startswith(("bare", "spiff")):
         return "memory"
-    for prefix, part in (("http", "http"), ("worklist", "worklist"), ("pg", "postgres")):
+    for prefix, part in (
+        ("http", "http"),
+        ("worklist", "worklist"),
+        ("pg", "postgres"),
+        ("stats", "stats"),
+        ("search", "stats"),
+        ("bytes", "stats"),
+    ):
         if key.startswith(prefix):
             return part
     return "sqlite"
@@ -499,6 +546,9 @@ def table(run: Run) -> str:
         "replay_ms_per_event": f"median of {run.sizes.replay_repeats} replays",
         "replay_ms_per_event_max_loop": f"{r.get('replay_max_loop_events')} events",
         "replay_ms_per_event_1000_with_claims": "claim before each completion",
+        "stats_p95_ms": f"dashboard.figures and drill-down, {r.get('stats_cases') or 0:,} cases",
+        "search_p99_ms": f"case search, auditor and clerk, {r.get('stats_cases') or 0:,} cases",
+        "bytes_per_case": "record tables and indexes / finished cases",
     }
     rows = [("figure", "value", "target", "verdict", "note")]
     for key, target, test in TARGETS:
@@ -547,6 +597,7 @@ def run_suite(sizes: Sizes) -> Run:
     run.part("memory", lambda: part_memory(run))
     run.part("sqlite", lambda: part_sqlite(run))
     run.part("postgres", lambda: part_postgres(run))
+    run.part("stats", lambda: part_stats(run))
     # each against the bare engine measured in slices alternating with it (the machine's speed
     # may drift between parts); the memory part's own figure is shown beside them
     r["sqlite_ratio"] = _ratio(r.get("sqlite_cases_per_s"), r.get("bare_cases_per_s_beside_sqlite"))

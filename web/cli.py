@@ -30,6 +30,7 @@ from engine.services import (
     incidents,
     publishing,
     recovery,
+    stats_refresh,
     suspension,
     tlog,
     verifications,
@@ -294,6 +295,7 @@ def run_worker(once: bool, poll: float) -> None:
     if once:
         click.echo(f"已执行 {worker.run_due(svc)} 个到期作业")
         worker.log_round(svc)  # and the transparency log's round (issue 20)
+        worker.stats_round(svc)  # and the dashboard's rollups (issue 21)
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -503,6 +505,52 @@ def calendar_publish_year(year: int) -> None:
     """Declare YEAR's holidays complete, so limits reaching into it are no longer provisional."""
     added = calendar.publish_year(_services(), "cli", year)
     click.echo(f"{year} 年日历{'已发布' if added else '早已发布, 未作改动'}")
+
+
+@main.group("stats")
+def stats_group() -> None:
+    """The 效能监察 dashboard's facts and day rollups (docs/dashboard.md)."""
+
+
+@stats_group.command("refresh")
+def stats_refresh_command() -> None:
+    """Bring the rollups up to the cases' latest events (the worker does it every 30 s)."""
+    done = stats_refresh.refresh(_services())
+    click.echo(f"已刷新 {done['cases']} 件办件的统计, 重算 {done['rollups']} 个日汇总")
+
+
+_STATS_ROW = {"missing": "缺少", "extra": "多余"}
+
+
+def _stats_fields(names: list[str]) -> str:
+    return ", ".join(_STATS_ROW.get(n, n) for n in names)
+
+
+@stats_group.command("rebuild")
+@click.option("--check", is_flag=True, help="Only compare with the record; change nothing.")
+def stats_rebuild_command(check: bool) -> None:
+    """Derive every case's facts and every day's rollups again from the record."""
+    done = stats_refresh.rebuild(_services(), check=check)
+    found = done["differences"]
+    for row in found["facts"]:
+        click.echo(f"办件 {row['case_id']} 的统计事实不一致: {_stats_fields(row['fields'])}")
+    for row in found["daily"]:
+        click.echo(
+            f"{row['day']} {row['bundle_key']} 的日汇总不一致: {_stats_fields(row['fields'])}"
+        )
+    for row in found["tasks"]:
+        click.echo(
+            f"{row['day']} {row['bundle_key']} 环节 {row['element']} ({row['group_name']}, "
+            f"{row['clerk']}) 的环节汇总不一致: {_stats_fields(row['fields'])}"
+        )
+    count = sum(len(rows) for rows in found.values())
+    if check:
+        if count:
+            click.echo(f"共 {count} 处不一致 (运行 lianban stats rebuild 修正)")
+            sys.exit(1)
+        click.echo(f"一致: 核对 {done['cases']} 件办件, {done['days']} 天")
+        return
+    click.echo(f"已重建: {done['cases']} 件办件, {done['days']} 天, 修正 {count} 处")
 
 
 @main.command()

@@ -49,6 +49,9 @@ class FactsPolicy:
 
     intake: IntakePolicy = field(default_factory=IntakePolicy)
     visits: VisitPolicy = field(default_factory=VisitPolicy)
+    # whether the bundle states a time limit: only then does its clock start at 受理 (without
+    # one a case counts as accepted when received, unless refused)
+    timed: bool = True
 
 
 @dataclass(frozen=True)
@@ -197,11 +200,15 @@ def derive(
     if record.status == "cancelled":
         result = WITHDRAWN
     elif record.status == "completed":
-        never_accepted = clock.started_on is None
+        # 不予受理: the window refused, or the case ended before its clock started (受理)
+        never_accepted = policy.timed and clock.started_on is None
         last = decisions[-1] if decisions else None
         result = REFUSED if never_accepted or last == intake.refuse_value else FINISHED
     else:
         result = OPEN
+    accepted_on = clock.started_on
+    if not policy.timed and result != REFUSED:
+        accepted_on = local_day(record.created_at, tz)
 
     timeliness = handling = None
     if result == FINISHED and clock.started_on is not None:
@@ -237,7 +244,7 @@ def derive(
         bundle_key=record.bundle_key,
         last_seq=record.last_seq,
         received_on=local_day(record.created_at, tz),
-        accepted_on=clock.started_on,
+        accepted_on=accepted_on,
         ended_on=ended_on,
         result=result,
         timeliness=timeliness,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -175,6 +176,16 @@ cases = Table(
     # the auditors' case search (migration 0005)
     Index("ix_cases_version", "bundle_version_id", "id"),
     Index("ix_cases_created_at", "created_at"),
+    # the search by applicant at scale, PostgreSQL only (migration 0021)
+    Index("ix_cases_applicant_id", text("(data ->> 'applicant_id_number')")).ddl_if(
+        dialect="postgresql"
+    ),
+    Index(
+        "ix_cases_applicant_name",
+        text("(data ->> 'applicant_name')"),
+        postgresql_using="gin",
+        postgresql_ops={"data": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql"),
 )
 
 human_tasks = Table(

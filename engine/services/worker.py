@@ -19,7 +19,7 @@ from engine.domain.jobs import Job, JobKind
 from engine.persistence.db import TransientError, is_transient
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import certificates, hearing, intake_limit, preliminary, tlog, verifications
+from . import certificates, hearing, intake_limit, preliminary, stats_refresh, tlog, verifications
 from .deadlines import (
     check_case_deadline,
     check_case_warning,
@@ -99,16 +99,36 @@ def log_round(svc: Services) -> None:
         log.exception("transparency log round failed; retrying at the next one")
 
 
+STATS_INTERVAL = 30.0  # seconds between two refreshes of the dashboard's rollups (issue 21)
+
+
+def stats_round(svc: Services) -> None:
+    """Bring the dashboard's facts and day rollups up to the latest events
+    (engine.services.stats_refresh); a failure is logged and retried at the next round."""
+    try:
+        stats_refresh.refresh(svc)
+    except Exception:
+        log.exception("dashboard rollup refresh failed; retrying at the next round")
+
+
 def work(
-    svc: Services, stop: threading.Event, poll: float = 0.5, log_every: float = LOG_INTERVAL
+    svc: Services,
+    stop: threading.Event,
+    poll: float = 0.5,
+    log_every: float = LOG_INTERVAL,
+    stats_every: float = STATS_INTERVAL,
 ) -> None:
     """Run jobs as they fall due until `stop` is set; sleeps at most `poll` seconds. Every
-    `log_every` seconds (and at start) also runs a round of the transparency log."""
-    next_log = 0.0
+    `log_every` seconds (and at start) also runs a round of the transparency log, every
+    `stats_every` seconds (and at start) a refresh of the dashboard's rollups."""
+    next_log = next_stats = 0.0
     while not stop.is_set():
         if time.monotonic() >= next_log:
             log_round(svc)
             next_log = time.monotonic() + log_every
+        if time.monotonic() >= next_stats:
+            stats_round(svc)
+            next_stats = time.monotonic() + stats_every
         try:
             ran = run_due(svc, limit=100)
         except TransientError:

@@ -20,6 +20,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     log,  # noqa: E402,F401  the transparency log (issue 20)
     send_back,  # noqa: E402,F401  退回 and 撤回 (issue 18 · 1, 7)
     statistics,  # noqa: E402,F401  时限统计 (issue 19 · 3)
+    stats,  # noqa: E402,F401  效能监察 (issue 21)
     tasks,
     test_runs,
     verifications,  # noqa: E402,F401  stored and batch verifications (issue 20 · part 2)

@@ -1,5 +1,6 @@
-// Builds the designer's in-browser editor (bpmn-js Modeler, properties panel, lint) into
-// web/static/build/ with esbuild: `npm run build` (run by `make install`). Never committed.
+// Builds the designer's in-browser editor (bpmn-js Modeler, properties panel, lint) and the
+// 效能监察 dashboard's charts (ECharts) into web/static/build/ with esbuild: `npm run build` (run
+// by `make install`). Never committed.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -48,5 +49,18 @@ await build({
   bundle: true,
   minify: true,
   loader: { ".eot": "file", ".svg": "file", ".ttf": "file", ".woff": "file", ".woff2": "file" },
+  logLevel: "warning",
+});
+
+// The 效能监察 dashboard's charts (src/dashboard.js: ECharts core with the charts it draws) as
+// static/build/dashboard.js, loaded by the /stats page only.
+await build({
+  entryPoints: { dashboard: path.join(here, "src", "dashboard.js") },
+  outdir: path.join(here, "..", "static", "build"),
+  bundle: true,
+  format: "iife",
+  minify: true,
+  sourcemap: true,
+  target: ["chrome100", "firefox100", "safari15"],
   logLevel: "warning",
 });

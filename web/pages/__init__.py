@@ -62,3 +62,6 @@ def register(app: Flask) -> None:
     from . import hearing  # 听证 (issue 19 · 6)
 
     app.register_blueprint(hearing.bp)
+    from . import dashboard  # 效能监察 (issue 21)
+
+    app.register_blueprint(dashboard.bp)
