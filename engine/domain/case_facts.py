@@ -107,6 +107,7 @@ class CaseFacts:
     supplies_owed: int
     commitment: bool
     post_check_failed: bool
+    certified: bool
     online: bool
     visits: int
     rating: int | None
@@ -256,6 +257,7 @@ def derive(
         supplies_owed=len(owed) if gaps else 0,
         commitment=commitment,
         post_check_failed=commitment and revoked,
+        certified=issued,
         online=online,
         visits=visits,
         rating=int(rating.data["level"]) if rating is not None else None,
@@ -291,6 +293,7 @@ COUNT_KEYS = (
     "corrected",  # of them, with at least one 补正
     "correction_rounds",  # their 补正 rounds
     "post_check_failed",  # finished that day, 告知承诺, the 批后核查 found it untrue
+    "certified",  # finished that day with its certificates issued (the funnel's 发证)
     "one_visit",  # finished that day with at most one visit (最多跑一次)
     "online",  # finished that day, applied online
     "online_full",  # finished that day with no visit at all (全程网办)
@@ -350,6 +353,7 @@ def day_figures(
                 out["promised_sum"] += f.promised_workdays
                 out["statutory_sum"] += f.statutory_workdays
             out["post_check_failed"] += int(f.post_check_failed)
+            out["certified"] += int(f.certified)
             out["one_visit"] += int(f.visits <= 1)
             out["online"] += int(f.online)
             out["online_full"] += int(f.visits == 0)

@@ -264,11 +264,22 @@ def open_tasks_by_group(
         .group_by(g.group_name)
     )
     if keys is not None:
+        # only open tasks of open cases: PostgreSQL starts from the open cases of the bundle's
+        # versions, not from every case the bundle ever had
+        versions = (
+            select(bundle_versions.c.id)
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .where(_keys(bundles.c.key, keys))
+        )
         query = query.select_from(
             human_task_groups.join(human_tasks, human_tasks.c.id == g.task_id).join(
-                _case_bundles(), cases.c.id == human_tasks.c.case_id
+                cases, cases.c.id == human_tasks.c.case_id
             )
-        ).where(_keys(bundles.c.key, keys))
+        ).where(
+            human_tasks.c.status == "open",
+            cases.c.status.in_(OPEN_STATUSES),
+            cases.c.bundle_version_id.in_(versions.scalar_subquery()),
+        )
     return {r[0]: int(r[1]) for r in conn.execute(query)}
 
 
@@ -326,16 +337,20 @@ def renewals_due(conn: Connection, today: date, days: int, keys: Sequence[str] |
 
 
 def certificate_titles(conn: Connection, kinds: Iterable[str]) -> dict[str, str]:
-    """A title for each certificate kind (the newest certificate's)."""
-    wanted = sorted(set(kinds))
-    if not wanted:
-        return {}
-    query = (
-        select(certificates.c.kind, func.max(certificates.c.title))
-        .where(certificates.c.kind.in_(wanted))
-        .group_by(certificates.c.kind)
-    )
-    return {r[0]: r[1] for r in conn.execute(query)}
+    """A title for each certificate kind, from its newest certificate (the kinds the bundles'
+    newest versions no longer name: rare). One row a kind, by the issue-date index."""
+    out = {}
+    for kind in sorted(set(kinds)):
+        query = (
+            select(certificates.c.title)
+            .where(certificates.c.kind == kind)
+            .order_by(certificates.c.issued_on.desc())
+            .limit(1)
+        )
+        title = conn.execute(query).scalar()
+        if title is not None:
+            out[kind] = str(title)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,6 +395,7 @@ def facts_condition(measure: str, first: date, last: date) -> ColumnElement[bool
         "gaps_owed": and_(accepted, f.gaps == true(), f.supplies_owed > 0),
         "commitment": and_(accepted, f.commitment == true()),
         "post_check_failed": and_(finished, f.post_check_failed == true()),
+        "certified": and_(finished, f.certified == true()),
         "one_visit": and_(finished, f.visits <= 1),
         "online": and_(finished, f.online == true()),
         "online_full": and_(finished, f.visits == 0),

@@ -1,9 +1,22 @@
-"""The auditors' case search: filters over the cases table, newest first, keyset paging by id.
+"""The auditors' case search: filters over the cases table, newest first, keyset paging.
 
 Every filter but the applicant's is an indexed column (see migration 0005). The applicant is not
 a column: the name and id number live in the case data under field names each bundle chooses
-(bundle.json `applicant`), so that filter reads the JSON (`data ->> 'field'` on PostgreSQL,
-`json_extract` on SQLite) of every row the other filters leave.
+(bundle.json `applicant`), read from the JSON (`data ->> 'field'` on PostgreSQL, `json_extract`
+on SQLite). On PostgreSQL migration 0021 indexes the default fields: a btree on the id number, a
+trigram (pg_trgm GIN) index on the name.
+
+The statements are written for prepared (generic) plans, which psycopg makes after 5 executions
+of one statement: the JSON field names and the LIMIT are written into the SQL text, so that
+`data ->> 'applicant_name'` is the indexed expression in every plan (a bound field name kept the
+generic plan off the indexes: a rare name read all the cases). A name is matched by one of two
+statements: a text of SHORT_NAME characters or more anywhere in the name (`LIKE '%...%'`, served
+by its trigrams), a shorter one at the name's start (`LIKE '王芳%'`: the index holds the trigrams
+of a name's start, while '%王芳%' has none and read cases newest first until a page was full).
+Without a received date, cases come newest first by id and a page continues below the last id;
+with one, by received time then id (ix_cases_created_at: ordered by id, the primary key was read
+backwards through every case newer than the range), continuing after the last case's
+(created_at, id).
 """
 
 from __future__ import annotations
@@ -12,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, false, func, or_, select
+from sqlalchemy import JSON, ColumnElement, Connection, Select, bindparam, false, func, or_, select
 
 from engine.domain.bundle_metadata import BundleMetadata
 from engine.domain.model import CaseStatus
@@ -20,12 +33,25 @@ from engine.domain.timelimits import CaseClock
 
 from .tables import bundle_versions, bundles, cases
 
+# A name searched by a text this short matches the names that begin with it (a surname, or a
+# whole two-character name); a longer text matches anywhere in the name.
+SHORT_NAME = 3
+
+
+def _field(name: str) -> ColumnElement[str]:
+    """A case data field as text, its name written into the SQL (an indexed expression)."""
+    key = bindparam(None, name, type_=JSON.JSONStrIndexType, literal_execute=True)
+    text: ColumnElement[str] = cases.c.data[key].as_string()
+    return text
+
 
 @dataclass(frozen=True)
 class CaseFilter:
     """What to look for; None: any."""
 
     number: int | None = None
+    # the applicant's name (its start when shorter than SHORT_NAME, else a part of it) or the
+    # whole id number
     applicant: str | None = None
     # the case data fields that hold applicants' names and id numbers, over all bundles
     name_fields: tuple[str, ...] = ()
@@ -104,17 +130,19 @@ class SearchRepository:
             ]
         if f.applicant:
             text = f.applicant
-            data = cases.c.data
-            matches = [data[n].as_string().contains(text, autoescape=True) for n in f.name_fields]
-            matches += [data[n].as_string() == text for n in f.id_fields]
+            if len(text) < SHORT_NAME:
+                matches = [_field(n).startswith(text, autoescape=True) for n in f.name_fields]
+            else:
+                matches = [_field(n).contains(text, autoescape=True) for n in f.name_fields]
+            matches += [_field(n) == text for n in f.id_fields]
             where.append(or_(*matches) if matches else false())
         if f.id_number:
-            exact = [cases.c.data[n].as_string() == f.id_number for n in f.id_fields]
+            exact = [_field(n) == f.id_number for n in f.id_fields]
             where.append(or_(*exact) if exact else false())
         return where
 
-    def search(self, f: CaseFilter, limit: int, before_id: int | None = None) -> list[CaseRow]:
-        """Up to `limit` cases matching `f`, newest first, with ids below `before_id`."""
+    def query(self, f: CaseFilter, limit: int, before_id: int | None = None) -> Select[Any] | None:
+        """The statement of `search` (None: the page cursor is no case)."""
         query = (
             select(
                 cases.c.id,
@@ -134,11 +162,33 @@ class SearchRepository:
             .join(bundle_versions, bundle_versions.c.id == cases.c.bundle_version_id)
             .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
             .where(*self._where(f))
-            .order_by(cases.c.id.desc())
-            .limit(limit)
+            .limit(bindparam("page", limit, literal_execute=True))
         )
+        if f.received_from is None and f.received_before is None:
+            query = query.order_by(cases.c.id.desc())
+            if before_id is not None:
+                query = query.where(cases.c.id < before_id)
+            return query
+        query = query.order_by(cases.c.created_at.desc(), cases.c.id.desc())
         if before_id is not None:
-            query = query.where(cases.c.id < before_id)
+            at = self.conn.execute(
+                select(cases.c.created_at).where(cases.c.id == before_id)
+            ).scalar()
+            if at is None:
+                return None
+            # the index bounds the scan by created_at; of the cases received at the same
+            # instant, those below the cursor's id
+            query = query.where(
+                cases.c.created_at <= at, or_(cases.c.created_at < at, cases.c.id < before_id)
+            )
+        return query
+
+    def search(self, f: CaseFilter, limit: int, before_id: int | None = None) -> list[CaseRow]:
+        """Up to `limit` cases matching `f`, newest first (by id; with a received date, by when
+        received, then id), after the case `before_id` (the last of the page before)."""
+        query = self.query(f, limit, before_id)
+        if query is None:
+            return []
         rows = self.conn.execute(query).all()
         # the rows of a page share a few versions: each one's bundle.json is read once
         metas = {r.bundle_version_id: r.metadata for r in rows}

@@ -544,6 +544,7 @@ case_facts = Table(
     Column("supplies_owed", Integer, nullable=False),  # 容缺 materials still owed
     Column("commitment", Boolean, nullable=False),  # 告知承诺
     Column("post_check_failed", Boolean, nullable=False),  # 批后核查 found the commitment untrue
+    Column("certified", Boolean, nullable=False),  # its certificates were issued (统一发证)
     Column("online", Boolean, nullable=False),  # 网上申报
     Column("visits", Integer, nullable=False),  # in-person visits (最多跑一次)
     Column("rating", Integer),  # the case's standing 好差评 level, 1–5

@@ -170,6 +170,7 @@ def test_the_known_mix_through_the_api(
             "online_full": 1,
             "online_full_rate": 12.5,
         },
+        "certified": 8,  # every finished case of the mix got its licences
         "certificates": 16,
     }
     figures = shown.get_json()

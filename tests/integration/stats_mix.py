@@ -204,6 +204,7 @@ def _facts(**given: Any) -> dict[str, Any]:
         "supplies_owed": 0,
         "commitment": False,
         "post_check_failed": False,
+        "certified": True,  # every finished case of the mix got both licences
         "online": False,
         "visits": 2,  # the application at the window and the collection there
         "rating": None,
@@ -273,6 +274,7 @@ def expected_facts() -> dict[str, dict[str, Any]]:
             touched_days=(nov(3), nov(4), nov(5), nov(6), nov(9), nov(10)),
         ),
         "refused": _facts(
+            certified=False,
             received_on=nov(3),
             ended_on=nov(3),
             result="refused",
@@ -282,6 +284,7 @@ def expected_facts() -> dict[str, dict[str, Any]]:
             touched_days=(nov(3),),
         ),
         "withdrawn": _facts(
+            certified=False,
             received_on=nov(3),
             accepted_on=nov(3),
             ended_on=nov(5),
@@ -290,6 +293,7 @@ def expected_facts() -> dict[str, dict[str, Any]]:
             touched_days=(nov(3), nov(5)),  # its open tasks were cancelled (ended) on 11-05
         ),
         "gaps_owed": _facts(
+            certified=False,
             received_on=nov(4),
             accepted_on=nov(4),
             result="open",
@@ -347,6 +351,7 @@ def expected_daily() -> dict[date, dict[str, Any]]:
             gaps_owed_cases=1,
             gaps_owed_materials=2,
             finished=1,
+            certified=1,
             early=1,
             handled=1,
             handling_sum=2,
@@ -371,6 +376,7 @@ def expected_daily() -> dict[date, dict[str, Any]]:
         ),
         nov(6): day(
             finished=2,
+            certified=2,
             early=2,
             handled=2,
             handling_sum=3,
@@ -391,6 +397,7 @@ def expected_daily() -> dict[date, dict[str, Any]]:
         nov(9): day(
             accepted=1,
             finished=1,
+            certified=1,
             early=1,
             handled=1,
             handling_sum=2,
@@ -407,6 +414,7 @@ def expected_daily() -> dict[date, dict[str, Any]]:
         ),
         nov(10): day(
             finished=2,
+            certified=2,
             early=2,
             handled=2,
             handling_sum=1,
@@ -423,6 +431,7 @@ def expected_daily() -> dict[date, dict[str, Any]]:
         ),
         nov(11): day(
             finished=1,
+            certified=1,
             on_time=1,
             handled=1,
             handling_sum=7,
@@ -438,6 +447,7 @@ def expected_daily() -> dict[date, dict[str, Any]]:
         ),
         nov(13): day(
             finished=1,
+            certified=1,
             overdue=1,
             handled=1,
             handling_sum=9,

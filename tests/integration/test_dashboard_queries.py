@@ -72,6 +72,7 @@ def _facts(case_id: int, key: str, received_on: date, **given: Any) -> CaseFacts
         supplies_owed=0,
         commitment=False,
         post_check_failed=False,
+        certified=False,
         online=False,
         visits=1,
         rating=None,
@@ -98,6 +99,7 @@ FACTS: dict[str, dict[str, Any]] = {
         visits=1,
         rating=5,
         rated_on=nov(6),
+        certified=True,  # both licences on 11-05 (CERT_KINDS)
     ),
     "r2": dict(
         received_on=nov(3),
@@ -115,6 +117,7 @@ FACTS: dict[str, dict[str, Any]] = {
         rated_on=nov(17),
         rectification="late",
         follow_up="satisfied",
+        certified=True,  # its business licence on 11-16
     ),
     "r3": dict(
         received_on=date(2026, 10, 30),
@@ -333,6 +336,7 @@ TOTALS = {
         "online_full": 2,
         "online_full_rate": 50.0,
     },
+    "certified": 2,
     "certificates": 3,
 }
 OPEN_NOW = {
@@ -391,7 +395,7 @@ def test_the_month_s_figures_are_the_hand_counted_ones(
         "overdue": 1,
         "refused": 0,
     }
-    assert [p["count"] for p in shown["funnel"]] == [5, 4, 4, 3]
+    assert [p["count"] for p in shown["funnel"]] == [5, 4, 4, 2]
     assert [p["label"] for p in shown["funnel"]] == ["收件", "受理", "办结", "发证"]
     assert shown["by_task"] == [
         {"bundle_key": "restaurant", "element": "intake", "name": "一窗受理", "completed": 2,
@@ -520,7 +524,7 @@ def test_who_may_view(services: Services, world: dict[str, Any]) -> None:
 # measure -> where its number is in the figures
 NUMBERS: dict[str, tuple[str, ...]] = {
     **{m: ("totals", m) for m in ("received", "accepted", "refused", "withdrawn", "finished")},
-    **{m: ("totals", m) for m in ("early", "on_time", "overdue", "certificates")},
+    **{m: ("totals", m) for m in ("early", "on_time", "overdue", "certified", "certificates")},
     "handled": ("totals", "handling", "count"),
     "corrected": ("totals", "corrections", "cases"),
     "gaps": ("totals", "gaps", "count"),

@@ -527,21 +527,19 @@ class Dashboard:
             "received": "received",
             "accepted": "accepted",
             "finished": "finished",
-            "certified": "certificates",
+            "certified": "certified",
         }
         stages = self.figures["funnel"]
         received = next((s["count"] for s in stages if s["stage"] == "received"), 0)
         items = []
-        for s in stages:
-            # 发证 counts certificates (a case may get several): no share of the cases received
-            certified = s["stage"] == "certified"
+        for s in stages:  # every stage counts cases: its share is of the cases received
             items.append(
                 {
                     "key": s["stage"],
-                    "name": f"{s['label']} (证照)" if certified else s["label"],
+                    "name": s["label"],
                     "value": s["count"],
                     "link": self.link(measures.get(s["stage"])),
-                    "share": None if certified or not received else _share(s["count"], received),
+                    "share": _share(s["count"], received) if received else None,
                 }
             )
         return {"type": "funnel", "items": items}

@@ -99,9 +99,8 @@ function stacked(spec) {
   };
 }
 
-// The funnel as centred bars (收件 → 受理 → 办结 → 发证), each as wide as its count: a bar's
-// width reads as its number even where a stage is larger than the one before (发证 counts
-// certificates, and a case may get several), which a trapezoid funnel would distort.
+// The funnel as centred bars (收件 → 受理 → 办结 → 发证, each counting cases), each as wide as
+// its count, labelled with its share of the cases received.
 function funnel(spec) {
   const top = Math.max(1, ...spec.items.map((i) => i.value));
   const names = spec.items.map((i) => i.name);

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("supplies_owed", sa.Integer(), nullable=False),
         sa.Column("commitment", sa.Boolean(), nullable=False),
         sa.Column("post_check_failed", sa.Boolean(), nullable=False),
+        sa.Column("certified", sa.Boolean(), nullable=False),
         sa.Column("online", sa.Boolean(), nullable=False),
         sa.Column("visits", sa.Integer(), nullable=False),
         sa.Column("rating", sa.Integer()),
