@@ -52,7 +52,7 @@ from .common import (
 )
 from .workload import APPLICATION
 
-LOADER_VERSION = 2  # 2: migration 0021 (the applicant indexes)
+LOADER_VERSION = 3  # 2: migration 0021 (the applicant indexes); 3: case_facts.certified
 DB_NAME = "lianban_bench_stats"
 DEFAULT_CASES = 1_000_000
 QUICK_CASES = 20_000
@@ -1143,7 +1143,8 @@ def measure_bytes(url: str) -> dict[str, Any]:
     }
 
 
-def measure(n: int, rounds: int, db: str) -> dict[str, Any]:
+def measure(n: int, rounds: int, db: str, search_only: bool = False) -> dict[str, Any]:
+    """The figures; `search_only`: the case search's alone (no dashboard, no byte count)."""
     from engine.services import Services
 
     url = _url(db)
@@ -1154,6 +1155,8 @@ def measure(n: int, rounds: int, db: str) -> dict[str, Any]:
             ("stats", partial(measure_stats, svc, rounds)),
             ("search", partial(measure_search, svc, rounds * 3, n)),
         ]
+        if search_only:
+            parts = parts[1:]
         for name, body in parts:
             try:
                 found = body()
@@ -1165,9 +1168,10 @@ def measure(n: int, rounds: int, db: str) -> dict[str, Any]:
             q = "p95_ms" if name == "stats" else "p99_ms"
             r[key] = found[q]
             r[f"{name}_detail"] = found
-        sized = measure_bytes(url)
-        r["bytes_per_case"] = sized.pop("bytes_per_case")
-        r["bytes_detail"] = sized
+        if not search_only:
+            sized = measure_bytes(url)
+            r["bytes_per_case"] = sized.pop("bytes_per_case")
+            r["bytes_detail"] = sized
     finally:
         svc.engine.dispose()
     return r
@@ -1211,8 +1215,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reload", action="store_true", help="rebuild the kept database")
     parser.add_argument("--load-only", action="store_true", help="load, do not measure")
     parser.add_argument("--rounds", type=int, default=10, help="calls of each kind (search: 3x)")
+    parser.add_argument(
+        "--search-only", action="store_true", help="measure the case search alone (no dashboard)"
+    )
     args = parser.parse_args(argv)
-    found = run(args.cases, args.reload, args.rounds, measure_too=not args.load_only)
+    found = run(
+        args.cases,
+        args.reload,
+        args.rounds,
+        measure_too=not args.load_only,
+        search_only=args.search_only,
+    )
     print(report(found) if not args.load_only else "")
     print(json.dumps(found, ensure_ascii=False, default=str))
     return 0
@@ -1224,6 +1237,7 @@ def run(
     rounds: int = 10,
     measure_too: bool = True,
     db: str | None = None,
+    search_only: bool = False,
 ) -> dict[str, Any]:
     """Load (or reuse) the database of n cases, then measure; the figures and how they came.
     `db`: another database (the suite's tiny run uses one of its own and drops it)."""
@@ -1238,7 +1252,7 @@ def run(
         info["reused"] = True
     found: dict[str, Any] = {"stats_load": info}
     if measure_too:
-        found.update(measure(n, rounds, db))
+        found.update(measure(n, rounds, db, search_only))
     return found
 
 

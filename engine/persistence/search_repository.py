@@ -165,7 +165,14 @@ class SearchRepository:
             .limit(bindparam("page", limit, literal_execute=True))
         )
         if f.received_from is None and f.received_before is None:
-            query = query.order_by(cases.c.id.desc())
+            newest = cases.c.id.desc()
+            if f.applicant and len(f.applicant) >= SHORT_NAME:
+                # by "id + 0": the planner cannot choose to walk the primary key backwards
+                # hoping to meet a page of matches soon (its guess for a name that happens to
+                # be among its sampled values is 1 %: a rare name then reads the whole table);
+                # the trigram index finds the few matches, which are then sorted
+                newest = (cases.c.id + 0).desc()
+            query = query.order_by(newest)
             if before_id is not None:
                 query = query.where(cases.c.id < before_id)
             return query

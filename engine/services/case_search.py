@@ -151,7 +151,8 @@ def bundle_choices(svc: Services) -> list[dict[str, str]]:
 def search_cases(svc: Services, user: User, criteria: Mapping[str, Any]) -> dict[str, Any]:
     """Cases matching the criteria (strings, as a search form sends them), newest first.
 
-    number (办件编号), applicant (the applicant's name, or part of it, or the exact id number),
+    number (办件编号), applicant (part of the applicant's name: one or two characters match the
+    name's start, a surname or a whole name, three or more anywhere; or the exact id number),
     bundle (key), received_from / received_to (local dates, inclusive), status, overdue (only
     cases past their 承诺期限: running late now, or ended late), limit, after (the `next` of the
     page before). Raises Invalid with each problem by field."""
