@@ -543,6 +543,11 @@ def stats_rebuild_command(check: bool) -> None:
             f"{row['day']} {row['bundle_key']} 环节 {row['element']} ({row['group_name']}, "
             f"{row['clerk']}) 的环节汇总不一致: {_stats_fields(row['fields'])}"
         )
+    for row in found["months"]:
+        click.echo(
+            f"{row['month'][:7]} {row['bundle_key']} 的月汇总与日汇总不一致: "
+            f"{_stats_fields(row['fields'])}"
+        )
     count = sum(len(rows) for rows in found.values())
     if check:
         if count:

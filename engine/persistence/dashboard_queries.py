@@ -26,6 +26,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from .stats_repository import next_month
 from .tables import (
     bundle_versions,
     bundles,
@@ -35,8 +36,10 @@ from .tables import (
     human_task_groups,
     human_tasks,
     stats_daily,
+    stats_monthly,
     stats_state,
     stats_task_daily,
+    stats_task_monthly,
     user_groups,
     users,
 )
@@ -93,14 +96,49 @@ def _keys(column: Any, keys: Sequence[str] | None) -> ColumnElement[bool]:
     return true() if keys is None else column.in_(list(keys)) if keys else false()
 
 
+def whole_months(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """[first, last] as the whole months in it (their first days) and the other days (ranges,
+    both ends included)."""
+    start = first if first.day == 1 else next_month(first.replace(day=1))
+    months = []
+    while next_month(start) - timedelta(days=1) <= last:
+        months.append(start)
+        start = next_month(start)
+    if not months:
+        return [], [(first, last)]
+    edges = [(first, months[0] - timedelta(days=1))] if first < months[0] else []
+    end = next_month(months[-1])
+    if end <= last:
+        edges.append((end, last))
+    return months, edges
+
+
+def _days_or_months(day: Any, month: Any, first: date, last: date, by_month: bool) -> Any:
+    """The condition on a day table and on its month table that reads [first, last]: every day
+    from the day table, or (by_month) its whole months from the month table and the rest from
+    the day table. Returns (day condition, month condition or None)."""
+    if not by_month:
+        return and_(day >= first, day <= last), None
+    months, edges = whole_months(first, last)
+    days = or_(*[and_(day >= a, day <= b) for a, b in edges]) if edges else false()
+    return days, (month.in_(months) if months else None)
+
+
 def daily_rows(
-    conn: Connection, first: date, last: date, keys: Sequence[str] | None
+    conn: Connection, first: date, last: date, keys: Sequence[str] | None, by_month: bool = False
 ) -> list[tuple[date, str, dict[str, Any]]]:
-    """The stats_daily rows of [first, last]: (day, bundle key, figures)."""
-    query = select(stats_daily.c.day, stats_daily.c.bundle_key, stats_daily.c.figures).where(
-        stats_daily.c.day >= first, stats_daily.c.day <= last, _keys(stats_daily.c.bundle_key, keys)
-    )
-    return [(r.day, r.bundle_key, dict(r.figures or {})) for r in conn.execute(query)]
+    """The rollups of [first, last]: (day, bundle key, figures); `by_month`: its whole months
+    as one row each, dated their first day (from stats_monthly), the other days as days."""
+    d, mo = stats_daily.c, stats_monthly.c
+    days, months = _days_or_months(d.day, mo.month, first, last, by_month)
+    query = select(d.day, d.bundle_key, d.figures).where(days, _keys(d.bundle_key, keys))
+    found = [(r.day, r.bundle_key, dict(r.figures or {})) for r in conn.execute(query)]
+    if months is not None:
+        query = select(mo.month, mo.bundle_key, mo.figures).where(
+            months, _keys(mo.bundle_key, keys)
+        )
+        found += [(r.month, r.bundle_key, dict(r.figures or {})) for r in conn.execute(query)]
+    return found
 
 
 @dataclass(frozen=True)
@@ -115,13 +153,10 @@ class TaskSum:
     workdays: int
 
 
-def task_sums(
-    conn: Connection, first: date, last: date, keys: Sequence[str] | None
-) -> tuple[list[TaskSum], list[TaskSum]]:
-    """stats_task_daily over [first, last]: (sums by bundle key, element, group and clerk; the
-    overdue sums by bundle key, element and day, where any). On PostgreSQL one scan with two
-    grouping sets, on SQLite two."""
-    t = stats_task_daily.c
+def _task_sums(conn: Connection, table: Any, day: Any, where: Any) -> tuple[list[Any], list[Any]]:
+    """One task rollup table's rows summed (by bundle, element, group and clerk; and, where any
+    was overdue, by bundle, element and `day`): on PostgreSQL one scan with two grouping sets."""
+    t = table.c
     sums = (
         func.max(t.task_name),
         func.sum(t.completed),
@@ -129,29 +164,59 @@ def task_sums(
         func.sum(t.overdue),
         func.sum(t.workdays),
     )
-    where = and_(t.day >= first, t.day <= last, _keys(t.bundle_key, keys))
     people = (t.bundle_key, t.element, t.group_name, t.clerk)
-    days = (t.bundle_key, t.element, t.day)
+    days = (t.bundle_key, t.element, day)
     if conn.dialect.name == "postgresql":
         query = (
-            select(*people, t.day, *sums)
+            select(*people, day, *sums)
             .where(where)
             .group_by(func.grouping_sets(tuple_(*people), tuple_(*days)))
         )
         rows = list(conn.execute(query))
-        by_people = [r for r in rows if r[4] is None]
-        by_day = [r for r in rows if r[4] is not None]
-    else:
-        by_people = list(
-            conn.execute(select(*people, literal(None), *sums).where(where).group_by(*people))
+        return [r for r in rows if r[4] is None], [r for r in rows if r[4] is not None]
+    by_people = list(
+        conn.execute(select(*people, literal(None), *sums).where(where).group_by(*people))
+    )
+    by_day = list(
+        conn.execute(
+            select(t.bundle_key, t.element, literal(None), literal(None), day, *sums)
+            .where(where, t.overdue > 0)
+            .group_by(*days)
         )
-        by_day = list(
-            conn.execute(
-                select(t.bundle_key, t.element, literal(None), literal(None), t.day, *sums)
-                .where(where)
-                .group_by(*days)
-            )
-        )
+    )
+    return by_people, by_day
+
+
+def _merged(rows: Sequence[Any], width: int) -> list[tuple[Any, ...]]:
+    """Rows of `_task_sums` with the same first `width` values added up (the name: the last)."""
+    out: dict[tuple[Any, ...], list[Any]] = {}
+    for r in rows:
+        key = tuple(r[:width])
+        have = out.get(key)
+        if have is None:
+            out[key] = list(r)
+            continue
+        have[5] = max(have[5] or "", r[5] or "")
+        for i in range(6, 10):
+            have[i] = int(have[i] or 0) + int(r[i] or 0)
+    return [tuple(v) for v in out.values()]
+
+
+def task_sums(
+    conn: Connection, first: date, last: date, keys: Sequence[str] | None, by_month: bool = False
+) -> tuple[list[TaskSum], list[TaskSum]]:
+    """The task rollups over [first, last]: (sums by bundle key, element, group and clerk; the
+    overdue sums by bundle key, element and day, where any). `by_month`: the whole months read
+    from stats_task_monthly (their overdue dated their first day), the other days by day."""
+    d, mo = stats_task_daily.c, stats_task_monthly.c
+    days, months = _days_or_months(d.day, mo.month, first, last, by_month)
+    by_people, by_day = _task_sums(
+        conn, stats_task_daily, d.day, and_(days, _keys(d.bundle_key, keys))
+    )
+    if months is not None:
+        where = and_(months, _keys(mo.bundle_key, keys))
+        more = _task_sums(conn, stats_task_monthly, mo.month, where)
+        by_people, by_day = _merged(by_people + more[0], 4), by_day + more[1]
 
     def made(r: Any, by: tuple[Any, ...]) -> TaskSum:
         return TaskSum(

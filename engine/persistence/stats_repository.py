@@ -10,9 +10,17 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Date, and_, delete, func, insert, literal, or_, select, update
 
-from engine.domain.case_facts import FACT_EVENTS, CaseFacts, CaseRecord, TaskFigures, TaskRow
+from engine.domain.case_facts import (
+    FACT_EVENTS,
+    CaseFacts,
+    CaseRecord,
+    TaskFigures,
+    TaskRow,
+    add_figures,
+    empty_figures,
+)
 from engine.domain.model import TaskStatus
 from engine.domain.timelimits import CaseClock
 
@@ -26,8 +34,10 @@ from .tables import (
     certificates,
     human_tasks,
     stats_daily,
+    stats_monthly,
     stats_state,
     stats_task_daily,
+    stats_task_monthly,
 )
 
 # Events are numbered when inserted but a transaction that took its ids earlier may commit
@@ -48,6 +58,14 @@ def _with_bundle(query: Any, on: Any) -> Any:
     return query.join(bundle_versions, bundle_versions.c.id == on).join(
         bundles, bundles.c.id == bundle_versions.c.bundle_id
     )
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _facts(row: Any) -> CaseFacts:
@@ -349,6 +367,89 @@ class StatsRepository:
                 insert(stats_task_daily),
                 [{k: getattr(t, k) for k in TaskFigures.__dataclass_fields__} for t in tasks],
             )
+        self.replace_months({(month_of(day), key) for day, key in pairs})
+
+    def month_figures(self, month: date, key: str) -> dict[str, Any] | None:
+        """The sum of the stored day rows of a month and bundle; None: it has none."""
+        query = select(stats_daily.c.figures).where(
+            stats_daily.c.bundle_key == key,
+            stats_daily.c.day >= month,
+            stats_daily.c.day < next_month(month),
+        )
+        found = [dict(f) for f in self.conn.execute(query).scalars()]
+        if not found:
+            return None
+        total = empty_figures()
+        for figures in found:
+            add_figures(total, figures)
+        return total
+
+    def _task_month(self, month: date, key: str) -> Any:
+        t = stats_task_daily.c
+        return (
+            select(
+                literal(month, Date),
+                t.bundle_key,
+                t.element,
+                t.group_name,
+                t.clerk,
+                func.max(t.task_name),
+                func.sum(t.completed),
+                func.sum(t.on_time),
+                func.sum(t.overdue),
+                func.sum(t.workdays),
+            )
+            .where(t.bundle_key == key, t.day >= month, t.day < next_month(month))
+            .group_by(t.bundle_key, t.element, t.group_name, t.clerk)
+        )
+
+    def replace_months(self, months: Iterable[tuple[date, str]]) -> None:
+        """Rewrite the month rows of these (first day of a month, bundle) pairs as the sums of
+        their stored day rows (stats_monthly, stats_task_monthly)."""
+        m = stats_task_monthly.c
+        for month, key in sorted(set(months)):
+            for table in (stats_monthly, stats_task_monthly):
+                self.conn.execute(
+                    delete(table).where(table.c.month == month, table.c.bundle_key == key)
+                )
+            figures = self.month_figures(month, key)
+            if figures is not None:
+                self.conn.execute(
+                    insert(stats_monthly).values(month=month, bundle_key=key, figures=figures)
+                )
+            columns = ["month", "bundle_key", "element", "group_name", "clerk", "task_name"]
+            columns += ["completed", "on_time", "overdue", "workdays"]
+            self.conn.execute(
+                insert(stats_task_monthly).from_select(
+                    [getattr(m, c) for c in columns], self._task_month(month, key)
+                )
+            )
+
+    def month_rows(self) -> list[tuple[date, str]]:
+        """Every (month, bundle) with a day row, and every one with a month row."""
+        d, mo = stats_daily.c, stats_monthly.c
+        found = {(month_of(r[0]), r[1]) for r in self.conn.execute(select(d.day, d.bundle_key))}
+        found |= {(r[0], r[1]) for r in self.conn.execute(select(mo.month, mo.bundle_key))}
+        return sorted(found)
+
+    def stored_month(self, month: date, key: str) -> tuple[dict[str, Any] | None, list[Any]]:
+        """The stored month row's figures and its task rows (sorted)."""
+        mo, t = stats_monthly.c, stats_task_monthly.c
+        figures = self.conn.execute(
+            select(mo.figures).where(mo.month == month, mo.bundle_key == key)
+        ).scalar()
+        tasks = self.conn.execute(
+            select(t.element, t.group_name, t.clerk, t.task_name)
+            .add_columns(t.completed, t.on_time, t.overdue, t.workdays)
+            .where(t.month == month, t.bundle_key == key)
+            .order_by(t.element, t.group_name, t.clerk)
+        ).all()
+        return (dict(figures) if figures is not None else None), [tuple(r) for r in tasks]
+
+    def derived_month_tasks(self, month: date, key: str) -> list[Any]:
+        """The month's task rows as the day rows sum them (sorted like `stored_month`)."""
+        rows = self.conn.execute(self._task_month(month, key)).all()
+        return sorted(tuple(r[2:6]) + tuple(int(v) for v in r[6:10]) for r in rows)
 
     # -- the bookmark -----------------------------------------------------------------------
 

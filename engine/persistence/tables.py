@@ -597,3 +597,30 @@ stats_state = Table(
     Column("event_id", BigInteger, nullable=False),
     Column("refreshed_at", UtcDateTime(), nullable=False),
 )
+
+# The same rollups by month (migration 0022): each row the sum of its month's day rows, rewritten
+# with them (engine/persistence/stats_repository.py `replace_months`). A period's whole months
+# are read from here, its other days from the day rows: a year is 12 rows a bundle, not 365.
+stats_monthly = Table(
+    "stats_monthly",
+    metadata,
+    Column("month", Date, primary_key=True),  # its first day
+    Column("bundle_key", String(64), primary_key=True),
+    Column("figures", JsonType, nullable=False),
+)
+
+stats_task_monthly = Table(
+    "stats_task_monthly",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("bundle_key", String(64), primary_key=True),
+    Column("element", String(200), primary_key=True),
+    Column("group_name", String(100), primary_key=True),
+    Column("clerk", String(100), primary_key=True),
+    Column("task_name", String(300), nullable=False),
+    Column("completed", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("workdays", Integer, nullable=False),
+    Index("ix_stats_task_monthly_bundle", "bundle_key", "month"),
+)

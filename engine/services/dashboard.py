@@ -448,8 +448,12 @@ def figures(svc: Services, user: User, period: Period, bundle: str | None = None
     with svc.uow() as uow:
         conn = uow.conn
         refreshed = q.refreshed_at(conn)
-        daily = q.daily_rows(conn, period.first, period.last, keys)
-        task_rows, overdue_days = q.task_sums(conn, period.first, period.last, keys)
+        # whole months from the month rollups where the trend counts by month (a year: 12
+        # rows a bundle, not 365); the people's sums never need days
+        unit, buckets = _buckets(period)
+        by_month = unit == "month"
+        daily = q.daily_rows(conn, period.first, period.last, keys, by_month)
+        task_rows, overdue_days = q.task_sums(conn, period.first, period.last, keys, by_month)
         by_task = _sum_by(task_rows, lambda by: (by[0], by[1]))
         by_group = _sum_by(task_rows, lambda by: (by[2],))
         by_clerk = _sum_by(task_rows, lambda by: (by[3],))
@@ -476,7 +480,6 @@ def figures(svc: Services, user: User, period: Period, bundle: str | None = None
 
     total = empty_figures()
     per_bundle: dict[str, dict[str, Any]] = {}
-    unit, buckets = _buckets(period)
     heat = _sum_by(overdue_days, lambda by: (by[0], by[1], _bucket_of(unit, by[2])))
     index = {day: i for i, (day, _label) in enumerate(buckets)}
     trend = [{"received": 0, "finished": 0, "overdue": 0, "refused": 0} for _ in buckets]
@@ -582,7 +585,7 @@ def monthly_report(
     keys = scope.keys(bundle)
     with svc.uow() as uow:
         refreshed = q.refreshed_at(uow.conn)
-        daily = q.daily_rows(uow.conn, period.first, period.last, keys)
+        daily = q.daily_rows(uow.conn, period.first, period.last, keys, by_month=True)
     total = empty_figures()
     per_bundle: dict[str, dict[str, Any]] = {}
     for _day, key, fig in daily:

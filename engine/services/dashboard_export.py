@@ -68,7 +68,7 @@ FIGURE_COLUMNS: list[Column] = [
     ("90%办理时长(工作日)", _key("handling", "p90_workdays")),
     ("平均承诺时限(工作日)", _key("handling", "promised_avg")),
     ("平均法定时限(工作日)", _key("handling", "statutory_avg")),
-    ("承诺压缩率(%)", _key("handling", "compression")),
+    ("承诺压缩比(%)", _key("handling", "compression")),
     ("补正件数", _key("corrections", "cases")),
     ("补正轮次", _key("corrections", "rounds")),
     ("补正率(%)", _key("corrections", "rate")),

@@ -197,7 +197,7 @@ def rebuild(svc: Services, check: bool = False, batch: int = 1000) -> dict[str, 
     should not be there)."""
     with svc.uow() as uow:
         upto = StatsRepository(uow.conn).last_event_id()
-    found: dict[str, list[dict[str, Any]]] = {"facts": [], "daily": [], "tasks": []}
+    found: dict[str, list[dict[str, Any]]] = {"facts": [], "daily": [], "tasks": [], "months": []}
     overrides: dict[int, CaseFacts] = {}  # check: the derived facts that differ
     after, looked = 0, 0
     while True:
@@ -243,9 +243,14 @@ def rebuild(svc: Services, check: bool = False, batch: int = 1000) -> dict[str, 
             if wrong and not check:
                 repo.replace_rollups(pairs, daily, tasks)
                 uow.commit()
-    if not check:
-        with svc.uow(write=True) as uow:
-            StatsRepository(uow.conn).set_state(upto, svc.clock())
+    with svc.uow(write=not check) as uow:
+        repo = StatsRepository(uow.conn)
+        found["months"] = _month_differences(repo)
+        if not check:
+            repo.replace_months(
+                (date.fromisoformat(row["month"]), row["bundle_key"]) for row in found["months"]
+            )
+            repo.set_state(upto, svc.clock())
             uow.commit()
     return {
         "cases": looked,
@@ -253,6 +258,26 @@ def rebuild(svc: Services, check: bool = False, batch: int = 1000) -> dict[str, 
         "differences": found,
         "consistent": not any(found.values()),
     }
+
+
+def _month_differences(repo: StatsRepository) -> list[dict[str, Any]]:
+    """The month rows that are not the sums of their stored day rows (figures or task rows)."""
+    out = []
+    for month, key in repo.month_rows():
+        figures, tasks = repo.stored_month(month, key)
+        want = repo.month_figures(month, key)
+        names = (
+            ["missing"]
+            if figures is None and want is not None
+            else ["extra"]
+            if want is None and figures is not None
+            else _figure_keys(figures or {}, want or {})
+        )
+        if tasks != repo.derived_month_tasks(month, key):
+            names.append("tasks")
+        if names:
+            out.append({"month": month.isoformat(), "bundle_key": key, "fields": names})
+    return out
 
 
 def _compare_daily(

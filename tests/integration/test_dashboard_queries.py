@@ -27,6 +27,7 @@ from sqlalchemy import insert, select, update
 from engine.bundles.source import from_path
 from engine.domain.case_facts import CaseFacts, day_figures
 from engine.errors import Forbidden, Invalid, NotFound
+from engine.persistence.stats_repository import StatsRepository
 from engine.persistence.tables import (
     case_facts,
     cases,
@@ -259,6 +260,9 @@ def world(services: Services, users: dict[str, Any]) -> Iterator[dict[str, Any]]
                 ]
             ],
         )  # fmt: skip
+        # the month rollups are the sums of the day rows, as the refresh writes them
+        repo = StatsRepository(conn)
+        repo.replace_months(repo.month_rows())
         certs = [
             ("A", "r1", "business_licence", "营业执照", nov(5), date(2026, 12, 10), "valid"),
             ("B", "r1", "food_permit", "食品经营许可证", nov(5), date(2027, 1, 30), "valid"),
@@ -654,7 +658,7 @@ def test_exports(services: Services, world: dict[str, Any]) -> None:
     assert header[:7] == ["事项编码", "事项名称", "收件", "受理", "不予受理", "撤回", "办结"]
     restaurant = dict(zip(header, rows[3], strict=True))
     assert restaurant["事项编码"] == "restaurant" and restaurant["收件"] == 3
-    assert restaurant["承诺压缩率(%)"] == 65.0 and restaurant["90%办理时长(工作日)"] == 9
+    assert restaurant["承诺压缩比(%)"] == 65.0 and restaurant["90%办理时长(工作日)"] == 9
     cafe = dict(zip(header, rows[2], strict=True))
     assert cafe["好评率(%)"] == 0.0 and cafe["发证"] == 0
     assert sheet.column_dimensions["B"].width >= 14  # 我要开咖啡馆: six wide characters
@@ -701,3 +705,21 @@ def test_the_monthly_report(services: Services, world: dict[str, Any]) -> None:
     ]
     mine = dashboard.monthly_report(services, world["users"]["watcher"], nov(1), "cafe")
     assert [b["key"] for b in mine["bundles"]] == ["cafe"]
+
+
+def test_a_period_splits_into_its_whole_months_and_the_days_around_them() -> None:
+    from engine.persistence.dashboard_queries import whole_months
+
+    assert whole_months(date(2026, 1, 1), date(2026, 12, 31)) == (
+        [date(2026, m, 1) for m in range(1, 13)],
+        [],
+    )
+    assert whole_months(date(2025, 12, 7), date(2026, 12, 6)) == (
+        [date(2026, m, 1) for m in range(1, 12)],
+        [(date(2025, 12, 7), date(2025, 12, 31)), (date(2026, 12, 1), date(2026, 12, 6))],
+    )
+    assert whole_months(date(2026, 2, 1), date(2026, 2, 28)) == ([date(2026, 2, 1)], [])
+    assert whole_months(date(2026, 11, 2), date(2026, 11, 30)) == (
+        [],
+        [(date(2026, 11, 2), date(2026, 11, 30))],
+    )

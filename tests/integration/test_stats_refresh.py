@@ -137,10 +137,15 @@ def test_check_reports_tampering_and_rebuild_mends_it(
                 "fields": ["missing"],
             }
         ],
+        # the November rows, still right, are no longer the sums of the tampered days
+        "months": [
+            {"month": "2026-11-01", "bundle_key": "restaurant", "fields": ["received", "tasks"]}
+        ],
     }
     assert stored_daily(services)[(nov(4), "restaurant")]["received"] == 99  # nothing written
     mended = stats_refresh.rebuild(services)
-    assert mended["differences"] == checked["differences"]
+    # the days mended first rewrite their month: no month is left to mend after them
+    assert mended["differences"] == {**checked["differences"], "months": []}
     assert stored_daily(services) == good_daily and stored_facts(services) == good_facts
     assert stats_refresh.rebuild(services, check=True)["consistent"] is True
 
@@ -161,7 +166,8 @@ def test_the_stats_commands(
     wrong = run_cli("stats", "rebuild", "--check", db_url=db_url)
     assert wrong.returncode == 1
     assert "2026-11-02 restaurant 的日汇总不一致: accepted" in wrong.stdout
-    assert "received" in wrong.stdout and "共 1 处不一致" in wrong.stdout
+    assert "2026-11 restaurant 的月汇总与日汇总不一致: accepted" in wrong.stdout
+    assert "received" in wrong.stdout and "共 2 处不一致" in wrong.stdout
     mended = run_cli("stats", "rebuild", db_url=db_url)
     assert mended.returncode == 0 and "修正 1 处" in mended.stdout, mended.stdout
     assert run_cli("stats", "rebuild", "--check", db_url=db_url).returncode == 0
