@@ -484,7 +484,22 @@ def reorder_like(schema: Mapping[str, Any] | None, original: Any) -> Any:
 
     PostgreSQL stores a deployed form as JSONB, which keeps no key order: the form would show
     its fields shuffled. `original` is the same form parsed from its file; when it has other
-    properties than `schema`, `schema` is returned as it is."""
+    properties than `schema`, `schema` is returned as it is. A form that says its order itself
+    (`x-order`: generated forms, a SpiffArena UI schema's `ui:order`) is shown in that order."""
+    declared = schema.get("x-order") if isinstance(schema, Mapping) else None
+    fields = schema.get("properties") if isinstance(schema, Mapping) else None
+    if (
+        isinstance(declared, list)
+        and isinstance(fields, Mapping)
+        and declared == [k for k in declared if k in fields]
+        and set(declared) == set(fields)
+    ):
+        inner = original.get("properties") if isinstance(original, Mapping) else None
+        inner = inner if isinstance(inner, Mapping) else {}
+        return {
+            **schema,
+            "properties": {k: reorder_like(fields[k], inner.get(k)) for k in declared},
+        }
     if not isinstance(schema, Mapping) or not isinstance(original, Mapping):
         return schema
     props, order = schema.get("properties"), original.get("properties")

@@ -44,6 +44,7 @@ from SpiffWorkflow.task import Task
 
 from engine.config import EngineLimits, engine_limits
 
+from . import step_errors
 from .errors import WorkLimitExceeded
 
 REPLAY_FLOOR = EngineLimits(max_instances=10_000, max_engine_tasks=50_000)
@@ -90,6 +91,7 @@ def instance_count(spec: MultiInstanceTask, my_task: Task) -> int | None:
 
 
 def check_instances(spec: MultiInstanceTask, my_task: Task) -> None:
+    step_errors.collection_problem(spec, my_task)  # its collection missing: said in Chinese
     _refuse_above_limit(spec, instance_count(spec, my_task))
 
 

@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.expressions import EvaluationError, ExpressionError
 
-from . import multi_sign, task_table
+from . import multi_sign, step_errors, task_table
 from .bounds import count_engine_tasks
 from .clock import Clock, engine_time
 from .compaction import compact
@@ -83,7 +83,7 @@ class CaseWorkflow:
             except StepFailed:
                 raise
             except Exception as err:
-                raise _failed(err, task) from err
+                raise _failed(err, task, workflow) from err
             _run_engine(workflow)
 
     def fire_timers(self, at: datetime) -> None:
@@ -208,12 +208,22 @@ def _fixed(at: datetime | None) -> Clock:
 
 
 def _run_engine(workflow: BpmnWorkflow) -> None:
+    """Run the engine tasks until only human tasks and waits are left.
+
+    SpiffWorkflow's `do_engine_steps` ends with `refresh_timers()`, which turns every timer due
+    by the step's time ready without running it: a clerk completing a task after a boundary
+    timer fell due (the worker not yet round) left that timer ready, and the step was refused
+    as if the depth limit had been hit. Timers fire only in the worker's step
+    (`fire_timers`, its own `timer_fired` event), which refreshes them before it runs the
+    engine; any other step leaves a due timer waiting for it (docs/bundles.md, Timers)."""
+    will_complete = count_engine_tasks()
     try:
-        workflow.do_engine_steps(will_complete_task=count_engine_tasks())
+        while workflow._do_engine_steps(will_complete, None) > 0:
+            pass
     except StepFailed:
         raise
     except Exception as err:  # SpiffWorkflow raises its own errors and bare Exceptions alike
-        raise _failed(err, None) from err
+        raise _failed(err, None, workflow) from err
     stuck = task_table.stuck_engine_task(workflow)
     if stuck is not None:
         raise EngineLimitExceeded(
@@ -234,7 +244,17 @@ def _reason(err: BaseException) -> str:
     return str(err).split("\n")[0]
 
 
-def _failed(err: Exception, task: Task | None) -> StepFailed:
+def _failed(err: Exception, task: Task | None, workflow: BpmnWorkflow) -> StepFailed:
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:  # ours, or one we can explain
+        seen.add(id(current))
+        if isinstance(current, StepFailed):
+            return current
+        found = step_errors.explained(current, workflow)
+        if found is not None:
+            return found
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
     task = getattr(err, "task", None) or task
     element = task_table.element_of(task) if task is not None else None
     where = f"{task_table.label(task)}: " if task is not None else ""

@@ -11,9 +11,13 @@ from lxml import etree
 
 from engine.domain.bundle_versions import HumanTaskInfo
 
+from . import assignment, task_forms, timer_texts
 from .namespaces import BPMN, CAMUNDA, SPIFF, local_name, tag
 
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
+# An untyped task (`bpmn:task`) is human only when it names who works it (`is_human_task`);
+# else the engine passes through it (engine/bpmn/untyped_tasks.py).
+UNTYPED_TASK = "task"
 
 
 _EXTENSIONS = tag(BPMN, "extensionElements")
@@ -43,18 +47,22 @@ def _split_groups(value: str | None) -> tuple[str, ...]:
 def form_key(node: etree._Element, props: dict[str, str] | None = None) -> str | None:
     """The form an element refers to: camunda:formKey, a formKey property, or Spiff's file name
     (`props`: the element's properties, when already read)."""
-    key: str | None = node.get(tag(CAMUNDA, "formKey"))
-    if key:
-        return key.strip()
+    key = assignment.attribute(node, "formKey")  # camunda:, flowable: or activiti:formKey
     if props is None:
         props = _properties(node)
-    if props.get("formKey"):
-        return props["formKey"].strip()
     spiff = node.find(f"./{{{BPMN}}}extensionElements/{{{SPIFF}}}formJsonSchemaFilename")
-    text: str | None = spiff.text if spiff is not None else None
-    if text and text.strip():
-        return text.strip()
-    return None
+    spiff_file = props.get("formJsonSchemaFilename", "").strip() or (
+        spiff.text.strip() if spiff is not None and spiff.text else ""
+    )
+    # SpiffArena runs a task's JSON Schema file; a formKey beside it that names no JSON file
+    # (`ConfirmEmail`, left by an older modeler) is not what SpiffArena shows either
+    if key and not (spiff_file and not key.lower().endswith(".json")):
+        return key
+    if props.get("formKey", "").strip():
+        return props["formKey"].strip()
+    if spiff_file:
+        return spiff_file
+    return task_forms.generated_key(node)  # camunda:formData, flowable:formProperty
 
 
 def lanes_by_element(root: etree._Element) -> dict[str, str]:
@@ -69,20 +77,18 @@ def lanes_by_element(root: etree._Element) -> dict[str, str]:
 
 
 def read_human_tasks(root: etree._Element) -> list[HumanTaskInfo]:
-    """Every user or manual task of every process in the document."""
+    """Every human task (`is_human_task`) of every process in the document."""
     lanes = lanes_by_element(root)
+    people = assignment.Reader(root)  # groups, candidate users, assignee (assignment.py)
     tasks = []
     for process in root.iter(tag(BPMN, "process")):
-        for node in process.iter(*(tag(BPMN, t) for t in HUMAN_TASK_TAGS)):
+        for node in process.iter(*(tag(BPMN, t) for t in (*HUMAN_TASK_TAGS, UNTYPED_TASK))):
+            if not is_human_task(node, people):
+                continue
             element = node.get("id", "")
-            props = _properties(node)
+            props = timer_texts.with_due_date(node, _properties(node))  # camunda:dueDate
             lane = lanes.get(element)
-            groups = (
-                _split_groups(node.get(tag(CAMUNDA, "candidateGroups")))
-                or _split_groups(props.get("candidateGroups"))
-                or ((lane,) if lane else ())
-            )
-            assignee = node.get(tag(CAMUNDA, "assignee")) or props.get("assignee") or None
+            groups, users, assignee = people.read(node, props, lane, pool=True)
             tasks.append(
                 HumanTaskInfo(
                     element=element,
@@ -94,9 +100,27 @@ def read_human_tasks(root: etree._Element) -> list[HumanTaskInfo]:
                     lane=lane,
                     properties=props,
                     line=node.sourceline,
+                    candidate_users=users,
+                    initiator=people.initiators.get(process.get("id", "")),
+                    instructions=task_forms.instructions(node),  # SpiffArena's, markdown
                 )
             )
     return tasks
+
+
+def is_human_task(node: etree._Element, people: assignment.Reader | None = None) -> bool:
+    """Whether the engine stops at the element for a person: a user or manual task, or an
+    untyped task (`bpmn:task`) naming its groups, candidate users or assignee itself (a lane
+    alone does not make it one). The parser (engine/bpmn/untyped_tasks.py), the manifest and
+    so the task table and the version page all decide by this."""
+    kind = local_name(node.tag)
+    if kind in HUMAN_TASK_TAGS:
+        return True
+    if kind != UNTYPED_TASK or etree.QName(node).namespace != BPMN:
+        return False
+    reader = people or assignment.Reader(node.getroottree().getroot())
+    groups, users, assignee = reader.read(node, _properties(node), None)
+    return bool(groups or users or assignee)
 
 
 def start_forms(root: etree._Element) -> dict[str, tuple[str, str]]:

@@ -32,6 +32,7 @@ from .case_workflow import CaseWorkflow
 from .clock import engine_time
 from .errors import StepFailed, WorkLimitExceeded
 from .serializer import Specs
+from .step_errors import DataMissing
 
 # What the case waits on: its ready human tasks, waiting timers and joins, entered subprocesses.
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -210,7 +211,9 @@ class _Alignment:
 class Failure:
     """What an engine failure was about: `kind` expression (an expression could not be
     evaluated: a misspelled or missing field, a wrong type), limit (a bound of bounds.py on the
-    work the submitted values ask for) or engine (anything else the engine refused)."""
+    work the submitted values ask for), data (a gateway with no way out for the data, a
+    multi-instance collection missing: step_errors.py) or engine (anything else the engine
+    refused)."""
 
     kind: str
     expression: str | None
@@ -220,6 +223,8 @@ def failure(err: StepFailed) -> Failure:
     """Classify a StepFailed by the errors it was raised from."""
     if isinstance(err, WorkLimitExceeded):
         return Failure("limit", None)
+    if isinstance(err, DataMissing):
+        return Failure("data", None)
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:

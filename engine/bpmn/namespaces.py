@@ -6,6 +6,9 @@ DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Flowable's and Activiti's extension attributes (flowable:assignee, activiti:candidateUsers...)
+FLOWABLE = "http://flowable.org/bpmn"
+ACTIVITI = "http://activiti.org/bpmn"
 DMN_NAMESPACES = (
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
@@ -19,6 +22,8 @@ NSMAP = {
     "di": DI,
     "camunda": CAMUNDA,
     "spiffworkflow": SPIFF,
+    "flowable": FLOWABLE,
+    "activiti": ACTIVITI,
 }
 
 

@@ -7,7 +7,6 @@ first), so no validator is configured here.
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from itertools import islice
 from typing import Any
@@ -18,11 +17,14 @@ from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, BpmnDmnParser
-from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 
+from . import dmn_model
+from .data_objects import without_data_object_associations
 from .dmn import DecisionTask, decision_ref
-from .namespaces import BPMN, NSMAP, local_name
+from .namespaces import BPMN, CAMUNDA, NSMAP, local_name, tag
+from .schema_messages import translate
 from .shallow_parse import ShallowAdHocParser, ShallowProcessParser
+from .untyped_tasks import PassThroughTask, UntypedTaskParser
 
 __all__ = [
     "DMN_SCHEMAS",
@@ -35,16 +37,26 @@ __all__ = [
 # DMN namespace -> the XSD SpiffWorkflow ships for it (DMN 1.1, 1.2, 1.3).
 DMN_SCHEMAS: dict[str, str] = dict(SCHEMAS)
 
-# Documentation a decision table may hold that SpiffWorkflow's DMN parser cannot skip.
-_TABLE_DOCUMENTATION = ("description", "extensionElements", "annotation")
-
 
 class DecisionTaskParser(TaskParser):  # type: ignore[misc]
     """A business rule task names its decision in Camunda's or bpmn.io's spelling."""
 
     def create_task(self) -> DecisionTask:
-        engine = self.process_parser.parser.get_engine(decision_ref(self.node), self.node)
-        return DecisionTask(self.spec, self.bpmn_id, dmnEngine=engine, **self.bpmn_attributes)
+        ref = decision_ref(self.node) or ""
+        known = self.process_parser.parser.decisions
+        if ref not in known:
+            raise ValidationException(
+                f"业务规则任务引用的决策 '{ref}' 不存在", node=self.node, file_name=self.filename
+            )
+        return DecisionTask(
+            self.spec,
+            self.bpmn_id,
+            decision=ref,
+            decisions=dmn_model.closure(known, ref),
+            result_variable=(self.node.get(tag(CAMUNDA, "resultVariable")) or "").strip() or None,
+            map_decision_result=self.node.get(tag(CAMUNDA, "mapDecisionResult")),
+            **self.bpmn_attributes,
+        )
 
     @staticmethod
     def get_decision_ref(node: etree._Element) -> str | None:
@@ -55,34 +67,29 @@ class LianbanParser(BpmnDmnParser):  # type: ignore[misc]
     """Standard BPMN 2.0 and DMN decision tables; our extensions are read separately
     (engine.bpmn.manifest)."""
 
-    OVERRIDE_PARSER_CLASSES = {full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask)}
+    OVERRIDE_PARSER_CLASSES = {
+        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        full_tag("task"): (UntypedTaskParser, PassThroughTask),  # passed through, or human
+    }
     PROCESS_PARSER_CLASS = ShallowProcessParser  # long paths without deep recursion
     AD_HOC_PARSER_CLASS = ShallowAdHocParser
 
     def __init__(self) -> None:
         super().__init__(namespaces=NSMAP)
+        self.decisions: dmn_model.Decisions = {}
+
+    def add_bpmn_xml(self, bpmn: Any, filename: str | None = None) -> None:
+        """Add a BPMN document, its associations to data objects left out (documentation:
+        engine/bpmn/data_objects.py)."""
+        tree = bpmn if isinstance(bpmn, etree._ElementTree) else bpmn.getroottree()
+        super().add_bpmn_xml(without_data_object_associations(tree), filename=filename)
 
     def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
-        """Add a DMN document (a tree from `parse_xml`, checked by the upload checks).
-
-        SpiffWorkflow gets a copy without what its DMN parser trips over (comments, processing
-        instructions, a decision table's description, extensions and annotation columns), and
-        finds the DMN elements by the document's own namespace, whatever its prefix."""
+        """Add a DMN document (a tree from `parse_xml`, checked by the upload checks): every
+        decision in it, read as lianban runs it (`dmn_model`); SpiffWorkflow's DMN parser is
+        not used."""
         root = node.getroot() if isinstance(node, etree._ElementTree) else node
-        document = copy.deepcopy(root)
-        namespace = etree.QName(document).namespace
-        for extra in document.xpath("//comment() | //processing-instruction()"):
-            parent = extra.getparent()
-            if parent is not None:
-                parent.remove(extra)
-        for table in document.iter(f"{{{namespace}}}decisionTable"):
-            for child in table:
-                if etree.QName(child).localname in _TABLE_DOCUMENTATION:
-                    table.remove(child)
-        namespaces = {**self.namespaces, "dmn": namespace}
-        dmn_parser = DMNParser(self, document, namespaces, filename=filename)
-        self.dmn_parsers[dmn_parser.bpmn_id] = dmn_parser
-        self.dmn_parsers_by_name[dmn_parser.get_name()] = dmn_parser
+        self.decisions.update(dmn_model.read_decisions(root))
 
 
 @cache
@@ -114,12 +121,6 @@ def _dmn_schema(namespace: str) -> etree.XMLSchema:
                 skip.set("minOccurs", "0")
                 node.getparent().replace(node, skip)
     return etree.XMLSchema(document)
-
-
-def _shorten(message: str, prefixes: dict[str, str]) -> str:
-    for prefix, ns in prefixes.items():
-        message = message.replace("{" + ns + "}", prefix + ":")
-    return message
 
 
 def schema_errors(tree: etree._ElementTree) -> list[tuple[str, int | None, str | None]]:
@@ -168,7 +169,7 @@ def _validation_errors(
         for value, node in duplicates[:MAX_LISTED_VIOLATIONS]
     ]
     for message in streamed[: MAX_LISTED_VIOLATIONS - len(found)]:
-        found.append((_shorten(message, prefixes) + " (位置未定位)", None, None))
+        found.append((translate(message, prefixes) + " (位置未定位)", None, None))
     total = len(streamed) + len(duplicates)
     found.append(
         (
@@ -224,10 +225,12 @@ def _located_errors(
                 by_line = {n.sourceline: n for n in tree.getroot().iter() if n.sourceline}
             node = by_line.get(entry.line)
         element_id = None
+        own_id = node.get("id") if node is not None and isinstance(node.tag, str) else None
         while node is not None and element_id is None:
             element_id = node.get("id") if isinstance(node.tag, str) else None
             node = node.getparent()
-        found.append((_shorten(entry.message, prefixes), entry.line or None, element_id))
+        message = translate(entry.message, prefixes, own_id, element_id, namespaces)
+        found.append((message, entry.line or None, element_id))
     return found
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 import SpiffWorkflow.task as _task_module
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
     MultiInstanceTask,
     ParallelMultiInstanceTask,
@@ -29,7 +31,9 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 )
 from SpiffWorkflow.task import Task
 
-from . import bounds, multi_sign
+from engine.config import timezone
+
+from . import bounds, multi_sign, timer_texts
 from .clock import EngineDatetime, engine_timestamp
 from .ids import next_task_id
 from .shallow_parse import compiled_xpath
@@ -82,6 +86,13 @@ class Patch:
 
 
 PATCHES = (
+    Patch(
+        _timer_module,
+        "LOCALTZ",
+        timezone(),
+        "a timeDate written without a zone (2026-03-04T09:00:00) is LIANBAN_TIMEZONE's time, "
+        "not the server's",
+    ),
     Patch(
         _timer_module,
         "datetime",
@@ -141,6 +152,18 @@ PATCHES = (
         "create_child",
         bounds.loop_create_child,
         "bound: a loop activity is refused past max_instances iterations",
+    ),
+    Patch(
+        EventDefinitionParser,
+        "parse_timer_event",
+        timer_texts.parse_timer_event,
+        "timers as modelers write them: an unquoted ISO 8601 value (PT10M) is that text",
+    ),
+    Patch(
+        CycleTimerEventDefinition,
+        "cycle_complete",
+        timer_texts.cycle_complete,
+        "cron cycles as Camunda and Flowable write them (0 0/5 * * * ?), on the engine clock",
     ),
     Patch(
         NodeParser,

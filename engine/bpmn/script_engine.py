@@ -4,9 +4,8 @@ SpiffWorkflow evaluates gateway conditions, timers, loop and multi-instance expr
 `script_engine.environment`, sometimes bypassing `PythonScriptEngine.evaluate`; so the
 restriction lives in the environment itself. Nothing here ever hands text to `eval` or `exec`.
 
-DMN decision tables go through the same engine: SpiffWorkflow's DMNEngine evaluates each cell
-with `evaluate`, and decides between `input == entry` and `input + entry` by whether `validate`
-raises SyntaxError (engine/bpmn/dmn.py).
+DMN decisions are evaluated through the same environment (`compile`, `functions`): lianban runs
+them itself (engine/bpmn/dmn_model.py), every cell one expression of the language.
 """
 
 from __future__ import annotations

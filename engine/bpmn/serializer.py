@@ -4,9 +4,9 @@ A case's state never repeats its spec: the spec is stored once per bundle versio
 workflow is rebuilt around the cached spec object. The task tree uses SpiffWorkflow's own
 versioned format ("1.5"); a state written by any other version is refused, not guessed at.
 
-A business rule task's spec carries its whole decision table (inputs, outputs, rules and every
-cell's text), through SpiffWorkflow's DMN converter; a case's state holds only what the task
-decided (its data and, in its internal data, its outputs).
+A business rule task's spec carries its decision and every decision it requires (inputs,
+outputs, rules and every cell's text: `dmn.DecisionTaskConverter`); a case's state holds only
+what the task decided (its data and, in its internal data, its outputs).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
@@ -25,11 +26,11 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
-from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.task import Task
 
 from .compaction import COMPLETED_ELEMENTS, completed_elements
-from .dmn import DecisionTask
+from .dmn import DecisionTask, DecisionTaskConverter
+from .untyped_tasks import PassThroughTask
 
 STATE_FORMAT = "spiff-1.5/lianban-2"
 # Case states written before compaction (engine/bpmn/compaction.py): the whole task tree, no
@@ -137,7 +138,11 @@ def _make_serializer(config: dict[Any, Any]) -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
-_CONFIG = {**DEFAULT_CONFIG, DecisionTask: BaseBusinessRuleTaskConverter}
+_CONFIG = {
+    **DEFAULT_CONFIG,
+    DecisionTask: DecisionTaskConverter,
+    PassThroughTask: BpmnTaskSpecConverter,  # an untyped task nobody works (untyped_tasks.py)
+}
 _SPEC_SERIALIZER = _make_serializer(_CONFIG)
 _STATE_SERIALIZER = _make_serializer(
     {**_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter, BpmnSubWorkflow: _SubWorkflowConverter}

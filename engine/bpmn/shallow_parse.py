@@ -34,6 +34,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 
+from . import links
+
 # How many elements deep the parse of one path may recurse before it is queued: a few Python
 # frames each, well inside the interpreter's limit of 1,000 from any caller.
 DEFER_DEPTH = 100
@@ -65,6 +67,7 @@ class ShallowParsing:
         self._queued: deque[Any] = deque()  # element parsers whose flows wait to be connected
         self._hidden: set[str] = set()  # elements being created without their flows
         self._parsing = False  # a parse of this process is under way
+        self._links: dict[str, etree._Element] | None = None  # link throw -> flow to its catch
         super().__init__(*args, **kwargs)
 
     def xpath(self, expression: str) -> Any:
@@ -84,6 +87,11 @@ class ShallowParsing:
         if source_ref in self._hidden:
             return []
         flows: list[etree._Element] = super().get_outgoing_sequence_flows(source_ref)  # type: ignore[misc]
+        if not flows:  # a link throw event goes on at its catch (engine/bpmn/links.py)
+            if self._links is None:
+                self._links = links.flows(self.node)
+            link = self._links.get(source_ref)
+            return [link] if link is not None else flows
         return flows
 
     def parse_node(self, node: etree._Element) -> Any:

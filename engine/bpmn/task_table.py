@@ -17,7 +17,9 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -197,6 +199,11 @@ def pending_timers(workflow: BpmnWorkflow, step_time: datetime | None) -> list[P
     found = []
     for task in all_tasks(workflow):
         definition = getattr(task.task_spec, "event_definition", None)
+        element = element_of(task)
+        if task.state == TaskState.WAITING and isinstance(definition, MultipleEventDefinition):
+            # an event-based gateway waits for its branches' events itself: its timer (the upload
+            # allows one, engine/bundles/rules/elements.py) keeps its due time on the gateway
+            element, definition = _gateway_timer(task, definition)
         if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
             continue
         value = task._get_internal_data("event_value")
@@ -206,5 +213,18 @@ def pending_timers(workflow: BpmnWorkflow, step_time: datetime | None) -> list[P
             due = TimerEventDefinition.get_datetime(value).astimezone(UTC)
             if earliest is not None and due < earliest:
                 due = earliest.astimezone(UTC)
-            found.append(PendingTimer(str(task.id), element_of(task), due))
+            found.append(PendingTimer(str(task.id), element, due))
     return found
+
+
+def _gateway_timer(task: Task, multiple: MultipleEventDefinition) -> tuple[str, Any]:
+    """The timer of a waiting event with several definitions: (the element it is for, its
+    definition), the element being the branch's timer event for an event-based gateway;
+    (the element, None) when it has no timer."""
+    for index, definition in enumerate(multiple.event_definitions):
+        if isinstance(definition, TimerEventDefinition):
+            outputs = task.task_spec.outputs
+            gateway = isinstance(task.task_spec, EventBasedGateway) and index < len(outputs)
+            branch = outputs[index] if gateway else task.task_spec
+            return str(getattr(branch, "bpmn_id", None) or element_of(task)), definition
+    return element_of(task), None

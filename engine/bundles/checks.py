@@ -13,14 +13,14 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.bpmn import dmn
+from engine.bpmn import dmn, timer_texts
 from engine.bpmn.functions import ENGINE_FUNCTIONS
-from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, SPIFF, local_name, tag
+from engine.bpmn.namespaces import ACTIVITI, BPMN, CAMUNDA, FLOWABLE, NSMAP, SPIFF, local_name, tag
 from engine.domain.bundle_versions import HumanTaskInfo
 from engine.domain.timelimits import MAX_WORKDAYS
 from engine.expressions import check_expression, compile_expression
 
-from . import hints
+from . import decision_checks, hints
 from .problems import Problem
 
 # Elements that would run code or call out of the engine, with the reason given to the designer.
@@ -47,6 +47,15 @@ FORBIDDEN_ATTRIBUTES = {
     tag(CAMUNDA, "type"): "不支持 camunda:type 外部任务",
     tag(CAMUNDA, "resultVariable"): "不支持 camunda:resultVariable",
 }
+# Flowable and Activiti write the same listeners, classes and expressions in their namespaces
+for _ns, _prefix in ((FLOWABLE, "flowable"), (ACTIVITI, "activiti")):
+    for _table in (FORBIDDEN_ELEMENTS, FORBIDDEN_ATTRIBUTES):
+        for _name, _why in list(_table.items()):
+            if _name.startswith(f"{{{CAMUNDA}}}"):
+                _local = local_name(_name)
+                _table[tag(_ns, _local)] = _why.replace("camunda:", f"{_prefix}:").replace(
+                    "camunda ", f"{_prefix} "
+                )
 _FORBIDDEN_ATTRIBUTE_NAMES = frozenset(FORBIDDEN_ATTRIBUTES)
 # Where an expression sits, as (path relative to its owning element, what it is).
 EXPRESSION_PLACES = (
@@ -133,7 +142,7 @@ def forbidden_constructs(root: etree._Element, file: str) -> Iterator[Problem]:
             continue
         if not _FORBIDDEN_ATTRIBUTE_NAMES.isdisjoint(attributes.keys()):
             for attr, why in FORBIDDEN_ATTRIBUTES.items():
-                if attr in attributes:
+                if attr in attributes and not decision_checks.allowed(node, attr):
                     yield _problem(why, node, file)
         lang = attributes.get("language")
         if node.tag == condition and lang and "python" not in lang.lower():
@@ -147,12 +156,17 @@ def expressions(root: etree._Element, file: str) -> Iterator[Problem]:
             if not text:
                 yield _problem(f"{what}表达式为空", node, file)
                 continue
-            error = check_expression(text, ENGINE_FUNCTIONS)
+            if path in TIMER_PARSERS and timer_texts.is_cron(text):  # Quartz, for a timeCycle
+                if refused := timer_texts.refusal(text, path == "./bpmn:timeCycle"):
+                    yield _problem(f"{what} `{text}` {refused}", node, file)
+                continue
+            source = timer_texts.expression_of(text) if path in TIMER_PARSERS else text
+            error = check_expression(source, ENGINE_FUNCTIONS)
             if error is not None:
                 hint = hints.condition_hint(text)
                 yield _problem(f"{what}表达式 `{text}` 无效: {error.message}{hint}", node, file)
             elif path in TIMER_PARSERS:
-                problem = _timer_problem(path, text)
+                problem = _timer_problem(path, source)
                 if problem:
                     yield _problem(f"{what}表达式 `{text}` {problem}", node, file)
     for node in root.xpath("//bpmn:loopDataInputRef", namespaces=NSMAP):
@@ -266,6 +280,9 @@ def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
             info.line,
             file,
         )
+    due = props.get(timer_texts.DUE_DATE)  # camunda:dueDate
+    if due is not None and (refused := timer_texts.due_date_problem(due)):
+        yield Problem(refused, info.element, info.line, file)
 
 
 SEND_BACK_OFF = ("false", "no", "0", "否")
@@ -295,130 +312,19 @@ def send_back_rules(
 # DMN decision tables and the business rule tasks that run them -----------------------------
 
 
-_NEEDS_ID = ("decision", "decisionTable", "input", "output", "rule", "inputEntry", "outputEntry")
-
-
 def _dmn(root: etree._Element) -> Callable[[str], str]:
     namespace = etree.QName(root).namespace or ""
     return lambda local: tag(namespace, local)
 
 
 def decisions(root: etree._Element) -> list[etree._Element]:
-    """The decisions of a DMN document (SpiffWorkflow reads them wherever they are)."""
+    """The decisions of a DMN document."""
     return list(root.iter(_dmn(root)("decision")))
 
 
 def decision_tables(root: etree._Element, file: str) -> Iterator[Problem]:
-    """A DMN document (its schema is checked apart) that the engine can run exactly as written:
-    one decision per file, a decision table, a supported hit policy, every cell in our
-    expression language as DMNEngine will build it, outputs that are field names."""
-    q = _dmn(root)
-    found = decisions(root)
-    if not found:
-        yield Problem("DMN 文件中没有决策 (decision)", None, root.sourceline, file)
-    for extra in found[1:]:
-        yield _problem(
-            f"每个 DMN 文件只能有一个决策, 决策 '{extra.get('id')}' 请放进单独的 .dmn 文件",
-            extra,
-            file,
-        )
-    for node in root.iter(q("requiredDecision")):
-        yield _problem(
-            "不支持决策之间的依赖 (requiredDecision): 业务规则任务只执行它引用的那一个决策表",
-            node,
-            file,
-        )
-    for decision in found:
-        for local in _NEEDS_ID:  # SpiffWorkflow's DMN parser reads each one's id
-            for node in decision.iter(q(local)):
-                if not node.get("id"):
-                    yield _problem(f"DMN 元素 {local} 缺少 id", node, file)
-        table = decision.find(q("decisionTable"))
-        if table is None:
-            yield _problem(
-                f"决策 '{decision.get('id')}' 不是决策表: 只支持决策表 (decisionTable)",
-                decision,
-                file,
-            )
-            continue
-        yield from _decision_table(table, q, file)
-
-
-def _text(node: etree._Element | None, q: Callable[[str], str]) -> str | None:
-    """The `text` child's content, as SpiffWorkflow reads it (not stripped)."""
-    found = node.find(q("text")) if node is not None else None
-    return found.text if found is not None else None
-
-
-def _decision_table(table: etree._Element, q: Callable[[str], str], file: str) -> Iterator[Problem]:
-    policy = table.get("hitPolicy", "UNIQUE").upper()
-    if policy not in dmn.HIT_POLICIES:
-        yield _problem(
-            f"不支持命中策略 {policy}: 只支持 UNIQUE (唯一)、FIRST (首个命中) 和 COLLECT (收集)",
-            table,
-            file,
-        )
-    if table.get("aggregation"):
-        yield _problem(
-            f"不支持 COLLECT 的聚合 {table.get('aggregation')}: 收集的结果总是所有命中规则的输出列表",
-            table,
-            file,
-        )
-    inputs = []
-    for column in table.findall(q("input")):
-        expression = column.find(q("inputExpression"))
-        text = _text(expression, q)
-        problem = dmn.input_expression_problem(text)
-        if problem is not None:
-            yield _problem(problem, expression if expression is not None else column, file)
-            text = dmn.STAND_IN_INPUT  # its entries are still checked, against a stand-in
-        inputs.append(text or "")
-    outputs = []
-    for column in table.findall(q("output")):
-        name = column.get("name") or column.get("label") or ""
-        if not name.isidentifier() or name.startswith("_"):
-            yield _problem(
-                f"输出列的 name '{name}' 必须是数据字段名 (字母、数字、下划线, 不以下划线或数字开头, 不含 .)",
-                column,
-                file,
-            )
-        elif name in outputs:
-            yield _problem(f"输出列的 name '{name}' 重复", column, file)
-        if column.find(q("defaultOutputEntry")) is not None:
-            yield _problem(
-                "不支持输出的默认值 (defaultOutputEntry): 请加一条所有输入都为 - 的规则",
-                column,
-                file,
-            )
-        outputs.append(name)
-    for rule in table.findall(q("rule")):
-        input_entries = rule.findall(q("inputEntry"))
-        output_entries = rule.findall(q("outputEntry"))
-        if len(input_entries) != len(inputs) or len(output_entries) != len(outputs):
-            yield _problem(
-                f"规则有 {len(input_entries)} 个输入条目、{len(output_entries)} 个输出条目, "
-                f"决策表有 {len(inputs)} 个输入列、{len(outputs)} 个输出列",
-                rule,
-                file,
-            )
-            continue
-        for entry, input_expression in zip(input_entries, inputs, strict=True):
-            text = _text(entry, q)
-            if text is None or text == "-":  # any value
-                continue
-            problem = dmn.input_entry_problem(input_expression, text)
-            if problem is not None:
-                yield _problem(f"输入条目 `{_snippet(text)}` {problem}", entry, file)
-        for entry, name in zip(output_entries, outputs, strict=True):
-            text = _text(entry, q) or ""
-            problem = dmn.output_entry_problem(text, name)
-            if problem is not None:
-                yield _problem(f"输出条目 `{_snippet(text)}` {problem}", entry, file)
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 80 else text[:79] + "…"
+    """A DMN document the engine can run exactly as written (engine/bundles/decision_checks.py)."""
+    yield from decision_checks.decision_tables(root, file)
 
 
 def business_rule_tasks(
@@ -433,6 +339,7 @@ def business_rule_tasks(
         )
         spiff = (spiff_node.text or "").strip() if spiff_node is not None else ""
         ref = dmn.decision_ref(node)
+        yield from decision_checks.result_mapping(node, file)
         if camunda and spiff and camunda != spiff:
             yield _problem(
                 f"camunda:decisionRef '{camunda}' 与 spiffworkflow:calledDecisionId '{spiff}' 不一致",
@@ -442,7 +349,7 @@ def business_rule_tasks(
         elif ref is None:
             yield _problem(
                 "业务规则任务没有指定决策: 请设置 camunda:decisionRef (Camunda Modeler) "
-                "或 spiffworkflow:calledDecisionId (bpmn.io)",
+                "或 spiffworkflow:calledDecisionId (SpiffArena)",
                 node,
                 file,
             )

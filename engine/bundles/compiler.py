@@ -37,7 +37,19 @@ from engine.config import engine_limits
 from engine.domain.bundle_versions import HumanTaskInfo
 from engine.forms import FormFileInvalid, load_form
 
-from . import checks, hints, limits, multi_sign, rules
+from . import (
+    assignment,
+    checks,
+    flow_ids,
+    form_sources,
+    hints,
+    limits,
+    main_process,
+    multi_sign,
+    parse_errors,
+    rules,
+    unsupported,
+)
 from .metadata import KEY_PATTERN, METADATA_FILE, read_metadata
 from .problems import BundleInvalid, Problem
 from .source import BundleSource
@@ -211,14 +223,6 @@ def _executable_processes(documents: dict[str, etree._ElementTree]) -> dict[str,
     return found
 
 
-def _called(documents: dict[str, etree._ElementTree]) -> set[str]:
-    return {
-        node.get("calledElement", "")
-        for tree in documents.values()
-        for node in tree.getroot().iter(tag(BPMN, "callActivity"))
-    }
-
-
 def _line_of(
     documents: dict[str, etree._ElementTree], element: str | None
 ) -> tuple[int | None, str | None]:
@@ -233,6 +237,7 @@ def _line_of(
 
 def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle:
     """Check an upload completely; return it compiled or raise BundleInvalid with every problem."""
+    source = flow_ids.with_flow_ids(source)  # id-less sequence flows named first (flow_ids.py)
     problems: list[Problem] = []
     meta, meta_problems = read_metadata(source.files)
     problems.extend(meta_problems)
@@ -258,9 +263,13 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     task_files: dict[str, str] = {}  # the file each human task is drawn in
     start_forms: dict[str, tuple[str, str]] = {}
     too_large = bool(oversized)  # SpiffWorkflow is not given more than it can run
+    # nor a diagram refused by policy (code, services, messages): its parse errors say nothing more
+    refused_by_policy = False
     for path, tree in documents.items():
         root = tree.getroot()
-        problems.extend(checks.forbidden_constructs(root, path))
+        forbidden = [*checks.forbidden_constructs(root, path), *unsupported.constructs(root, path)]
+        refused_by_policy = refused_by_policy or bool(forbidden)
+        problems.extend(forbidden)
         if checked:
             problems.extend(checks.expressions(root, path))
             problems.extend(multi_sign.check(root, path))  # 会签/或签
@@ -271,16 +280,9 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
         sizes = list(limits.process_sizes(root, path))
         too_large = too_large or bool(sizes)
         problems.extend(sizes)
+        looped = assignment.multi_instance_tasks(root)
         for info in manifest.read_human_tasks(root):
-            if not info.groups:
-                problems.append(
-                    Problem(
-                        f"人工任务 '{info.name}' 没有办理组: 请设置 candidateGroups 或把它放进泳道",
-                        info.element,
-                        info.line,
-                        path,
-                    )
-                )
+            problems.extend(assignment.task_problems(info, path, looped))  # who may work it
             problems.extend(checks.human_task_rules(info, path))
             human_tasks[info.element] = info
             task_files[info.element] = path
@@ -288,24 +290,10 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
 
     problems.extend(checks.send_back_rules(human_tasks, task_files))
     processes = _executable_processes(documents)
-    main = meta.process
-    if main is None:
-        roots = [p for p in processes if p not in _called(documents)]
-        if len(roots) == 1:
-            main = roots[0]
-        elif documents:
-            problems.append(
-                Problem(
-                    "无法确定主流程: 请在 bundle.json 的 process 中指定"
-                    if roots
-                    else "没有可执行的流程 (isExecutable)",
-                    file=METADATA_FILE if roots else None,
-                )
-            )
-    elif main not in processes:
-        problems.append(
-            Problem(f"bundle.json 指定的主流程 '{main}' 不存在或不可执行", file=METADATA_FILE)
-        )
+    main, main_problems = main_process.choose(documents, meta.process)
+    problems.extend(main_problems)
+    key_problem = main_process.key_problem(main, documents) if main and not meta.key else None
+    problems.extend([key_problem] if key_problem else [])
 
     starts_at = meta.raw.get("time_limits", {}).get("starts_at")
     if starts_at and not _line_of(documents, starts_at)[1]:
@@ -317,16 +305,17 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     problems.extend(_time_limit_problems(meta.raw, documents, human_tasks))
 
     forms: dict[str, dict[str, Any]] = {}
+    problems.extend(form_sources.generated(documents, forms))  # camunda:formData, formProperty
     form_files = _FormFiles(source.files, library)
     wanted = [(i.form, i.element, i.line, i.name) for i in human_tasks.values() if i.form]
     wanted += [(key, event, None, "开始事件") for event, key in start_forms.values()]
     for key, element, line, label in wanted:
         assert key is not None
-        if key in forms:
+        if key in forms or form_sources.is_generated(key):
             continue
         content = form_files.get(key)
         if content is None:
-            message = f"'{label}' 引用的表单 '{key}' 不存在"
+            message = form_sources.missing_message(label, key)
             guess = hints.nearest_path(key, form_files.known())
             if guess:
                 message += f"; 您是否想写 '{guess}'?"
@@ -336,6 +325,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             forms[key] = load_form(content)
         except FormFileInvalid as err:
             problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
+    problems.extend(form_sources.after_forms(human_tasks, task_files, forms, form_files))
 
     warnings: list[Problem] = []
     if well_formed and checked and not too_large:
@@ -344,7 +334,8 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             (warnings if found.is_warning else problems).append(found)
 
     specs_json = ""
-    if main in processes and well_formed and not decision_problems and not too_large:
+    parseable = well_formed and not decision_problems and not too_large and not refused_by_policy
+    if main in processes and parseable:
         specs_json = _parse_specs(documents, decision_files, main, problems)
     if problems:
         raise BundleInvalid(problems)
@@ -358,10 +349,8 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
     )
     key = meta.key or main
     name = meta.name or process_node.get("name") or key
-    if not re.match(KEY_PATTERN, key):
-        raise BundleInvalid(
-            [Problem(f"事项包标识 '{key}' 只能包含字母、数字、_ . -, 最长 64 个字符", main)]
-        )
+    if not re.match(KEY_PATTERN, key):  # bundle.json's key is checked by its schema
+        raise BundleInvalid([main_process.key_problem(main, documents) or Problem(key, main)])
     if len(name) > 200 or len(main) > 200:
         raise BundleInvalid([Problem("事项包名称或主流程标识过长 (上限 200 个字符)", main[:200])])
     return CompiledBundle(
@@ -387,6 +376,7 @@ def read_upload(source: BundleSource, library: FormLibrary) -> rules.Upload | No
     that exist and load, the metadata if valid. None when it is larger than the rules are run
     on (engine/bundles/limits.py)."""
     ignored: list[Problem] = []
+    source = flow_ids.with_flow_ids(source)
     meta, _ = read_metadata(source.files)
     documents, decision_files = _parse_documents(source, ignored)
     node_count = sum(limits.flow_nodes(t.getroot()) for t in documents.values())
@@ -401,6 +391,7 @@ def read_upload(source: BundleSource, library: FormLibrary) -> rules.Upload | No
         keys.update(i.form for i in manifest.read_human_tasks(root) if i.form)
         keys.update(key for _, key in manifest.start_forms(root).values())
     forms: dict[str, dict[str, Any]] = {}
+    form_sources.generated(documents, forms)
     form_files = _FormFiles(source.files, library)
     for key in sorted(keys):
         content = form_files.get(key)
@@ -443,16 +434,18 @@ def _parse_specs(
     except ValidationException as err:
         line, where = _line_of({**documents, **decision_files}, getattr(err, "id", None))
         message = str(err).split("\n")[0]
+        if parse_errors.duplicates(message):
+            return ""
         problems.append(
             Problem(
-                f"流程无法解析: {message}",
+                parse_errors.in_chinese(message, getattr(err, "id", None)),
                 getattr(err, "id", None) or None,
                 line or (err.line_number or None),
                 where or err.file_name or None,
             )
         )
     except Exception as err:  # SpiffWorkflow raises assorted errors on malformed models
-        problems.append(Problem(f"流程无法解析: {type(err).__name__}: {err}"))
+        problems.append(Problem(parse_errors.in_chinese(f"{type(err).__name__}: {err}", None)))
     return ""
 
 

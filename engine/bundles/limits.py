@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn import timer_texts
 from engine.bpmn.functions import ENGINE_FUNCTIONS
 from engine.bpmn.namespaces import BPMN, NSMAP, tag
 from engine.bpmn.parser import LianbanParser
@@ -169,7 +170,7 @@ def timer_intervals(root: etree._Element, file: str, limits: EngineLimits) -> It
     shortest = timedelta(seconds=limits.min_timer_seconds)
     for kind, what in (("timeDuration", "定时器时长"), ("timeCycle", "定时器周期的间隔")):
         for node in root.iter(tag(BPMN, kind)):
-            value = _constant((node.text or "").strip())
+            value = _constant(timer_texts.expression_of((node.text or "").strip()))
             if not isinstance(value, str):
                 continue
             length = _length(kind, value)

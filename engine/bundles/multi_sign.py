@@ -2,8 +2,9 @@
 
 - the element id of a multi-instance user task is a field name: its outcome is written to
   `<id>_result` and `<id>_signatures` for the gateway after it;
-- `${name}` in `camunda:assignee` / `camunda:candidateGroups` (an instance's signer or group)
-  is allowed only on a multi-instance task whose `inputDataItem` id is `name`;
+- `${name}` in `camunda:assignee` / `camunda:candidateGroups` (an instance's signer or group;
+  or their `flowable:` / `activiti:` spellings) on a multi-instance task must name its
+  `inputDataItem` (on a plain task: assignment.py);
 - a `signers` property (signers fixed in the diagram, comma separated) only on a multi-instance
   task with a collection, within the limit on instances;
 - the completion condition is in the expression language (checks.expressions) and reads only
@@ -17,8 +18,9 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from engine.bpmn.assignment import attribute
 from engine.bpmn.multi_sign import RESULT_SUFFIX, SIGNATURES_SUFFIX
-from engine.bpmn.namespaces import BPMN, CAMUNDA, NSMAP, tag
+from engine.bpmn.namespaces import BPMN, NSMAP, tag
 from engine.config import engine_limits
 
 from .problems import Problem
@@ -58,16 +60,12 @@ def check(root: etree._Element, file: str) -> Iterator[Problem]:
         )
         for prop in fixed:
             yield from _fixed_signers(prop.get("value") or "", node, loop, file)
+        if loop is None:
+            continue  # a plain task's assignee expression and groups: assignment.py
         for attr, what in (("assignee", "办理人"), ("candidateGroups", "办理组")):
-            value = node.get(tag(CAMUNDA, attr)) or ""
+            value = attribute(node, attr) or ""  # camunda:, flowable: or activiti:
             for name in _REFERENCE.findall(value):
-                if loop is None:
-                    yield _problem(
-                        f"{what} `{value}` 引用了变量, 只有会签/或签 (多实例) 任务可以这样写",
-                        node,
-                        file,
-                    )
-                elif name != item:
+                if name != item:
                     yield _problem(
                         f"{what} `{value}` 只能引用多实例的元素变量 (inputDataItem "
                         f"'{item or '未设置'}'), 如 ${{{item or 'signer'}}}",

@@ -25,15 +25,31 @@ class HumanTaskInfo:
     lane: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     line: int | None = None
+    # camunda:/flowable:/activiti:candidateUsers, potentialOwner's user(x): besides the groups,
+    # these users may claim and complete the task (docs/bundles.md, Candidate users)
+    candidate_users: tuple[str, ...] = ()
+    # the variable the process's start event names for who started the case
+    # (camunda:initiator="starter"), readable by an assignee expression (`${starter}`)
+    initiator: str | None = None
+    # SpiffArena's instructionsForEndUser: markdown shown above the task's form (the task page
+    # renders it safely: web/instructions.py)
+    instructions: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["groups"] = list(self.groups)
+        data["candidate_users"] = list(self.candidate_users)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HumanTaskInfo:
-        return cls(**{**data, "groups": tuple(data.get("groups", ()))})
+        return cls(
+            **{
+                **data,
+                "groups": tuple(data.get("groups", ())),
+                "candidate_users": tuple(data.get("candidate_users", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -115,7 +131,14 @@ class BundleVersion:
             "metadata": self.metadata,
             "start_form": self.start_form,
             "human_tasks": [
-                {"element": t.element, "name": t.name, "groups": list(t.groups), "form": t.form}
+                {
+                    "element": t.element,
+                    "name": t.name,
+                    "groups": list(t.groups),
+                    "candidate_users": list(t.candidate_users),
+                    "form": t.form,
+                    "instructions": t.instructions,
+                }
                 for t in self.human_tasks.values()
             ],
             "forms": self.forms,

@@ -190,9 +190,16 @@ class HumanTask:
     owner: str | None = None
     # 加签: "sign_before" / "sign_after" while an added signer holds it; None with an owner: 委派
     owner_kind: str | None = None
+    # users who may claim and complete the task as its groups' members may (candidateUsers)
+    candidate_users: tuple[str, ...] = ()
 
     def in_groups_of(self, user: User) -> bool:
         return bool(user.groups.intersection(self.groups))
+
+    def offered_to(self, user: User) -> bool:
+        """In the user's worklist before anyone claims it: a member of its groups, or one of
+        its candidate users."""
+        return self.in_groups_of(user) or user.name in self.candidate_users
 
     def _require_open(self) -> None:
         if self.status != TaskStatus.OPEN:
@@ -203,8 +210,11 @@ class HumanTask:
     def _require_group(self, user: User) -> None:
         if not user.has_role(Role.CLERK):
             raise Forbidden("只有窗口和审批人员可以办理任务")
-        if not self.in_groups_of(user) and self.assignee != user.name:
-            raise Forbidden(f"任务属于 {', '.join(self.groups)} 组, 您不在其中")
+        if not self.offered_to(user) and self.assignee != user.name:
+            if self.groups:
+                raise Forbidden(f"任务属于 {', '.join(self.groups)} 组, 您不在其中")
+            people = ", ".join(self.candidate_users) or self.assignee or "指定人员"
+            raise Forbidden(f"任务只交给 {people} 办理, 您不在其中")
 
     def claim(self, user: User) -> bool:
         """Claim for `user`; False when it already was theirs (nothing changed)."""
@@ -257,6 +267,7 @@ class HumanTask:
             "element": self.element,
             "name": self.name,
             "groups": list(self.groups),
+            "candidate_users": list(self.candidate_users),
             "assignee": self.assignee,
             "form": self.form,
             "kind": str(self.kind),

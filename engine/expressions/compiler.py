@@ -9,6 +9,7 @@ from typing import Any
 
 from . import closures as leaf
 from . import combinators as combine
+from . import el
 from . import operators as ops
 from .closures import Site
 from .combinators import NO_VALUE, Operation, Step
@@ -46,6 +47,15 @@ _COMPARISONS: dict[type[ast.cmpop], tuple[Operation, str]] = {
     ast.Is: (operator.is_, "比较"),
     ast.IsNot: (operator.is_not, "比较"),
 }
+_EL_COMPARISONS: dict[type[ast.cmpop], el.ElOperation] = {
+    ast.Eq: el.equal,
+    ast.NotEq: el.not_equal,
+    ast.Lt: el.less,
+    ast.LtE: el.less_equal,
+    ast.Gt: el.greater,
+    ast.GtE: el.greater_equal,
+}
+"""In a ``${...}`` text, comparisons follow JUEL's coercions (engine/expressions/el.py)."""
 _FORBIDDEN: dict[type[ast.AST], str] = {
     ast.Lambda: "不允许使用 lambda 表达式",
     ast.ListComp: "不允许使用推导式",
@@ -132,6 +142,16 @@ class Compiler:
 
     def call(self, node: ast.Call) -> Evaluator:
         function = node.func
+        if (
+            self.translation.juel
+            and isinstance(function, ast.Attribute)
+            and function.attr in el.METHODS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            target = self.compile(function.value)
+            argument = self.compile(node.args[0])
+            return el.method(function.attr, target, argument, self.site(node))
         if not isinstance(function, ast.Name):
             self.compile(function)
             raise self.error("只能直接调用函数名", node)
@@ -183,10 +203,19 @@ class Compiler:
         return leaf.dict_display(keys, values, self.site(node))
 
     def unary(self, node: ast.UnaryOp) -> Evaluator:
+        if isinstance(node.op, ast.Invert) and self.translation.is_empty(node):
+            inner = node.operand
+            if isinstance(inner, ast.Name):  # a field the case lacks is empty, not an error
+                self.check_name(inner.id, inner)
+                self.names.add(inner.id)
+                return el.emptiness(el.optional_variable(inner.id, self.site(inner)))
+            return el.emptiness(self.compile(inner))
         operand = self.compile(node.operand)
         if isinstance(node.op, ast.Not):
             return combine.negation(operand)
         if isinstance(node.op, ast.Invert):
+            if self.translation.is_bang(node) and self.translation.juel:
+                return el.negation(operand, self.site(node))
             if self.translation.is_bang(node):
                 return combine.negation(operand)
             raise self.error("不允许使用运算符 '~'", node)
@@ -207,9 +236,21 @@ class Compiler:
 
     def boolean(self, node: ast.BoolOp) -> Evaluator:
         operands = [self.compile(value) for value in node.values]
+        if self.translation.juel:
+            sited = [
+                (run, self.site(value)) for run, value in zip(operands, node.values, strict=True)
+            ]
+            return el.both(sited) if isinstance(node.op, ast.And) else el.either(sited)
         return combine.both(operands) if isinstance(node.op, ast.And) else combine.either(operands)
 
     def compare(self, node: ast.Compare) -> Evaluator:
+        if self.translation.juel and all(type(op) in _EL_COMPARISONS for op in node.ops):
+            first = self.compile(node.left)
+            el_steps = [
+                (_EL_COMPARISONS[type(op)], self.compile(right))
+                for op, right in zip(node.ops, node.comparators, strict=True)
+            ]
+            return el.comparison(first, el_steps, self.site(node))
         left = self.compile(node.left)
         steps: list[Step] = []
         previous = node.left

@@ -8,6 +8,11 @@ means ``(not a) == b``), and rejects every other ``~``. Line breaks, other white
 comments become spaces, so a condition may span several lines. Text inside string literals is
 copied untouched, and every character of the result remembers where it came from.
 
+Inside the wrapper the text is JUEL (``Translation.juel``): its word operators ``eq ne lt gt le ge
+div mod`` become their symbols, ``not`` a ``~`` like ``!`` (Python's ``not in`` and ``is not``
+stay), ``empty`` a ``~`` the compiler reads as JUEL's ``empty``; and the compiler gives
+comparisons and logic JUEL's coercions (el.py).
+
 Two things Python only warns about are errors here, so that acceptance never depends on the
 warning filters: an invalid escape in a string (``"\\d"``) and a number run into a word (``1or 2``).
 """
@@ -24,6 +29,18 @@ _QUOTES = "'\""
 _STRING_PREFIXES = frozenset({"r", "u", "b", "f", "br", "rb", "fr", "rf"})
 _LITERALS = {"true": "True", "false": "False", "null": "None"}
 _WRAPPERS = ("${", "#{")
+_JUEL_WORDS = {
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "div": " / ",
+    "mod": " % ",
+    "not": "",
+    "empty": "",
+}
 _ESCAPES = frozenset("\n\r\\'\"abfnrtvx01234567")
 _TEXT_ESCAPES = frozenset("NuU")
 _OCTAL = frozenset("01234567")
@@ -43,6 +60,11 @@ class Translation:
     bangs: frozenset[int]
     """Indices in ``text`` of the ``~`` that stand for a JUEL ``!``."""
     line_starts: tuple[int, ...]
+    juel: bool = False
+    """Whether the text was wrapped in ``${...}`` / ``#{...}``: its operators then mean what
+    JUEL says (engine/expressions/el.py)."""
+    empties: frozenset[int] = frozenset()
+    """Indices in ``text`` of the ``~`` that stand for JUEL's ``empty``."""
 
     def index(self, lineno: int | None, col: int | None, *, utf8: bool = True) -> int:
         """Index in ``text`` of a 1-based line and 0-based column (UTF-8 bytes, as in ``ast``)."""
@@ -63,8 +85,12 @@ class Translation:
         return self.origin[start], self.origin[end - 1] + 1
 
     def is_bang(self, node: ast.expr) -> bool:
-        """Whether ``node`` starts with a ``~`` written as ``!``."""
+        """Whether ``node`` starts with a ``~`` written as ``!`` (or JUEL's ``not``)."""
         return self.index(node.lineno, node.col_offset) in self.bangs
+
+    def is_empty(self, node: ast.expr) -> bool:
+        """Whether ``node`` starts with a ``~`` written as JUEL's ``empty``."""
+        return self.index(node.lineno, node.col_offset) in self.empties
 
 
 class _Output:
@@ -74,6 +100,7 @@ class _Output:
         self.parts: list[str] = []
         self.origin: list[int] = []
         self.bangs: set[int] = set()
+        self.empties: set[int] = set()
 
     def copy(self, source: str, start: int, end: int) -> None:
         self.parts.append(source[start:end])
@@ -91,6 +118,18 @@ class _Output:
         self.bangs.add(len(self.origin))
         self.put("~", at)
 
+    def empty(self, at: int) -> None:
+        self.empties.add(len(self.origin))
+        self.put("~", at)
+
+    def last(self) -> str:
+        """The last character emitted that is not a space."""
+        for part in reversed(self.parts):
+            stripped = part.rstrip()
+            if stripped:
+                return stripped[-1]
+        return ""
+
 
 def unwrap(source: str) -> tuple[int, int]:
     """Start and end of the expression inside an optional ``${...}`` / ``#{...}`` wrapper."""
@@ -104,7 +143,9 @@ def unwrap(source: str) -> tuple[int, int]:
 def translate(source: str) -> Translation:
     """The Python-syntax form of ``source`` (see the module docstring)."""
     start, end = unwrap(source)
+    juel = (start, end) != (0, len(source))
     out = _Output()
+    previous = ""  # the last word, for JUEL's `not` (not after `is`, not before `in`)
     i = start
     while i < end:
         char = source[i]
@@ -127,8 +168,13 @@ def translate(source: str) -> Translation:
             else:
                 if "0" <= char <= "9" and not _NUMBER_WORD.fullmatch(word):
                     raise ExpressionError.at("表达式语法错误", source, i, "数字写法不正确")
-                out.put(_LITERALS.get(word, word), i, same_length=True)
+                if juel and word in _JUEL_WORDS and out.last() != ".":
+                    _juel_word(out, word, i, previous, _next_word(source, stop, end))
+                else:
+                    out.put(_LITERALS.get(word, word), i, same_length=True)
+            previous = word
             i = stop
+            continue
         elif char == "&" and following == "&":
             out.put(" and ", i)
             i += 2
@@ -152,13 +198,41 @@ def translate(source: str) -> Translation:
         else:
             out.copy(source, i, i + 1)
             i += 1
+        if not char.isspace():
+            previous = ""
     text = "".join(out.parts)
     indent = len(text) - len(text.lstrip(" "))  # Python would see an unexpected indent
     text = text[indent:]
     origin = (*out.origin[indent:], end)
     bangs = frozenset(n - indent for n in out.bangs)
+    empties = frozenset(n - indent for n in out.empties)
     line_starts = (0, *(n + 1 for n, c in enumerate(text) if c == "\n"))
-    return Translation(text, origin, bangs, line_starts)
+    return Translation(text, origin, bangs, line_starts, juel, empties)
+
+
+def _juel_word(out: _Output, word: str, at: int, previous: str, following: str) -> None:
+    """JUEL's word operators: ``eq ne lt gt le ge div mod`` as their symbols, ``not`` as ``!``
+    (Python's ``not in`` and ``is not`` stay), ``empty`` as its own unary operator."""
+    if word == "empty":
+        out.empty(at)
+    elif word == "not" and previous != "is" and following != "in":
+        out.bang(at)
+    elif word == "not":
+        out.put(word, at, same_length=True)
+    else:
+        symbol = _JUEL_WORDS[word]
+        out.put(symbol, at, same_length=len(symbol) == len(word))
+
+
+def _next_word(source: str, start: int, end: int) -> str:
+    """The word starting after the white space at ``start``, or ''."""
+    i = start
+    while i < end and source[i].isspace():
+        i += 1
+    stop = i
+    while stop < end and _is_word_char(source[stop]):
+        stop += 1
+    return source[i:stop]
 
 
 def _is_word_char(char: str) -> bool:

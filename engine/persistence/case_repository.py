@@ -38,6 +38,7 @@ from .tables import (
     cases,
     certificates,
     human_task_groups,
+    human_task_users,
     human_tasks,
 )
 from .worklist_statements import WorklistShape, case_columns, worklist_statement
@@ -96,9 +97,13 @@ _TASKS_OPEN_FOR_CASE = (
 )
 _TASK_INSERT = insert(human_tasks).inline()
 _TASK_GROUPS_INSERT = insert(human_task_groups).inline()
+_TASK_USERS_INSERT = insert(human_task_users).inline()
 _TASK_UPDATE = update(human_tasks).where(human_tasks.c.id == bindparam("b_id"))
 _TASK_GROUPS_CLOSE = (
     update(human_task_groups).where(human_task_groups.c.task_id == bindparam("b_id")).values(open=0)
+)
+_TASK_USERS_CLOSE = (
+    update(human_task_users).where(human_task_users.c.task_id == bindparam("b_id")).values(open=0)
 )
 
 
@@ -123,6 +128,7 @@ def _task(row: Mapping[Any, Any], prefix: str = "") -> HumanTask:
         deadline=row[prefix + "deadline"],
         owner=row[prefix + "owner"],
         owner_kind=row[prefix + "owner_kind"],
+        candidate_users=tuple(row[prefix + "candidate_users"] or ()),
     )
 
 
@@ -339,10 +345,18 @@ class TaskRepository:
                     "owner_kind": task.owner_kind,
                     "deadline": task.deadline,
                     "created_at": task.created_at,
+                    "candidate_users": list(task.candidate_users) or None,
                 }
                 for task in tasks
             ],
         )
+        users = [
+            {"task_id": task.id, "user_name": u, "open": 1, "created_at": task.created_at}
+            for task in tasks
+            for u in dict.fromkeys(task.candidate_users)
+        ]
+        if users:
+            self.writes.add(_TASK_USERS_INSERT, users)
         groups = [
             {"task_id": task.id, "group_name": g, "open": 1, "created_at": task.created_at}
             for task in tasks
@@ -366,6 +380,8 @@ class TaskRepository:
         )
         if task.status != TaskStatus.OPEN:
             self.writes.add(_TASK_GROUPS_CLOSE, {"b_id": task.id})
+            if task.candidate_users:
+                self.writes.add(_TASK_USERS_CLOSE, {"b_id": task.id})
 
     def worklist(
         self,
@@ -413,6 +429,7 @@ class TaskRepository:
         shape = WorklistShape(
             groups=len(groups),
             own=f.claimed != "unclaimed",
+            candidate=f.claimed != "mine",
             anchored=bool(after),
             element=f.element is not None,
             unclaimed=f.claimed == "unclaimed",

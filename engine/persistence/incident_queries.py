@@ -13,7 +13,15 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from .tables import bundle_versions, bundles, case_events, cases, human_task_groups, human_tasks
+from .tables import (
+    bundle_versions,
+    bundles,
+    case_events,
+    cases,
+    human_task_groups,
+    human_task_users,
+    human_tasks,
+)
 
 
 @dataclass(frozen=True)
@@ -74,19 +82,34 @@ def set_case_version(conn: Connection, case_id: int, version_id: int) -> None:
 
 
 def retarget_task(
-    conn: Connection, task_id: str, element: str, name: str, form: str | None, groups: list[str]
+    conn: Connection,
+    task_id: str,
+    element: str,
+    name: str,
+    form: str | None,
+    groups: list[str],
+    users: list[str] | None = None,
 ) -> None:
     """An open human task kept through a migration, now running another element (the
-    mapping) or the same element as the new version defines it: its element, name, form and
-    candidate groups (the worklists' copy included)."""
+    mapping) or the same element as the new version defines it: its element, name, form,
+    candidate groups and candidate users (the worklists' copies included)."""
     created = conn.execute(
         select(human_tasks.c.created_at).where(human_tasks.c.id == task_id)
     ).scalar_one()
     conn.execute(
         update(human_tasks)
         .where(human_tasks.c.id == task_id)
-        .values(element=element, name=name, form=form, groups=groups)
+        .values(element=element, name=name, form=form, groups=groups, candidate_users=users or None)
     )
+    conn.execute(delete(human_task_users).where(human_task_users.c.task_id == task_id))
+    if users:
+        conn.execute(
+            insert(human_task_users),
+            [
+                {"task_id": task_id, "user_name": u, "open": 1, "created_at": created}
+                for u in dict.fromkeys(users)
+            ],
+        )
     conn.execute(delete(human_task_groups).where(human_task_groups.c.task_id == task_id))
     if groups:
         conn.execute(

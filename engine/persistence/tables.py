@@ -213,6 +213,9 @@ human_tasks = Table(
     # 加签: "sign_before" / "sign_after" while the task is with an added signer; NULL with an
     # owner means 委派 (migration 0017)
     Column("owner_kind", String(20)),
+    # users besides the groups' members who may claim and complete it (candidateUsers); NULL:
+    # none. human_task_users holds the same, indexed, for worklists (migration 0023)
+    Column("candidate_users", JsonType),
     Index("ix_human_tasks_case", "case_id", "status"),
     Index("ix_human_tasks_ended_at", "ended_at"),  # the dashboard's day rollups (migration 0020)
     # the worklist's "assigned to me" branch, read in keyset order (migration 0004)
@@ -229,6 +232,17 @@ human_task_groups = Table(
     Column("open", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_human_task_groups_queue", "group_name", "open", "created_at", "task_id"),
+)
+
+# A task's candidate users, as human_task_groups holds its groups (migration 0023).
+human_task_users = Table(
+    "human_task_users",
+    metadata,
+    Column("task_id", ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_name", String(100), primary_key=True),
+    Column("open", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_human_task_users_queue", "user_name", "open", "created_at", "task_id"),
 )
 
 case_events = Table(

@@ -12,7 +12,7 @@ from sqlalchemy import Integer, bindparam, select, tuple_, union
 
 from engine.domain.model import TaskStatus
 
-from .tables import UtcDateTime, cases, human_task_groups, human_tasks
+from .tables import UtcDateTime, cases, human_task_groups, human_task_users, human_tasks
 
 
 def case_columns(fields: tuple[str, ...]) -> list[Any]:
@@ -33,6 +33,7 @@ class WorklistShape:
 
     groups: int  # branches, one per group (parameters group_0, group_1, ...)
     own: bool  # a branch for the tasks assigned to the user (user_name)
+    candidate: bool  # a branch for the open tasks the user is a candidate user of (user_name)
     anchored: bool  # keyset paging after (anchor_at, anchor_id)
     element: bool
     unclaimed: bool
@@ -79,6 +80,16 @@ def worklist_statement(shape: WorklistShape) -> Any:
         if shape.anchored:
             query = query.where(after_anchor(g.c.created_at, g.c.task_id))
         branches.append(query.order_by(g.c.created_at, g.c.task_id).limit(limit))
+    if shape.candidate:
+        u = human_task_users
+        query = select(u.c.task_id.label("id")).where(
+            u.c.user_name == bindparam("user_name"), u.c.open == 1
+        )
+        if joins_task:
+            query = narrowed(query.join(t, t.c.id == u.c.task_id))
+        if shape.anchored:
+            query = query.where(after_anchor(u.c.created_at, u.c.task_id))
+        branches.append(query.order_by(u.c.created_at, u.c.task_id).limit(limit))
     if shape.own:
         query = narrowed(
             select(t.c.id).where(

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.bundles.compiler import FormLibrary, _FormFiles
+from engine.bundles.form_sources import is_generated
 from engine.domain import merkle
 from engine.domain.model import Case, CaseEvent, EventType
 from engine.errors import Invalid
@@ -27,7 +28,7 @@ def archive_files(files: Mapping[str, str], forms: Mapping[str, Any]) -> dict[st
     found = _FormFiles({p: t.encode() for p, t in files.items()}, FormLibrary(None))
     result = dict(sorted(files.items()))
     for key in sorted(forms):
-        if found.get(key) is None:
+        if found.get(key) is None and not is_generated(key):  # camunda:formData: in the XML
             result[f"forms/{key}"] = json.dumps(forms[key], ensure_ascii=False, indent=2)
     return result
 

@@ -145,6 +145,9 @@ def _reorder(schema: Mapping[str, Any], original: Any) -> dict[str, Any]:
     no key order); as it is when the two differ in their properties."""
     props = schema.get("properties")
     order = original.get("properties") if isinstance(original, Mapping) else None
+    declared = schema.get("x-order")  # a generated form's, a SpiffArena ui:order (bundles.md)
+    if isinstance(props, Mapping) and isinstance(declared, list) and set(declared) == set(props):
+        order = dict.fromkeys(declared)
     if not isinstance(props, Mapping) or not isinstance(order, Mapping) or set(props) != set(order):
         return dict(schema)
     return {**schema, "properties": {k: props[k] for k in order}}

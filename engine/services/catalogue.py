@@ -288,6 +288,7 @@ def version_overview(svc: Services, actor: User, key: str, version: int) -> dict
                 "name": info.name,
                 "lane": info.lane,
                 "groups": list(info.groups),
+                "candidate_users": list(info.candidate_users),
                 "assignee": info.assignee,
                 "form": info.form,
                 "form_title": (form or {}).get("title") or info.form,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from engine.bpmn.timer_texts import DUE_DATE, due_date
 from engine.bundles.checks import CLOCK_PAUSE
 from engine.calendar import WorkdayCalendar
 from engine.domain.bundle_metadata import DEFAULT_WARNING_WORKDAYS
@@ -47,6 +48,8 @@ def task_deadline(
     of an issuance task (送达, Art. 44: `time_limits.delivery_workdays` from the decision)."""
     info = version.human_tasks.get(element)
     limit = info.properties.get("time_limit") if info else None
+    if limit is None and info is not None and DUE_DATE in info.properties:
+        return due_date(info.properties[DUE_DATE], data, opened)  # camunda:dueDate
     if limit is None:
         if limit_kind(version, element) == DELIVERY:
             return calendar.add(opened, version.time_policy.delivery_limit).value

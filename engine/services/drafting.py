@@ -8,6 +8,7 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from engine.bundles.form_sources import is_generated
 from engine.bundles.problems import BundleInvalid, Problem
 from engine.bundles.source import MAX_FILES, BundleSource, from_zip
 from engine.bundles.template import blank_template, bpmn_path
@@ -46,7 +47,7 @@ def version_files(svc: Services, actor: User, key: str, version: int) -> dict[st
     detail = catalogue.bundle_detail(svc, actor, key, version)
     files = dict(catalogue.bundle_files(svc, key, version))
     for form_key, schema in sorted(detail.get("forms", {}).items()):
-        if not _has_form(files, form_key):
+        if not _has_form(files, form_key) and not is_generated(form_key):  # made from the XML
             files[f"forms/{form_key}"] = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
     return {"files": files, "bpmn": main_bpmn(files, detail.get("process"))}
 

@@ -100,9 +100,11 @@ ADMINS = "group:admins"
 
 def is_incident(err: StepFailed) -> bool:
     """Whether a failed step is the process's fault (an incident), not the submitted values':
-    every engine failure but a bound on the work the values ask for (too many instances...),
-    which the clerk can change."""
-    return failure(err).kind != "limit"
+    every engine failure but a bound on the work the values ask for (too many instances...)
+    and data that leads nowhere (a gateway none of whose conditions holds for it, a
+    multi-instance list missing: engine/bpmn/step_errors.py), which the clerk can change: those
+    are refused (422) with the case as it was."""
+    return failure(err).kind not in ("limit", "data")
 
 
 def _reads(expression: str | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +156,8 @@ def step_incident(
     body = f"{subject}\n{err.message}\n请在「出错办件」中查看, 更正数据后重试或迁移到修正后的版本。"
     notify(uow, case.id, "incident", ADMINS, subject, body, now)
     save(uow, case)
-    return Conflict(CLERK_MESSAGE)
+    # the clerk is told where and why too (the administrators are told the rest)
+    return Conflict(CLERK_MESSAGE, errors=[{"message": err.message, "element": err.element}])
 
 
 START_MESSAGE = "此事项流程出错, 暂不能收件, 已通知管理员"

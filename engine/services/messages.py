@@ -98,8 +98,11 @@ def to_holders(
         if task.assignee is not None:
             if task.assignee != actor:
                 uow.messages.to_users([task.assignee], message)
-        elif task.groups:
-            to_groups.append(message)
+        else:
+            if task.groups:
+                to_groups.append(message)
+            # its candidate users (candidateUsers), as its groups' members
+            uow.messages.to_users([u for u in task.candidate_users if u != actor], message)
     uow.messages.to_task_groups(to_groups, actor)
 
 
@@ -130,8 +133,11 @@ def tasks_opened(
         if task.assignee is not None:
             if task.assignee != actor:
                 uow.messages.to_users([task.assignee], message)
-        elif task.groups:
-            to_groups.append(message)
+        else:
+            if task.groups:
+                to_groups.append(message)
+            # its candidate users (candidateUsers), as its groups' members
+            uow.messages.to_users([u for u in task.candidate_users if u != actor], message)
     uow.messages.to_task_groups(to_groups, actor)
 
 

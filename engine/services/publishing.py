@@ -295,7 +295,12 @@ def upload_warnings(uow: UnitOfWork, compiled: CompiledBundle) -> list[dict[str,
         if sizes.get(group, 0):
             continue
         task = compiled.human_tasks[elements[0]] if elements else None
-        what = f"任务 '{task.name}' 将无人可以办理" if task else "超期督办将无人接收"
+        if task is None:
+            what = "超期督办将无人接收"
+        elif task.candidate_users or task.assignee:  # the people it names may still work it
+            what = f"任务 '{task.name}' 只能由它指定的办理人或候选人办理"
+        else:
+            what = f"任务 '{task.name}' 将无人可以办理"
         found.append(
             {
                 "message": f"办理组 '{group}' 还没有任何成员: {what}。{GROUP_MEMBERS_HINT}",

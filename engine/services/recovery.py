@@ -277,13 +277,16 @@ def _retarget(uow: UnitOfWork, version: Any, workflow: Any, stored: list[HumanTa
         info = version.human_tasks.get(now_ready.element)
         name = info.name if info else now_ready.name
         groups = tuple(info.groups) if info else ()
+        users = tuple(info.candidate_users) if info else ()
         form = info.form if info else None
-        if (task.element, task.name, task.groups, task.form) == (
+        if (task.element, task.name, task.groups, task.candidate_users, task.form) == (
             now_ready.element,
             name,
             groups,
+            users,
             form,
         ):
             continue
-        retarget_task(uow.conn, task.id, now_ready.element, name, form, list(groups))
+        retarget_task(uow.conn, task.id, now_ready.element, name, form, list(groups), list(users))
         task.element, task.name, task.groups, task.form = now_ready.element, name, groups, form
+        task.candidate_users = users

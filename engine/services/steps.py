@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from engine.bpmn.assignment import task_assignee
 from engine.bpmn.errors import StepFailed
 from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
 from engine.domain.audit import canonical_data
+from engine.domain.bundle_versions import HumanTaskInfo
 from engine.domain.jobs import JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.errors import Conflict, Invalid
@@ -69,6 +71,15 @@ def save(uow: UnitOfWork, case: Case) -> None:
         raise Stale() from None
 
 
+def _assignee(info: HumanTaskInfo, case: Case) -> str | None:
+    """Who a task opening now is assigned to (engine/bpmn/assignment.py): a step that would
+    open a task nobody can work is refused."""
+    try:
+        return task_assignee(info, case.data, case.created_by)
+    except StepFailed as err:
+        raise step_failed(err) from None
+
+
 def _sync_tasks(
     step: Step,
     stored_open: list[HumanTask] | None = None,
@@ -92,8 +103,13 @@ def _sync_tasks(
         info = version.human_tasks.get(ready_task.element)
         # 会签/或签: an instance's signer or group comes from its item (services/multi_sign.py)
         groups, signer = instance_people(info, ready_task.item, ready_task.element)
-        if signer is None and info and not item_reference(info.assignee):
-            signer = info.assignee
+        if (
+            signer is None
+            and info
+            and not (assign and assign.get(task_id))
+            and not (item_reference(info.assignee) and ready_task.item is not None)
+        ):
+            signer = _assignee(info, case)  # a user name, or `${reviewer}` on the case data
         task = HumanTask(
             id=task_id,
             case_id=case.id,
@@ -102,6 +118,7 @@ def _sync_tasks(
             groups=groups if groups is not None else (info.groups if info else ()),
             form=info.form if info else None,
             assignee=(assign or {}).get(task_id) or signer,
+            candidate_users=info.candidate_users if info else (),
             created_at=now,
             deadline=task_deadline(
                 version, ready_task.element, case.data, step.today, step.calendar

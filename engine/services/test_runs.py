@@ -112,7 +112,8 @@ def compile_draft(svc: Services, files: Any, actor: str) -> Draft:
         deployed_at=svc.clock(),
     )
     runtime = ProcessRuntime(specs_from_json(compiled.specs_json))
-    bpmn = source.by_suffix(".bpmn", ".bpmn20.xml", ".xml").values()
+    # the files as compiled: id-less sequence flows named (engine/bundles/flow_ids.py)
+    bpmn = [d for p, d in sorted(compiled.files.items()) if p.lower().endswith((".bpmn", ".xml"))]
     return Draft(version, runtime, FlowIndex.of(bpmn), runtime.element_names())
 
 

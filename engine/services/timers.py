@@ -10,12 +10,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from engine.bpmn.errors import StepFailed
-from engine.domain.jobs import Job
+from engine.bpmn.task_table import PendingTimer
+from engine.domain.jobs import Job, JobKind
 from engine.domain.model import CaseStatus, EventType
+from engine.errors import Invalid
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import Services, Step
-from .incidents import SYSTEM, budget_reason, raise_incident, timer_budget_left, timer_task_id
+from .incidents import (
+    SYSTEM,
+    TIMER_KEY,
+    budget_reason,
+    raise_incident,
+    timer_budget_left,
+    timer_task_id,
+)
 from .steps import engine_step, record_step
 
 __all__ = ["SYSTEM", "fire_timer"]
@@ -53,8 +62,40 @@ def fire_timer(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
         for t in waiting.values()
         if t.task_id not in {p.task_id for p in workflow.pending_timers()}
     ]
-    record_step(
-        Step(svc, uow, case, version, workflow, SYSTEM, at),
-        EventType.TIMER_FIRED,
-        data={"timers": fired, "due": timer.due.isoformat()},
-    )
+    before = (case.data, case.updated_at)
+    try:
+        with uow.conn.begin_nested():  # a step that cannot open its tasks leaves no trace
+            record_step(
+                Step(svc, uow, case, version, workflow, SYSTEM, at),
+                EventType.TIMER_FIRED,
+                data={"timers": fired, "due": timer.due.isoformat()},
+            )
+    except Invalid as err:  # a task it opens has nobody to work it (an assignee found no one)
+        case.data, case.updated_at = before
+        element = next((e.get("element") for e in err.errors if e.get("element")), None)
+        raise_incident(uow, case, now, err.message, element or timer.element, "step_refused")
+        return
+    _schedule_next_occurrences(uow, case.id, waiting, workflow.pending_timers(), now)
+
+
+def _schedule_next_occurrences(
+    uow: UnitOfWork,
+    case_id: int,
+    before: dict[str, PendingTimer],
+    after: list[PendingTimer],
+    now: datetime,
+) -> None:
+    """A cycle timer (`R3/PT1H`) that fired waits again on the same engine task with a later due
+    time: its next occurrence gets a job of its own (the task's first job is done and a key is
+    scheduled once)."""
+    for pending in after:
+        previous = before.get(pending.task_id)
+        if previous is not None and pending.due != previous.due:
+            uow.jobs.schedule(
+                JobKind.TIMER,
+                f"{TIMER_KEY}{pending.task_id}@{pending.due.isoformat()}",
+                pending.due,
+                now,
+                case_id,
+                {"element": pending.element},
+            )

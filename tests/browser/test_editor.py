@@ -213,7 +213,7 @@ def test_the_lint_rules_say_in_chinese_what_the_server_refuses(
     assert len(join) == 1 and "排他网关「选择」" in join[0] and "一直停在这里" in join[0]
     assert not [i for i in issues if re.search("[A-Za-z]{4,}", i[2].replace("candidateGroups", ""))]
 
-    # a BPMN file without a diagram cannot be drawn: said so in Chinese, in the footer
+    # a BPMN file without a diagram is laid out (bpmn-auto-layout) and the editor says so
     files = page.evaluate("() => LianbanDraft.files")
     files["leave.bpmn"] = LINTED
     page.route(
@@ -221,5 +221,11 @@ def test_the_lint_rules_say_in_chinese_what_the_server_refuses(
         lambda route: route.fulfill(json={"files": files, "bpmn": "leave.bpmn"}),
     )
     page.reload()
-    page.wait_for_selector("#modeler-canvas[data-modeler-status=failed]")
-    assert "没有图形布局" in page.locator("#editor-problems").inner_text()
+    page.wait_for_selector("#modeler-canvas[data-modeler-status=ready]")
+    assert page.locator("#modeler-canvas").get_attribute("data-modeler-layout") == "auto"
+    assert page.locator("#modeler-canvas .djs-element[data-element-id=wait]").count() == 1
+    assert (
+        page.locator("#modeler-canvas .modeler-notice")
+        .inner_text()
+        .startswith("此图由系统自动排版")
+    )

@@ -52,6 +52,7 @@ def test_the_clerk_is_told_the_process_failed_and_the_admin_handles_it_on_the_in
     page = answer.get_data(as_text=True)
     assert answer.status_code == 409
     assert "此办件流程出错, 已通知管理员" in page
+    assert "变量 &#39;sells_coldchain&#39; 未定义" in page  # where and why, not only that it failed
     assert "表单填写有误" not in page and "field-error" not in page
     again = clerk.get(f"/work/tasks/{task}").get_data(as_text=True)
     assert "管理员处理前不能办理" in again and "提交办理</button>" not in again  # nothing to press

@@ -110,12 +110,15 @@ def test_a_decision_made_at_start_ends_or_routes_the_case(
     assert refused["data"] == {"kind": "hazardous", "area": 3, "route": "refuse", "fee": 0}
     accepted = cases.start_case(services, clerk, "p", {"kind": "office", "area": 30})
     assert accepted["data"]["route"] == "fast" and only_task(accepted, "t")
-    # no rule matches: the gateway cannot read `route`, the process's fault (no case is made;
+    # no rule matches: the outputs are null (as in Camunda), the gateway takes its default
+    unmatched = cases.start_case(services, clerk, "p", {"kind": "food", "area": 0})
+    assert unmatched["data"]["route"] is None and only_task(unmatched, "t")
+    # a cell that cannot be evaluated on the data is the process's fault (no case is made;
     # the administrators are told, engine/services/incidents.py)
     with pytest.raises(Conflict) as err:
-        cases.start_case(services, clerk, "p", {"kind": "food", "area": 0})
+        cases.start_case(services, clerk, "p", {"kind": "food", "area": "big"})
     [problem] = err.value.details["errors"]
-    assert "route" in problem["message"] and problem["element"] == "gw"
+    assert "决策 'route'" in problem["message"] and problem["element"] == "decide"
 
 
 def test_a_decision_after_a_timer_reaches_the_case_data(

@@ -80,6 +80,8 @@ def test_an_engine_failure_is_an_incident_and_the_case_stays_as_it_was(
         headers=users["front_desk"].headers,
     )
     assert answer.status_code == 409 and answer.get_json()["error"] == MESSAGE
+    [where] = answer.get_json()["errors"]  # the element and the reason, in Chinese
+    assert where["element"] == "gw" and "未定义" in where["message"]
     case = queries.get_case(services, users["auditor"].user, started["id"])
     assert case["status"] == "error"
     assert [t["id"] for t in case["tasks"]] == [task]  # the task still open

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.bundles.source import from_path, from_upload
-from engine.errors import Conflict, Invalid
+from engine.errors import Invalid
 from engine.persistence.db import make_engine
 from engine.persistence.schema import upgrade
 from engine.persistence.tables import case_events
 from engine.persistence.tables import cases as case_rows
-from engine.services import Services, accounts, audit, calendar, cases, incidents, publishing
+from engine.services import Services, accounts, audit, calendar, cases, publishing
 from tests.conftest import CLERKS, FORMS, PROCESSES
 from tests.fixtures import bpmn
 from tests.fixtures.clock import FakeClock
@@ -135,11 +135,10 @@ def test_a_step_the_engine_refuses_does_not_leave_a_moved_workflow_behind(
     desk = users["front_desk"].user
     case = cases.start_case(services, desk, "p", {})
     task = case["tasks"][0]["id"]
-    # n = 1 matches no flow: the engine refuses the step after completing the task in memory,
-    # and the case stops as an incident (engine/services/incidents.py) an administrator resumes
-    with pytest.raises(Conflict):
+    # n = 1 matches no flow: the engine refuses the step after completing the task in memory
+    # (422, the case as it was: engine/bpmn/step_errors.py); the clerk submits another value
+    with pytest.raises(Invalid):
         cases.complete(services, desk, task, {"n": 1})
-    incidents.resume(services, "admin", case["id"])
     hits = services.live.hits
     case = cases.complete(services, desk, task, {"n": 2})
     assert services.live.hits == hits  # rebuilt from the stored state, not the moved workflow

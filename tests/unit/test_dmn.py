@@ -1,5 +1,5 @@
 """Business rule tasks with DMN decision tables, run for real: each table is compiled by the upload
-checks, parsed by SpiffWorkflow, stored as spec JSON and evaluated through the safe expression
+checks, read by lianban's parser, stored as spec JSON and evaluated through the safe expression
 language, with the case state saved and reloaded (around a freshly restored spec) at every step."""
 
 from __future__ import annotations
@@ -258,13 +258,11 @@ def test_a_decision_can_end_the_case() -> None:
     assert run.open() == [] and run.workflow.is_finished()
 
 
-def test_no_matching_rule_sets_no_output_and_the_gateway_reading_it_fails_plainly() -> None:
-    from engine.bpmn.runtime import StepFailed
-
+def test_no_matching_rule_outputs_null_as_camunda_does_and_the_gateway_takes_its_default() -> None:
     run = Run(routed_bundle(), {})
-    with pytest.raises(StepFailed) as err:
-        run.complete("apply", {"kind": "food", "area": 0})  # no rule: 0 is not > 0
-    assert "route" in err.value.message
+    # no rule: 0 is not > 0; every output is null, not an error
+    assert run.complete("apply", {"kind": "food", "area": 0}) == {"route": None, "fee": None}
+    assert run.open() == ["fast"]
 
 
 def test_a_decision_in_the_first_step_runs_at_start_and_the_state_never_holds_the_spec() -> None:
@@ -275,10 +273,10 @@ def test_a_decision_in_the_first_step_runs_at_start_and_the_state_never_holds_th
   <bpmn:userTask id="t" name="办理" camunda:candidateGroups="g" />
   <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e" /><bpmn:endEvent id="e" />"""
     compiled = bundle({"p.bpmn": bpmn.document(body), "risk.dmn": RISK})
-    assert '"decision_table"' in compiled.specs_json and "medium" in compiled.specs_json
+    assert '"decisions"' in compiled.specs_json and "medium" in compiled.specs_json
     run = Run(compiled, {"kind": "food", "area": 20})
     assert run.outputs == [{"risk": "medium"}]
-    assert "decision_table" not in run.state and '"medium\\"' not in run.state
+    assert '"decisions"' not in run.state and '"medium\\"' not in run.state
     assert "task_specs" not in run.state
 
 
@@ -387,3 +385,64 @@ def test_validate_tells_text_that_does_not_parse_from_text_the_language_refuses(
             engine.validate("v > a.b")
     with pytest.raises(ScriptsNotAllowed):
         SafeEnvironment().execute("import os", {})
+
+
+def test_a_spec_stored_with_spiffworkflows_decision_table_still_runs_as_it_did() -> None:
+    """Process versions published before lianban ran decisions itself hold SpiffWorkflow's
+    `decision_table`: read as that one table, UNIQUE still takes the first match and no match
+    still writes nothing."""
+    body = f"""
+  <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+  <bpmn:userTask id="t" name="办理" camunda:candidateGroups="g" />
+  <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="d" />
+  {business_rule_task("d", "risk", "camunda")}
+  <bpmn:sequenceFlow id="f3" sourceRef="d" targetRef="e" /><bpmn:endEvent id="e" />"""
+    compiled = bundle({"p.bpmn": bpmn.document(body), "risk.dmn": RISK})
+    stored = json.loads(compiled.specs_json)
+    spec = stored["spec"]["task_specs"]["d"]
+    decision = spec.pop("decisions")[spec.pop("decision")]
+    spec["decision_table"] = {
+        "id": "risk_table",
+        "name": "",
+        "hit_policy": "UNIQUE",  # overlapping rules: SpiffWorkflow took the first
+        "inputs": [
+            {"id": f"i{j}", "label": "", "name": "", "expression": text, "typeRef": ""}
+            for j, text in enumerate(decision["inputs"])
+        ],
+        "outputs": [{"id": "o", "label": "", "name": "risk", "typeRef": ""}],
+        "rules": [
+            {
+                "id": rule["id"],
+                "row_number": n,
+                "description": None,
+                "input_entries": [
+                    {
+                        "id": f"{rule['id']}_{j}",
+                        "input_id": f"i{j}",
+                        "description": None,
+                        "lhs": [None if text == "-" else text],
+                    }
+                    for j, text in enumerate(rule["inputs"])
+                ],
+                "output_entries": [
+                    {
+                        "id": f"{rule['id']}_o",
+                        "output_id": "o",
+                        "description": None,
+                        "text": rule["outputs"][0],
+                    }
+                ],
+            }
+            for n, rule in enumerate(decision["rules"][:2], 1)  # no catch-all rule
+        ],
+    }
+    runtime = ProcessRuntime(specs_from_json(json.dumps(stored)))
+    for data, outputs in (
+        ({"kind": "food", "area": 900}, {"risk": "high"}),  # both rules match: the first
+        ({"kind": "retail", "area": 1}, {}),  # none matches: nothing written
+    ):
+        workflow = runtime.start({})
+        task = next(t for t in workflow.ready_tasks() if t.element == "t")
+        workflow.complete(task.id, data)
+        assert workflow.decisions() == outputs
+        assert workflow.spiff.is_completed()

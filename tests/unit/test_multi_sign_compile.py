@@ -60,7 +60,10 @@ def test_a_completion_condition_with_code_is_refused_naming_the_task(condition: 
 
 
 def test_a_signer_reference_needs_a_multi_instance_task_and_its_item() -> None:
+    # on a plain task an assignee expression reads the case data (issue 22), a group cannot
     plain = bpmn.linear('camunda:candidateGroups="g" camunda:assignee="${signer}"')
+    assert compile_bundle(from_upload("t.bpmn", plain), LIBRARY).human_tasks["task"].assignee
+    plain = bpmn.linear('camunda:candidateGroups="${g}"')
     assert any("只有会签/或签" in p.message for p in _problems(plain))
     wrong = bundles.process(
         bundles.sign_task(item="department").replace("${department}", "${x}"), "j"

@@ -70,3 +70,11 @@ def test_spiffworkflow_task_ids_are_seeded_within_a_step() -> None:
         again = [task_module.uuid4() for _ in range(3)]
     assert first == again and len(set(first)) == 3
     assert task_module.uuid4() != task_module.uuid4()  # outside a step: random
+
+
+def test_a_timer_date_without_a_zone_is_read_in_lianban_timezone() -> None:
+    # the default LIANBAN_TIMEZONE is Asia/Shanghai (UTC+8), whatever the server's own zone
+    due = timer_module.TimerEventDefinition.get_datetime("2026-03-04T09:00:00")
+    assert due == datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
+    zoned = timer_module.TimerEventDefinition.get_datetime("2026-03-04T09:00:00+00:00")
+    assert zoned == datetime(2026, 3, 4, 9, 0, tzinfo=UTC)

@@ -52,6 +52,19 @@ await build({
   logLevel: "warning",
 });
 
+// The automatic layout of a diagram that has none (src/autolayout.js: bpmn-auto-layout) as
+// static/build/autolayout.js, loaded by every page that shows a diagram (macros/diagram.html).
+await build({
+  entryPoints: { autolayout: path.join(here, "src", "autolayout.js") },
+  outdir: path.join(here, "..", "static", "build"),
+  bundle: true,
+  format: "iife",
+  minify: true,
+  sourcemap: true,
+  target: ["chrome100", "firefox100", "safari15"],
+  logLevel: "warning",
+});
+
 // The 效能监察 dashboard's charts (src/dashboard.js: ECharts core with the charts it draws) as
 // static/build/dashboard.js, loaded by the /stats page only.
 await build({

@@ -40,6 +40,7 @@ from ..forms_render import (
     reorder_like,
     undeclared_fields,
 )
+from ..instructions import render_instructions
 from ..labels import CLAIMED_LABELS, TIMELINESS_LABELS
 from ..state import services
 from . import kept_form
@@ -263,6 +264,18 @@ def _task_context(task_id: str) -> dict[str, Any]:
         "record": case_record.labelled_data(svc, user, case["id"]),
         "bundle": bundle,
         "schema": schema,
+        # SpiffArena's instructionsForEndUser: markdown, {{ field }} filled in, escaped
+        "instructions": render_instructions(
+            next(
+                (
+                    t.get("instructions")
+                    for t in bundle["human_tasks"]
+                    if t["element"] == task.get("element")
+                ),
+                None,
+            ),
+            case.get("data"),
+        ),
         "radios": decision_fields(schema),
         "materials": intake.material_states(
             bundle["meta"], case.get("data") or {}, task.get("element")
@@ -277,7 +290,11 @@ def _task_context(task_id: str) -> dict[str, Any]:
         and case["status"] != "suspended"  # 挂起: nothing to submit until it is resumed
         and (task.get("assignee") in (None, user.name))
         and not task.get("owner")  # 委派: the delegate answers, the owner waits (handover.py)
-        and (user.name == task.get("assignee") or bool(set(task["groups"]) & set(user.groups))),
+        and (
+            user.name == task.get("assignee")
+            or bool(set(task["groups"]) & set(user.groups))
+            or user.name in task.get("candidate_users", ())  # candidateUsers (issue 22)
+        ),
         "me_name": user.name,
     }
 
@@ -370,7 +387,9 @@ def complete(task_id: str) -> Any:
         inline, rest = _split_errors(err, schema)
         return refused(inline, rest, 422)
     except (Conflict, Forbidden) as err:
-        flash(err.message, "error")
+        # an incident says where the process failed and why (engine/services/incidents.py)
+        where = [str(e["message"]) for e in err.details.get("errors", []) if e.get("message")]
+        flash("; ".join([err.message, *where]), "error")
         return refused({}, [], err.status)
     flash(next_step_message(task_id) or "已办理", "success")  # issue 17 · C: the next step
     return redirect(url_for("clerk.worklist"))
@@ -500,7 +519,9 @@ def receipt(case_id: int) -> Any:
         (
             t
             for t in case["tasks"]
-            if user.name == t.get("assignee") or set(t["groups"]) & set(user.groups)
+            if user.name == t.get("assignee")
+            or set(t["groups"]) & set(user.groups)
+            or user.name in t.get("candidate_users", ())
         ),
         None,
     )

@@ -85,6 +85,8 @@ def _element(node: etree._Element, lanes: dict[str, str], tasks: dict[str, Any])
     info = tasks.get(element_id)
     if info is not None:
         values["groups"] = "、".join(info.groups)
+        if info.candidate_users:
+            values["candidate_users"] = "、".join(info.candidate_users)
         if info.assignee:
             values["assignee"] = info.assignee
         if info.form:

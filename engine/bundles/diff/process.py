@@ -17,6 +17,7 @@ _FIELDS = {
     "default": "默认流",
     "lane": "泳道",
     "groups": "办理组",
+    "candidate_users": "候选人",
     "assignee": "指定办理人",
     "form": "表单",
     "properties": "扩展属性",

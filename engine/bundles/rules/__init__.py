@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..problems import Problem
-from . import condition_fields, soundness
+from . import condition_fields, elements, soundness, untyped_tasks
 from .upload import Upload
 
 Rule = Callable[[Upload], Iterator[Problem]]
@@ -21,6 +21,8 @@ def _soundness(upload: Upload) -> Iterator[Problem]:
 RULES: dict[str, Rule] = {
     soundness.NAME: _soundness,
     condition_fields.NAME: condition_fields.check,
+    untyped_tasks.NAME: untyped_tasks.check,
+    elements.NAME: elements.check,
 }
 
 

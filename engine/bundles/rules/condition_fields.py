@@ -30,7 +30,7 @@ from lxml import etree
 
 from engine.bpmn import dmn, manifest
 from engine.bpmn.functions import ENGINE_FUNCTIONS
-from engine.bpmn.namespaces import BPMN, tag
+from engine.bpmn.namespaces import BPMN, CAMUNDA, tag
 from engine.expressions import ExpressionError, compile_expression
 
 from .. import multi_sign
@@ -92,7 +92,7 @@ class _Declarations:
             if form is None:
                 return frozenset(self.start_data), False
             return frozenset(form | self.start_data), True
-        if kind in HUMAN_TASKS:
+        if kind in HUMAN_TASKS or (kind == "task" and manifest.is_human_task(element)):
             form = self._form(manifest.form_key(element))
             multi = element.find(tag(BPMN, "multiInstanceLoopCharacteristics")) is not None
             if multi:  # 会签/或签: its outcome fields (engine/bundles/multi_sign.py)
@@ -100,6 +100,9 @@ class _Declarations:
                 return frozenset(form or ()) | signed, False
             return frozenset(form or ()), form is not None
         if kind == "businessRuleTask":
+            result = (element.get(tag(CAMUNDA, "resultVariable")) or "").strip()
+            if result:  # Camunda 7: the decision's result goes there alone
+                return frozenset({result}), True
             ref = dmn.decision_ref(element)
             outputs = self.upload.decision_outputs.get(ref or "")
             return frozenset(outputs or ()), outputs is not None

@@ -1,5 +1,6 @@
 """The control flow of one process or subprocess: its flow nodes and sequence flows, as the
-rules read them (a boundary event leaves its host; a subprocess is one node of its parent)."""
+rules read them (a boundary event leaves its host; a subprocess is one node of its parent; a link
+throw event goes on at its catch, engine/bpmn/links.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.bpmn import links
 from engine.bpmn.namespaces import BPMN, local_name, tag
 
 ACTIVITIES = frozenset(
@@ -153,6 +155,13 @@ def build(scope: etree._Element) -> Graph:
             graph.flows[flow.id] = flow
             graph.outgoing[flow.source].append(flow)
             graph.incoming[flow.target].append(flow)
+    for source, link in links.flows(scope).items():  # a link throw goes on at its catch
+        target = link.get("targetRef") or ""
+        if source in graph.nodes and target in graph.nodes and not graph.outgoing[source]:
+            flow = Flow(link.get("id") or "", source, target, link)
+            graph.flows[flow.id] = flow
+            graph.outgoing[source].append(flow)
+            graph.incoming[target].append(flow)
     for node in graph.nodes.values():
         if node.attached_to in graph.nodes:
             graph.boundaries.setdefault(node.attached_to, []).append(node)

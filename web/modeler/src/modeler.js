@@ -16,6 +16,7 @@ import { Linter } from "bpmnlint";
 import LianbanPropertiesModule from "lianban-properties";
 
 import translateModule, { translate } from "./i18n/zh.js";
+import { hasDiagram, layout } from "./layout.js";
 import { lintConfig } from "./lint/index.js";
 
 const PROBLEM_MARKER = "lianban-problem";
@@ -118,11 +119,23 @@ export async function start(draft) {
     return modeler;
   }
   try {
-    const { warnings } = await modeler.importXML(xml);
+    // a file without a diagram (engine tests, files written by hand) is laid out first; the
+    // layout is written into the draft when it is next saved
+    const laidOut = !hasDiagram(xml);
+    const { warnings } = await modeler.importXML(laidOut ? await layout(xml) : xml);
     if (warnings && warnings.length) {
       console.warn("lianban modeler: import warnings", warnings);
     }
     fitBesidePalette(modeler.get("canvas"));
+    if (laidOut) {
+      canvasEl.dataset.modelerLayout = "auto";
+      const note = document.createElement("div");
+      note.className = "modeler-notice";
+      note.setAttribute("role", "status");
+      note.textContent =
+        "此图由系统自动排版 (文件中没有图形布局 BPMNDiagram); 保存草稿时排版会写入文件";
+      canvasEl.appendChild(note);
+    }
   } catch (err) {
     const message = /no diagram to display/.test(err.message)
       ? "流程图没有图形布局 (BPMNDiagram), 编辑器无法显示: 请用建模工具保存一次, 或从模板开始"
@@ -172,7 +185,16 @@ export async function lintXML(modeler, xml) {
     .map((issue) => ({ category: issue.category, id: issue.id, message: translate(issue.message) }));
 }
 
-window.LianbanModeler = { Modeler, createModeler, start, translate, markProblems, lintXML };
+window.LianbanModeler = {
+  Modeler,
+  createModeler,
+  start,
+  translate,
+  markProblems,
+  lintXML,
+  hasDiagram, // ./layout.js: the 试运行 tab lays out a draft without a diagram too
+  layout,
+};
 
 if (window.LianbanDraft) {
   start(window.LianbanDraft).catch((err) => {

@@ -9,7 +9,9 @@
  *   { "completed": [ids], "active": [ids], "errors": [ids], "warnings": [ids], "changed": [ids],
  *     "taken": [flow ids] }
  * Flows between two reached elements count as taken unless "taken" is given. When the diagram has
- * loaded the element gets data-diagram-status="ready" (or "error" with the reason shown in it), and
+ * loaded the element gets data-diagram-status="ready" (or "error" with the reason shown in it),
+ * data-diagram-layout ("file", or "auto" when laid out here: see importDrawn) and
+ * data-diagram-missing (how many of the process's elements its diagram leaves out), and
  * `element.lianbanDiagram` offers:
  *   highlight(state)  redraw the marks (the auditor's step slider calls this),
  *   focus(id)         scroll to an element and mark it selected,
@@ -253,6 +255,90 @@
       });
   }
 
+  // Files without a diagram (no bpmndi:BPMNDiagram: engine tests of Camunda and Flowable, files
+  // written by hand) are laid out here, in the browser, by bpmn-auto-layout
+  // (static/build/autolayout.js, built from web/modeler/src/autolayout.js), and the page says so.
+  // A diagram that draws none of the process's elements (it names ids the process does not have)
+  // is laid out the same way; one that leaves some out says which.
+  var BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI";
+  var AUTO_NOTE = "此图由系统自动排版";
+
+  function hasLayout(xml) {
+    var doc = new DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) { return true; }  // bpmn-js says why
+    return doc.getElementsByTagNameNS(BPMNDI, "BPMNShape").length > 0;
+  }
+
+  function autoLayout(xml) {
+    var layout = window.LianbanAutoLayout;
+    if (!layout || typeof layout.layoutProcess !== "function") {
+      return Promise.reject(new Error("文件中没有图形布局 (BPMNDiagram), 而自动排版组件未加载 " +
+        "(请运行 make install)"));
+    }
+    return layout.layoutProcess(xml).catch(function (error) {
+      throw new Error("文件中没有可用的图形布局 (BPMNDiagram), 自动排版也失败了: " + error.message);
+    });
+  }
+
+  // The flow nodes (tasks, events, gateways, subprocesses) directly in the file's processes, each
+  // with whether bpmn-js drew it.
+  function flowNodes(viewer) {
+    var registry = viewer.get("elementRegistry");
+    var definitions = viewer.getDefinitions ? viewer.getDefinitions() : null;
+    var found = [];
+    ((definitions && definitions.rootElements) || []).forEach(function (root) {
+      if (!root.$instanceOf || !root.$instanceOf("bpmn:Process")) { return; }
+      (root.flowElements || []).forEach(function (element) {
+        if (element.$instanceOf("bpmn:FlowNode")) {
+          found.push({ id: element.id, name: element.name || "", drawn: !!registry.get(element.id) });
+        }
+      });
+    });
+    return found;
+  }
+
+  function notice(container, text, kind) {
+    var note = document.createElement("div");
+    note.className = "diagram-notice " + kind;
+    note.setAttribute("role", "status");
+    note.textContent = text;
+    container.appendChild(note);
+    return note;
+  }
+
+  // Import `xml`, laying it out first when it has no diagram, or when its diagram draws none of
+  // its elements; resolves to what the page should say about it.
+  function importDrawn(viewer, xml) {
+    var said = { layout: "file", notes: [], warnings: [] };
+    var prepared = Promise.resolve(xml);
+    if (!hasLayout(xml)) {
+      said.layout = "auto";
+      said.notes.push(AUTO_NOTE + " (文件中没有图形布局 BPMNDiagram)");
+      prepared = autoLayout(xml);
+    }
+    return prepared
+      .then(function (text) { return viewer.importXML(text); })
+      .then(function (result) {
+        said.warnings = (result && result.warnings) || [];
+        var nodes = flowNodes(viewer);
+        var missing = nodes.filter(function (node) { return !node.drawn; });
+        if (nodes.length && missing.length === nodes.length && said.layout === "file") {
+          said.layout = "auto";
+          said.notes.push(AUTO_NOTE + ": 文件中的图形布局 (BPMNDiagram) 画不出流程中的任何元素 " +
+            "(它引用的元素 id 在流程中不存在), 请用建模工具重新保存");
+          return autoLayout(xml)
+            .then(function (text) { return viewer.importXML(text); })
+            .then(function (again) {
+              said.warnings = (again && again.warnings) || [];
+              said.missing = flowNodes(viewer).filter(function (node) { return !node.drawn; });
+              return said;
+            });
+        }
+        said.missing = missing;
+        return said;
+      });
+  }
+
   function open(container) {
     if (typeof window.BpmnJS !== "function") {
       fail(container, "流程图组件未加载 (bpmn-js 未安装: 请运行 make install)");
@@ -269,8 +355,24 @@
       }
     });
     source(container)
-      .then(function (xml) { return viewer.importXML(xml); })
-      .then(function (result) {
+      .then(function (xml) { return importDrawn(viewer, xml); })
+      .then(function (said) {
+        var missing = said.missing || [];
+        if (missing.length && missing.length === flowNodes(viewer).length) {
+          throw new Error("图形布局 (BPMNDiagram) 没有画出流程中的任何元素");
+        }
+        container.dataset.diagramLayout = said.layout;
+        said.notes.forEach(function (text) { notice(container, text, "auto"); });
+        if (missing.length) {
+          var listed = missing.slice(0, 8).map(function (node) {
+            return node.name ? node.name + " (" + node.id + ")" : node.id;
+          }).join("、");
+          notice(container, "流程图不完整: 文件的图形布局 (BPMNDiagram) 缺少 " + missing.length +
+            " 个元素, 图中没有画出: " + listed + (missing.length > 8 ? " 等" : "") +
+            "; 请用建模工具打开并重新保存", "broken");
+        }
+        container.dataset.diagramMissing = String(missing.length);
+        var result = { warnings: said.warnings };
         var diagram = new Diagram(container, viewer);
         container.lianbanDiagram = diagram;
         diagram.highlight(state);

@@ -443,7 +443,12 @@
     shownXml = xml;
     marked = [];
     overlayIds = [];
-    return viewer.importXML(xml).then(function () {
+    // a draft without a diagram is laid out as the editor lays it out (web/modeler/src/layout.js)
+    var tools = window.LianbanModeler;
+    var laidOut = tools && tools.hasDiagram && !tools.hasDiagram(xml) ? tools.layout(xml) : null;
+    return Promise.resolve(laidOut || xml).then(function (text) {
+      return viewer.importXML(text);
+    }).then(function () {
       viewer.get("canvas").zoom("fit-viewport", "auto");
       container.dataset.diagramStatus = "ready";
     }).catch(function (err) {

@@ -24,14 +24,21 @@ function laneMembers(container) {
   return found;
 }
 
-// 人工任务 need a 办理组: camunda:candidateGroups, or a lane to stand in.
+// 人工任务 need someone to work them: camunda:candidateGroups, camunda:candidateUsers,
+// camunda:assignee, a potentialOwner / humanPerformer, or a lane to stand in
+// (engine/bundles/assignment.py).
 export const userTaskGroups = rule((node, reporter) => {
   if (!isAny(node, ["bpmn:Process", "bpmn:SubProcess"])) return;
   const inLane = is(node, "bpmn:Process") ? laneMembers(node) : new Set();
+  const given = (element, name) => (element.get(name) || "").trim();
   (node.flowElements || []).forEach((element) => {
     if (!is(element, "bpmn:UserTask")) return;
-    const groups = (element.get("camunda:candidateGroups") || "").trim();
-    if (!groups && !inLane.has(element.id)) {
+    const someone =
+      given(element, "camunda:candidateGroups") ||
+      given(element, "camunda:candidateUsers") ||
+      given(element, "camunda:assignee") ||
+      (element.resources || []).length > 0;
+    if (!someone && !inLane.has(element.id)) {
       reporter.report(
         element.id,
         `人工任务${label(element)}没有办理组: 请设置办理组 (candidateGroups) 或把它放进泳道`,
