@@ -98,7 +98,7 @@ def _commit(uow: UnitOfWork, case: Case, task: HumanTask) -> dict[str, Any]:
 
 def transfer(svc: Services, user: User, task_id: str, to: Any, reason: Any) -> dict[str, Any]:
     """转办: the task's holder (or a supervisor of the bundle) gives it to a colleague of its
-    groups, who becomes its claimant."""
+    groups (or another of its candidate users), who becomes its claimant."""
     _require_clerk(user)
     text = _text(reason, "reason", "转办原因")
 
@@ -119,9 +119,10 @@ def transfer(svc: Services, user: User, task_id: str, to: Any, reason: Any) -> d
                     f"任务已由 {colleague.name} 认领",
                     [{"message": f"任务已由 {colleague.name} 认领, 无需转办", "field": "to"}],
                 )
-            if not task.in_groups_of(colleague):
+            if not task.offered_to(colleague):  # a member of its groups, or a candidate user
+                who = "、".join([*task.groups, *task.candidate_users])
                 message = (
-                    f"{colleague.signature} 不在任务的组 ({'、'.join(task.groups)}) 中,"
+                    f"{colleague.signature} 不在任务的组或候选人 ({who}) 中,"
                     " 不能办理此任务; 征求其他部门意见请用委派"
                 )
                 raise Invalid(message, [{"message": message, "field": "to"}])
@@ -237,8 +238,8 @@ def _person(user: User) -> dict[str, Any]:
 
 
 def colleagues(svc: Services, user: User, task_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Who the task can be transferred to (clerks of its groups) and delegated to (any clerk),
-    leaving out the user and whoever holds it now."""
+    """Who the task can be transferred to (clerks of its groups, its candidate users) and
+    delegated to (any clerk), leaving out the user and whoever holds it now."""
     with svc.uow() as uow:
         task = uow.tasks.get(task_id)
         if task is None:
@@ -250,7 +251,7 @@ def colleagues(svc: Services, user: User, task_id: str) -> dict[str, list[dict[s
         ]
     clerks.sort(key=lambda u: ((u.department or ""), u.signature))
     return {
-        "transfer": [_person(u) for u in clerks if task.in_groups_of(u)],
+        "transfer": [_person(u) for u in clerks if task.offered_to(u)],
         "delegate": [_person(u) for u in clerks],
     }
 

@@ -283,3 +283,31 @@ def test_an_empty_group_beside_candidate_users_is_not_said_to_leave_the_task_unw
     [warning] = [w for w in upload["warnings"] if "hr_office" in w["message"]]
     assert "只能由它指定的办理人或候选人办理" in warning["message"]
     assert "无人可以办理" not in warning["message"]
+
+
+def test_a_task_offered_to_candidate_users_is_transferred_between_them(interop: Interop) -> None:
+    interop.accepted("camunda_modeler5_leave.bpmn", read("camunda_modeler5_leave.bpmn"))
+    case = interop.start("leave_request")
+    assert interop.complete(case["tasks"][0], {"days": 3}).status_code == 200
+    review = interop.case(case["id"])["tasks"][0]
+    li, zhao = interop.clerk(user="li_review"), interop.clerk(user="zhao_review")
+    interop.clerk(group="leaders")  # a clerk who is no candidate
+    assert interop.client.post(f"/api/v1/tasks/{review['id']}/claim", headers=li).status_code == 200
+    refused = interop.client.post(
+        f"/api/v1/tasks/{review['id']}/transfer",
+        headers=li,
+        json={"to": "member_of_leaders", "reason": "请假期间"},
+    )
+    assert refused.status_code == 422, refused.get_json()
+    assert "候选人" in refused.get_json()["error"]
+    moved = interop.client.post(
+        f"/api/v1/tasks/{review['id']}/transfer",
+        headers=li,
+        json={"to": "zhao_review", "reason": "请假期间"},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert interop.case(case["id"])["tasks"][0]["assignee"] == "zhao_review"
+    done = interop.client.post(
+        f"/api/v1/tasks/{review['id']}/complete", headers=zhao, json={"data": {"approved": True}}
+    )
+    assert done.status_code == 200, done.get_json()
