@@ -156,3 +156,22 @@ def restaurant(services: Services) -> dict[str, Any]:
     from engine.bundles.source import from_path
 
     return publishing.deploy(services, from_path(PROCESSES / "restaurant"), "test")
+
+
+@pytest.fixture
+def interop(db_url: str) -> Iterator[Any]:
+    """An API client on a fresh database whose clock the test moves, with a designer, an admin
+    and clerks made on demand (tests/interop/harness.py): for diagrams from other modelers and
+    the bundles of the catalogue."""
+    from engine.services import calendar
+    from tests.fixtures.clock import FakeClock
+    from tests.interop.harness import Interop
+    from web import create_app
+
+    clock = FakeClock()
+    engine = make_engine(db_url)
+    svc = Services(engine, FORMS, clock=clock)
+    calendar.seed(svc)
+    app = create_app({"SERVICES": svc, "TESTING": True})
+    yield Interop(app.test_client(), svc, clock)
+    engine.dispose()

@@ -46,6 +46,16 @@ DEMO_USERS = [
     ("fire_officer", "clerk", ["fire_safety"]),
     ("health_officer", "clerk", ["health"]),
     ("inspector", "clerk", ["inspection"]),
+    ("tobacco_officer", "clerk", ["tobacco"]),  # 烟草专卖零售许可 (convenience_store)
+    ("drug_reviewer", "clerk", ["drug_regulation"]),  # 药品经营许可审查 (pharmacy)
+    ("drug_inspector_a", "clerk", ["drug_regulation"]),  # 现场检查或签 (pharmacy)
+    ("drug_inspector_b", "clerk", ["drug_regulation"]),  # 现场检查或签 (pharmacy)
+    ("hospital_clerk", "clerk", ["hospital"]),  # 出生医学证明 (newborn)
+    ("police_registrar", "clerk", ["public_security"]),  # 出生登记 (newborn)
+    ("security_officer", "clerk", ["public_security"]),  # 特种行业许可 (hotel)
+    ("insurance_clerk", "clerk", ["medical_insurance"]),  # 医保参保 (newborn)
+    ("social_card_clerk", "clerk", ["human_resources"]),  # 社会保障卡 (newborn)
+    ("vaccination_clerk", "clerk", ["vaccination"]),  # 预防接种证 (newborn)
     ("issuer", "clerk", ["issuance"]),
     ("supervisor", "clerk", ["supervisors"]),
     ("office_head", "clerk", ["office_heads"]),  # 延期审批 (Art. 42)

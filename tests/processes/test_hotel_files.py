@@ -1,0 +1,177 @@
+"""Static checks of 我要开旅馆's files (processes/hotel/, forms/hotel/): the forms follow the
+conventions of docs/bundles.md, the checklist matches the intake forms, the guide has its entries,
+and the hand-drawn diagram is complete, inside its lanes, orthogonal and free of crossing flows."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from lxml import etree
+
+from engine.bpmn.namespaces import NSMAP
+from engine.bundles.compiler import FormLibrary, compile_bundle
+from engine.bundles.source import from_path
+from tests.conftest import FORMS, PROCESSES
+
+BUNDLE = PROCESSES / "hotel"
+FORM_DIR = FORMS / "hotel"
+NS = NSMAP  # bpmn, bpmndi, dc, di, camunda...
+FORM_FILES = sorted(FORM_DIR.glob("*.json"))
+
+Box = tuple[float, float, float, float]  # x, y, width, height
+Point = tuple[float, float]
+
+
+@cache
+def tree() -> Any:
+    return etree.parse(str(BUNDLE / "hotel.bpmn"))
+
+
+@cache
+def metadata() -> dict[str, Any]:
+    return dict(json.loads((BUNDLE / "bundle.json").read_text()))
+
+
+def form(name: str) -> dict[str, Any]:
+    return dict(json.loads((FORM_DIR / f"{name}.json").read_text()))
+
+
+def test_the_bundle_compiles_without_problems() -> None:
+    compiled = compile_bundle(from_path(BUNDLE), FormLibrary(FORMS))
+    assert compiled.start_form == "hotel/application.json"
+    assert set(compiled.forms) == {f"hotel/{p.name}" for p in FORM_FILES}
+
+
+@pytest.mark.parametrize("path", FORM_FILES, ids=lambda p: p.name)
+def test_each_form_follows_the_conventions(path: Path) -> None:
+    schema = json.loads(path.read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["title"] and schema["type"] == "object"
+    assert schema["additionalProperties"] is True
+    for name, prop in schema["properties"].items():
+        assert prop.get("title"), f"{name} has no title"
+        assert "enum" not in prop, f"{name}: choices are oneOf const/title"
+        for option in prop.get("oneOf", []) + prop.get("items", {}).get("oneOf", []):
+            assert set(option) == {"const", "title"}, name
+        free_text = prop.get("type") == "string" and not (
+            {"oneOf", "const", "format", "pattern"} & set(prop)
+        )
+        if free_text:
+            assert "maxLength" in prop, f"{name} is free text without maxLength"
+    assert set(schema["required"]) <= set(schema["properties"])
+
+
+def test_the_checklist_matches_the_intake_choices() -> None:
+    materials = {m["code"]: m for m in metadata()["materials"]}
+    intake = form("intake")["properties"]
+    missing = {o["const"]: o["title"] for o in intake["missing_materials"]["items"]["oneOf"]}
+    assert missing == {code: m["name"] for code, m in materials.items()}
+    deferred = {o["const"] for o in intake["deferred_materials"]["items"]["oneOf"]}
+    assert deferred == {code for code, m in materials.items() if m["deferrable"]}
+    supply = form("supply_materials")["properties"]["supplied_materials"]["items"]["oneOf"]
+    assert {o["const"] for o in supply} == deferred
+    correction = form("correction")["properties"]["supplied_materials"]["items"]["oneOf"]
+    assert {o["const"] for o in correction} == set(materials)
+
+
+def test_the_guide_has_every_entry_and_fictional_contacts() -> None:
+    guide = metadata()["guide"]
+    assert set(guide) == {
+        "code",
+        "implementing_body",
+        "legal_basis",
+        "fee",
+        "places",
+        "phones",
+        "scope",
+        "results",
+        "conditions",
+    }
+    items = {i["code"] for i in metadata()["items"]}
+    assert {b["item"] for b in guide["legal_basis"] if "item" in b} == items
+    assert all(p["address"].startswith("示范区") for p in guide["places"])
+    assert guide["phones"]["consult"].startswith("0571-8800")
+
+
+def test_the_issuance_form_holds_every_certificate_number() -> None:
+    issuance = form("issuance")
+    for item in metadata()["items"]:
+        certificate = item.get("certificate")
+        if certificate is None:
+            continue
+        field = issuance["properties"][certificate["number_field"]]
+        assert field["pattern"] == f"^{certificate['number_pattern']}$"
+        assert certificate["number_field"] in issuance["required"]
+
+
+def _bounds(element: Any) -> Box:
+    b = element.find("dc:Bounds", NS)
+    return (float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height")))
+
+
+def _shapes() -> dict[str, Box]:
+    return {s.get("bpmnElement"): _bounds(s) for s in tree().iterfind(".//bpmndi:BPMNShape", NS)}
+
+
+def _edges() -> dict[str, list[Point]]:
+    return {
+        e.get("bpmnElement"): [
+            (float(w.get("x")), float(w.get("y"))) for w in e.iterfind("di:waypoint", NS)
+        ]
+        for e in tree().iterfind(".//bpmndi:BPMNEdge", NS)
+    }
+
+
+def _process() -> Any:
+    return tree().find("bpmn:process", NS)
+
+
+def _on_border(point: Point, box: Box) -> bool:
+    x, y = point
+    bx, by, w, h = box
+    inside = bx - 0.5 <= x <= bx + w + 0.5 and by - 0.5 <= y <= by + h + 0.5
+    return inside and (x in (bx, bx + w) or y in (by, by + h))
+
+
+def test_every_element_and_flow_is_drawn_inside_its_lane() -> None:
+    shapes, process = _shapes(), _process()
+    nodes = [n for n in process if n.get("id") and n.tag.rsplit("}", 1)[1] != "sequenceFlow"]
+    nodes = [n for n in nodes if n.tag.rsplit("}", 1)[1] not in ("laneSet", "documentation")]
+    assert {n.get("id") for n in nodes} <= set(shapes)
+    flows = {f.get("id") for f in process.iterfind("bpmn:sequenceFlow", NS)}
+    assert set(_edges()) == flows
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        lx, ly, lw, lh = shapes[lane.get("id")]
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            x, y, w, h = shapes[ref.text]
+            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, ref.text
+
+
+def test_flows_are_orthogonal_start_and_end_on_their_shapes_and_never_cross() -> None:
+    shapes, edges = _shapes(), _edges()
+    segments: list[tuple[str, Point, Point]] = []
+    for flow in _process().iterfind("bpmn:sequenceFlow", NS):
+        points = edges[flow.get("id")]
+        assert _on_border(points[0], shapes[flow.get("sourceRef")]), flow.get("id")
+        assert _on_border(points[-1], shapes[flow.get("targetRef")]), flow.get("id")
+        for a, b in itertools.pairwise(points):
+            assert a[0] == b[0] or a[1] == b[1], f"{flow.get('id')} has a slanted segment"
+            segments.append((flow.get("id"), a, b))
+    for (f1, a1, b1), (f2, a2, b2) in itertools.combinations(segments, 2):
+        if f1 == f2:
+            continue
+        horizontal = [(s, e) for s, e in ((a1, b1), (a2, b2)) if s[1] == e[1] and s[0] != e[0]]
+        vertical = [(s, e) for s, e in ((a1, b1), (a2, b2)) if s[0] == e[0] and s[1] != e[1]]
+        if len(horizontal) != 1 or len(vertical) != 1:
+            continue  # parallel segments may share a trunk into a join or out of a split
+        (h1, h2), (v1, v2) = horizontal[0], vertical[0]
+        crosses = min(h1[0], h2[0]) < v1[0] < max(h1[0], h2[0]) and min(v1[1], v2[1]) < h1[1] < max(
+            v1[1], v2[1]
+        )
+        assert not crosses, f"{f1} crosses {f2} at ({v1[0]}, {h1[1]})"
