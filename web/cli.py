@@ -56,6 +56,20 @@ DEMO_USERS = [
     ("insurance_clerk", "clerk", ["medical_insurance"]),  # 医保参保 (newborn)
     ("social_card_clerk", "clerk", ["human_resources"]),  # 社会保障卡 (newborn)
     ("vaccination_clerk", "clerk", ["vaccination"]),  # 预防接种证 (newborn)
+    ("tax_officer", "clerk", ["tax"]),  # 清税 (company_deregistration), 新办纳税人 (company_setup)
+    ("housing_fund_clerk", "clerk", ["housing_fund"]),  # 公积金缴存注销 / 缴存登记 (company_*)
+    ("seal_officer", "clerk", ["public_security"]),  # 公章刻制备案 (company_setup)
+    ("bank_clerk", "clerk", ["bank"]),  # 银行开户预约 (company_setup)
+    ("customs_officer", "clerk", ["customs"]),  # 报关单位备案注销 (company_deregistration)
+    ("commerce_officer", "clerk", ["commerce"]),  # 外贸经营者备案注销 (company_deregistration)
+    ("agent_qiaotou", "clerk", ["village_qiaotou"]),  # 村(社区)代办点 (disability_allowance)
+    ("agent_hexi", "clerk", ["village_hexi"]),  # 村(社区)代办点 (disability_allowance)
+    ("agent_shimen", "clerk", ["village_shimen"]),  # 村(社区)代办点 (disability_allowance)
+    ("agent_xiaoxi", "clerk", ["village_xiaoxi"]),  # 村(社区)代办点 (disability_allowance)
+    ("reviewer_chengguan", "clerk", ["town_chengguan"]),  # 乡镇(街道)初审 (disability_allowance)
+    ("reviewer_shimen", "clerk", ["town_shimen"]),  # 乡镇(街道)初审 (disability_allowance)
+    ("federation_officer", "clerk", ["county_disability_federation"]),  # 县残联审核
+    ("civil_officer", "clerk", ["county_civil_affairs"]),  # 县民政局审定、发放
     ("issuer", "clerk", ["issuance"]),
     ("supervisor", "clerk", ["supervisors"]),
     ("office_head", "clerk", ["office_heads"]),  # 延期审批 (Art. 42)

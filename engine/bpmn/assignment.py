@@ -11,7 +11,8 @@ assignments:
 
 An assignee may be an expression (`${reviewer}`), evaluated on the case data when the task
 opens (`opening_assignee`); the start event's `initiator` attribute names the variable holding
-who started the case.
+who started the case. A candidate group may be one too (`${town_group}`: the group named by the
+case data, `opening_groups`), so that each village's or town's cases go to its own worklist.
 """
 
 from __future__ import annotations
@@ -50,10 +51,25 @@ def attribute(node: etree._Element, name: str) -> str | None:
 
 
 def split_names(value: str | None) -> tuple[str, ...]:
-    """A comma separated list, blanks dropped, each name once, in order."""
+    """A comma separated list, blanks dropped, each name once, in order; a comma inside a
+    `${...}` expression does not split it."""
     if not value:
         return ()
-    return tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in value:
+        if char == "{" and current and current[-1] in "$#":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        if char == "," and not depth:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return tuple(dict.fromkeys(n.strip() for n in parts if n.strip()))
 
 
 def _split_expression_list(text: str) -> list[str]:
@@ -236,6 +252,104 @@ def opening_assignee(
             element,
         )
     return name
+
+
+def group_problem(value: str) -> str | None:
+    """Why a candidate group written as an expression cannot be used (None when it can): as an
+    assignee, it must be one whole expression of our language."""
+    why = assignee_problem(value)
+    if why and not _WHOLE_EXPRESSION.match(value):
+        return "只能是组名, 或整个写成一个表达式 (如 ${town_group}), 不能把表达式嵌在文字中"
+    return why
+
+
+def _group_name(element: str, written: str, value: Any) -> str | None:
+    """An evaluated group: a name as a group is created with (text without commas or `${`, at
+    most 100 characters); None for nothing (null, an empty text). Anything else fails the step."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise StepFailed(
+            f"任务 '{element}' 的办理组 `{written}` 应得到组名 (文本), 却得到 {value!r:.60}",
+            element,
+        )
+    name = value.strip()
+    if "," in name or _ANY_EXPRESSION.search(name) or len(name) > MAX_NAME:
+        raise StepFailed(
+            f"任务 '{element}' 的办理组 `{written}` 得到的 '{name:.40}' 不是组名 "
+            f"(组名不含逗号和 ${{, 至多 {MAX_NAME} 个字符)",
+            element,
+        )
+    return name
+
+
+def opening_groups(
+    element: str,
+    groups: Iterable[str],
+    data: Mapping[str, Any],
+    starter: str | None = None,
+    initiator: str | None = None,
+) -> tuple[str, ...]:
+    """The groups of a task opening now: names as written; each `${...}` evaluated on the case
+    data (and `initiator` bound to who started the case), giving a group name or nothing (null,
+    an empty text, a field the case does not have). A value that is not a group name fails the
+    step."""
+    found: list[str] = []
+    variables: dict[str, Any] | None = None
+    for written in groups:
+        if not is_expression(written):
+            found.append(written)
+            continue
+        if variables is None:
+            variables = {initiator: starter} if initiator and starter else {}
+            variables.update(data)
+        expression = compile_expression(written, ENGINE_FUNCTIONS)
+        if not expression.names <= variables.keys():
+            continue
+        try:
+            value = expression.evaluate(variables)
+        except EvaluationError as err:
+            raise StepFailed(
+                f"任务 '{element}' 的办理组 `{written}` 无法求值: {err.message}", element
+            ) from None
+        name = _group_name(element, written, value)
+        if name is not None:
+            found.append(name)
+    return tuple(dict.fromkeys(found))
+
+
+def task_groups(
+    info: HumanTaskInfo, data: Mapping[str, Any], starter: str | None = None
+) -> tuple[str, ...]:
+    """`opening_groups` of a human task of the manifest. When groups written as expressions give
+    no group and the task names no candidate user nor assignee, nobody could work it: the step
+    fails naming the task and the variables."""
+    groups = opening_groups(info.element, info.groups, data, starter, info.initiator)
+    written = [g for g in info.groups if is_expression(g)]
+    if written and not groups and not (info.candidate_users or info.assignee):
+        names = sorted({n for g in written for n in compile_expression(g, ENGINE_FUNCTIONS).names})
+        fields = "、".join(names) or "、".join(written)
+        raise StepFailed(
+            f"人工任务 '{info.element}' 的办理组 `{', '.join(written)}` 没有得到组名 "
+            f"(数据 {fields} 不存在或为空), 任务也没有办理人或候选人, 无人可以办理",
+            info.element,
+        )
+    return groups
+
+
+def group_choices(group: str, schema: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The groups a `${field}` group may give, as far as a form says: the values of the
+    choice field `field` of `schema` (an enum, or oneOf consts); () when it cannot say."""
+    found = re.match(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*$", group)
+    props = (schema or {}).get("properties")
+    prop = props.get(found.group(1)) if found and isinstance(props, Mapping) else None
+    if not isinstance(prop, Mapping):
+        return ()
+    values: list[Any] = list(prop.get("enum") or [])
+    one_of = prop.get("oneOf")
+    if isinstance(one_of, list):
+        values += [o.get("const") for o in one_of if isinstance(o, Mapping)]
+    return tuple(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
 
 
 def task_assignee(

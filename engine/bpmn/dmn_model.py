@@ -28,6 +28,7 @@ from engine.expressions import EvaluationError
 from engine.expressions.errors import shorten
 
 from . import dmn_feel
+from .xml import XmlProblem, parse_xml
 
 Decision = dict[str, Any]
 Decisions = dict[str, Decision]
@@ -96,6 +97,25 @@ def read_decisions(root: etree._Element) -> Decisions:
     """Every decision of a DMN document, by id."""
     namespace = etree.QName(root).namespace or ""
     return {d.get("id") or "": read_decision(d) for d in root.iter(f"{{{namespace}}}decision")}
+
+
+def output_labels(text: str | bytes) -> dict[str, dict[str, str]]:
+    """For the pages: each decision of a DMN document by id, {output name: its label (the
+    name when it has none)}, with the decision's own name under the key "" ; {} when the text
+    is no DMN document."""
+    try:
+        root = parse_xml(text.encode() if isinstance(text, str) else text).getroot()
+    except XmlProblem:
+        return {}
+    namespace = etree.QName(root).namespace or ""
+    found: dict[str, dict[str, str]] = {}
+    for decision in root.iter(f"{{{namespace}}}decision"):
+        labels = {"": decision.get("name") or decision.get("id") or ""}
+        for output in decision.iter(f"{{{namespace}}}output"):
+            name = output.get("name") or output.get("label") or ""
+            labels[name] = " ".join((output.get("label") or name).split())
+        found[decision.get("id") or ""] = labels
+    return found
 
 
 def order(decisions: Mapping[str, Decision], top: str) -> list[str]:

@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
 from . import multi_sign
 from .case_workflow import CaseWorkflow
+from .dmn import DecisionTask
 from .errors import EngineLimitExceeded as EngineLimitExceeded
 from .errors import StepFailed as StepFailed
 from .errors import WorkLimitExceeded as WorkLimitExceeded
@@ -55,3 +58,47 @@ class ProcessRuntime:
                 if element and name:
                     names[str(element)] = " ".join(str(name).split())
         return names
+
+    def decision_tasks(self) -> list[dict[str, Any]]:
+        """Each business rule task of the diagram: {"element", "name", "decision" (its id),
+        "decision_name", "outputs" (the fields it writes, in the table's order),
+        "result_variable" (or None), "next" (the human tasks the flow reaches after it, through
+        gateways, events and other engine elements)}. For the record pages."""
+        main, subprocesses = self.specs
+        found = []
+        for spec in (main, *subprocesses.values()):
+            for task_spec in spec.task_specs.values():
+                if not isinstance(task_spec, DecisionTask):
+                    continue
+                top = task_spec.decisions.get(task_spec.decision) or {}
+                found.append(
+                    {
+                        "element": str(task_spec.bpmn_id),
+                        "name": " ".join(str(task_spec.bpmn_name or task_spec.bpmn_id).split()),
+                        "decision": task_spec.decision,
+                        "decision_name": str(top.get("name") or task_spec.decision),
+                        "outputs": [str(o) for o in top.get("outputs") or ()],
+                        "result_variable": task_spec.result_variable,
+                        "next": _human_tasks_after(task_spec),
+                    }
+                )
+        return found
+
+
+def _human_tasks_after(task_spec: Any) -> list[str]:
+    """The BPMN ids of the human tasks first reached from `task_spec` along its outputs."""
+    found: list[str] = []
+    seen: set[int] = set()
+    todo = list(task_spec.outputs)
+    while todo:
+        spec = todo.pop(0)
+        if id(spec) in seen or len(seen) > 500:
+            continue
+        seen.add(id(spec))
+        element = getattr(spec, "bpmn_id", None)
+        human = getattr(spec, "manual", False) or isinstance(spec, MultiInstanceTask)
+        if human and element:
+            found.append(str(element))
+        else:
+            todo.extend(spec.outputs)
+    return found

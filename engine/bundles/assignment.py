@@ -3,9 +3,9 @@
 - a human task needs someone who may work it: groups (candidateGroups, potentialOwner, a lane),
   candidate users, or an assignee;
 - names fit the task table (at most 100 characters);
-- an assignee may be one expression of our language (`${reviewer}`), evaluated on the case data
-  when the task opens; groups and candidate users are names, not expressions (but a 会签/或签
-  task's `${item}`, checked in multi_sign.py).
+- an assignee, and a candidate group, may be one expression of our language (`${reviewer}`,
+  `${town_group}`), evaluated on the case data when the task opens; candidate users are names,
+  not expressions (a 会签/或签 task's `${item}` is checked in multi_sign.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from engine.bpmn.assignment import MAX_NAME, assignee_problem, is_expression
+from engine.bpmn.assignment import MAX_NAME, assignee_problem, group_problem, is_expression
 from engine.bpmn.namespaces import BPMN, NSMAP, tag
 from engine.domain.bundle_versions import HumanTaskInfo
 
@@ -51,8 +51,9 @@ def task_problems(info: HumanTaskInfo, file: str, looped: frozenset[str]) -> Ite
     if info.element in looped:
         return  # a 会签/或签 task's `${item}` is checked with its loop (multi_sign.py)
     for group in info.groups:
-        if is_expression(group):
-            yield problem(f"办理组 `{group}` 引用了变量, 只有会签/或签 (多实例) 任务可以这样写")
+        why = group_problem(group) if is_expression(group) else None
+        if why:
+            yield problem(f"办理组 `{group}` {why}")
     if info.assignee and is_expression(info.assignee):
         why = assignee_problem(info.assignee)
         if why:

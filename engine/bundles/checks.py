@@ -17,7 +17,7 @@ from engine.bpmn import dmn, timer_texts
 from engine.bpmn.functions import ENGINE_FUNCTIONS
 from engine.bpmn.namespaces import ACTIVITI, BPMN, CAMUNDA, FLOWABLE, NSMAP, SPIFF, local_name, tag
 from engine.domain.bundle_versions import HumanTaskInfo
-from engine.domain.timelimits import MAX_WORKDAYS
+from engine.domain.timelimits import MAX_WORK_HOURS, MAX_WORKDAYS, hour_limit
 from engine.expressions import check_expression, compile_expression
 
 from . import decision_checks, hints
@@ -236,7 +236,8 @@ TASK_LIMITS = {"element": 200, "name": 300, "form": 300, "group": 100, "assignee
 
 def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
     """Lengths the database can store; `clock` (pause: the time limit stops while the task is
-    open) and `time_limit` (working days, a number or the name of a case data field)."""
+    open) and `time_limit` (working days, a number or the name of a case data field; or working
+    hours, `<n>h`)."""
     values = {
         "element": info.element,
         "name": info.name,
@@ -272,10 +273,12 @@ def human_task_rules(info: HumanTaskInfo, file: str) -> Iterator[Problem]:
     limit = props.get("time_limit")
     if limit is not None and not (
         (limit.isascii() and limit.isdigit() and int(limit) <= MAX_WORKDAYS)
+        or hour_limit(limit) is not None
         or (limit.isidentifier() and not limit.startswith("_"))
     ):
         yield Problem(
-            f"属性 time_limit 应为工作日数或数据字段名, 不能是 '{limit}'",
+            f"属性 time_limit 应为工作日数 (0 到 {MAX_WORKDAYS})、工作小时数"
+            f" (如 4h, 1 到 {MAX_WORK_HOURS} 小时) 或数据字段名, 不能是 '{limit[:100]}'",
             info.element,
             info.line,
             file,

@@ -42,6 +42,7 @@ from . import (
     checks,
     flow_ids,
     form_sources,
+    guide,
     hints,
     limits,
     main_process,
@@ -235,12 +236,27 @@ def _line_of(
     return None, None
 
 
+def _guide_checks(
+    source: BundleSource, raw: dict[str, Any], refused: bool
+) -> tuple[list[Problem], list[Problem]]:
+    """The 办事指南 and its materials' files (engine/bundles/guide.py), once bundle.json passed
+    its schema; an upload without bundle.json (a bare diagram) has no guide to check."""
+    path = next(
+        (p for p in sorted(source.files, key=len) if p.rsplit("/", 1)[-1] == METADATA_FILE), None
+    )
+    if path is None or refused:
+        return [], []
+    return guide.check(raw, source.files, path)
+
+
 def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle:
     """Check an upload completely; return it compiled or raise BundleInvalid with every problem."""
     source = flow_ids.with_flow_ids(source)  # id-less sequence flows named first (flow_ids.py)
     problems: list[Problem] = []
     meta, meta_problems = read_metadata(source.files)
     problems.extend(meta_problems)
+    guide_problems, guide_warnings = _guide_checks(source, meta.raw, bool(meta_problems))
+    problems.extend(guide_problems)
     before = len(problems)
     documents, decision_files = _parse_documents(source, problems)
     well_formed = len(problems) == before  # SpiffWorkflow only sees valid BPMN and DMN documents
@@ -327,7 +343,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
             problems.append(Problem(f"表单 '{key}' 无效: {err}", element, line))
     problems.extend(form_sources.after_forms(human_tasks, task_files, forms, form_files))
 
-    warnings: list[Problem] = []
+    warnings: list[Problem] = list(guide_warnings)
     if well_formed and checked and not too_large:
         upload = rules.Upload(documents, forms, _decision_outputs(decision_files), meta)
         for found in rules.run(upload):

@@ -8,17 +8,22 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from engine.bpmn.functions import ENGINE_FUNCTIONS
+from engine.calendar.hours import office_hours_problem
 from engine.domain.bundle_metadata import BundleMetadata
 from engine.domain.suspension import ART45_KINDS, SUSPENSION_KINDS
+from engine.expressions import check_expression
 from engine.forms.patterns import pattern_problem
 from engine.forms.validation import describe_error
 
+from .guide import GUIDE_SCHEMA, MATERIAL_FILE_SCHEMA
 from .problems import Problem
 
 METADATA_FILE = "bundle.json"
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 _WORKDAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
+_WORK_HOURS = {"type": "integer", "minimum": 1, "maximum": 2000}
 _SCHEMA = {
     "type": "object",
     "properties": {
@@ -36,6 +41,12 @@ _SCHEMA = {
                     "name": {"type": "string"},
                     "statutory_workdays": _WORKDAYS,
                     "promised_workdays": _WORKDAYS,
+                    # 承诺 in working hours (the guide says "4 个工作小时"; docs/time-limits.md)
+                    "promised_hours": _WORK_HOURS,
+                    # the item applies to a case only when this holds on its data (the
+                    # gateway language); `applies_when` says it in words for the guide
+                    "applies_if": {"type": "string", "minLength": 1, "maxLength": 2000},
+                    "applies_when": {"type": "string", "maxLength": 200},
                     "certificate": {
                         "type": "object",
                         "required": ["title"],
@@ -43,6 +54,9 @@ _SCHEMA = {
                             "title": {"type": "string", "minLength": 1, "maxLength": 200},
                             "number_field": {"type": "string"},
                             "number_pattern": {"type": "string", "minLength": 1, "maxLength": 500},
+                            # 发证机关 of this certificate; absent: the bundle's `issuer`
+                            "issuer": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "issuer_field": {"type": "string", "minLength": 1, "maxLength": 200},
                             "validity_years": {
                                 "type": ["integer", "null"],
                                 "minimum": 1,
@@ -73,12 +87,27 @@ _SCHEMA = {
                     "required": {"type": "boolean"},
                     "deferrable": {"type": "boolean"},
                     "note": {"type": "string"},
+                    "sample": MATERIAL_FILE_SCHEMA,  # 样表 and 空白表格: files of the upload
+                    "blank_form": MATERIAL_FILE_SCHEMA,  # (engine/bundles/guide.py)
+                    # the material is asked of a case only when this holds (as items[]), or
+                    # when the item it names applies; `applies_when` in words for the guide
+                    "applies_if": {"type": "string", "minLength": 1, "maxLength": 2000},
+                    "item": {"type": "string", "minLength": 1},
+                    "applies_when": {"type": "string", "maxLength": 200},
                 },
             },
         },
+        "guide": GUIDE_SCHEMA,  # 办事指南 (engine/bundles/guide.py)
         "applicant": {"type": "object", "additionalProperties": {"type": "string"}},
         "intake": {"type": "object", "additionalProperties": {"type": "string"}},
         "issuer": {"type": "string", "maxLength": 200},
+        # the departments the public reads for the groups (a 会签's signatures on the progress
+        # page: "部门许可决定(会签) · 示范区公安分局")
+        "group_names": {
+            "type": "object",
+            "maxProperties": 200,
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
         "collection": {  # 领证: where the applicant collects the licences
             "type": "object",
             "required": ["place"],
@@ -97,6 +126,7 @@ _SCHEMA = {
                 "online_values": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
                 "delivery_field": {"type": "string", "minLength": 1, "maxLength": 200},
                 "remote_delivery": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+                "address_field": {"type": "string", "minLength": 1, "maxLength": 200},
             },
         },
         "rating": {
@@ -120,6 +150,10 @@ _SCHEMA = {
                 "promised_workdays": _WORKDAYS,
                 "starts_at": {"type": "string", "minLength": 1},
                 "warning_workdays": _WORKDAYS,
+                # hour limits (`time_limit: 4h`): the office hours they count, and their 预警
+                # (checked by engine/calendar/hours.py `office_hours_problem`)
+                "office_hours": {"type": "array", "minItems": 1, "maxItems": 12},
+                "warning_hours": {"type": "integer", "minimum": 0, "maximum": 2000},
                 "escalation_group": {"type": "string", "minLength": 1},
                 "suspension_stops_clock": {
                     "type": "array",
@@ -211,6 +245,39 @@ def _pattern_problems(raw: Any, path: str) -> list[Problem]:
     return found
 
 
+def _office_hours_problems(raw: Any, path: str) -> list[Problem]:
+    """`time_limits.office_hours`: ["HH:MM", "HH:MM"] pairs, ordered and not overlapping."""
+    limits = raw.get("time_limits") if isinstance(raw, dict) else None
+    if not isinstance(limits, dict) or "office_hours" not in limits:
+        return []
+    problem = office_hours_problem(limits["office_hours"])
+    if problem is None:
+        return []
+    return [Problem(f"元数据字段 time_limits/office_hours (办公时间) {problem}", file=path)]
+
+
+def _condition_problems(raw: Any, path: str) -> list[Problem]:
+    """`items[].applies_if` and `materials[].applies_if` that are not expressions of the
+    language (the fields they read are checked against the forms by engine/bundles/rules/item_conditions.py)."""
+    found = []
+    for section in ("items", "materials"):
+        entries = raw.get(section, []) if isinstance(raw, dict) else []
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            text = entry.get("applies_if") if isinstance(entry, dict) else None
+            if not isinstance(text, str) or not text:
+                continue
+            problem = check_expression(text, ENGINE_FUNCTIONS)
+            if problem is not None:
+                found.append(
+                    Problem(
+                        f"元数据字段 {section}/{i}/applies_if 的条件 `{text[:200]}` 无效: "
+                        f"{problem.message}",
+                        file=path,
+                    )
+                )
+    return found
+
+
 def _said(err: ValidationError) -> tuple[str, str]:
     """Where and what, in Chinese (engine/forms/validation.py says it for form data too)."""
     where, what = describe_error(err)
@@ -238,6 +305,8 @@ def read_metadata(files: dict[str, bytes]) -> tuple[BundleMetadata, list[Problem
         for where, what in map(_said, Draft202012Validator(_SCHEMA).iter_errors(raw))
     ]
     problems += _pattern_problems(raw, path)
+    problems += _condition_problems(raw, path)
+    problems += _office_hours_problems(raw, path)
     if problems:
         return BundleMetadata(), problems
     return BundleMetadata.from_dict(raw), []

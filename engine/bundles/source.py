@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from engine import untrusted_json
 
+from .guide import is_attachment
 from .problems import BundleInvalid, Problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -33,7 +34,8 @@ class BundleSource:
 
 
 def _accepted(path: str) -> bool:
-    return path.lower().endswith(ACCEPTED_SUFFIXES)
+    """A file the bundle reads, or one its 办事指南 offers (a material's sample or blank form)."""
+    return path.lower().endswith(ACCEPTED_SUFFIXES) or is_attachment(path)
 
 
 def from_directory(path: Path) -> BundleSource:

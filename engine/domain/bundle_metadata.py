@@ -26,6 +26,8 @@ PRELIMINARY_WORKDAYS = 20  # Art. 43: a lower level's preliminary review
 HEARING_REQUEST_WORKDAYS = 5  # Art. 47: the applicant asks for a hearing within 5 days
 HEARING_WORKDAYS = 20  # Art. 47: the hearing is held within 20 days of the request
 DEFAULT_RECTIFICATION_WORKDAYS = 10
+# the task property naming the items whose certificates its `certificate_action` concerns
+CERTIFICATE_ITEMS = "certificate_items"
 DEFAULT_REMINDER_DAYS = (30, 7)
 
 
@@ -38,7 +40,11 @@ class Item:
     department: str | None = None  # 承办部门
     statutory_workdays: int | None = None
     promised_workdays: int | None = None
+    promised_hours: int | None = None  # 承诺 in working hours ("4 个工作小时"), beside or instead
     certificate: CertificateSpec | None = None
+    # an expression over the case data (the gateway language); None: the item always applies
+    applies_if: str | None = None
+    applies_when: str = ""  # the same in words, for the guide ("销售卷烟的")
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Item:
@@ -48,7 +54,10 @@ class Item:
             department=raw.get("department"),
             statutory_workdays=_whole(raw.get("statutory_workdays")),
             promised_workdays=_whole(raw.get("promised_workdays")),
+            promised_hours=_whole(raw.get("promised_hours")),
             certificate=CertificateSpec.from_item(raw),
+            applies_if=raw.get("applies_if") or None,
+            applies_when=str(raw.get("applies_when") or ""),
         )
 
 
@@ -61,6 +70,11 @@ class Material:
     required: bool = True
     deferrable: bool = False  # may be supplied later under 容缺受理
     note: str = ""
+    # asked of a case only when this holds on its data (the language of `items[].applies_if`),
+    # or when the item `item` names applies; neither: always
+    applies_if: str | None = None
+    item: str | None = None
+    applies_when: str = ""  # the condition in words, for the guide ("销售卷烟的")
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Material:
@@ -70,7 +84,15 @@ class Material:
             required=raw.get("required", True),
             deferrable=raw.get("deferrable", False),
             note=raw.get("note", ""),
+            applies_if=raw.get("applies_if") or None,
+            item=raw.get("item") or None,
+            applies_when=str(raw.get("applies_when") or ""),
         )
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the material is asked of some cases only."""
+        return self.applies_if is not None or self.item is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,6 +187,9 @@ class TimePolicy:
     special_procedures: Mapping[str, SpecialProcedure] = field(default_factory=dict)
     preliminary: PreliminaryPolicy | None = None  # Art. 43
     hearing: HearingPolicy | None = None  # Arts. 46–47
+    # the limits `time_limits` states itself (then no item's limit counts for it)
+    limit_given: bool = False
+    statutory_given: bool = False
 
     @classmethod
     def from_dict(cls, limits: Mapping[str, Any], items: tuple[Item, ...]) -> TimePolicy:
@@ -196,6 +221,27 @@ class TimePolicy:
             if "preliminary" in limits
             else None,
             hearing=HearingPolicy.from_dict(limits["hearing"]) if "hearing" in limits else None,
+            limit_given="promised_workdays" in limits,
+            statutory_given="statutory_workdays" in limits,
+        )
+
+    def for_items(self, applying: tuple[Item, ...]) -> tuple[int | None, int | None]:
+        """The promised and statutory limits of a case applying for `applying` only: those
+        `time_limits` states, else the longest of these items' (None: none of them has one)."""
+
+        def longest(given: bool, stated: int | None, of_item: list[int | None]) -> int | None:
+            if given:
+                return stated
+            found = [days for days in of_item if days is not None]
+            return max(found) if found else None
+
+        return (
+            longest(self.limit_given, self.limit, [i.promised_workdays for i in applying]),
+            longest(
+                self.statutory_given,
+                self.statutory_limit,
+                [i.statutory_workdays for i in applying],
+            ),
         )
 
 
@@ -311,15 +357,19 @@ class VisitPolicy:
     online_values: tuple[str, ...] = ("online",)  # 网上申报
     delivery_field: str = "delivery_method"  # case data: how the certificates are delivered
     remote_delivery: tuple[str, ...] = ("post", "mail", "express", "electronic", "online")
+    # case data: where certificates sent by post go (the progress page shows it); None: none
+    address_field: str | None = None
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> VisitPolicy:
         default = cls()
+        address = raw.get("address_field")
         return cls(
             channel_field=str(raw.get("channel_field", default.channel_field)),
             online_values=tuple(raw.get("online_values", default.online_values)),
             delivery_field=str(raw.get("delivery_field", default.delivery_field)),
             remote_delivery=tuple(raw.get("remote_delivery", default.remote_delivery)),
+            address_field=str(address) if address else None,
         )
 
     def online(self, data: Mapping[str, Any]) -> bool:
@@ -375,6 +425,31 @@ class BundleMetadata:
     def certificates(self) -> list[CertificateSpec]:
         """The certificates the items issue at 统一发证, in item order."""
         return [i.certificate for i in self.items if i.certificate is not None]
+
+    @property
+    def conditional_materials(self) -> bool:
+        """Whether some material is asked of some cases only (`materials[].applies_if`/`item`)."""
+        return any(m.conditional for m in self.materials)
+
+    def material_condition(self, material: Material) -> str:
+        """The condition of a material in words, for the guide: its `applies_when`, else the
+        `applies_when` of the item it names ("" when it always applies)."""
+        if material.applies_when or material.item is None:
+            return material.applies_when
+        item = next((i for i in self.items if i.code == material.item), None)
+        if item is None:
+            return ""
+        return item.applies_when or (f"申请{item.name}的" if item.applies_if else "")
+
+    @property
+    def conditional_items(self) -> bool:
+        """Whether some item applies only to some cases (`items[].applies_if`)."""
+        return any(i.applies_if is not None for i in self.items)
+
+
+def item_codes(text: str | None) -> tuple[str, ...]:
+    """The item codes of a `certificate_items` property ("a, b"); () when it names none."""
+    return tuple(code.strip() for code in (text or "").split(",") if code.strip())
 
 
 def _whole(value: Any) -> int | None:

@@ -68,6 +68,7 @@ class TaskRow:
     created_at: datetime
     ended_at: datetime | None
     ended_by: str | None
+    due_at: datetime | None = None  # an hour limit's moment (`time_limit: 4h`); else None
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,9 @@ def task_figures(
         key = (day, t.element, t.groups[0] if t.groups else "", t.ended_by or "")
         row = rows.setdefault(key, [t.name, 0, 0, 0, 0])
         row[1] += 1
-        if t.deadline is not None:
+        if t.due_at is not None:  # an hour limit: by its moment, not its day
+            row[2 if t.ended_at <= t.due_at else 3] += 1
+        elif t.deadline is not None:
             row[2 if day <= t.deadline else 3] += 1
         row[4] += calendar.count(local_day(t.created_at, tz), day).value
     return [

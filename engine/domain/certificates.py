@@ -36,6 +36,10 @@ class CertificateSpec:
     number_pattern: str | None = None  # what a number of this kind looks like (a regex)
     validity_years: int | None = None
     fields: tuple[tuple[str, str], ...] = ()  # (label, case data field)
+    # 发证机关 of this certificate (the 烟草专卖局, the 公安分局); None: the bundle's `issuer`
+    issuer: str | None = None
+    # the case data field naming the issuer when it varies by case (the birth hospital)
+    issuer_field: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> CertificateSpec | None:
@@ -50,7 +54,17 @@ class CertificateSpec:
             number_pattern=cert.get("number_pattern"),
             validity_years=cert.get("validity_years"),
             fields=tuple((str(label), str(name)) for label, name in cert.get("fields", [])),
+            issuer=cert.get("issuer") or None,
+            issuer_field=cert.get("issuer_field") or None,
         )
+
+    def issuer_for(self, data: Mapping[str, Any], default: str) -> str:
+        """Who issues this certificate to a case with this data: the case's `issuer_field` when
+        it holds a name, else `issuer`, else `default` (the bundle's issuer)."""
+        named = data.get(self.issuer_field) if self.issuer_field else None
+        if isinstance(named, str) and named.strip():
+            return named.strip()
+        return self.issuer or default
 
 
 @dataclass

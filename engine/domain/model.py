@@ -192,6 +192,9 @@ class HumanTask:
     owner_kind: str | None = None
     # users who may claim and complete the task as its groups' members may (candidateUsers)
     candidate_users: tuple[str, ...] = ()
+    # an hour limit's due moment (`time_limit: 4h`, docs/time-limits.md); `deadline` is its
+    # local date. None for a day limit or none
+    due_at: datetime | None = None
 
     def in_groups_of(self, user: User) -> bool:
         return bool(user.groups.intersection(self.groups))
@@ -272,6 +275,7 @@ class HumanTask:
             "form": self.form,
             "kind": str(self.kind),
             "deadline": self.deadline.isoformat() if self.deadline else None,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
             "status": str(self.status),
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "owner": self.owner,

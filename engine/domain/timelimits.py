@@ -17,6 +17,20 @@ from engine.calendar import WorkdayCalendar
 # The longest time limit anywhere (ten years of working days): bundle.json limits, a task's
 # `time_limit`, `workdays(n)`. Larger values are refused, never passed to the calendar.
 MAX_WORKDAYS = 3650
+# The longest hour limit a task's `time_limit` may state (`<n>h`, working hours).
+MAX_WORK_HOURS = 2000
+HOUR_SUFFIX = "h"
+
+
+def hour_limit(text: str) -> int | None:
+    """The working hours of a `time_limit` written `<n>h` (1..MAX_WORK_HOURS), else None."""
+    if not text.endswith(HOUR_SUFFIX):
+        return None
+    digits = text[: -len(HOUR_SUFFIX)]
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 4:
+        return None
+    hours = int(digits)
+    return hours if 1 <= hours <= MAX_WORK_HOURS else None
 
 
 class ClockState(StrEnum):

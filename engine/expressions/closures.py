@@ -62,6 +62,28 @@ def variable(name: str, site: Site) -> Evaluator:
     return run
 
 
+def optional_variable(name: str, default: Evaluator, site: Site) -> Evaluator:
+    """``get("name", default)``: the variable, or the default's value when the case does not
+    have it or has it null. The default is evaluated only then."""
+    plain = PLAIN_EXACT
+
+    def run(variables: Variables, functions: Functions) -> Any:
+        try:
+            value = variables[name]
+        except KeyError:
+            return default(variables, functions)
+        if value is None:
+            return default(variables, functions)
+        if type(value) in plain:
+            return value
+        try:
+            return check_plain(value)
+        except Rejected as exc:
+            raise site.error(f"变量 '{name}' 的{exc.what}") from None
+
+    return run
+
+
 def call(name: str, arguments: Sequence[Evaluator], site: Site) -> Evaluator:
     unavailable = f"函数 '{name}' 不可用"
 

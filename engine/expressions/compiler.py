@@ -79,14 +79,24 @@ _DISPLAYS: dict[type[ast.expr], Callable[[list[Any]], Any]] = {
 }
 
 
+OPTIONAL_READ = "get"
+"""``get("field", default)``: a case field that may be absent, read with a default. A form of the
+language, not a function: its first argument names the field, so it must be a string literal.
+A variable called ``get`` is still read as a variable; only a call is the form."""
+_GET_USAGE = 'get("字段名", 默认值), 如 get("tobacco_decision", "")'
+
+
 class Compiler:
-    """Compiles one expression; ``names`` collects the variables it reads."""
+    """Compiles one expression; ``names`` collects the variables it reads, ``optional`` those it
+    may read absent (``get(...)``, JUEL's ``empty x``), ``required`` those it reads plainly."""
 
     def __init__(self, source: str, translation: Translation, functions: frozenset[str]) -> None:
         self.source = source
         self.translation = translation
         self.functions = functions
         self.names: set[str] = set()
+        self.optional: set[str] = set()
+        self.required: set[str] = set()
         self.literals: dict[Evaluator, Any] = {}
         """Values known at compile time, by the evaluator that produces them."""
 
@@ -127,6 +137,7 @@ class Compiler:
     def name(self, node: ast.Name) -> Evaluator:
         self.check_name(node.id, node)
         self.names.add(node.id)
+        self.required.add(node.id)
         return leaf.variable(node.id, self.site(node, snippet=False))
 
     def attribute(self, node: ast.Attribute) -> Evaluator:
@@ -156,6 +167,8 @@ class Compiler:
             self.compile(function)
             raise self.error("只能直接调用函数名", node)
         self.check_name(function.id, function)
+        if function.id == OPTIONAL_READ:
+            return self.optional_read(node)
         if function.id not in self.functions:
             raise self.error(f"不允许调用函数 '{function.id}'", node)
         arguments = [self.compile(argument) for argument in node.args]
@@ -163,6 +176,28 @@ class Compiler:
             what = "不允许使用星号展开(**)" if keyword.arg is None else "不允许使用关键字参数"
             raise self.error(what, keyword)
         return leaf.call(function.id, arguments, self.site(node))
+
+    def optional_read(self, node: ast.Call) -> Evaluator:
+        """``get("field", default)``: the field's value, or the default's when the case does
+        not have the field (or has it null)."""
+        for keyword in node.keywords:
+            raise self.error(f"get() 不接受关键字参数, 请写作 {_GET_USAGE}", keyword)
+        if len(node.args) != 2:
+            raise self.error(f"get() 需要两个参数: 字段名和默认值, 请写作 {_GET_USAGE}", node)
+        field, default = node.args
+        if not isinstance(field, ast.Constant) or not isinstance(field.value, str):
+            raise self.error(
+                f"get() 的第一个参数必须是带引号的字段名(不能是变量或算式), 请写作 {_GET_USAGE}",
+                field,
+            )
+        name = field.value
+        if not name.strip():
+            raise self.error(f"get() 的字段名为空, 请写作 {_GET_USAGE}", field)
+        self.check_name(name, field)
+        fallback = self.compile(default)
+        self.names.add(name)
+        self.optional.add(name)
+        return leaf.optional_variable(name, fallback, self.site(node))
 
     def subscript(self, node: ast.Subscript) -> Evaluator:
         target = self.compile(node.value)
@@ -208,6 +243,7 @@ class Compiler:
             if isinstance(inner, ast.Name):  # a field the case lacks is empty, not an error
                 self.check_name(inner.id, inner)
                 self.names.add(inner.id)
+                self.optional.add(inner.id)
                 return el.emptiness(el.optional_variable(inner.id, self.site(inner)))
             return el.emptiness(self.compile(inner))
         operand = self.compile(node.operand)

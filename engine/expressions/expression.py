@@ -20,9 +20,17 @@ class Expression:
     source: str
     """The original text."""
     names: frozenset[str]
-    """The variables the expression reads (function names excluded)."""
+    """The variables the expression reads (function names excluded), optional ones included."""
+    optional: frozenset[str]
+    """Those of ``names`` it reads only where their absence is allowed: ``get("x", default)``
+    and JUEL's ``empty x``. A case without them still evaluates."""
     _run: Evaluator = field(repr=False)
     _functions: Functions = field(repr=False)
+
+    @property
+    def required(self) -> frozenset[str]:
+        """The variables the case must have for the expression to evaluate."""
+        return self.names - self.optional
 
     def evaluate(self, variables: Variables, functions: Functions | None = None) -> Any:
         """The value of the expression on ``variables``. ``functions`` supplies the
@@ -55,7 +63,8 @@ def compile_expression(source: str, functions: Functions | None = None) -> Expre
         run = compiler.compile(root)
     except RecursionError:
         raise ExpressionError.at("表达式嵌套过深", source) from None
-    return Expression(source, frozenset(compiler.names), run, allowed)
+    optional = frozenset(compiler.optional - compiler.required)
+    return Expression(source, frozenset(compiler.names), optional, run, allowed)
 
 
 def check_expression(source: str, functions: Functions | None = None) -> ExpressionError | None:

@@ -13,7 +13,7 @@ from engine.domain.bundle_versions import BundleVersion, HumanTaskInfo
 from engine.errors import Conflict
 
 from .inserts import insert_id
-from .tables import bundle_transitions, bundle_versions, bundles
+from .tables import bundle_attachments, bundle_transitions, bundle_versions, bundles
 
 
 def _latest_join() -> Any:
@@ -200,6 +200,55 @@ class BundleRepository:
             .where(bundles.c.key == key, bundle_versions.c.version == version)
         ).scalar()
         return None if value is None else dict(value)
+
+    def _version_id(self, key: str, version: int) -> Any:
+        return (
+            select(bundle_versions.c.id)
+            .join(bundles, bundles.c.id == bundle_versions.c.bundle_id)
+            .where(bundles.c.key == key, bundle_versions.c.version == version)
+            .scalar_subquery()
+        )
+
+    def add_attachments(self, key: str, version: int, files: dict[str, bytes]) -> None:
+        """Store the 办事指南's files (samples, blank forms) of a version just added."""
+        if not files:
+            return
+        version_id = self.conn.execute(select(self._version_id(key, version))).scalar_one()
+        self.conn.execute(
+            insert(bundle_attachments),
+            [
+                {"bundle_version_id": version_id, "path": p, "content": c, "size": len(c)}
+                for p, c in sorted(files.items())
+            ],
+        )
+
+    def attachment_sizes(self, key: str, version: int) -> dict[str, int]:
+        """The 办事指南's files of a version: path -> size in bytes (contents not read)."""
+        rows = self.conn.execute(
+            select(bundle_attachments.c.path, bundle_attachments.c.size)
+            .where(bundle_attachments.c.bundle_version_id == self._version_id(key, version))
+            .order_by(bundle_attachments.c.path)
+        ).all()
+        return {r.path: int(r.size) for r in rows}
+
+    def attachments(self, key: str, version: int) -> dict[str, bytes]:
+        """Every 办事指南 file of a version, with its content (a re-check, a download)."""
+        rows = self.conn.execute(
+            select(bundle_attachments.c.path, bundle_attachments.c.content).where(
+                bundle_attachments.c.bundle_version_id == self._version_id(key, version)
+            )
+        ).all()
+        return {r.path: bytes(r.content) for r in rows}
+
+    def attachment(self, key: str, version: int, path: str) -> bytes | None:
+        """One 办事指南 file of a version; None when the version has none at `path`."""
+        value = self.conn.execute(
+            select(bundle_attachments.c.content).where(
+                bundle_attachments.c.bundle_version_id == self._version_id(key, version),
+                bundle_attachments.c.path == path,
+            )
+        ).scalar()
+        return None if value is None else bytes(value)
 
     def list_latest(self) -> list[BundleVersion]:
         rows = self.conn.execute(_with_key(latest=True).order_by(bundles.c.key)).all()

@@ -129,6 +129,7 @@ def _task(row: Mapping[Any, Any], prefix: str = "") -> HumanTask:
         owner=row[prefix + "owner"],
         owner_kind=row[prefix + "owner_kind"],
         candidate_users=tuple(row[prefix + "candidate_users"] or ()),
+        due_at=row[prefix + "due_at"],
     )
 
 
@@ -344,6 +345,7 @@ class TaskRepository:
                     "owner": task.owner,
                     "owner_kind": task.owner_kind,
                     "deadline": task.deadline,
+                    "due_at": task.due_at,
                     "created_at": task.created_at,
                     "candidate_users": list(task.candidate_users) or None,
                 }

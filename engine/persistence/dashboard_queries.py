@@ -538,10 +538,21 @@ def task_page(
             or_(t.ended_by.is_(None), t.ended_by.not_in(list(not_clerks))) if not_clerks else true()
         )
     day = _local_day(t.ended_at, conn, tz, first)
+    # an hour limit (`time_limit: 4h`) is judged by its moment, a day limit by its day
     if measure == "task_on_time":
-        conditions += [t.deadline.is_not(None), day <= t.deadline]
+        conditions.append(
+            or_(
+                and_(t.due_at.is_not(None), t.ended_at <= t.due_at),
+                and_(t.due_at.is_(None), t.deadline.is_not(None), day <= t.deadline),
+            )
+        )
     elif measure == "task_overdue":
-        conditions += [t.deadline.is_not(None), day > t.deadline]
+        conditions.append(
+            or_(
+                and_(t.due_at.is_not(None), t.ended_at > t.due_at),
+                and_(t.due_at.is_(None), t.deadline.is_not(None), day > t.deadline),
+            )
+        )
     source = (
         human_tasks.join(_case_bundles(), cases.c.id == t.case_id)
         if keys is not None

@@ -486,4 +486,5 @@ def _task_row(r: Any) -> TaskRow:
         created_at=r.created_at,
         ended_at=r.ended_at,
         ended_by=r.ended_by,
+        due_at=r.due_at,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -130,6 +131,21 @@ bundle_versions = Table(
     UniqueConstraint("bundle_id", "version", name="uq_bundle_versions_bundle_version"),
 )
 
+# The files a version's 办事指南 offers (materials' samples and blank forms: PDF, images, Office
+# files), as uploaded; kept apart from `files` (the text the bundle reads) and read one at a time.
+bundle_attachments = Table(
+    "bundle_attachments",
+    metadata,
+    Column(
+        "bundle_version_id",
+        ForeignKey("bundle_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("path", String(300), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+)
+
 # Each lifecycle transition of a bundle or one of its versions, with who and when (append-only:
 # the database refuses to change or delete a row). `version` is NULL for retire and restore.
 bundle_transitions = Table(
@@ -216,6 +232,9 @@ human_tasks = Table(
     # users besides the groups' members who may claim and complete it (candidateUsers); NULL:
     # none. human_task_users holds the same, indexed, for worklists (migration 0023)
     Column("candidate_users", JsonType),
+    # an hour limit's due moment (`time_limit: 4h`); `deadline` is its local date. NULL for day
+    # limits and no limit (migration 0025; not indexed: read with the task, never searched)
+    Column("due_at", UtcDateTime()),
     Index("ix_human_tasks_case", "case_id", "status"),
     Index("ix_human_tasks_ended_at", "ended_at"),  # the dashboard's day rollups (migration 0020)
     # the worklist's "assigned to me" branch, read in keyset order (migration 0004)

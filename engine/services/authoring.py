@@ -129,7 +129,7 @@ def check(expression: object, names: object) -> dict[str, Any]:
     unknown = []
     if names is not None:
         known = set(names)
-        reads = compile_expression(text, ENGINE_FUNCTIONS).names
+        reads = compile_expression(text, ENGINE_FUNCTIONS).required  # get("x", ...) may lack x
         for name in sorted(reads - known):
             unknown.append({"name": name, "suggestion": condition_fields.suggestion(name, known)})
     return {"ok": not unknown, "error": None, "unknown": unknown}

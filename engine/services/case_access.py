@@ -3,7 +3,7 @@
 - The **holders**: the groups of the case's open tasks of the diagram.
 - The **window** (综合窗口): the groups of the bundle's intake task (`bundle.json`
   `intake.element`), else the groups of the tasks the case opened when it started (一窗受理 is
-  where a case comes in).
+  where a case comes in); a group written `${village_group}` is the one the case data names.
 - The **supervisors** (督办): the bundle's escalation group (`time_limits.escalation_group`),
   `supervisors` when it names none.
 Administrators may do all of it.
@@ -11,7 +11,9 @@ Administrators may do all of it.
 
 from __future__ import annotations
 
-from engine.domain.bundle_versions import BundleVersion
+from engine.bpmn.assignment import opening_groups
+from engine.bpmn.errors import StepFailed
+from engine.domain.bundle_versions import BundleVersion, HumanTaskInfo
 from engine.domain.model import Case, TaskKind
 from engine.domain.users import Role, User
 from engine.errors import Forbidden
@@ -26,17 +28,26 @@ def holder_groups(uow: UnitOfWork, case: Case) -> frozenset[str]:
     )
 
 
+def task_groups_of(info: HumanTaskInfo, case: Case) -> tuple[str, ...]:
+    """A task's groups for this case: `${village_group}` read from its data (nothing when it
+    cannot be read)."""
+    try:
+        return opening_groups(info.element, info.groups, case.data, case.created_by, info.initiator)
+    except StepFailed:
+        return ()
+
+
 def window_groups(uow: UnitOfWork, version: BundleVersion, case: Case) -> frozenset[str]:
     intake = version.meta.intake
     if intake.element_given and intake.element in version.human_tasks:
-        return frozenset(version.human_tasks[intake.element].groups)
+        return frozenset(task_groups_of(version.human_tasks[intake.element], case))
     started = uow.cases.event(case.id, 1)
     opened = started.data.get("opened", []) if started is not None else []
     return frozenset(
         g
         for element in opened
         if element in version.human_tasks
-        for g in version.human_tasks[element].groups
+        for g in task_groups_of(version.human_tasks[element], case)
     )
 
 

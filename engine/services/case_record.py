@@ -6,7 +6,10 @@ form data, actor and time, and the administrators' data corrections) and the ver
 the application in the start form's field order, the attachments, then each completed step with
 its decision (`受理决定: 补正`, `审查结论: 准予许可`), its opinion and the other fields it wrote.
 A field titled alike in two forms (审查结论) carries its task's name (审查结论 · 营业执照审查)
-wherever fields are listed together (`labels`). `attachment` gives one stored file's bytes.
+wherever fields are listed together (`labels`). Each business rule task that ran (a DMN
+decision: 合理布局判定) is a step too, after the step that set it off: its outputs as the case data
+holds them, labelled as the decision table labels them. `attachment` gives one stored file's
+bytes.
 
 Read-only: nothing here writes.
 """
@@ -22,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from engine.bpmn import dmn_model
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.form_fields import declared_fields, field_schema, is_attachment
 from engine.domain.model import CaseEvent, EventType
@@ -33,6 +37,8 @@ from . import documents, extension, follow_ups
 from .case_pages import ACTOR_NAMES, element_names, local_time
 
 if TYPE_CHECKING:
+    from engine.bpmn.runtime import ProcessRuntime
+
     from .context import Services
 
 _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.S)
@@ -47,6 +53,11 @@ _SHOWN_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "applicati
 # forms in their files' field order, by the version's checksum (versions never change)
 _ORDERED: dict[str, dict[str, dict[str, Any]]] = {}
 _ORDERED_MAX = 64
+# the DMN tables' output labels ({decision id: {output name: label, "": decision name}}), by
+# the version's checksum
+_DMN_LABELS: dict[str, dict[str, dict[str, str]]] = {}
+# the events a step of the engine runs in (what a business rule task decided is written then)
+_STEP_EVENTS = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TIMER_FIRED)
 
 
 # -- values in words -------------------------------------------------------------------------
@@ -295,6 +306,101 @@ def _same_titles(
     }
 
 
+def _dmn_labels(uow: UnitOfWork, version: BundleVersion) -> dict[str, dict[str, str]]:
+    """The output labels of every decision in the version's DMN files (read once a version)."""
+    found = _DMN_LABELS.get(version.checksum)
+    if found is not None:
+        return found
+    found = {}
+    for path, text in (uow.bundles.files(version.key, version.version) or {}).items():
+        if path.lower().endswith(".dmn"):
+            found.update(dmn_model.output_labels(text))
+    if len(_DMN_LABELS) >= _ORDERED_MAX:
+        _DMN_LABELS.pop(next(iter(_DMN_LABELS)))
+    _DMN_LABELS[version.checksum] = found
+    return found
+
+
+def _decision_steps(
+    svc: Services,
+    runtime: ProcessRuntime,
+    dmn_labels: Mapping[str, Mapping[str, str]],
+    forms: Mapping[str, Any],
+    data: Mapping[str, Any],
+    events: list[CaseEvent],
+    materials: Mapping[str, str],
+) -> list[tuple[CaseEvent | None, dict[str, Any]]]:
+    """What each business rule task that ran decided: the event of the step it ran in (the
+    last step that opened a human task after it; None when no step did) and the record's step.
+    A decision writes its outputs into the case data (`CaseWorkflow.decisions`), so one that
+    ran has all of them there; the values are the latest run's."""
+    found: list[tuple[CaseEvent | None, dict[str, Any]]] = []
+    tasks = runtime.decision_tasks()
+    if not tasks:
+        return found
+    titles: dict[str, set[str]] = {}  # a text code → the titles the forms give it
+    for schema in forms.values():
+        for name in declared_fields(schema):
+            prop = _prop(schema, name)
+            items = prop.get("items") if prop else None
+            for choices in (
+                _choices(prop),
+                _choices(items if isinstance(items, Mapping) else None),
+            ):
+                for const, title in choices:
+                    if isinstance(const, str):
+                        titles.setdefault(const, set()).add(title)
+    for task in tasks:
+        outputs = [task["result_variable"]] if task["result_variable"] else task["outputs"]
+        if not outputs or any(name not in data for name in outputs):
+            continue
+        after = set(task["next"])
+        ran_in = next(
+            (
+                e
+                for e in reversed(events)
+                if e.type in _STEP_EVENTS and after & set(e.data.get("opened") or ())
+            ),
+            None,
+        )
+        labels = dmn_labels.get(task["decision"]) or {}
+        decision_name = labels.get("") or task["decision_name"]
+        fields = []
+        for name in outputs:
+            # a form's field of the same name gives its choices' titles; else a code the forms
+            # title one way only (the rule "urban_street" is the survey's 城区街道)
+            prop = next((p for p in (_prop(f, name) for f in forms.values()) if p), None)
+            label = decision_name if name == task["result_variable"] else labels.get(name, name)
+            value = data[name]
+            if prop is None and isinstance(value, str) and len(titles.get(value, ())) == 1:
+                shown = {"text": next(iter(titles[value]))}
+            else:
+                shown = show_value(value, prop, materials)
+            fields.append({"name": name, "label": label, **shown})
+        found.append(
+            (
+                ran_in,
+                {
+                    "seq": None,  # no event of its own: `after` is the step it ran in
+                    "after": ran_in.seq if ran_in is not None else None,
+                    "kind": "decision",
+                    "element": task["element"],
+                    "task": task["name"],
+                    "decision_table": decision_name,
+                    "actor": "system",
+                    "who": ACTOR_NAMES["system"],
+                    "at": local_time(svc, ran_in.at) if ran_in is not None else "",
+                    "decision": None,
+                    "opinion": None,
+                    "fields": fields,
+                    "undone": None,
+                    "note": f"决策表「{decision_name}」自动判定的结果",
+                },
+            )
+        )
+    return found
+
+
 def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
     """A case's data for reading: the application, the attachments and the completed steps,
     each value in words. For the task pages, the case page, the auditor's history and the
@@ -302,7 +408,8 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
 
     Returns `application` ({title, fields}), `attachments` (each {label, task, seq, field, name,
     size, type}), `steps` (each {seq, element, task, actor, who, at, decision, opinion, fields,
-    note}), `decisions` (element → the latest step's decision text), `labels` (field →
+    note}; a business rule task's has `kind` "decision", `decision_table`, no seq and `after`,
+    the seq of the step it ran in), `decisions` (element → the latest step's decision text), `labels` (field →
     title, with the task's name where two forms use the same title), `value_titles` (for the
     step slider), `element_names` and `event_labels`."""
     if not user.has_role(Role.CLERK, Role.AUDITOR, Role.ADMIN):
@@ -314,6 +421,7 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
         forms = _ordered_forms(svc, uow, version)
         completed = [e for e in events if e.type == EventType.TASK_COMPLETED]
         people = _people(uow, {e.actor for e in completed})
+        dmn_labels = _dmn_labels(uow, version)
     names = element_names(runtime)
     materials = {m.code: m.name for m in version.meta.materials}
 
@@ -399,6 +507,15 @@ def labelled_data(svc: Services, user: User, case_id: int) -> dict[str, Any]:
             shown = show_value(data[opinion], _prop(schema, opinion), materials)
             step["opinion"] = {"name": opinion, "label": _title(schema, opinion), **shown}
         steps.append(step)
+    # the business rule tasks' decisions, each after the step it ran in
+    position = {id(step): (step["seq"], 0) for step in steps}
+    for ran_in, step in _decision_steps(
+        svc, runtime, dmn_labels, forms, case.data, events, materials
+    ):
+        step["undone"] = undone(ran_in.seq) if ran_in is not None else None
+        position[id(step)] = (ran_in.seq, 1) if ran_in is not None else (1 << 62, 1)
+        steps.append(step)
+    steps.sort(key=lambda step: position[id(step)])
 
     attachments = [
         {"label": f["label"], "task": application["title"], **f["attachment"]}

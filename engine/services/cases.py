@@ -9,6 +9,7 @@ from typing import Any
 from engine.bpmn.errors import StepFailed
 from engine.domain.audit import canonical_data
 from engine.domain.bundle_lifecycle import start_refusal
+from engine.domain.bundle_metadata import CERTIFICATE_ITEMS, item_codes
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
@@ -263,22 +264,25 @@ def check_task_form(
 
 
 def _certificate_action(step: Step, task: HumanTask, submitted: dict[str, Any]) -> None:
-    """统一发证 or 撤销, when the completed task's element says so (`certificate_action`).
+    """统一发证 or 撤销, when the completed task's element says so (`certificate_action`), of
+    the items its `certificate_items` names, else of them all.
 
     Revocation covers every valid certificate of the case (a 告知承诺 decision stands or falls
-    as a whole); its reason is the revoking form's `*reason` field, else the task's name."""
+    as a whole) unless `certificate_items` names some; its reason is the revoking form's
+    `*reason` field, else the task's name. Only an issue of them all (统一发证) stops the clock."""
     svc, uow, case, version, now = step.svc, step.uow, step.case, step.version, step.now
     info = version.human_tasks.get(task.element)
     action = info.properties.get("certificate_action") if info else None
+    only = item_codes(info.properties.get(CERTIFICATE_ITEMS)) if info else ()
     if action == "issue":
-        certificates.issue(svc, uow, case, version, now)
+        certificates.issue(svc, uow, case, version, now, only)
         # 统一出件 ends the time limit, even if post-approval checks (批后核查) follow.
-        if case.clock.started_on is not None and case.clock.stopped_on is None:
+        if not only and case.clock.started_on is not None and case.clock.stopped_on is None:
             case.clock = case.clock.stop(step.today)
             case.record(EventType.CLOCK_STOPPED, "system", now, data={"by": "certificates_issued"})
     elif action == "revoke":
         reason = next((str(v) for k, v in submitted.items() if k.endswith("reason") and v), "")
-        certificates.revoke(svc, uow, case, version, reason or task.name, now)
+        certificates.revoke(svc, uow, case, version, reason or task.name, now, only)
 
 
 def renew(svc: Services, user: User, number: str) -> dict[str, Any]:

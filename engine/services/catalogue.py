@@ -8,6 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.xml import XmlProblem
 from engine.bundles.diff import VersionContent, diff_versions, read_elements
+from engine.bundles.guide import (
+    MATERIAL_FILE_KEYS,
+    in_upload,
+    material_files,
+    media_type,
+    path_problem,
+)
+from engine.bundles.metadata import METADATA_FILE
 from engine.domain.bundle_lifecycle import (
     Action,
     BundleState,
@@ -150,14 +158,17 @@ def bundle_zip(svc: Services, actor: User, key: str, version: int) -> bytes:
     if not actor.has_role(Role.DESIGNER, Role.ADMIN, Role.AUDITOR):
         raise Forbidden("只有流程设计员、管理员和审计人员可以下载事项包")
     found, files = _stored(svc, key, version)
+    with svc.uow() as uow:
+        attachments = uow.bundles.attachments(key, found.version)
+    contents = {**{p: t.encode("utf-8") for p, t in files.items()}, **attachments}
     stamp = found.deployed_at.astimezone(svc.tz).timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, text in sorted(files.items()):
+        for path, data in sorted(contents.items()):
             info = zipfile.ZipInfo(path, date_time=max(stamp, (1980, 1, 1, 0, 0, 0)))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, text.encode("utf-8"))
+            archive.writestr(info, data)
     return buffer.getvalue()
 
 
@@ -275,6 +286,7 @@ def version_overview(svc: Services, actor: User, key: str, version: int) -> dict
         numbers = [r["version"] for r in uow.bundles.list_versions() if r["key"] == key]
         status = uow.bundles.lifecycle(key) or BundleStatus(None, retired=False)
         version_status = uow.bundles.version_status(key, version) or VersionStatus.DRAFT
+        attachments = uow.bundles.attachment_sizes(key, version)
     names = _element_names(svc, key, version)
     tasks = []
     # in the order the BPMN lists them (PostgreSQL's JSONB does not keep the stored order)
@@ -317,7 +329,8 @@ def version_overview(svc: Services, actor: User, key: str, version: int) -> dict
         "files": [
             {"path": p, "size": len(t.encode("utf-8")), "kind": _file_kind(p)}
             for p, t in sorted(files.items())
-        ],
+        ]
+        + [{"path": p, "size": n, "kind": "办事指南附件"} for p, n in attachments.items()],
         "versions": numbers,
         **_state(status, max(numbers) if numbers else found.version),
         "status": version_status.value,
@@ -376,8 +389,43 @@ def public_guides(svc: Services) -> list[dict[str, Any]]:
     ]
 
 
+def _guide_materials(version: BundleVersion) -> list[dict[str, Any]]:
+    """The checklist with each material's downloads (样表, 空白表格): the file's path in the
+    bundle and its name, for the guide's links."""
+    raw = [m for m in version.metadata.get("materials", []) if isinstance(m, dict)]
+    by_code = {str(m.get("code")): m for m in raw}
+    found = []
+    for material in _materials(version):
+        source = by_code.get(str(material.get("code")), {})
+        files = [
+            {"key": k, "label": label, "path": source[k], "name": source[k].rsplit("/", 1)[-1]}
+            for k, label in MATERIAL_FILE_KEYS.items()
+            if isinstance(source.get(k), str)
+        ]
+        found.append({**material, "files": files})
+    return found
+
+
+def _guide_facts(version: BundleVersion) -> dict[str, Any]:
+    """bundle.json's `guide` (the 事项清单 facts) as the page reads it; each legal basis with the
+    name of the item it is for."""
+    raw = version.metadata.get("guide")
+    guide = dict(raw) if isinstance(raw, dict) else {}
+    items = {i.code: i.name for i in version.meta.items}
+    guide["legal_basis"] = [
+        {**b, "item_name": items.get(str(b.get("item")), b.get("item"))}
+        for b in guide.get("legal_basis", [])
+        if isinstance(b, dict)
+    ]
+    for key in ("places", "results", "conditions"):
+        guide[key] = [v for v in guide.get(key, []) if v]
+    guide.setdefault("phones", {})
+    return guide
+
+
 def public_guide(svc: Services, key: str) -> dict[str, Any]:
-    """The 办事指南 of a bundle's published version: what it is for, the materials, the limits."""
+    """The 办事指南 of a bundle's published version: the 事项清单 facts (bundle.json's `guide`),
+    what it is for, the materials with their downloads, the limits, the steps."""
     found, _ = _stored(svc, key, None)
     names = _element_names(svc, key, found.version)
     decisions = {d["value"] for d in _decision_options(found)}
@@ -387,8 +435,11 @@ def public_guide(svc: Services, key: str) -> dict[str, Any]:
         "name": found.name,
         "description": found.description,
         "issuer": found.meta.issuer,
+        "guide": _guide_facts(found),
+        "has_guide": isinstance(found.metadata.get("guide"), dict),
+        "collection": found.metadata.get("collection") or {},
         "matters": found.meta.items,
-        "materials": _materials(found),
+        "materials": _guide_materials(found),
         "policy": _policy(found, names),
         "allows_gaps": "accept_with_gaps" in decisions,
         "allows_commitment": "commitment" in decisions,
@@ -398,6 +449,24 @@ def public_guide(svc: Services, key: str) -> dict[str, Any]:
             for t in sorted(found.human_tasks.values(), key=lambda t: (t.line is None, t.line or 0))
         ],
     }
+
+
+def public_guide_file(svc: Services, key: str, path: str) -> tuple[bytes, str, str]:
+    """A sample or blank form the published version's guide offers: (content, Content-Type, file
+    name). Only a file a material names is served, of a type on the list; else NotFound."""
+    missing = NotFound(f"办事指南 '{key}' 没有文件 '{path[:300]}'")
+    kind = media_type(path)
+    if kind is None or path_problem(path) is not None:
+        raise missing
+    found, files = _stored(svc, key, None)
+    if path not in {p for _, _, p in material_files(found.metadata)}:
+        raise missing
+    metadata_path = min((p for p in files if p.rsplit("/", 1)[-1] == METADATA_FILE), key=len)
+    with svc.uow() as uow:
+        content = uow.bundles.attachment(key, found.version, in_upload(metadata_path, path))
+    if content is None:
+        raise missing
+    return content, kind, path.rsplit("/", 1)[-1]
 
 
 def public_diagram_xml(svc: Services, key: str) -> str:

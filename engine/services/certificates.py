@@ -3,15 +3,19 @@ verification, renewal reminders (无感续证) and renewal cases with nothing ne
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine.bpmn.functions import ENGINE_FUNCTIONS
+from engine.domain.bundle_metadata import CERTIFICATE_ITEMS, BundleMetadata, Item, Material
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.certificates import Certificate, CertificateSpec, CertificateStatus, add_years
 from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, EventType
 from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.expressions import EvaluationError, ExpressionError, compile_expression
 from engine.forms.patterns import fullmatch
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -67,18 +71,111 @@ def _number(spec: CertificateSpec, case: Case, index: int, today_text: str) -> s
     return f"LB{today_text}{case.id:07d}{index:02d}"
 
 
+class _CaseData(Mapping[str, Any]):
+    """The case data as an `applies_if` condition reads it: a field the case does not hold
+    (an optional answer left out) reads as null."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data.get(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def holds(condition: str, data: Mapping[str, Any]) -> bool:
+    """Whether an `applies_if` condition holds on a case's data; ExpressionError or
+    EvaluationError when it cannot be evaluated on it."""
+    expression = compile_expression(condition, ENGINE_FUNCTIONS)
+    return bool(expression.evaluate(_CaseData(data)))
+
+
+def applies(item: Item, data: Mapping[str, Any]) -> bool:
+    """Whether the item applies to a case with this data (`items[].applies_if`; none: always).
+    A condition that cannot be evaluated on the data refuses the step, naming the item."""
+    if item.applies_if is None:
+        return True
+    try:
+        return holds(item.applies_if, data)
+    except (ExpressionError, EvaluationError) as err:
+        raise Invalid(
+            f"事项 {item.name} 的适用条件无法判断",
+            [{"message": f"事项 {item.name} 的适用条件 `{item.applies_if}` 无法求值: {err}"}],
+        ) from None
+
+
+def material_applies(meta: BundleMetadata, material: Material, data: Mapping[str, Any]) -> bool:
+    """Whether a case with this data is asked for the material (`materials[].applies_if`, or the
+    item `materials[].item` names applies; neither: always). A condition that cannot be
+    evaluated on the data asks for it: a checklist shows too much rather than too little."""
+    try:
+        if material.applies_if is not None:
+            return holds(material.applies_if, data)
+        item = next((i for i in meta.items if i.code == material.item), None)
+        return item is None or item.applies_if is None or holds(item.applies_if, data)
+    except (ExpressionError, EvaluationError):
+        return True
+
+
+def applying_items(version: BundleVersion, data: Mapping[str, Any]) -> tuple[Item, ...]:
+    """The bundle's items that apply to a case with this data, in bundle order."""
+    return tuple(i for i in version.meta.items if applies(i, data))
+
+
+def case_limits(version: BundleVersion, data: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The promised and statutory limits of a case (when its clock starts): those of the bundle,
+    or, when some items apply to some cases only, those of the items this case applies for."""
+    policy = version.time_policy
+    if not version.meta.conditional_items:
+        return policy.limit, policy.statutory_limit
+    return policy.for_items(applying_items(version, data))
+
+
+def per_item(version: BundleVersion) -> bool:
+    """Whether the bundle issues per item: some item applies to some cases only, or some task
+    issues or revokes the certificates of some items only (`certificate_items`)."""
+    return version.meta.conditional_items or any(
+        CERTIFICATE_ITEMS in info.properties for info in version.human_tasks.values()
+    )
+
+
 def issue(
-    svc: Services, uow: UnitOfWork, case: Case, version: BundleVersion, now: datetime
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    now: datetime,
+    only: tuple[str, ...] = (),
 ) -> None:
-    """Issue every certificate the bundle's items define, together (统一发证)."""
+    """Issue the certificates of the bundle's items, together (统一发证). Of the items `only`
+    names (a task's `certificate_items`), if given. A bundle whose items apply to some cases
+    only (`applies_if`), or that issues per item, issues those that apply on the case data now
+    and that the case has not issued yet; others issue every item's certificate."""
     today = svc.today(now)
     renewal_of = case.data.get("renewal_of")
     previous = uow.certificates.get(renewal_of) if isinstance(renewal_of, str) else None
-    specs = version.meta.certificates
-    numbers = [
-        _number(spec, case, index, today.strftime("%Y%m%d"))
-        for index, spec in enumerate(specs, start=1)
+    # each certificate keeps its place in the bundle: a default number does not depend on
+    # which others are issued with it
+    wanted = [
+        (index, item.certificate)
+        for index, item in enumerate((i for i in version.meta.items if i.certificate), start=1)
+        if item.certificate is not None and (not only or item.code in only)
     ]
+    if per_item(version):
+        had = {c.kind for c in uow.certificates.for_case(case.id)}
+        by_code = {i.code: i for i in version.meta.items}
+        wanted = [
+            (index, spec)
+            for index, spec in wanted
+            if spec.kind not in had and applies(by_code[spec.kind], case.data)
+        ]
+    specs = [spec for _, spec in wanted]
+    numbers = [_number(spec, case, index, today.strftime("%Y%m%d")) for index, spec in wanted]
     taken = uow.certificates.taken(numbers)  # one query for all of them
     issued = []
     for spec, number in zip(specs, numbers, strict=True):
@@ -97,13 +194,15 @@ def issue(
                 kind=spec.kind,
                 title=spec.title,
                 holder=_holder(version, case.data)[:300],
-                issuer=version.meta.issuer or version.name,
+                issuer=spec.issuer_for(case.data, version.meta.issuer or version.name)[:200],
                 issued_on=today,
                 expires_on=add_years(today, spec.validity_years) if spec.validity_years else None,
                 fields=[(label, str(case.data.get(name, ""))) for label, name in spec.fields],
                 renewal_of=previous.number if previous and previous.kind == spec.kind else None,
             )
         )
+    if not issued and per_item(version):
+        return  # nothing applies or all was issued before: no event (a 退回 may pass this step)
     uow.certificates.add_many(issued, now)
     case.has_certificates = case.has_certificates or bool(issued)
     for cert in issued:
@@ -144,11 +243,22 @@ def _schedule_reminders(
 
 
 def revoke(
-    svc: Services, uow: UnitOfWork, case: Case, version: BundleVersion, reason: str, now: datetime
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    reason: str,
+    now: datetime,
+    only: tuple[str, ...] = (),
 ) -> None:
-    """Revoke every valid certificate of the case (e.g. after a failed 批后核查)."""
+    """Revoke every valid certificate of the case (e.g. after a failed 批后核查), or those of
+    the items `only` names (a task's `certificate_items`)."""
     today = svc.today(now)
-    revoked = [c for c in uow.certificates.for_case(case.id) if c.status == CertificateStatus.VALID]
+    revoked = [
+        c
+        for c in uow.certificates.for_case(case.id)
+        if c.status == CertificateStatus.VALID and (not only or c.kind in only)
+    ]
     for cert in revoked:
         uow.certificates.revoke(cert.number, today, reason)
     case.record(

@@ -3,7 +3,8 @@
 After every step the case's clock is started (at 受理), paused (while a task marked
 `clock: pause` is open) or resumed, and stopped when the case ends. Each deadline gets jobs:
 a warning when it comes within the bundle's margin, and a check the day after it; a passed
-deadline is recorded and escalated to a 督办 task for the bundle's supervisor group.
+deadline is recorded and escalated to a 督办 task for the bundle's supervisor group. A task with
+an hour limit (`time_limit: 4h`) is due at a moment (`due_at`), checked at that moment.
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ from engine.domain.bundle_metadata import DEFAULT_WARNING_WORKDAYS
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.jobs import Job, JobKind
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
-from engine.domain.task_limits import DELIVERY, limit_kind
+from engine.domain.task_limits import (
+    DELIVERY,
+    due_moment,
+    due_text,
+    limit_kind,
+    remaining_work_minutes,
+    warning_moment,
+    work_time_text,
+)
 from engine.domain.timelimits import MAX_WORKDAYS, CaseClock, ClockState, Timeliness
 from engine.persistence.unit_of_work import UnitOfWork
 
-from . import preliminary, special_procedures
+from . import certificates, preliminary, special_procedures
 from .context import Services, Step
 from .escalation import escalate as _escalate
 from .messages import MessageKind, to_holders
@@ -62,6 +71,22 @@ def task_deadline(
     return calendar.add(opened, days).value
 
 
+def task_limit(
+    svc: Services,
+    version: BundleVersion,
+    element: str,
+    data: dict[str, Any],
+    now: datetime,
+    calendar: WorkdayCalendar,
+) -> tuple[date | None, datetime | None]:
+    """A task opening now: its `deadline` and, for an hour limit (`time_limit: 4h`), its
+    `due_at`, whose local date the deadline then is (docs/time-limits.md "Hour limits")."""
+    due_at = due_moment(version, element, now, calendar, svc.tz)
+    if due_at is not None:
+        return due_at.astimezone(svc.tz).date(), due_at
+    return task_deadline(version, element, data, svc.today(now), calendar), None
+
+
 def _pausing(version: BundleVersion, open_tasks: list[HumanTask]) -> list[HumanTask]:
     """The open tasks that stop the clock: `clock: pause` elements, the bundle's 特别程序
     (`time_limits.special_procedures`, Art. 45) and 听证 tasks (Arts. 46–47)."""
@@ -93,8 +118,10 @@ def update_clock(step: Step, open_tasks: list[HumanTask]) -> None:
         policy.starts_at is None or step.workflow.element_completed(policy.starts_at)
     ):
         # a fresh clock, keeping the lower level's (Art. 43) if there was one
+        # the limits of the items this case applies for (docs/time-limits.md)
+        limit, statutory = certificates.case_limits(version, case.data)
         clock = replace(
-            CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit),
+            CaseClock(limit=limit, statutory_limit=statutory),
             **{k: getattr(clock, k) for k in PRELIMINARY_FIELDS},
         )
         clock = clock.start(today, calendar)
@@ -178,8 +205,17 @@ def schedule_task_check(
     calendar: WorkdayCalendar,
     now: datetime,
     warning: int = DEFAULT_WARNING_WORKDAYS,
+    version: BundleVersion | None = None,
 ) -> None:
-    """预警 (`warning` working days before) and 超期 checks for a task's own deadline."""
+    """预警 (`warning` working days before) and 超期 checks for a task's own deadline. An hour
+    limit (`due_at`, of `version`) is checked at its due moment, its 预警 `warning_hours`
+    working hours before (none when that is not after now: a limit within the margin)."""
+    if task.due_at is not None and version is not None:
+        uow.jobs.schedule(JobKind.TASK_DEADLINE, task.id, task.due_at, now, task.case_id)
+        warn_at = warning_moment(version, task.due_at, calendar, svc.tz)
+        if warn_at is not None and warn_at > now:
+            uow.jobs.schedule(JobKind.TASK_WARNING, task.id, warn_at, now, task.case_id)
+        return
     if task.deadline is not None:
         due = svc.local_midnight(calendar.add(task.deadline, 1).value)
         uow.jobs.schedule(JobKind.TASK_DEADLINE, task.id, due, now, task.case_id)
@@ -264,11 +300,18 @@ def check_task_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime)
     task = uow.tasks.get(job.key)
     if task is None or task.status != TaskStatus.OPEN or task.deadline is None:
         return
-    if svc.calendars.get(uow).count(task.deadline, svc.today(now)).value == 0:
+    data: dict[str, Any] = {"deadline": task.deadline.isoformat()}
+    when = task.deadline.isoformat()
+    if task.due_at is not None:  # an hour limit: overdue from its due moment on
+        if now < task.due_at:
+            return
+        data["due_at"] = task.due_at.isoformat()
+        when = due_text(task.due_at, svc.tz)
+    elif svc.calendars.get(uow).count(task.deadline, svc.today(now)).value == 0:
         return  # not yet a working day past it
     case.updated_at = now
-    case.record(EventType.TASK_OVERDUE, SYSTEM, now, task, {"deadline": task.deadline.isoformat()})
-    about = f"{task.name} 已超过办理时限 ({task.deadline.isoformat()})"
+    case.record(EventType.TASK_OVERDUE, SYSTEM, now, task, data)
+    about = f"{task.name} 已超过办理时限 ({when})"
     title = f"任务超期: {task.name}"
     to_holders(uow, [task], MessageKind.OVERDUE, title, f"办件 {case.id} 的{about}。", now)
     _escalate(uow, case, version, about, task.groups, now)
@@ -287,15 +330,28 @@ def check_task_warning(svc: Services, uow: UnitOfWork, job: Job, now: datetime) 
         return
     calendar = svc.calendars.get(uow)
     today = svc.today(now)
-    if today > task.deadline:
-        return  # already past it: the deadline check speaks for it
-    left = calendar.count(today, task.deadline).value
     deadline = task.deadline.isoformat()
-    case.updated_at = now
-    data = {"deadline": deadline, "remaining_workdays": left}
-    case.record(EventType.TASK_WARNING, SYSTEM, now, task, data)
     what = "送达期限" if limit_kind(version, task.element) == DELIVERY else "办理期限"
+    if task.due_at is not None:  # an hour limit: what is left in working time
+        if now >= task.due_at:
+            return  # already past it: the deadline check speaks for it
+        minutes = remaining_work_minutes(version, task.due_at, now, calendar, svc.tz)
+        data: dict[str, Any] = {
+            "deadline": deadline,
+            "due_at": task.due_at.isoformat(),
+            "remaining_work_minutes": minutes,
+        }
+        left_text = work_time_text(minutes)
+        deadline = due_text(task.due_at, svc.tz)
+    else:
+        if today > task.deadline:
+            return  # already past it: the deadline check speaks for it
+        left = calendar.count(today, task.deadline).value
+        data = {"deadline": deadline, "remaining_workdays": left}
+        left_text = f"{left} 个工作日"
+    case.updated_at = now
+    case.record(EventType.TASK_WARNING, SYSTEM, now, task, data)
     title = f"任务预警: {task.name}"
-    body = f"办件 {case.id} 的{task.name} 距{what} {deadline} 还剩 {left} 个工作日。"
+    body = f"办件 {case.id} 的{task.name} 距{what} {deadline} 还剩 {left_text}。"
     to_holders(uow, [task], MessageKind.WARNING, title, body, now)
     uow.cases.save(case)

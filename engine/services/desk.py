@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from engine.bpmn.assignment import group_choices, is_expression
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import CaseEvent, EventType
 from engine.domain.users import Role, User
@@ -280,12 +281,18 @@ def next_step(svc: Services, user: User, task_id: str) -> dict[str, Any]:
 
 def receiving_groups(version: BundleVersion) -> frozenset[str] | None:
     """The groups that receive a bundle's applications: those of its intake task (bundle.json
-    `intake.element`, "intake" by default) when the diagram has that task with groups; None when
-    it has none (every clerk may receive)."""
+    `intake.element`, "intake" by default) when the diagram has that task with groups (for a
+    group written `${village_group}`, the values the application's choice field of that name
+    offers); None when it has none (every clerk may receive)."""
     task = version.human_tasks.get(version.meta.intake.element)
     if task is None or not task.groups:
         return None
-    return frozenset(task.groups)
+    start = version.forms.get(version.start_form) if version.start_form else None
+    found: set[str] = set()
+    for group in task.groups:
+        # `${village_group}`: the groups the application may name (its choice field's values)
+        found.update(group_choices(group, start) if is_expression(group) else (group,))
+    return frozenset(found) or None
 
 
 def receivable_bundles(svc: Services, user: User) -> list[dict[str, Any]]:

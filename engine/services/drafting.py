@@ -9,6 +9,7 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from engine.bundles.form_sources import is_generated
+from engine.bundles.metadata import read_metadata
 from engine.bundles.problems import BundleInvalid, Problem
 from engine.bundles.source import MAX_FILES, BundleSource, from_zip
 from engine.bundles.template import blank_template, bpmn_path
@@ -49,7 +50,13 @@ def version_files(svc: Services, actor: User, key: str, version: int) -> dict[st
     for form_key, schema in sorted(detail.get("forms", {}).items()):
         if not _has_form(files, form_key) and not is_generated(form_key):  # made from the XML
             files[f"forms/{form_key}"] = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
-    return {"files": files, "bpmn": main_bpmn(files, detail.get("process"))}
+    with svc.uow() as uow:
+        attachments = uow.bundles.attachment_sizes(key, version)
+    return {
+        "files": files,
+        "bpmn": main_bpmn(files, detail.get("process")),
+        "attachments": [{"path": p, "size": n} for p, n in attachments.items()],
+    }
 
 
 def template_files(actor: User, key: str, name: str) -> dict[str, Any]:
@@ -71,6 +78,19 @@ def _source(files: dict[str, str]) -> BundleSource:
     return from_zip(f"{EDITOR_SOURCE}.zip", buffer.getvalue())
 
 
+def _with_attachments(svc: Services, source: BundleSource) -> BundleSource:
+    """The editor edits text: the 办事指南's files (samples, blank forms) the draft does not carry
+    come from the bundle's latest version (the key in its bundle.json), as they were uploaded."""
+    meta, _ = read_metadata(source.files)
+    if not meta.key:
+        return source
+    with svc.uow() as uow:
+        latest = uow.bundles.latest(meta.key)
+        stored = uow.bundles.attachments(meta.key, latest.version) if latest else {}
+    carried = {p: c for p, c in stored.items() if p not in source.files}
+    return BundleSource(source.name, {**source.files, **carried}) if carried else source
+
+
 def _with_severity(problems: list[dict[str, Any]], severity: str) -> list[dict[str, Any]]:
     return [{**p, "severity": severity} for p in problems]
 
@@ -79,7 +99,7 @@ def check_draft(svc: Services, actor: User, files: dict[str, str]) -> dict[str, 
     """Every check of a deploy on the edited files, storing nothing."""
     publishing.require_designer(actor)
     try:
-        found = publishing.validate(svc, _source(files), actor)
+        found = publishing.validate(svc, _with_attachments(svc, _source(files)), actor)
     except BundleInvalid as err:
         errors = [p.to_dict() for p in err.problems]
         return {"ok": False, "errors": _with_severity(errors, "error"), "warnings": []}
@@ -97,7 +117,7 @@ def save_draft(
     is refused too (Conflict, 409), as an upload is, unless `replace` confirms it."""
     publishing.require_designer(actor)
     try:
-        source = _source(files)
+        source = _with_attachments(svc, _source(files))
     except BundleInvalid as err:
         errors = _with_severity([p.to_dict() for p in err.problems], "error")
         raise Invalid("事项包未通过检查, 没有保存任何内容", errors) from None

@@ -38,7 +38,7 @@ from engine.domain.users import Role, User
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.persistence.unit_of_work import UnitOfWork
 
-from .case_access import holder_groups, window_groups
+from .case_access import holder_groups, task_groups_of, window_groups
 from .context import Services
 from .deadlines import SYSTEM, _pausing, schedule_case_checks, schedule_task_check
 from .hearing_rights import (
@@ -188,7 +188,7 @@ def _open_hearing(
     today = svc.today(now)
     info = version.human_tasks.get(notice["decision"])
     name = info.name if info else notice["decision"]
-    groups = (policy.group,) if policy.group else (info.groups if info else ())
+    groups = (policy.group,) if policy.group else (task_groups_of(info, case) if info else ())
     task = HumanTask(
         id=str(uuid.uuid4()),
         case_id=case.id,

@@ -38,6 +38,7 @@ from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.persistence.unit_of_work import UnitOfWork
 
+from . import certificates
 from .context import Services, Step
 from .deadlines import SYSTEM, schedule_case_checks
 from .messages import MessageKind, to_holders
@@ -242,7 +243,8 @@ def check_deadline(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> N
         uow.jobs.schedule(JobKind.INTAKE_DEADLINE, key, due, now, case.id)
         return
     policy = version.time_policy
-    clock = CaseClock(limit=policy.limit, statutory_limit=policy.statutory_limit)
+    limit, statutory = certificates.case_limits(version, case.data)  # the items applied for
+    clock = CaseClock(limit=limit, statutory_limit=statutory)
     clock = clock.deemed_start(received, today, calendar)
     case.clock = clock
     case.updated_at = now

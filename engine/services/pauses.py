@@ -67,7 +67,21 @@ def _from_paused(
             if element in special:
                 found = special[element]
                 return found.kind, procedure_label(found.kind), by, found.expected_workdays, None
+        return SUPPLEMENT, _task_pause_label(version, data.get("waiting_on") or ()), by, None, None
     return SUPPLEMENT, SUPPLEMENT_LABEL, by, None, None
+
+
+def _task_pause_label(version: BundleVersion, waiting_on: Iterable[Any]) -> str:
+    """A `clock: pause` task's pause: 补正/补齐材料 while the applicant corrects or supplies
+    materials (the intake's correction task, or a pause naming no known task); else the names of
+    the tasks waited on (a 公示, a 清算 check), so the record says what the time was spent on."""
+    elements = [e for e in waiting_on if isinstance(e, str)]
+    if not elements or version.meta.intake.correction_element in elements:
+        return SUPPLEMENT_LABEL
+    names = [version.human_tasks[e].name for e in elements if e in version.human_tasks]
+    if len(names) < len(elements) or not all(names):
+        return SUPPLEMENT_LABEL
+    return "、".join(dict.fromkeys(str(n) for n in names))
 
 
 def case_pauses(

@@ -1,14 +1,18 @@
 """办件进度: what the applicant reads of a case with its number and receipt code (the public
 progress page and API): the stage, how long it may take, the law's limits as they apply, what the
-applicant must do now, the certificates. No names of staff, no form data."""
+applicant must do now, the certificates and how they reach the applicant (the window, or the
+post to the address the case gives: bundle.json `visits`). No names of staff, no form data but
+the delivery address. Each signature of a 会签 is named by the department that signed it."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.form_fields import field_schema
-from engine.domain.model import Case, CaseStatus, EventType
+from engine.domain.model import Case, CaseEvent, CaseStatus, EventType
 from engine.domain.suspension import kind_label
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -46,15 +50,55 @@ _PUBLIC_EVENTS = {
 }
 
 
-def _timeline(version: BundleVersion, case: Case, uow: UnitOfWork) -> list[dict[str, Any]]:
+# 送达方式 values meaning the post (the others of `visits.remote_delivery` are electronic)
+_POSTAL = ("post", "mail", "express")
+_MOBILE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+
+
+class _Signers:
+    """Who signs each instance of a 会签/或签, as the public may read it: the department the
+    bundle names for the group the instance was offered to (bundle.json `group_names`), else
+    the department of the clerk who signed (their profile's, as the case record prints it after
+    their name), else the group itself; never a member of staff's name."""
+
+    def __init__(self, uow: UnitOfWork, version: BundleVersion) -> None:
+        self.uow = uow
+        self.departments: dict[str, str] = {}
+        names = version.meta.raw.get("group_names")
+        self.group_names: Mapping[str, Any] = names if isinstance(names, Mapping) else {}
+
+    def department(self, name: str | None) -> str:
+        if not name:
+            return ""
+        if name not in self.departments:
+            user = self.uow.users.by_name(name)
+            self.departments[name] = ((user.department if user else None) or "").strip()
+        return self.departments[name]
+
+    def of(self, actor: str | None, groups: Sequence[str]) -> str:
+        named = [str(self.group_names[g]) for g in groups if self.group_names.get(g)]
+        return "、".join(named) or self.department(actor) or "、".join(groups)
+
+    def completed(self, event: CaseEvent) -> str:
+        task = self.uow.tasks.get(event.task_id) if event.task_id else None
+        return self.of(event.actor, task.groups if task is not None else ())
+
+
+def _timeline(
+    version: BundleVersion, case: Case, uow: UnitOfWork, events: list[CaseEvent], signs: set[str]
+) -> list[dict[str, Any]]:
     steps = []
-    for event in uow.cases.events(case.id):
+    signers = _Signers(uow, version)
+    for event in events:
         name = _PUBLIC_EVENTS.get(event.type)
         if event.type == EventType.TASK_COMPLETED and "kind" not in event.data:
             info = version.human_tasks.get(event.element or "")
             name = info.name if info is not None else None  # a step of the diagram, by its name
             decided = _intake_decision(version, event.element, event.data.get("form") or {})
             name = f"{name}: {decided}" if name and decided else name
+            if name and event.element in signs:  # one signature of a 会签: who signed it
+                who = signers.completed(event)
+                name = f"{name} · {who}" if who else name
         elif event.type == EventType.RATED and event.data.get("channel") == "online":
             name = "评价"
         elif event.type == EventType.CASE_SUSPENDED:  # the kind, never the internal reason
@@ -84,6 +128,39 @@ def _intake_decision(version: BundleVersion, element: str | None, form: dict[str
     )
 
 
+def _delivery(version: BundleVersion, case: Case, events: list[CaseEvent]) -> dict[str, Any] | None:
+    """How the certificates reach the applicant, once the case says (bundle.json `visits`):
+    `method` (the form's title of the value: 免费邮寄), `remote` (no visit to collect them),
+    `postal`, `address` (the `address_field`'s value, a mobile number masked) and `sent`
+    (a completed step wrote the choice, or the case is concluded). None while the case does not
+    say: the window's collection applies."""
+    visits = version.meta.visits
+    value = case.data.get(visits.delivery_field)
+    if value is None or value == "":
+        return None
+    title = str(value)
+    for schema in version.forms.values():
+        prop = field_schema(schema, visits.delivery_field)
+        options = prop.get("oneOf") if isinstance(prop, Mapping) else None
+        for option in options if isinstance(options, list) else ():
+            if isinstance(option, Mapping) and option.get("const") == value:
+                title = str(option.get("title") or value)
+    address = case.data.get(visits.address_field) if visits.address_field else None
+    written = any(
+        e.type == EventType.TASK_COMPLETED
+        and visits.delivery_field in (e.data.get("form") or {})
+        and not e.data.get("kind")
+        for e in events
+    )
+    return {
+        "method": title,
+        "remote": value in visits.remote_delivery,
+        "postal": value in _POSTAL,
+        "address": _MOBILE.sub(r"\1****\2", str(address)) if address else None,
+        "sent": written or case.status == CaseStatus.COMPLETED,
+    }
+
+
 def _to_do(
     version: BundleVersion, case: Case, tasks: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
@@ -107,15 +184,26 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
     with svc.uow() as uow:
         case = uow.cases.existing(case_id)
         view = load_case_view(svc, uow, case)
-        version, _ = svc.runtimes.get(uow, case.bundle_version_id)
-        timeline = _timeline(version, case, uow)
+        version, runtime = svc.runtimes.get(uow, case.bundle_version_id)
+        events = uow.cases.events(case_id)
+        signs = set(runtime.sign_collections())  # 会签/或签 elements
+        timeline = _timeline(version, case, uow, events, signs)
+        signers = _Signers(uow, version)
+        steps = [  # each open signature of a 会签 by the department it waits on
+            f"{t['name']} · {who}"
+            if t["element"] in signs and (who := signers.of(t.get("assignee"), t["groups"]))
+            else t["name"]
+            for t in view["tasks"]
+            if t["kind"] == "bpmn"
+        ]
+        delivery = _delivery(version, case, events)
         rated = uow.ratings.channels(case_id)
         heard = hearing_rights.public(
             hearing_rights.state(svc, uow, case, version)
         )  # 听证 (Arts. 46–47)
         # 特别程序 (Art. 45) under way: which, since when, how long it is expected to take
         current = (
-            current_pause(case_pauses(uow.cases.events(case_id), version, svc.tz))
+            current_pause(case_pauses(events, version, svc.tz))
             if view["clock"] == "paused"
             else None
         )
@@ -126,7 +214,7 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         "status": view["status"],
         "outcome": view["outcome"],
         "received_at": view["created_at"],
-        "steps": [t["name"] for t in view["tasks"] if t["kind"] == "bpmn"],
+        "steps": steps,
         "timeline": timeline,
         "to_do": _to_do(version, case, view["tasks"]),
         "deadline": view["deadline"],
@@ -148,6 +236,8 @@ def progress_view(svc: Services, case_id: int) -> dict[str, Any]:
         "collection": None
         if collection is None
         else {"place": collection.place, "hours": collection.hours, "phone": collection.phone},
+        # 送达: by post (to the address), electronically, or at the window (`collection`)
+        "delivery": delivery,
         "rating": None
         if view["rating"] is None
         else {  # without the clerk's name

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.bpmn.assignment import group_choices
 from engine.bundles.compiler import CompiledBundle, compile_bundle
+from engine.bundles.guide import is_attachment
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource
 from engine.domain import bundle_lifecycle as lifecycle
@@ -68,9 +70,11 @@ def version_checks(svc: Services, actor: User, key: str, version: int) -> dict[s
     require_designer(actor)
     with svc.uow() as uow:
         files = uow.bundles.files(key, version)
+        attachments = uow.bundles.attachments(key, version)
     if files is None:
         raise NotFound(f"事项包 '{key}' 第 {version} 版不存在")
-    source = BundleSource(key, {path: text.encode("utf-8") for path, text in files.items()})
+    stored = {path: text.encode("utf-8") for path, text in files.items()}
+    source = BundleSource(key, {**stored, **attachments})
     try:
         compiled = compile_bundle(source, svc.forms)
     except BundleInvalid as err:
@@ -132,13 +136,16 @@ def deploy(
                 "start_form": compiled.start_form,
                 "start_event": compiled.start_event,
                 "forms": compiled.forms,
-                "files": {p: _text(b) for p, b in compiled.files.items()},
+                "files": {p: _text(b) for p, b in compiled.files.items() if not is_attachment(p)},
                 "checksum": compiled.checksum,
                 "deployed_by": actor_name,
                 "deployed_at": now,
                 "status": VersionStatus.DRAFT.value,
             },
             now,
+        )
+        uow.bundles.add_attachments(
+            compiled.key, number, {p: b for p, b in compiled.files.items() if is_attachment(p)}
         )
         status = VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT
         if publish:
@@ -284,9 +291,10 @@ def upload_warnings(uow: UnitOfWork, compiled: CompiledBundle) -> list[dict[str,
     its tasks would wait for ever (the members are in the database, so this is checked here)."""
     found = [w.to_dict() for w in compiled.warnings]
     sizes = uow.users.group_sizes()
+    start = compiled.forms.get(compiled.start_form) if compiled.start_form else None
     where: dict[str, list[str]] = {}
     for info in sorted(compiled.human_tasks.values(), key=lambda i: i.line or 0):
-        for group in _task_groups(info):
+        for group in _task_groups(info, start):
             where.setdefault(group, []).append(info.element)
     escalation = BundleMetadata.from_dict(compiled.metadata).time_policy.escalation_group
     if escalation:
@@ -312,15 +320,18 @@ def upload_warnings(uow: UnitOfWork, compiled: CompiledBundle) -> list[dict[str,
     return found
 
 
-def _task_groups(info: HumanTaskInfo) -> list[str]:
+def _task_groups(info: HumanTaskInfo, start: dict[str, Any] | None = None) -> list[str]:
     """The groups a task's work goes to: a 会签's `${item}` stands for each of the signers fixed
-    in the diagram (its `signers` property); one read from the case data is unknown here."""
+    in the diagram (its `signers` property); a `${village_group}` for each value the start form's
+    choice field of that name offers; one read from other case data is unknown here."""
     groups: list[str] = []
     for group in info.groups:
         if not group.startswith(("${", "#{")):
             groups.append(group)
         elif info.properties.get("signers"):
             groups += [s.strip() for s in info.properties["signers"].split(",") if s.strip()]
+        else:
+            groups += group_choices(group, start)
     return groups
 
 

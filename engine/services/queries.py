@@ -6,14 +6,19 @@ stored clock, today's date and the calendar: nothing needs rewriting as days pas
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from engine.calendar import WorkdayCalendar
 from engine.domain.bundle_metadata import DEFAULT_WARNING_WORKDAYS, ApplicantFields
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, HumanTask
-from engine.domain.task_limits import limit_kind
+from engine.domain.task_limits import (
+    limit_kind,
+    remaining_work_minutes,
+    task_hours,
+    warning_hours,
+)
 from engine.domain.timelimits import CaseClock, Timeliness
 from engine.domain.users import Role, User
 from engine.errors import Forbidden, Invalid, NotFound
@@ -98,7 +103,12 @@ def task_remaining(task: HumanTask, today: date, calendar: WorkdayCalendar) -> i
 
 
 def _task_view(
-    task: HumanTask, today: date, calendar: WorkdayCalendar, version: BundleVersion | None = None
+    task: HumanTask,
+    today: date,
+    calendar: WorkdayCalendar,
+    version: BundleVersion | None = None,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> dict[str, Any]:
     view = task.to_dict()
     # where its own limit comes from: "own" (`time_limit`), "delivery" (送达, Art. 44), None
@@ -107,6 +117,13 @@ def _task_view(
     # the task's own limit (整改, 回访, a step's time_limit), apart from its case's
     view["remaining_workdays"] = task_remaining(task, today, calendar)
     view["deadline_provisional"] = task.deadline is not None and not calendar.knows(task.deadline)
+    # an hour limit (`time_limit: 4h`): due at `due_at`, overdue from that moment on
+    view["limit_hours"] = view["remaining_work_minutes"] = None
+    if task.due_at is not None and version is not None and now is not None and tz is not None:
+        left = remaining_work_minutes(version, task.due_at, now, calendar, tz)
+        view["limit_hours"] = task_hours(version, task.element)
+        view["remaining_work_minutes"] = left
+        view["overdue"] = now >= task.due_at
     return view
 
 
@@ -139,7 +156,8 @@ def case_view(
         **parties_of(version, case.data),
         "data": case.data,
         "tasks": [  # the intake task with its Art. 32 limit while it runs (intake_limit.py)
-            {**_task_view(t, today, calendar, version), **intake_marks(t)} for t in open_tasks
+            {**_task_view(t, today, calendar, version, now, svc.tz), **intake_marks(t)}
+            for t in open_tasks
         ],
         **_clock_view(case.clock, today, calendar, warning),
         "certificates": [c.to_dict(today) for c in uow.certificates.for_case(case.id)]
@@ -187,8 +205,9 @@ def get_task(svc: Services, user: User, task_id: str) -> dict[str, Any]:
             raise NotFound(f"任务 {task_id} 不存在")
         case = uow.cases.get(task.case_id)
         version = svc.runtimes.get(uow, case.bundle_version_id)[0] if case else None
-        today, calendar = svc.today(), svc.calendars.get(uow)
-        view = _task_view(task, today, calendar, version)
+        now, calendar = svc.clock(), svc.calendars.get(uow)
+        today = svc.today(now)
+        view = _task_view(task, today, calendar, version, now, svc.tz)
         if case is not None:  # the intake task's Art. 32 limit while it runs
             view.update(task_marks(svc, version, task, case.clock, today, calendar))
         return view
@@ -274,7 +293,7 @@ def worklist(
     case_id = int(search) if search and digits and len(search) <= 12 else None
     name = search if search and case_id is None else None
     scanning = flag is not None or name is not None
-    today = svc.today()
+    now = svc.clock()
     items: list[dict[str, Any]] = []
     next_after: str | None = None
     scanned = 0
@@ -286,7 +305,7 @@ def worklist(
             # the first read is a page's worth (most rows match), later ones bigger
             batch = max(limit + 1, SCAN_BATCH) if scanned else limit + 1
             tasks, cases = uow.tasks.worklist_with_cases(user, batch, cursor, where, PARTY_COLUMNS)
-            views = _worklist_rows(svc, uow, calendar, today, tasks, cases)
+            views = _worklist_rows(svc, uow, calendar, now, tasks, cases)
             if not scanning:
                 items = views[:limit]
                 next_after = tasks[limit - 1].id if len(tasks) > limit else None
@@ -316,7 +335,7 @@ def _worklist_rows(
     svc: Services,
     uow: UnitOfWork,
     calendar: WorkdayCalendar,
-    today: date,
+    now: datetime,
     tasks: list[HumanTask],
     info: dict[int, dict[str, Any]],
 ) -> list[dict[str, Any]]:
@@ -331,13 +350,14 @@ def _worklist_rows(
         wanted |= set(versions[vid].meta.applicant.people)
     if wanted != fields:  # a bundle keeps its applicant in other fields: read those too
         info = uow.tasks.worklist_cases(case_ids, tuple(sorted(wanted)))
+    today = svc.today(now)
     warnings = {vid: v.time_policy.warning for vid, v in versions.items()}
     clocks: dict[tuple[CaseClock, int], dict[str, Any]] = {}  # cases of a page often share one
     rows = []
     for task in tasks:
         case = info[task.case_id]
         version = versions[case["version_id"]]
-        view = _task_view(task, today, calendar, version)
+        view = _task_view(task, today, calendar, version, now, svc.tz)
         view.update(task_marks(svc, version, task, case["clock"], today, calendar))  # Art. 32
         if version.time_policy.hearing is not None:  # 听证 (Arts. 46–47): waiting on it?
             view["hearing"] = hearing_rights.task_mark(uow, version, task, today)
@@ -355,17 +375,26 @@ def _worklist_rows(
             "received_at": case["created_at"].isoformat(),
             **parties,
         }
-        view["flag"] = worse_flag(_task_flag(view, case_clock, warnings[version.id]).value, view)
+        warning = warnings[version.id]
+        view["flag"] = worse_flag(_task_flag(view, case_clock, warning, version).value, view)
         rows.append(view)
     return rows
 
 
-def _task_flag(task: dict[str, Any], case_clock: dict[str, Any], warning: int) -> Timeliness:
+def _task_flag(
+    task: dict[str, Any], case_clock: dict[str, Any], warning: int, version: BundleVersion
+) -> Timeliness:
     """The worse of the task's own limit and its case's; a stopped case clock (a 整改 or 回访
-    task after 办结) does not count: the task's own limit is the one running."""
+    task after 办结) does not count: the task's own limit is the one running. An hour limit's
+    预警: at most `time_limits.warning_hours` working hours left."""
     if task["overdue"]:
         return Timeliness.OVERDUE
-    own = Timeliness.of(task["remaining_workdays"], warning)
+    minutes = task["remaining_work_minutes"]
+    if minutes is not None:
+        margin = warning_hours(version) * 60
+        own = Timeliness.WARNING if margin and minutes <= margin else Timeliness.NORMAL
+    else:
+        own = Timeliness.of(task["remaining_workdays"], warning)
     if case_clock["clock"] == "stopped":
         return own
     flags = (own, Timeliness(case_clock["timeliness"]))

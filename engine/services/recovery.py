@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.bpmn import migration
+from engine.bpmn.assignment import is_expression
 from engine.bpmn.errors import StepFailed
 from engine.domain.audit import canonical_data
 from engine.domain.bundle_lifecycle import VersionStatus
@@ -277,6 +278,8 @@ def _retarget(uow: UnitOfWork, version: Any, workflow: Any, stored: list[HumanTa
         info = version.human_tasks.get(now_ready.element)
         name = info.name if info else now_ready.name
         groups = tuple(info.groups) if info else ()
+        if any(is_expression(g) for g in groups):
+            groups = task.groups  # evaluated on the case data when the task opened: kept
         users = tuple(info.candidate_users) if info else ()
         form = info.form if info else None
         if (task.element, task.name, task.groups, task.candidate_users, task.form) == (

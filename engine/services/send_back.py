@@ -47,6 +47,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from . import audit
 from .cases import _locked
 from .context import Services, Step
+from .intake import check_applying
 from .steps import engine_step, record_step, retrying, step_failed
 from .submissions import check_case_data, check_submission, check_values
 from .suspended import require_workable
@@ -347,6 +348,7 @@ def _decide_correction(
     form = {intake.decision_field: intake.correct_value, intake.missing_field: materials}
     info = version.human_tasks.get(intake.element)
     check_submission(version, info.form if info else None, form, intake.element, svc.limits)
+    check_applying(version, intake.element, form, data)  # only materials asked of the case
     merged = canonical_data({**data, **form})
     check_case_data(version, merged, intake.element, svc.limits)
     with task_ids(audit.correction_seed(case.id, case.last_seq + 1)):

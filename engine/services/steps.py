@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from engine.bpmn.assignment import task_assignee
+from engine.bpmn.assignment import task_assignee, task_groups
 from engine.bpmn.errors import StepFailed
 from engine.bpmn.functions import working_days
 from engine.bpmn.ids import task_ids
@@ -26,7 +26,7 @@ from engine.persistence.writes import StaleWrite
 
 from . import hearing_rights, intake_limit
 from .context import Services, Step
-from .deadlines import schedule_task_check, task_deadline, update_clock
+from .deadlines import schedule_task_check, task_limit, update_clock
 from .messages import tasks_opened
 from .multi_sign import instance_people, item_reference, signs_ended
 from .queries import case_view
@@ -80,6 +80,15 @@ def _assignee(info: HumanTaskInfo, case: Case) -> str | None:
         raise step_failed(err) from None
 
 
+def _groups(info: HumanTaskInfo, case: Case) -> tuple[str, ...]:
+    """The groups of a task opening now (engine/bpmn/assignment.py): `${...}` evaluated on the
+    case data; a step that would open a task nobody can work is refused."""
+    try:
+        return task_groups(info, case.data, case.created_by)
+    except StepFailed as err:
+        raise step_failed(err) from None
+
+
 def _sync_tasks(
     step: Step,
     stored_open: list[HumanTask] | None = None,
@@ -103,6 +112,8 @@ def _sync_tasks(
         info = version.human_tasks.get(ready_task.element)
         # 会签/或签: an instance's signer or group comes from its item (services/multi_sign.py)
         groups, signer = instance_people(info, ready_task.item, ready_task.element)
+        if groups is None and info and ready_task.item is not None:
+            groups = info.groups  # an instance whose item names no group: the task's own
         if (
             signer is None
             and info
@@ -110,19 +121,22 @@ def _sync_tasks(
             and not (item_reference(info.assignee) and ready_task.item is not None)
         ):
             signer = _assignee(info, case)  # a user name, or `${reviewer}` on the case data
+        # its own limit: a deadline date, and for an hour limit (`4h`) the due moment too
+        deadline, due_at = task_limit(
+            step.svc, version, ready_task.element, case.data, now, step.calendar
+        )
         task = HumanTask(
             id=task_id,
             case_id=case.id,
             element=ready_task.element,
             name=info.name if info else ready_task.name,
-            groups=groups if groups is not None else (info.groups if info else ()),
+            groups=groups if groups is not None else (_groups(info, case) if info else ()),
             form=info.form if info else None,
             assignee=(assign or {}).get(task_id) or signer,
             candidate_users=info.candidate_users if info else (),
             created_at=now,
-            deadline=task_deadline(
-                version, ready_task.element, case.data, step.today, step.calendar
-            ),
+            deadline=deadline,
+            due_at=due_at,
         )
         opened.append(task)
     uow.tasks.add_many(opened)  # one INSERT per table for all of them
@@ -173,7 +187,7 @@ def record_step(
     tasks_opened(uow, case, step.version.name, opened, step.actor, workflow.element_completed)
     for new_task in opened:
         schedule_task_check(
-            svc, uow, new_task, step.calendar, now, step.version.time_policy.warning
+            svc, uow, new_task, step.calendar, now, step.version.time_policy.warning, step.version
         )
         intake_limit.schedule(step, new_task)  # Art. 32: answered within 5 days
     _schedule_timers(step)

@@ -27,7 +27,9 @@ def test_the_blank_template_deploys_and_a_case_runs_through_it(
     designer = users["designer"].user
     files = blank_template("leave", "请假审批")
     checked = drafting.check_draft(services, designer, files)
-    assert checked["ok"] and checked["errors"] == [] and checked["warnings"] == []
+    assert checked["ok"] and checked["errors"] == []
+    # a new bundle has no 办事指南 yet: the one warning says so (engine/bundles/guide.py)
+    assert [w["message"][:14] for w in checked["warnings"]] == ["没有办事指南 (guide)"]
 
     saved = drafting.save_draft(services, designer, files)
     assert (saved["key"], saved["version"], saved["status"]) == ("leave", 1, "draft")

@@ -1,5 +1,5 @@
 """我要开便利店 (processes/convenience_store) through the API on SQLite and PostgreSQL: every
-path end to end, the business licence issued and verified, the 备案 versus the food permit,
+path end to end, the certificates of the items that apply issued and verified, the 备案 versus the food permit,
 each row of the tobacco layout table (tobacco_layout.dmn), and every case's replay verifying."""
 
 from __future__ import annotations
@@ -67,16 +67,25 @@ def test_path(store: Interop, path: str) -> None:
     assert view["status"] == "completed", view
     assert view["tasks"] == []
     assert view["outcome"]["element"] == end
+    assert (view["time_limit"]["limit"], view["time_limit"]["statutory_limit"]) == (
+        cs.limits(application) if end != "refused" else (None, None)
+    )
     certificates = view["certificates"]
     if end == "concluded":
-        assert [(c["kind"], c["number"], c["holder"]) for c in certificates] == [
-            ("business_licence", cs.ISSUANCE["licence_number"], "小明便利店 (王小明)")
-        ]
-        public = store.client.get(f"/api/v1/public/certificates/{cs.ISSUANCE['licence_number']}")
-        assert public.status_code == 200
-        assert public.get_json()["status"] == "valid"
-        assert public.get_json()["title"] == "营业执照"
-        assert public.get_json()["expires_on"] is None  # 营业执照: 长期
+        # the certificates of the items that apply: 营业执照, 备案回执 or 食品经营许可证, and the
+        # tobacco licence when cigarettes are sold; each on the public check
+        assert {c["kind"]: c["number"] for c in certificates} == cs.certificates(application)
+        for cert in certificates:
+            assert cert["holder"] == "小明便利店 (王小明)"
+            assert cert["issuer"] == cs.issuer(cert["kind"])
+            public = store.client.get(f"/api/v1/public/certificates/{cert['number']}")
+            assert public.status_code == 200
+            assert public.get_json()["status"] == "valid"
+            assert public.get_json()["title"] == cert["title"]
+            assert public.get_json()["issuer"] == cs.issuer(cert["kind"])
+        expiry = {c["kind"]: c["expires_on"] for c in certificates}
+        assert expiry["business_licence"] is None  # 营业执照: 长期
+        assert all(expiry[k] for k in ("food_permit", "tobacco_licence") if k in expiry)
     else:
         assert certificates == []
     replay_verifies(store, view["id"])
@@ -127,14 +136,14 @@ def test_an_agent_files_on_the_applicants_behalf(store: Interop) -> None:
 
 
 def test_gaps_hold_issuance_until_supplied_and_pause_the_clock(store: Interop) -> None:
-    view = store.start("convenience_store", cs.PREPACKAGED)
-    view = do(store, view, "intake", cs.ACCEPT_WITH_GAPS)
-    assert open_elements(view) == {"review_licence", "food_filing", "supply_materials"}
+    view = store.start("convenience_store", cs.BULK)
+    view = do(store, view, "intake", cs.ACCEPT_WITH_GAPS_FOOD)
+    assert open_elements(view) == {"review_licence", "review_food", "supply_materials"}
     assert view["clock"] == "paused"
     view = do(store, view, "review_licence", cs.LICENCE_OK)
-    view = do(store, view, "food_filing", cs.FILING)
+    view = do(store, view, "review_food", cs.FOOD_OK)
     assert open_elements(view) == {"supply_materials"}
-    view = do(store, view, "supply_materials", cs.SUPPLIED)
+    view = do(store, view, "supply_materials", cs.SUPPLIED_FOOD)
     assert open_elements(view) == {"joint_issuance"}
     assert view["clock"] == "running"
 
@@ -187,3 +196,32 @@ def _events(interop: Interop, case_id: int) -> list[dict[str, Any]]:
     assert answer.status_code == 200, answer.get_json()
     events: list[dict[str, Any]] = answer.get_json()["events"]
     return events
+
+
+def test_a_shop_without_tobacco_is_not_asked_for_the_tobacco_materials(store: Interop) -> None:
+    """`materials[].item`: the tobacco materials only when the tobacco licence applies, the food
+    permit's only with bulk food; the rest shown apart as 本件不需要 with the item's condition."""
+    view = store.start("convenience_store", cs.PREPACKAGED)
+    answer = store.client.get(
+        f"/api/v1/cases/{view['id']}/materials", headers=store.clerk(group="front_desk")
+    )
+    assert answer.status_code == 200
+    checklist = answer.get_json()
+    assert [m["code"] for m in checklist["materials"]] == [
+        "application_form",
+        "name_declaration",
+        "identity_proof",
+        "premises_proof",
+    ]
+    assert all(m["state"] == "pending" for m in checklist["materials"])
+    not_needed = {m["code"]: m["applies_when"] for m in checklist["not_needed"]}
+    assert not_needed["tobacco_application"] == "销售卷烟、雪茄烟"
+    assert not_needed["premises_layout"] == "销售散装食品、冷藏冷冻食品等"
+    both = store.start("convenience_store", cs.BULK_TOBACCO)
+    listed = store.client.get(
+        f"/api/v1/cases/{both['id']}/materials", headers=store.clerk(group="front_desk")
+    ).get_json()
+    assert [m["code"] for m in listed["not_needed"]] == ["agent_authorization"]
+    assert {"tobacco_application", "location_photos", "health_certificates"} <= {
+        m["code"] for m in listed["materials"]
+    }

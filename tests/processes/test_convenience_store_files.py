@@ -17,6 +17,7 @@ from engine.bpmn.namespaces import NSMAP
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path
 from tests.fixtures import convenience_store as cs
+from tests.fixtures.materials import conditional_materials, issuers
 
 ROOT = Path(__file__).parents[2]
 BUNDLE_DIR = ROOT / "processes" / "convenience_store"
@@ -86,9 +87,15 @@ def test_bundle_json_lists_the_items_and_the_guide() -> None:
     meta = metadata()
     items = {item["code"]: item for item in meta["items"]}
     assert list(items) == ["business_licence", "food_filing", "food_permit", "tobacco_licence"]
-    # Only the business licence is issued by the engine at 统一发证 (always applies); the
-    # others apply to some applications and are recorded as case data (see docs/catalogue.md).
-    assert [code for code, item in items.items() if "certificate" in item] == ["business_licence"]
+    # Every item has a certificate; all but the business licence apply to some applications
+    # only, by the application's answers (备案 or 许可, tobacco or not).
+    assert all("certificate" in item for item in items.values())
+    assert {code: item.get("applies_if") for code, item in items.items()} == {
+        "business_licence": None,
+        "food_filing": 'food_mode == "prepackaged_only"',
+        "food_permit": 'food_mode == "with_bulk_food"',
+        "tobacco_licence": "sells_tobacco == True",
+    }
     assert items["food_filing"]["statutory_workdays"] == 0  # 当场备案
     assert meta["time_limits"]["starts_at"] == "review_split"
     guide = meta["guide"]
@@ -211,3 +218,27 @@ def test_the_layout_table_has_one_rule_per_fixture_row() -> None:
     assert set(rules) == set(cs.LAYOUT_ROWS) - {"r_school_before_mall"}
     rule_task = nodes()["tobacco_layout"]
     assert rule_task.get(f"{{{NS['camunda']}}}decisionRef") == "tobacco_layout"
+
+
+def test_materials_of_an_item_and_each_certificates_issuer() -> None:
+    """The food permit's and the tobacco licence's materials are asked only when the item
+    applies (`materials[].item`); the tobacco licence is issued by the 烟草专卖局."""
+    meta = metadata()
+    application = json.loads((FORMS_DIR / "application.json").read_text(encoding="utf-8"))
+    conditional = conditional_materials(meta, application)
+    assert set(conditional) == {
+        "agent_authorization",
+        "food_safety_rules",
+        "premises_layout",
+        "health_certificates",
+        "tobacco_application",
+        "residence_separation",
+        "location_photos",
+    }
+    assert conditional["tobacco_application"] == "销售卷烟、雪茄烟"
+    assert issuers(meta) == {
+        "business_licence": "示范区市场监督管理局",
+        "food_filing": "示范区市场监督管理局",
+        "food_permit": "示范区市场监督管理局",
+        "tobacco_licence": "示范区烟草专卖局",
+    }

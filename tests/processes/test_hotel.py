@@ -12,6 +12,7 @@ import pytest
 
 from engine.services import accounts
 from tests.conftest import FORMS, PROCESSES
+from tests.e2e.test_openapi import component, problems
 from tests.fixtures import hotel as h
 from tests.interop.harness import Interop
 
@@ -31,6 +32,7 @@ CERTIFICATE_NUMBERS = {
     "special_trade_permit": h.ISSUANCE["special_trade_number"],
     "public_health_permit": h.ISSUANCE["health_permit_number"],
 }
+FIRE_NUMBER = h.FIRE_APPROVE["fire_certificate_number"]
 
 
 def bundle_files() -> dict[str, bytes]:
@@ -100,19 +102,26 @@ def test_path(desk: Interop, path: str) -> None:
     assert ("deciding_departments" in view["data"]) == (end != "refused")
     issued = any(s[0] == "joint_issuance" for s in steps)
     certificates = {c["kind"]: c for c in view["certificates"]}
+    fire = application["building_area_m2"] >= 500 or application["room_count"] > 14
+    if end != "refused":  # the limit of the items applied for: 法定 20, 承诺 7 either way
+        assert (view["time_limit"]["limit"], view["time_limit"]["statutory_limit"]) == (7, 20)
     if not issued:
         assert certificates == {}
     else:
-        assert {k: c["number"] for k, c in certificates.items()} == CERTIFICATE_NUMBERS
-        for cert in certificates.values():
+        # the 消防 合格证 only for the hotels the fire check applies to (`applies_if`)
+        expected = {**CERTIFICATE_NUMBERS, **({"fire_safety_check": FIRE_NUMBER} if fire else {})}
+        assert {k: c["number"] for k, c in certificates.items()} == expected
+        for kind, cert in certificates.items():
             assert (
                 cert["holder"] == f"{application['hotel_name']} ({application['applicant_name']})"
             )
+            assert cert["issuer"] == h.ISSUERS[kind]  # each department issues its own
             public = desk.client.get(f"/api/v1/public/certificates/{cert['number']}")
             assert public.status_code == 200
-            # 撤销卫生许可 records the decision but cannot revoke one certificate alone (the
-            # engine's `certificate_action: revoke` revokes all of a case's): see the catalogue.
-            assert public.get_json()["status"] == "valid"
+            assert public.get_json()["issuer"] == h.ISSUERS[kind]
+            # a failed 批后核查 revokes the 卫生许可 alone (`certificate_items`)
+            revoked = end == "revoked" and kind == "public_health_permit"
+            assert public.get_json()["status"] == ("revoked" if revoked else "valid")
         assert certificates["business_licence"]["expires_on"] is None
         assert certificates["special_trade_permit"]["expires_on"] is None
         assert certificates["public_health_permit"]["expires_on"] is not None
@@ -220,3 +229,115 @@ def test_a_case_filed_by_an_agent_runs_like_any_other(desk: Interop) -> None:
     view = run(desk, h.APPLICATION_BY_AGENT, steps)
     assert view["status"] == "completed"
     assert view["agent"]["name"] == "李代办"
+
+
+def test_a_small_hotel_is_not_asked_for_the_fire_materials(desk: Interop) -> None:
+    """`materials[].applies_if`: the 消防 materials only for 500 m² and more or more than 14
+    rooms; a small hotel's checklist leaves them out (本件不需要), a 补正 cannot ask for them,
+    the 补正告知书 lists what was asked; a large hotel is asked for them."""
+    small = desk.start("hotel", h.APPLICATION)
+    answer = desk.client.get(f"/api/v1/cases/{small['id']}/materials", headers=auditor(desk))
+    assert answer.status_code == 200
+    checklist = answer.get_json()
+    assert problems(checklist, component("CaseMaterials")) == []
+    codes = [m["code"] for m in checklist["materials"]]
+    assert "fire_safety_materials" not in codes and "room_floor_plan" in codes
+    assert {m["code"]: m["applies_when"] for m in checklist["not_needed"]} == {
+        "agent_authorization": "委托帮办代办人办理的",
+        "fire_safety_materials": "建筑面积500平方米以上或客房超过14间的",
+    }
+    intake = next(t for t in small["tasks"] if t["element"] == "intake")
+    refused = desk.complete(
+        intake, {**h.CORRECT, "missing_materials": ["room_floor_plan", "fire_safety_materials"]}
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == [
+        {
+            "field": "missing_materials",
+            "element": "intake",
+            "message": "材料 消防安全制度和灭火及应急疏散预案 本件不需要 "
+            "(适用于: 建筑面积500平方米以上或客房超过14间的)",
+        }
+    ]
+    view = do(desk, desk.case(small["id"]), ("intake", h.CORRECT))
+    notice = desk.client.get(
+        f"/api/v1/cases/{view['id']}/correction-notice", headers=auditor(desk)
+    ).get_json()
+    assert [m["code"] for m in notice["materials"]] == h.CORRECT["missing_materials"]
+    states = desk.client.get(f"/api/v1/cases/{view['id']}/materials", headers=auditor(desk))
+    missing = [m["code"] for m in states.get_json()["materials"] if m["state"] == "missing"]
+    assert missing == h.CORRECT["missing_materials"]
+
+    for large in (h.LARGE_APPLICATION, h.ROOMS_APPLICATION):
+        case = desk.start("hotel", large)
+        listed = desk.client.get(
+            f"/api/v1/cases/{case['id']}/materials", headers=auditor(desk)
+        ).get_json()
+        assert "fire_safety_materials" in [m["code"] for m in listed["materials"]]
+        assert [m["code"] for m in listed["not_needed"]] == ["agent_authorization"]
+    by_agent = desk.start("hotel", h.APPLICATION_BY_AGENT)
+    listed = desk.client.get(
+        f"/api/v1/cases/{by_agent['id']}/materials", headers=auditor(desk)
+    ).get_json()
+    assert "agent_authorization" in [m["code"] for m in listed["materials"]]
+
+
+def test_the_intake_page_shows_the_fire_materials_apart_for_a_small_hotel(desk: Interop) -> None:
+    """The 一窗受理 page: the checklist without the 消防 materials, which are folded apart as
+    本件不需要 with their condition, and not offered as a 补正 or 容缺 choice."""
+    import re
+
+    from tests.fixtures.pages import sign_in
+    from web import create_app
+
+    small = desk.start("hotel", h.APPLICATION)
+    intake = next(t for t in small["tasks"] if t["element"] == "intake")
+    client = create_app({"SERVICES": desk.services, "TESTING": True}).test_client()
+    sign_in(client, desk.services, "member_of_front_desk", "Kx7-window-pw-19")
+    page = client.get(f"/work/tasks/{intake['id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    checklist, _, apart = html.partition('<details class="not-needed">')
+    table = checklist[checklist.index('<table class="list checklist">') :]
+    assert 'data-material="room_floor_plan"' in table
+    assert 'data-material="fire_safety_materials"' not in table
+    apart = apart[: apart.index("</details>")]
+    assert "本件不需要的材料 (2)" in apart
+    assert "适用于: 建筑面积500平方米以上或客房超过14间的" in apart
+    offered = re.findall(r'name="missing_materials"[^>]*value="([^"]+)"', html)
+    offered += re.findall(r'value="([^"]+)"[^>]*name="missing_materials"', html)
+    assert offered and "fire_safety_materials" not in offered and "room_floor_plan" in offered
+
+
+def test_a_reviewer_cannot_send_back_for_materials_the_case_is_not_asked_for(
+    interop: Interop,
+) -> None:
+    """退回申请人补正 (the hotel with `send_back: intake, correction` on 营业执照审查) decides 补正
+    at 一窗受理 like the window does: a material the case is not asked for is refused."""
+    for group in GROUPS:
+        interop.clerk(group=group)
+    files = bundle_files()
+    files["hotel/hotel.bpmn"] = files["hotel/hotel.bpmn"].replace(
+        b'<camunda:property name="send_back" value="intake" />',
+        b'<camunda:property name="send_back" value="intake, correction" />',
+        1,
+    )
+    interop.accepted("hotel.zip", files)
+    view = do(interop, interop.start("hotel", h.APPLICATION), ("intake", h.ACCEPT))
+    review = next(t for t in view["tasks"] if t["element"] == "review_licence")
+
+    def send_back(materials: list[str]) -> Any:
+        return interop.client.post(
+            f"/api/v1/tasks/{review['id']}/send-back",
+            headers=interop.worker_of(review),
+            json={"target": "correction", "reason": "缺件", "materials": materials},
+        )
+
+    refused = send_back(["fire_safety_materials"])
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["message"].startswith(
+        "材料 消防安全制度和灭火及应急疏散预案 本件不需要"
+    )
+    sent = send_back(["room_floor_plan"])
+    assert sent.status_code == 200, sent.get_json()
+    assert [t["element"] for t in sent.get_json()["tasks"]] == ["correction"]

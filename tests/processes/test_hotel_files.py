@@ -18,6 +18,8 @@ from engine.bpmn.namespaces import NSMAP
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path
 from tests.conftest import FORMS, PROCESSES
+from tests.fixtures import hotel as h
+from tests.fixtures.materials import conditional_materials, issuers
 
 BUNDLE = PROCESSES / "hotel"
 FORM_DIR = FORMS / "hotel"
@@ -99,15 +101,28 @@ def test_the_guide_has_every_entry_and_fictional_contacts() -> None:
     assert guide["phones"]["consult"].startswith("0571-8800")
 
 
-def test_the_issuance_form_holds_every_certificate_number() -> None:
-    issuance = form("issuance")
-    for item in metadata()["items"]:
-        certificate = item.get("certificate")
-        if certificate is None:
-            continue
-        field = issuance["properties"][certificate["number_field"]]
+def test_the_forms_hold_every_certificate_number() -> None:
+    """The issuance form asks for the numbers of the items every hotel applies for; the fire
+    brigade enters its 合格证 number in its own decision (the item applies above a size)."""
+    issuance, decision = form("issuance"), form("department_decision")
+    items = {i["code"]: i for i in metadata()["items"]}
+    assert all("certificate" in item for item in items.values())
+    assert [c for c, i in items.items() if "applies_if" in i] == ["fire_safety_check"]
+    assert items["fire_safety_check"]["applies_if"] == "fire_check_required == True"
+    for code, item in items.items():
+        certificate = item["certificate"]
+        holder = decision if code == "fire_safety_check" else issuance
+        field = holder["properties"][certificate["number_field"]]
         assert field["pattern"] == f"^{certificate['number_pattern']}$"
-        assert certificate["number_field"] in issuance["required"]
+        if holder is issuance:
+            assert certificate["number_field"] in issuance["required"]
+
+
+def test_a_failed_post_check_revokes_the_health_permit_only() -> None:
+    bundle = compile_bundle(from_path(BUNDLE), FormLibrary(FORMS))
+    props = bundle.human_tasks["revocation"].properties
+    assert props["certificate_action"] == "revoke"
+    assert props["certificate_items"] == "public_health_permit"
 
 
 def _bounds(element: Any) -> Box:
@@ -175,3 +190,14 @@ def test_flows_are_orthogonal_start_and_end_on_their_shapes_and_never_cross() ->
             v1[1], v2[1]
         )
         assert not crosses, f"{f1} crosses {f2} at ({v1[0]}, {h1[1]})"
+
+
+def test_the_fire_materials_are_asked_by_size_and_each_department_issues_its_certificate() -> None:
+    """The 消防 materials read the application's area and rooms (the fire check's own condition
+    reads the decision table's output, unknown at 一窗受理)."""
+    meta = metadata()
+    conditional = conditional_materials(meta, form("application"))
+    assert set(conditional) == {"agent_authorization", "fire_safety_materials"}
+    fire = next(m for m in meta["materials"] if m["code"] == "fire_safety_materials")
+    assert fire["applies_if"] == "building_area_m2 >= 500 or room_count > 14"
+    assert issuers(meta) == h.ISSUERS

@@ -1,7 +1,8 @@
 """新生儿出生一件事 (`processes/newborn`) end to end through the API, on SQLite and PostgreSQL:
 uploaded as a zip of its files, every path run by the clerks of its groups (受理, 补正 then
 受理, 不予受理, 出生医学证明不予签发, 不予出生登记, 帮办代办 with postal delivery), the four
-certificates issued to the child and verified on the public check, and every case verified by
+certificates issued to the child (the 出生医学证明 and the 预防接种证 at their own departments'
+tasks, kept when 出生登记 is refused) and verified on the public check, and every case verified by
 the audit's replay."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.fixtures.newborn import (
     CARD,
     CORRECT,
     GROUP_OF,
+    HELD,
     INSURED,
     ISSUANCE,
     ISSUANCE_BY_POST,
@@ -121,10 +123,10 @@ def test_every_path_ends_where_it_should_and_replays(desk: Desk, path: str) -> N
     assert view["status"] == "completed", view
     assert view["outcome"]["element"] == end
     assert view["tasks"] == []
-    if end == "concluded":
-        assert len(view["certificates"]) == 4
-    else:
-        assert view["certificates"] == []
+    assert {c["kind"] for c in view["certificates"]} == HELD[path]
+    for cert in view["certificates"]:  # a denied case keeps what it was issued (partial result)
+        public = verified(desk, cert["number"])
+        assert public["status"] == "valid" and public["holder"] == "陈小语 (王丽)"
     replayed(desk, view["id"])
 
 
@@ -139,6 +141,10 @@ def test_the_hospital_comes_first_then_the_police_then_insurance_and_card_togeth
     assert open_elements(view) == ["birth_certificate", "vaccination_certificate"]
     view = work(desk, view, "birth_certificate", BIRTH_ISSUED)
     assert open_elements(view) == ["household_registration", "vaccination_certificate"]
+    # the hospital's certificate exists at once, days before the rest; the clock runs on
+    assert [c["kind"] for c in view["certificates"]] == ["birth_medical_certificate"]
+    assert verified(desk, BIRTH_ISSUED["birth_certificate_number"])["status"] == "valid"
+    assert view["clock"] == "running"
     view = work(desk, view, "household_registration", REGISTERED)
     # the 公民身份号码 is there: 医保参保 and 社保卡 in parallel
     assert open_elements(view) == [
@@ -152,6 +158,7 @@ def test_the_hospital_comes_first_then_the_police_then_insurance_and_card_togeth
     assert open_elements(view) == ["vaccination_certificate"]
     view = work(desk, view, "vaccination_certificate", VACCINATION)
     assert open_elements(view) == ["joint_issuance"]
+    assert len(view["certificates"]) == 2 and view["clock"] == "running"
     view = work(desk, view, "joint_issuance", ISSUANCE)
     assert view["status"] == "completed" and view["outcome"]["element"] == "concluded"
     assert view["clock"] == "stopped"
@@ -168,9 +175,19 @@ def test_the_hospital_comes_first_then_the_police_then_insurance_and_card_togeth
     assert {c["holder"] for c in certificates.values()} == {"陈小语 (王丽)"}
     assert certificates["social_security_card"]["expires_on"] is not None
     assert certificates["birth_medical_certificate"]["expires_on"] is None
+    # each from its real 发证机关: the birth hospital and the 接种单位 named in the case data
+    # (`certificate.issuer_field`), the police station and the 人社局 (`certificate.issuer`)
+    issuers = {
+        "birth_medical_certificate": APPLICATION["birth_hospital"],
+        "household_registration": "示范区公安分局户籍派出所",
+        "social_security_card": "示范区人力资源和社会保障局",
+        "vaccination_certificate": VACCINATION["vaccination_unit"],
+    }
+    assert {kind: c["issuer"] for kind, c in certificates.items()} == issuers
     for kind, number in numbers.items():
         public = verified(desk, number)
         assert public["status"] == "valid" and public["holder"] == "陈小语 (王丽)", kind
+        assert public["issuer"] == issuers[kind]
     card = desk.client.get(
         f"/api/v1/certificates/{CARD['social_card_number']}", headers=desk.clerk(group="issuance")
     ).get_json()

@@ -19,6 +19,7 @@ from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path
 from engine.forms import validate_form_data
 from tests.conftest import FORMS, PROCESSES
+from tests.fixtures.materials import conditional_materials, issuers
 from tests.fixtures.newborn import APPLICATION, APPLICATION_BY_AGENT, GROUP_OF, PATHS
 
 KEY = "newborn"
@@ -84,8 +85,17 @@ def test_the_bundle_compiles_without_warnings_and_its_tasks_are_the_expected_one
     for element, task in result.human_tasks.items():
         assert list(task.groups) == [GROUP_OF[element]], element
         assert task.form == f"{KEY}/{element if element != 'joint_issuance' else 'issuance'}.json"
-    issuing = [e for e, t in result.human_tasks.items() if t.properties.get("certificate_action")]
-    assert issuing == ["joint_issuance"]
+    issuing = {
+        e: t.properties.get("certificate_items")
+        for e, t in result.human_tasks.items()
+        if t.properties.get("certificate_action") == "issue"
+    }
+    # the hospital and the 接种单位 issue their own at once; 统一出证 the rest
+    assert issuing == {
+        "birth_certificate": "birth_medical_certificate",
+        "vaccination_certificate": "vaccination_certificate",
+        "joint_issuance": None,
+    }
 
 
 def test_every_form_is_a_labelled_schema_and_used_by_the_bundle() -> None:
@@ -216,3 +226,17 @@ def test_flows_are_orthogonal_touch_their_ends_and_never_cross() -> None:
             v1[1], v2[1]
         )
         assert not strictly, f"{fa} crosses {fb} at ({x}, {y})"
+
+
+def test_each_certificate_names_its_issuer_and_the_agents_material_is_conditional() -> None:
+    """The hospital and the 接种单位 are named by the case data (`issuer_field`, a field of a
+    form), the police station and the 人社局 by the certificate (`issuer`)."""
+    meta = bundle()
+    assert set(conditional_materials(meta, form("application"))) == {"agent_authorization"}
+    certificates = {i["code"]: i["certificate"] for i in meta["items"] if i.get("certificate")}
+    assert certificates["birth_medical_certificate"]["issuer_field"] == "birth_hospital"
+    assert "birth_hospital" in form("application")["required"]
+    assert certificates["vaccination_certificate"]["issuer_field"] == "vaccination_unit"
+    assert "vaccination_unit" in form("vaccination_certificate")["properties"]
+    assert issuers(meta)["household_registration"] == "示范区公安分局户籍派出所"
+    assert issuers(meta)["social_security_card"] == "示范区人力资源和社会保障局"

@@ -123,8 +123,17 @@ def test_path(desk: Desk, path: str) -> None:
     assert case["status"] == "completed"
     assert case["outcome"]["element"] == end
     assert case["tasks"] == []
+    # the 食品经营许可证 only when bulk food is sold and the permit was granted, the 备案回执
+    # when only prepackaged food is (`applies_if`); each from its own 发证机关
     kinds = sorted(c["kind"] for c in case["certificates"])
-    assert kinds == (["business_licence", "drug_permit"] if end == "concluded" else [])
+    assert kinds == p.certificates(application, steps, end)
+    for cert in case["certificates"]:
+        assert cert["issuer"] == p.ISSUERS[cert["kind"]], cert
+        verify = desk.client.get(f"/api/v1/public/certificates/{quote(cert['number'])}")
+        assert verify.status_code == 200 and verify.get_json()["status"] == "valid"
+        assert verify.get_json()["issuer"] == p.ISSUERS[cert["kind"]]
+    if end != "refused":  # the drug permit's limits: it applies to every pharmacy
+        assert (case["time_limit"]["limit"], case["time_limit"]["statutory_limit"]) == (10, 20)
     desk.replayed(case)
 
 
@@ -166,12 +175,41 @@ def test_certificates_are_issued_to_the_pharmacy_and_verify(desk: Desk) -> None:
     assert permit["number"] == "浙DB571000017" and permit["holder"] == "仁和大药房 (王五)"
     assert permit["issued_on"] == "2026-03-02" and permit["expires_on"] == "2031-03-01"
     assert certificates["business_licence"]["expires_on"] is None
-    assert case["data"]["food_permit_number"] == p.FOOD_OK["food_permit_number"]
-    for number in (permit["number"], certificates["business_licence"]["number"]):
+    food = certificates["food_permit"]
+    assert food["number"] == p.FOOD_OK["food_permit_number"] and food["expires_on"] == "2031-03-01"
+    for number in (permit["number"], certificates["business_licence"]["number"], food["number"]):
         verify = desk.client.get(f"/api/v1/public/certificates/{quote(number)}")
         assert verify.status_code == 200, verify.get_json()
         assert verify.get_json()["status"] == "valid"
     assert case["clock"] == "stopped"
+
+
+def test_a_pharmacy_selling_prepackaged_food_gets_the_filing_receipt(desk: Desk) -> None:
+    """仅销售预包装食品备案: the 备案回执 numbered with the filing number, 长期, by market
+    regulation; the case's checklist asks for the food materials, a pharmacy selling no food
+    is not asked for them (本件不需要)."""
+    application, steps, _ = p.PATHS["correction_then_granted_with_food_filing"]
+    case = desk.start(application)
+    asked = desk.get(f"/cases/{case['id']}/materials")
+    assert "food_materials" in [m["code"] for m in asked["materials"]]
+    assert [m["code"] for m in asked["not_needed"]] == ["agent_authorization"]
+    for element, data in steps:
+        case = desk.do(case, element, data)
+    receipt = next(c for c in case["certificates"] if c["kind"] == "food_filing")
+    assert receipt["title"] == "仅销售预包装食品备案回执"
+    assert receipt["number"] == p.FOOD_FILED["food_filing_number"]
+    assert receipt["expires_on"] is None and receipt["issuer"] == "示范区市场监督管理局"
+    assert ("经营场所", p.PREPACKAGED["shop_address"]) in [
+        (f["label"], f["value"]) for f in receipt["fields"]
+    ]
+    no_food = desk.start(p.APPLICATION)
+    checklist = desk.get(f"/cases/{no_food['id']}/materials")
+    assert "food_materials" not in [m["code"] for m in checklist["materials"]]
+    assert [m["code"] for m in checklist["not_needed"]] == [
+        "agent_authorization",
+        "food_materials",
+    ]
+    assert checklist["not_needed"][1]["applies_when"] == "销售食品(含仅销售预包装食品)的"
 
 
 def test_a_drug_permit_number_of_the_wrong_form_is_refused_at_issuance(desk: Desk) -> None:

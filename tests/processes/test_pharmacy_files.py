@@ -18,6 +18,7 @@ from engine.bundles.source import from_path
 from engine.forms import validate_form_data
 from tests.conftest import FORMS, PROCESSES
 from tests.fixtures import pharmacy as p
+from tests.fixtures.materials import conditional_materials, issuers
 
 BUNDLE_DIR = PROCESSES / "pharmacy"
 NS = NSMAP  # bpmn, bpmndi, dc, di, camunda...
@@ -169,3 +170,17 @@ def test_invalid_answers_are_refused_by_the_forms() -> None:
     assert validate_form_data(inspection, {"inspection_decision": "reject"}) != []
     food = COMPILED.forms["pharmacy/review_food.json"]
     assert validate_form_data(food, {"food_approved": True}) != []  # no permit number
+
+
+def test_the_food_materials_are_conditional_and_each_certificate_names_its_issuer() -> None:
+    """食品 materials only for a pharmacy selling food; the 备案回执 is a certificate numbered
+    with the filing form's number; the drug permit from the drug authority."""
+    meta = json.loads((BUNDLE_DIR / "bundle.json").read_text(encoding="utf-8"))
+    conditional = conditional_materials(meta, form("application"))
+    assert set(conditional) == {"agent_authorization", "food_materials"}
+    assert issuers(meta) == p.ISSUERS
+    filing = next(i for i in meta["items"] if i["code"] == "food_filing")
+    assert filing["applies_if"] == 'food_sales == "prepackaged"'
+    number = filing["certificate"]["number_field"]
+    assert number in form("food_filing")["required"]
+    assert p.FOOD_FILED[number].startswith("YB")

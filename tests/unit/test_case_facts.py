@@ -236,3 +236,17 @@ def test_task_figures_by_day_task_group_and_clerk() -> None:
         (nov(5), "g", "a", 1, 0, 1, 3),
         (nov(5), "g", "b", 1, 0, 0, 3),
     ]
+
+
+def test_an_hour_limited_task_is_judged_by_its_moment_not_its_day() -> None:
+    """A task due 16:00 (`time_limit: 4h`) and done 17:00 the same day is overdue; one due 16:00
+    and done 15:00 is on time; the deadline day alone would call both on time."""
+
+    def task(n: int, ended: datetime, due: datetime) -> TaskRow:
+        return TaskRow(str(n), "register", "设立登记", "bpmn", "completed", ("g",), nov(4),
+                       at(11, 4, 9), ended, "a", due_at=due)  # fmt: skip
+
+    rows = task_figures(
+        "b", [task(1, at(11, 4, 17), at(11, 4, 16)), task(2, at(11, 4, 15), at(11, 4, 16))], CAL, TZ
+    )
+    assert [(r.completed, r.on_time, r.overdue) for r in rows] == [(2, 1, 1)]

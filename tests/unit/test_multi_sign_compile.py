@@ -60,11 +60,16 @@ def test_a_completion_condition_with_code_is_refused_naming_the_task(condition: 
 
 
 def test_a_signer_reference_needs_a_multi_instance_task_and_its_item() -> None:
-    # on a plain task an assignee expression reads the case data (issue 22), a group cannot
+    # on a plain task an assignee expression reads the case data (issue 22), and so does a
+    # group written as one whole expression (docs/bundles.md, Groups); text around it is refused
     plain = bpmn.linear('camunda:candidateGroups="g" camunda:assignee="${signer}"')
     assert compile_bundle(from_upload("t.bpmn", plain), LIBRARY).human_tasks["task"].assignee
     plain = bpmn.linear('camunda:candidateGroups="${g}"')
-    assert any("只有会签/或签" in p.message for p in _problems(plain))
+    assert compile_bundle(from_upload("t.bpmn", plain), LIBRARY).human_tasks["task"].groups == (
+        "${g}",
+    )
+    plain = bpmn.linear('camunda:candidateGroups="g_${g}"')
+    assert any("不能把表达式嵌在文字中" in p.message for p in _problems(plain))
     wrong = bundles.process(
         bundles.sign_task(item="department").replace("${department}", "${x}"), "j"
     )

@@ -3,6 +3,7 @@ when every step on the way has a form, a warning otherwise; a "did you mean" for
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,10 @@ def pharmacy(condition: str, start_form: bool = True, task_form: bool = True) ->
 
 
 def compiled(upload: bytes) -> CompiledBundle:
-    return compile_bundle(from_upload("pharmacy.zip", upload), NO_LIBRARY)
+    found = compile_bundle(from_upload("pharmacy.zip", upload), NO_LIBRARY)
+    # these bundle.json files are technical, without a 办事指南: that warning is not looked at here
+    kept = tuple(w for w in found.warnings if not w.message.startswith("没有办事指南"))
+    return dataclasses.replace(found, warnings=kept)
 
 
 def refused(upload: bytes) -> list[Problem]:

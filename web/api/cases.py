@@ -81,6 +81,12 @@ def resume_case(case_id: int) -> Any:
     return suspension.resume(services(), current_user(), case_id, json_body().get("note"))
 
 
+@api.get("/cases/<int:case_id>/materials")
+def case_materials(case_id: int) -> Any:
+    """The case's 一次性告知 checklist: what is asked of it, and what it need not bring."""
+    return intake.case_checklist(services(), current_user(), case_id)
+
+
 @api.get("/cases/<int:case_id>/correction-notice")
 def correction_notice(case_id: int) -> Any:
     return intake.correction_notice(services(), current_user(), case_id)

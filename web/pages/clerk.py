@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import config
+from engine.domain.task_limits import work_time_text
 from engine.domain.users import Role
 from engine.errors import Conflict, Forbidden, Invalid, ServiceError
 from engine.services import (
@@ -69,6 +70,22 @@ def clerk_time(value: Any, with_time: bool = True) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(config.timezone())
     return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+@bp.app_template_filter("due_moment")
+def due_moment(value: Any) -> str:
+    """An hour limit's due moment (ISO) in local wall time, "12月7日 11:30"."""
+    try:
+        moment = datetime.fromisoformat(str(value)).astimezone(config.timezone())
+    except ValueError:
+        return str(value)
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+@bp.app_template_filter("work_time")
+def work_time(minutes: Any) -> str:
+    """Working minutes as "1 个工作小时 30 分钟"."""
+    return work_time_text(int(minutes))
 
 
 # ------------------------------------------------------------------ the worklist
@@ -280,6 +297,10 @@ def _task_context(task_id: str) -> dict[str, Any]:
         "materials": intake.material_states(
             bundle["meta"], case.get("data") or {}, task.get("element")
         ),
+        # 本件不需要: materials whose condition does not hold on this case, listed apart
+        "not_needed": intake.not_needed(bundle["meta"], case.get("data") or {})
+        if bundle["meta"].conditional_materials
+        else [],
         "mine": task.get("assignee") == user.name,
         # 会签/或签 under way: "会签 (1/3)" (issue 18 · 4)
         "sign": multi_sign.case_progress(svc, user, case["id"]).get(task.get("element") or "")

@@ -15,7 +15,7 @@ from engine.services import case_pages, catalogue, certificates, follow_ups, tlo
 from engine.services import progress as case_progress
 
 from ..auth import client_address
-from ..responses import stored_file
+from ..responses import content_disposition, stored_file
 from ..state import services
 from ..urls import public_base_url
 
@@ -55,6 +55,18 @@ def guide_diagram(key: str) -> Response:
     """The latest version's BPMN for the guide's flow chart (no sign-in: the guide is public)."""
     xml = catalogue.public_diagram_xml(services(), key)
     return stored_file(xml, f"{key}.bpmn", "max-age=300")
+
+
+@bp.get("/guide/<key>/files/<path:path>")
+def guide_file(key: str, path: str) -> Response:
+    """A material's sample (样表) or blank form (空白表格) as the published version holds it, as a
+    download: only files the guide's materials name, of the types a bundle may carry."""
+    content, kind, name = catalogue.public_guide_file(services(), key, path)
+    response = Response(content, mimetype=kind)
+    response.headers["Content-Disposition"] = content_disposition("attachment", name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "max-age=300"
+    return response
 
 
 # 办件进度查询: the applicant follows a case with its number and the code on the receipt ----------

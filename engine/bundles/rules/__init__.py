@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..problems import Problem
-from . import condition_fields, elements, soundness, untyped_tasks
+from . import condition_fields, elements, item_conditions, soundness, untyped_tasks
 from .upload import Upload
 
 Rule = Callable[[Upload], Iterator[Problem]]
@@ -23,6 +23,7 @@ RULES: dict[str, Rule] = {
     condition_fields.NAME: condition_fields.check,
     untyped_tasks.NAME: untyped_tasks.check,
     elements.NAME: elements.check,
+    item_conditions.NAME: item_conditions.check,
 }
 
 

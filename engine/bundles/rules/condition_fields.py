@@ -13,6 +13,9 @@ subprocess sees the start form and the tasks that ran before the subprocess.
 An error when every element on every path is covered (a start form, each human task a form,
 each decision known): the field is certainly missing and the case would stop there. A warning
 otherwise (a task without a form may still supply it, so bundles without forms stay valid).
+A field that some paths set and others do not (a decision after optional branches) gets the
+same error or warning, saying so and suggesting `get("x", 默认值)`: a field read with `get` (or
+JUEL's `empty x`) may be absent, and is only warned about when nothing in the upload declares it.
 
 `fields_at` answers the same question for the designer's editor: what may a condition at this
 element read (engine/services/authoring.py).
@@ -291,6 +294,30 @@ class Analysis:
                 return (scope.before or {}).get(element)
         return None
 
+    def declared_in(self, scope: _Scope) -> set[str]:
+        """Every field an element of `scope` declares (outcomes of 会签, decisions' results)."""
+        starts_case = scope.entry is None
+        found: set[str] = set()
+        for node in scope.graph.nodes.values():
+            found |= self.declarations.of(node, starts_case)[0]
+        return found
+
+    def declared_before(self, scope: _Scope, element: str) -> frozenset[str]:
+        """The fields declared on SOME path to `element` (itself included) within its scope,
+        with what the scope started with: what a condition there may find, or may not."""
+        starts_case = scope.entry is None
+        found = set((scope.entry or UNKNOWN)[0])
+        seen = {element}
+        pending = [element]
+        while pending:
+            node = pending.pop()
+            found |= self.declarations.of(scope.graph.nodes[node], starts_case)[0]
+            for previous in scope.graph.predecessors(node):
+                if previous not in seen:
+                    seen.add(previous)
+                    pending.append(previous)
+        return frozenset(found)
+
     def everywhere(self) -> set[str]:
         """Every field declared anywhere in the upload (the "did you mean" candidates)."""
         found: set[str] = set(self.declarations.start_data)
@@ -345,11 +372,14 @@ def _start_keys(tree: etree._ElementTree) -> Iterator[tuple[str, str]]:
     return iter(manifest.start_forms(tree.getroot()).values())
 
 
-def _reads(text: str) -> frozenset[str]:
+def _reads(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The fields a condition needs, and those it reads only where absence is allowed
+    (`get("x", 默认值)`, JUEL's `empty x`)."""
     try:
-        return compile_expression(text, ENGINE_FUNCTIONS).names
+        expression = compile_expression(text, ENGINE_FUNCTIONS)
     except ExpressionError:
-        return frozenset()  # reported by the expression check
+        return frozenset(), frozenset()  # reported by the expression check
+    return expression.required, expression.optional
 
 
 def suggestion(name: str, known: Iterable[str]) -> str | None:
@@ -362,12 +392,17 @@ def check(upload: Upload) -> Iterator[Problem]:
     analysis = Analysis(upload)
     everywhere = analysis.everywhere()
     for scope in analysis.scopes:
-        yield from _flows(scope.graph, scope.after or {}, everywhere, scope.path)
+        everywhere |= analysis.declared_in(scope)
+    for scope in analysis.scopes:
+        yield from _flows(analysis, scope, everywhere)
 
 
-def _flows(
-    graph: Graph, available: dict[str, Known], everywhere: set[str], path: str
-) -> Iterator[Problem]:
+def _optional_hint(name: str) -> str:
+    return f'若办件可以没有它, 请写作 `get("{name}", 默认值)`'
+
+
+def _flows(analysis: Analysis, scope: _Scope, everywhere: set[str]) -> Iterator[Problem]:
+    graph, available, path = scope.graph, scope.after or {}, scope.path
     for flow in graph.flows.values():
         condition = flow.element.find(tag(BPMN, "conditionExpression"))
         if condition is None or flow.source not in available:
@@ -375,13 +410,22 @@ def _flows(
         text = (condition.text or "").strip()
         fields, covered = available[flow.source]
         source = graph.nodes[flow.source]
-        for name in sorted(_reads(text) - fields):
-            guess = suggestion(name, everywhere | fields)
-            message = (
-                f"条件 `{text}` 读取的字段 `{name}` 在{source.label} 之前没有表单或开始数据声明"
-            )
-            if guess:
-                message += f"; 您是否想写 `{guess}`?"
+        required, optional = _reads(text)
+        missing = sorted(required - fields)
+        some_paths = analysis.declared_before(scope, flow.source) if missing else frozenset()
+        for name in missing:
+            if name in some_paths:  # a branch sets it, another does not
+                message = (
+                    f"条件 `{text}` 读取的字段 `{name}` 只在{source.label} 之前的部分路径上设置, "
+                    f"其余路径上办件没有这个字段; {_optional_hint(name)}"
+                )
+            else:
+                guess = suggestion(name, everywhere | fields)
+                message = (
+                    f"条件 `{text}` 读取的字段 `{name}` 在{source.label} 之前没有表单或开始数据声明"
+                )
+                if guess:
+                    message += f"; 您是否想写 `{guess}`?"
             if covered:
                 message += " (办件走到这里会出错而停住)"
             else:
@@ -389,3 +433,12 @@ def _flows(
             yield Problem(
                 message, flow.id, condition.sourceline, path, "error" if covered else "warning"
             )
+        for name in sorted(optional - everywhere):  # get() of a field nothing sets: a typo?
+            guess = suggestion(name, everywhere)
+            message = (
+                f"条件 `{text}` 读取的可缺省字段 `{name}` 在本流程的表单、决策和开始数据中都没有声明, "
+                "它总是取默认值"
+            )
+            if guess:
+                message += f"; 您是否想写 `{guess}`?"
+            yield Problem(message, flow.id, condition.sourceline, path, "warning")

@@ -3,7 +3,10 @@
  * name, description, issuer; items (事项: code, name, department, statutory/promised workdays,
  * the certificate: title, number field and pattern, validity years, the fields printed on it);
  * materials (code, name, required, deferrable, note); time_limits (starts_at, an element of the
- * diagram; warning_workdays; escalation_group). The tab edits the parsed bundle.json in place and
+ * diagram; warning_workdays; escalation_group); the 办事指南 (guide: code, implementing body, legal
+ * basis rows, fee, places, phones, scope, results, conditions) with the entries a public guide
+ * still lacks, and each material's sample and blank form (files of the stored version, offered
+ * from the editor's files.json `attachments`). The tab edits the parsed bundle.json in place and
  * writes it back whole (LianbanDraft.setBundle), so every key it does not show stays as it was.
  * The schema these follow is engine/bundles/metadata.py; the server checks it again on 检查/保存.
  */
@@ -40,6 +43,7 @@
     }
     state.writing = true;
     try { draft.setBundle(out); } finally { state.writing = false; }
+    renderGuideMissing();
   }
 
   function problemNote(input, problem, note) {
@@ -281,10 +285,11 @@
         el("td", { class: "narrow" }, [flag(m, "required", "必交")]),
         el("td", { class: "narrow" }, [flag(m, "deferrable", "可容缺")]),
         cell("note", "说明"),
+        el("td", { class: "se-files" }, [fileInput(m, "sample", "样表"), fileInput(m, "blank_form", "空白表格")]),
         el("td", { class: "narrow" }, moveButtons(list, i, changed))
       ]));
     });
-    if (!list.length) { body.appendChild(el("tr", {}, [el("td", { colspan: "6", class: "muted", text: "还没有材料。" })])); }
+    if (!list.length) { body.appendChild(el("tr", {}, [el("td", { colspan: "7", class: "muted", text: "还没有材料。" })])); }
     var codes = {};
     list.forEach(function (m) { if (isObj(m) && m.code) { codes[m.code] = (codes[m.code] || 0) + 1; } });
     body.querySelectorAll("input[data-key=code]").forEach(function (input) {
@@ -320,6 +325,180 @@
     box.appendChild(integer(t, "promised_workdays", "承诺时限 (工作日, 空则取各事项最长)", WORKDAYS));
   }
 
+  // ---- the materials' files (样表, 空白表格): paths beside bundle.json, among the bundle's files
+
+  var FILE_TYPES = /\.(pdf|png|jpe?g|docx|xlsx)$/i;
+  var guideFiles = []; // the stored version's files a material may name (not text: not in the draft)
+
+  function filePathProblem(v) {
+    if (!v) { return null; }
+    if (/^\//.test(v) || v.indexOf("\\") >= 0 || /^[A-Za-z]:/.test(v)) { return "应为事项包内的相对路径"; }
+    if (v.split("/").some(function (p) { return p === ".." || p === "." || p === ""; })) { return "不能包含 '..'、'.' 或空的路径段"; }
+    if (!FILE_TYPES.test(v)) { return "只能是 PDF、PNG、JPEG、DOCX 或 XLSX 文件"; }
+    if (guideFiles.length && guideFiles.indexOf(v) < 0) { return "事项包中没有这个文件 (请随 .zip 上传)"; }
+    return null;
+  }
+
+  function fileInput(m, key, label) {
+    var input = el("input", { type: "text", value: typeof m[key] === "string" ? m[key] : "", list: "se-guide-files", "aria-label": label, placeholder: label, "data-file-key": key, spellcheck: "false" });
+    var mark = function () {
+      var said = filePathProblem(input.value);
+      input.setAttribute("aria-invalid", said ? "true" : "false");
+      input.title = said || "";
+    };
+    mark();
+    input.addEventListener("input", function () {
+      var v = input.value.trim();
+      if (v) { m[key] = v; } else { delete m[key]; }
+      mark();
+      write();
+      renderGuideMissing();
+    });
+    return input;
+  }
+
+  function loadGuideFiles() {
+    var editor = document.getElementById("editor");
+    var url = editor && editor.dataset.filesUrl;
+    if (!url || !window.fetch) { return; }
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (json) {
+        var meta = (draft.paths ? draft.paths() : []).filter(function (p) { return /(^|\/)bundle\.json$/.test(p); })
+          .sort(function (a, b) { return a.length - b.length; })[0] || "bundle.json";
+        var folder = meta.indexOf("/") >= 0 ? meta.slice(0, meta.lastIndexOf("/") + 1) : "";
+        guideFiles = (json.attachments || []).map(function (a) { return a.path; })
+          .filter(function (p) { return p.indexOf(folder) === 0; })
+          .map(function (p) { return p.slice(folder.length); });
+        var list = root.querySelector("#se-guide-files");
+        list.textContent = "";
+        guideFiles.forEach(function (p) { list.appendChild(el("option", { value: p })); });
+        root.dataset.guideFiles = String(guideFiles.length);
+        renderMaterials();
+      })
+      .catch(function () { /* the pickers stay free text */ });
+  }
+
+  // ---- 办事指南 (guide): the 事项清单 facts the public guide page shows
+
+  // What the server requires of a guide (engine/bundles/guide.py missing_entries), said the same way.
+  function stated(v) { return typeof v === "string" && v.trim() !== ""; }
+
+  function hasLimit(o, kind) {
+    var t = isObj(o.time_limits) ? o.time_limits : {};
+    if (typeof t[kind + "_workdays"] === "number") { return true; }
+    var items = (Array.isArray(o.items) ? o.items : []).filter(isObj);
+    var keys = [kind + "_workdays"].concat(kind === "promised" ? ["promised_hours"] : []);
+    return items.length > 0 && items.every(function (i) { return keys.some(function (k) { return typeof i[k] === "number"; }); });
+  }
+
+  function guideMissing(o) {
+    var g = isObj(o.guide) ? o.guide : {};
+    var phones = isObj(g.phones) ? g.phones : {};
+    var found = [];
+    var need = function (ok, label, where) { if (!ok) { found.push("办事指南缺少 " + label + " (" + where + ")"); } };
+    need(stated(o.name), "事项名称", "name");
+    need(stated(g.code), "事项编码", "guide.code");
+    need(stated(g.implementing_body), "实施主体", "guide.implementing_body");
+    need(stated(g.fee), "收费标准", "guide.fee");
+    need(stated(phones.consult), "咨询电话", "guide.phones.consult");
+    need(stated(phones.complaint), "投诉电话", "guide.phones.complaint");
+    need(stated(g.scope), "适用范围", "guide.scope");
+    need((Array.isArray(g.legal_basis) ? g.legal_basis : []).some(function (b) { return isObj(b) && stated(b.law) && stated(b.articles); }), "设定依据 (至少一部法律法规及其条款)", "guide.legal_basis");
+    need((Array.isArray(g.places) ? g.places : []).some(function (p) { return isObj(p) && stated(p.address) && stated(p.hours); }), "办理地点和办公时间 (至少一处, 含地址和办公时间)", "guide.places");
+    need((Array.isArray(g.results) ? g.results : []).some(function (r) { return isObj(r) && stated(r.name); }), "办理结果 (至少一项证照或批文)", "guide.results");
+    need((Array.isArray(o.materials) ? o.materials : []).some(isObj), "申请材料 (至少一项)", "materials");
+    need(hasLimit(o, "statutory") || stated(g.statutory_limit_note), "法定时限", "time_limits.statutory_workdays、各事项的 statutory_workdays 或 guide.statutory_limit_note");
+    need(hasLimit(o, "promised"), "承诺时限", "time_limits.promised_workdays 或各事项的 promised_workdays/promised_hours");
+    return found;
+  }
+
+  function renderGuideMissing() {
+    var box = root.querySelector("[data-se=guide-missing]");
+    if (!box) { return; }
+    box.textContent = "";
+    var found = isObj(state.obj.guide) ? guideMissing(state.obj) : [];
+    box.hidden = !found.length;
+    if (!found.length) { return; }
+    box.appendChild(el("p", { text: "发布前须补齐 (否则保存时会被拒绝):" }));
+    box.appendChild(el("ul", {}, found.map(function (m) { return el("li", { text: m }); })));
+  }
+
+  // A list of objects (legal basis, places, results) or strings (conditions), rows added and removed.
+  function rowList(g, key, title, fields, blank) {
+    if (!Array.isArray(g[key])) { g[key] = []; }
+    var list = g[key];
+    var box = el("div", { class: "se-rows", "data-guide-list": key }, [el("h3", { text: title })]);
+    list.forEach(function (row, i) {
+      var changed = function () { write(); renderGuide(); };
+      var cells = fields.map(function (f) {
+        var holder = typeof row === "string" ? null : row;
+        var input = el("input", { type: "text", value: holder ? (typeof holder[f.key] === "string" ? holder[f.key] : "") : row, "aria-label": f.label, placeholder: f.label, "data-key": f.key || "text", list: f.list || null });
+        input.addEventListener("input", function () {
+          var v = input.value;
+          if (!holder) { list[i] = v; } else if (v === "") { delete holder[f.key]; } else { holder[f.key] = v; }
+          write();
+          renderGuideMissing();
+        });
+        return input;
+      });
+      box.appendChild(el("div", { class: "se-row se-row-" + fields.length, "data-row": String(i) }, cells.concat(moveButtons(list, i, changed))));
+    });
+    var add = el("button", { type: "button", class: "small", text: "+ 添加" + title, "data-guide-add": key });
+    add.addEventListener("click", function () {
+      list.push(typeof blank === "string" ? blank : JSON.parse(JSON.stringify(blank)));
+      write();
+      renderGuide();
+      var rows = root.querySelectorAll("[data-guide-list=" + key + "] [data-row] input");
+      if (rows.length) { rows[rows.length - fields.length].focus(); }
+    });
+    box.appendChild(add);
+    return box;
+  }
+
+  function renderGuide() {
+    var box = root.querySelector("[data-se=guide]");
+    box.textContent = "";
+    var codes = root.querySelector("#se-item-codes");
+    codes.textContent = "";
+    (Array.isArray(state.obj.items) ? state.obj.items : []).forEach(function (i) {
+      if (isObj(i) && i.code) { codes.appendChild(el("option", { value: i.code, label: i.name || i.code })); }
+    });
+    if (!isObj(state.obj.guide)) {
+      box.appendChild(el("p", { class: "hint", text: "没有办事指南: 按内部或测试流程处理 (上传时会提醒)。对外办理的事项请填写办事指南, 公开的办事指南页将显示这些信息。" }));
+      var start = el("button", { type: "button", text: "+ 填写办事指南", "data-guide-start": "" });
+      start.addEventListener("click", function () {
+        state.obj.guide = { legal_basis: [{}], fee: "不收费", places: [{}], phones: { complaint: "12345" }, results: [{}], conditions: [] };
+        write();
+        renderGuide();
+      });
+      box.appendChild(start);
+      return;
+    }
+    var g = state.obj.guide;
+    if (!isObj(g.phones)) { g.phones = {}; }
+    box.appendChild(el("div", { class: "se-guide-missing", "data-se": "guide-missing", role: "status", hidden: "hidden" }));
+    var grid = el("div", { class: "se-grid" });
+    var after = function () { renderGuideMissing(); };
+    grid.appendChild(text(g, "code", "事项编码 (事项清单中的编码)", { code: true, after: after }));
+    grid.appendChild(text(g, "fee", "收费标准", { placeholder: "如 不收费", after: after }));
+    grid.appendChild(text(g.phones, "consult", "咨询电话", { after: after }));
+    grid.appendChild(text(g.phones, "complaint", "投诉电话", { placeholder: "如 12345", after: after }));
+    grid.appendChild(text(g, "implementing_body", "实施主体", { wide: true, after: after }));
+    grid.appendChild(text(g, "scope", "适用范围", { multiline: true, wide: true, after: after }));
+    grid.appendChild(text(g, "statutory_limit_note", "法定时限的说明 (法律法规未规定时限时填写)", { wide: true, after: after }));
+    box.appendChild(grid);
+    box.appendChild(rowList(g, "legal_basis", "设定依据", [
+      { key: "law", label: "法律法规名称, 如 《中华人民共和国行政许可法》" }, { key: "articles", label: "条款, 如 第三十二条" },
+      { key: "item", label: "适用事项编码 (空为全部)", list: "se-item-codes" }], {}));
+    box.appendChild(rowList(g, "places", "办理地点", [
+      { key: "name", label: "名称 (窗口)" }, { key: "address", label: "地址" }, { key: "hours", label: "办公时间" }], {}));
+    box.appendChild(rowList(g, "results", "办理结果", [
+      { key: "name", label: "结果 (证照、批文) 名称" }, { key: "delivery", label: "送达方式, 如 窗口领取或免费邮寄" }], {}));
+    box.appendChild(rowList(g, "conditions", "受理条件", [{ key: null, label: "一条受理条件" }], ""));
+    renderGuideMissing();
+  }
+
   function renderFieldList() {
     var list = root.querySelector("#se-form-fields");
     list.textContent = "";
@@ -335,6 +514,7 @@
     renderItems();
     renderMaterials();
     renderTime();
+    renderGuide();
     root.dataset.ready = "true";
   }
 
@@ -368,5 +548,5 @@
     if (detail && detail.tab === "settings") { renderFieldList(); renderTime(); }
   });
   draft.on("modeler", function () { renderTime(); });
-  draft.ready.then(render);
+  draft.ready.then(function () { render(); loadGuideFiles(); });
 })();

@@ -15,6 +15,7 @@ import {
   CERTIFICATE_ACTIONS,
   CLOCK_PAUSE,
   MAX_WORKDAYS,
+  MAX_WORK_HOURS,
   getCondition,
   getFormKey,
   getGroups,
@@ -174,8 +175,13 @@ export function validTimeLimit(value) {
   if (/^[0-9]+$/.test(value)) {
     return Number(value) <= MAX_WORKDAYS ? null : `办理时限最多 ${MAX_WORKDAYS} 个工作日`;
   }
+  // working hours, `4h` (engine/domain/timelimits.py hour_limit)
+  if (/^[0-9]{1,4}h$/.test(value)) {
+    const hours = Number(value.slice(0, -1));
+    return hours >= 1 && hours <= MAX_WORK_HOURS ? null : `工作小时数应为 1 到 ${MAX_WORK_HOURS}`;
+  }
   if (/^[\p{L}_][\p{L}\p{N}_]*$/u.test(value) && !value.startsWith("_")) return null;
-  return "应为工作日数 (如 20) 或数据字段名 (如 supply_workdays)";
+  return "应为工作日数 (如 20)、工作小时数 (如 4h) 或数据字段名 (如 supply_workdays)";
 }
 
 export function TimeLimitEntry({ element, id }) {
@@ -185,14 +191,14 @@ export function TimeLimitEntry({ element, id }) {
     <TextFieldEntry
       element={element}
       id={id}
-      label="办理时限 (工作日)"
+      label="办理时限 (工作日或 4h)"
       debounce={debounce}
       getValue={() => getProperty(element, "time_limit") || ""}
       setValue={(value, error) => {
         if (!error) setProperty(injector, element, "time_limit", (value || "").trim());
       }}
       validate={validTimeLimit}
-      description="任务自己的时限: 工作日数 (如 20), 或存放天数的数据字段名 (如 supply_workdays); 留空为不单独限时"
+      description="任务自己的时限: 工作日数 (如 20), 工作小时数 (如 4h, 按办公时间计算), 或存放天数的数据字段名 (如 supply_workdays); 留空为不单独限时"
     />
   );
 }
@@ -461,6 +467,9 @@ export function ConditionEntry({ element, id }) {
             {complete
               ? " (办件走到这里会出错而停住)"
               : " (途经没有表单的环节, 若它们不提供这个字段, 办件走到这里会出错)"}
+            <div class="lianban-optional-hint">
+              若只有部分路径设置这个字段, 请写作 <code>get("{u.name}", 默认值)</code>
+            </div>
           </div>
         ))}
       </div>

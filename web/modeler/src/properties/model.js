@@ -8,6 +8,7 @@ import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 export const CLOCK_PAUSE = "pause";
 export const CERTIFICATE_ACTIONS = ["issue", "revoke"];
 export const MAX_WORKDAYS = 3650; // engine/domain/timelimits.py
+export const MAX_WORK_HOURS = 2000; // the same, `time_limit: 4h`
 export const TIMER_TYPES = ["timeDuration", "timeDate", "timeCycle"];
 
 function create(bpmnFactory, type, attrs, parent) {

@@ -23,6 +23,7 @@ const CSS = `
 .lianban-marked { display: block; margin: 3px 0; white-space: pre-wrap; }
 .lianban-marked mark { background: #ffb3b3; color: #900; text-decoration: underline wavy #c00; }
 .lianban-hint { margin-top: 2px; }
+.lianban-optional-hint { margin-top: 2px; }
 .lianban-ok { color: #17692c; font-size: 12px; margin-top: 4px; }
 .lianban-link { border: 0; background: none; padding: 0; color: #0b5cad; text-decoration: underline;
   cursor: pointer; font-family: monospace; font-size: inherit; }
