@@ -122,6 +122,15 @@ def _bundle_paths(path: Path) -> list[Path]:
     return [q for p in found for q in _bundle_paths(p)]
 
 
+def _is_library(path: Path) -> bool:
+    """A bundle directory whose bundle.json says `"library": true` (a 公用子流程库)."""
+    meta = path / "bundle.json"
+    try:
+        return path.is_dir() and json.loads(meta.read_text("utf-8")).get("library") is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Store a new version even when nothing changed.")
@@ -140,7 +149,9 @@ def deploy(paths: tuple[Path, ...], force: bool, replace: bool, draft: bool) -> 
     published at once, or with --draft stored as drafts."""
     svc = _services()
     failed = False
-    for path in [q for p in paths for q in _bundle_paths(p)]:
+    found = [q for p in paths for q in _bundle_paths(p)]
+    # libraries first: the bundles calling their processes are resolved against them
+    for path in sorted(found, key=lambda q: not _is_library(q)):
         try:
             result = publishing.deploy(
                 svc,

@@ -44,6 +44,7 @@ from . import (
     form_sources,
     guide,
     hints,
+    libraries,
     limits,
     main_process,
     multi_sign,
@@ -240,19 +241,30 @@ def _guide_checks(
     source: BundleSource, raw: dict[str, Any], refused: bool
 ) -> tuple[list[Problem], list[Problem]]:
     """The 办事指南 and its materials' files (engine/bundles/guide.py), once bundle.json passed
-    its schema; an upload without bundle.json (a bare diagram) has no guide to check."""
+    its schema; an upload without bundle.json (a bare diagram) has no guide to check, nor a
+    公用子流程库 (engine/bundles/libraries.py: it is never on the public guide)."""
     path = next(
         (p for p in sorted(source.files, key=len) if p.rsplit("/", 1)[-1] == METADATA_FILE), None
     )
-    if path is None or refused:
+    if path is None or refused or libraries.is_library(raw):
         return [], []
     return guide.check(raw, source.files, path)
 
 
-def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle:
-    """Check an upload completely; return it compiled or raise BundleInvalid with every problem."""
+def compile_bundle(
+    source: BundleSource,
+    library: FormLibrary,
+    shared: libraries.LibraryCatalogue | None = None,
+) -> CompiledBundle:
+    """Check an upload completely; return it compiled or raise BundleInvalid with every problem.
+    With `shared`, the processes its call activities call and it does not define are copied in
+    from the published libraries first (engine/bundles/libraries.py); without, a `_library/`
+    copy the files hold is compiled as it stands."""
+    link_problems: list[Problem] = []
+    if shared is not None:
+        source, link_problems = libraries.attach(source, shared)
     source = flow_ids.with_flow_ids(source)  # id-less sequence flows named first (flow_ids.py)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(link_problems)
     meta, meta_problems = read_metadata(source.files)
     problems.extend(meta_problems)
     guide_problems, guide_warnings = _guide_checks(source, meta.raw, bool(meta_problems))
@@ -351,6 +363,7 @@ def compile_bundle(source: BundleSource, library: FormLibrary) -> CompiledBundle
 
     specs_json = ""
     parseable = well_formed and not decision_problems and not too_large and not refused_by_policy
+    parseable = parseable and not link_problems  # SpiffWorkflow would only repeat them
     if main in processes and parseable:
         specs_json = _parse_specs(documents, decision_files, main, problems)
     if problems:

@@ -17,6 +17,7 @@ from lxml import etree
 
 from engine.bpmn.namespaces import BPMN, tag
 
+from .libraries import is_copied
 from .limits import FLOW_NODES
 from .metadata import KEY_PATTERN, METADATA_FILE
 from .problems import Problem
@@ -108,7 +109,10 @@ def choose(documents: Documents, wanted: str | None) -> tuple[str | None, list[P
         else:
             message = f"bundle.json 指定的主流程 '{wanted}' 不存在或不可执行"
         return None, [Problem(f"{message}. {_listing(found)}", file=METADATA_FILE)]
-    candidates = [p for p in found if p.executable and p.elements and not p.called]
+    # a library's file copied in (engine/bundles/libraries.py) never holds the main process
+    candidates = [
+        p for p in found if p.executable and p.elements and not p.called and not is_copied(p.file)
+    ]
     if len(candidates) == 1:
         return candidates[0].id, []
     if candidates:

@@ -31,6 +31,9 @@ _SCHEMA = {
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
         "process": {"type": "string", "minLength": 1},
         "description": {"type": "string"},
+        # a 公用子流程库: its processes are called from other bundles, no case starts on it
+        # (engine/bundles/libraries.py)
+        "library": {"type": "boolean"},
         "items": {
             "type": "array",
             "items": {

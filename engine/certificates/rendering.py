@@ -31,7 +31,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 
 __all__ = ["CertificateView", "qr_png", "qr_svg", "render_html", "render_pdf"]
 
-STATUS_MARKS = {"revoked": "已撤销", "expired": "已过期"}
+STATUS_MARKS = {"revoked": "已撤销", "expired": "已过期", "cancelled": "已注销"}
 HOLDER_LABEL = "持证人"
 FONT = "STSong-Light"
 RED = Color(0.66, 0.09, 0.11)
@@ -53,7 +53,7 @@ class CertificateView:
     issuer: str
     issued_on: date
     expires_on: date | None
-    status: str  # "valid" | "revoked" | "expired"
+    status: str  # "valid" | "revoked" | "expired" | "cancelled"
     verify_url: str
 
 

@@ -28,6 +28,10 @@ HEARING_WORKDAYS = 20  # Art. 47: the hearing is held within 20 days of the requ
 DEFAULT_RECTIFICATION_WORKDAYS = 10
 # the task property naming the items whose certificates its `certificate_action` concerns
 CERTIFICATE_ITEMS = "certificate_items"
+# the task properties of a 注销 of a certificate any case issued: the case data field holding its
+# number, and the kinds (items[].code of the issuing bundle) the task may cancel ("a, b")
+CANCELS_CERTIFICATE = "cancels_certificate"
+CANCELS_KINDS = "cancels_kinds"
 DEFAULT_REMINDER_DAYS = (30, 7)
 
 

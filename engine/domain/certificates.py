@@ -13,6 +13,8 @@ class CertificateStatus(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"  # 撤销, e.g. after a failed 批后核查
     EXPIRED = "expired"
+    # 注销: ended because its holder ended (注销登记), by a case naming it (`cancels_certificate`)
+    CANCELLED = "cancelled"
 
     @property
     def label(self) -> str:
@@ -23,6 +25,7 @@ _STATUS_LABELS = {
     CertificateStatus.VALID: "有效",
     CertificateStatus.REVOKED: "已撤销",
     CertificateStatus.EXPIRED: "已过期",
+    CertificateStatus.CANCELLED: "已注销",
 }
 
 
@@ -80,7 +83,7 @@ class Certificate:
     expires_on: date | None = None
     fields: list[tuple[str, str]] = field(default_factory=list)
     status: CertificateStatus = CertificateStatus.VALID
-    revoked_on: date | None = None
+    revoked_on: date | None = None  # 撤销 or 注销: the day it ended (`status` says which)
     revoked_reason: str | None = None
     renewal_of: str | None = None
 

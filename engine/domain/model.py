@@ -61,6 +61,8 @@ class EventType(StrEnum):
     SUPERVISION_OPENED = "supervision_opened"  # 督办
     CERTIFICATES_ISSUED = "certificates_issued"  # 统一发证
     CERTIFICATES_REVOKED = "certificates_revoked"
+    # 注销 of another case's certificate, by the case whose task names it (`cancels_certificate`)
+    CERTIFICATE_CANCELLED = "certificate_cancelled"
     CERTIFICATE_REMINDER = "certificate_reminder"  # 无感续证: expiry is near
     RATED = "rated"  # 好差评
     RECTIFICATION_OPENED = "rectification_opened"  # 差评整改
@@ -135,6 +137,7 @@ _EVENT_LABELS = {
     EventType.SUPERVISION_OPENED: "督办",
     EventType.CERTIFICATES_ISSUED: "统一发证",
     EventType.CERTIFICATES_REVOKED: "撤销证照",
+    EventType.CERTIFICATE_CANCELLED: "注销证照",
     EventType.CERTIFICATE_REMINDER: "证照到期提醒 (无感续证)",
     EventType.RATED: "好差评",
     EventType.RECTIFICATION_OPENED: "差评整改",

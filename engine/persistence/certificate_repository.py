@@ -94,6 +94,19 @@ class CertificateRepository:
             is not None
         )
 
+    def cancel(self, number: str, on: date, reason: str) -> bool:
+        """注销 a certificate still stored as valid; whether it was (a concurrent 注销 or 撤销
+        that came first leaves it alone)."""
+        done = self.conn.execute(
+            update(certificates)
+            .where(
+                certificates.c.number == number,
+                certificates.c.status == str(CertificateStatus.VALID),
+            )
+            .values(status=str(CertificateStatus.CANCELLED), revoked_on=on, revoked_reason=reason)
+        )
+        return bool(done.rowcount)
+
     def revoke(self, number: str, on: date, reason: str) -> None:
         self.conn.execute(
             update(certificates)

@@ -176,6 +176,11 @@ def describe(event: CaseEvent, names: Mapping[str, str]) -> str:
         return "、".join(f"{c['title']} {c['number']}" for c in data.get("certificates", []))
     if kind == EventType.CERTIFICATES_REVOKED:
         return f"{'、'.join(data.get('numbers', []))}: {data.get('reason', '')}"
+    if kind == EventType.CERTIFICATE_CANCELLED:
+        return (
+            f"{data.get('title', '')} {data.get('number', '')} (办件 {data.get('case_id', '')}"
+            f" 核发): {data.get('reason', '')}"
+        )
     if kind == EventType.RATED:
         return f"{data.get('label', '')} ({'网上' if data.get('channel') == 'online' else '窗口'})"
     if kind in (EventType.RECTIFICATION_OPENED, EventType.FOLLOW_UP_OPENED):

@@ -7,9 +7,15 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.bpmn.errors import StepFailed
+from engine.bundles.libraries import LIBRARY_REFUSAL, is_library
 from engine.domain.audit import canonical_data
 from engine.domain.bundle_lifecycle import start_refusal
-from engine.domain.bundle_metadata import CERTIFICATE_ITEMS, item_codes
+from engine.domain.bundle_metadata import (
+    CANCELS_CERTIFICATE,
+    CANCELS_KINDS,
+    CERTIFICATE_ITEMS,
+    item_codes,
+)
 from engine.domain.bundle_versions import BundleVersion
 from engine.domain.model import Case, CaseStatus, EventType, HumanTask, TaskKind, TaskStatus
 from engine.domain.users import Role, User
@@ -60,6 +66,8 @@ def start_case(
             if refusal is not None or published is None:  # a draft or a retired bundle
                 raise Conflict(refusal or f"事项包「{name}」尚未发布, 不能新建办件")
             version, runtime = svc.runtimes.get(uow, published)
+            if is_library(version.metadata):  # its processes are called, not started
+                raise Conflict(LIBRARY_REFUSAL)
             check_submission(version, version.start_form, data, version.start_event, svc.limits)
             given = data if renewal_of is None else {**data, "renewal_of": renewal_of}
             check_case_data(version, given, version.start_event, svc.limits)
@@ -269,11 +277,21 @@ def _certificate_action(step: Step, task: HumanTask, submitted: dict[str, Any]) 
 
     Revocation covers every valid certificate of the case (a 告知承诺 decision stands or falls
     as a whole) unless `certificate_items` names some; its reason is the revoking form's
-    `*reason` field, else the task's name. Only an issue of them all (统一发证) stops the clock."""
+    `*reason` field, else the task's name. Only an issue of them all (统一发证) stops the clock.
+    A task with `cancels_certificate` first cancels (注销) the certificate, issued by any case,
+    whose number that case data field holds (`cancels_kinds`: of which kinds), for the reason
+    the form's `*reason` field gives, else 注销登记; or refuses the step."""
     svc, uow, case, version, now = step.svc, step.uow, step.case, step.version, step.now
     info = version.human_tasks.get(task.element)
     action = info.properties.get("certificate_action") if info else None
     only = item_codes(info.properties.get(CERTIFICATE_ITEMS)) if info else ()
+    reason = next((str(v) for k, v in submitted.items() if k.endswith("reason") and v), "")
+    cancels = info.properties.get(CANCELS_CERTIFICATE) if info else None
+    if info and cancels:  # 注销 of another case's certificate (before issuing: one may refuse)
+        kinds = item_codes(info.properties.get(CANCELS_KINDS))
+        certificates.cancel_named(
+            svc, uow, case, version, cancels, kinds, reason or "注销登记", now
+        )
     if action == "issue":
         certificates.issue(svc, uow, case, version, now, only)
         # 统一出件 ends the time limit, even if post-approval checks (批后核查) follow.
@@ -281,7 +299,6 @@ def _certificate_action(step: Step, task: HumanTask, submitted: dict[str, Any]) 
             case.clock = case.clock.stop(step.today)
             case.record(EventType.CLOCK_STOPPED, "system", now, data={"by": "certificates_issued"})
     elif action == "revoke":
-        reason = next((str(v) for k, v in submitted.items() if k.endswith("reason") and v), "")
         certificates.revoke(svc, uow, case, version, reason or task.name, now, only)
 
 

@@ -15,6 +15,7 @@ from engine.bundles.guide import (
     media_type,
     path_problem,
 )
+from engine.bundles.libraries import LIBRARY_REFUSAL, is_library
 from engine.bundles.metadata import METADATA_FILE
 from engine.domain.bundle_lifecycle import (
     Action,
@@ -61,7 +62,7 @@ def list_bundles(svc: Services, actor: User, with_retired: bool = False) -> list
                     **_state(BundleStatus(v.version, retired), v.version),
                 }
                 for v, retired in uow.bundles.list_published()
-                if with_retired or not retired
+                if (with_retired or not retired) and not is_library(v.metadata)
             ]
         rows = uow.bundles.list_versions()
     shown: dict[str, dict[str, Any]] = {}
@@ -87,7 +88,13 @@ def list_bundles(svc: Services, actor: User, with_retired: bool = False) -> list
 def startable_bundles(svc: Services, actor: User) -> list[dict[str, Any]]:
     """The bundles new cases may start on (published, not retired), at their published version:
     the clerk's 收件 list, whoever looks at it."""
-    return [b for b in list_bundles(svc, actor) if b["state"] == BundleState.PUBLISHED]
+    with svc.uow() as uow:  # a 公用子流程库 is called by other bundles, never started
+        shared = {v.key for v, _ in uow.bundles.list_published() if is_library(v.metadata)}
+    return [
+        b
+        for b in list_bundles(svc, actor)
+        if b["state"] == BundleState.PUBLISHED and b["key"] not in shared
+    ]
 
 
 def _version(
@@ -140,7 +147,10 @@ def start_page(svc: Services, actor: User, key: str) -> dict[str, Any]:
     refusal = start_refusal(name, status)
     if refusal is not None:
         raise Conflict(refusal)
-    return bundle_page(svc, actor, key, status.published_version)
+    page = bundle_page(svc, actor, key, status.published_version)
+    if is_library(page["metadata"]):
+        raise Conflict(LIBRARY_REFUSAL)
+    return page
 
 
 def bundle_files(svc: Services, key: str, version: int) -> dict[str, str]:
@@ -375,7 +385,11 @@ def compare_versions(svc: Services, actor: User, key: str, a: int, b: int) -> di
 def public_guides(svc: Services) -> list[dict[str, Any]]:
     """The 办事指南 list: each bundle's published version (not retired), no sign-in needed."""
     with svc.uow() as uow:
-        latest = [v for v, retired in uow.bundles.list_published() if not retired]
+        latest = [
+            v
+            for v, retired in uow.bundles.list_published()
+            if not retired and not is_library(v.metadata)
+        ]
     return [
         {
             "key": v.key,
@@ -427,6 +441,8 @@ def public_guide(svc: Services, key: str) -> dict[str, Any]:
     """The 办事指南 of a bundle's published version: the 事项清单 facts (bundle.json's `guide`),
     what it is for, the materials with their downloads, the limits, the steps."""
     found, _ = _stored(svc, key, None)
+    if is_library(found.metadata):  # a 公用子流程库 has no 办事指南
+        raise NotFound(f"事项包 '{key}' 不存在")
     names = _element_names(svc, key, found.version)
     decisions = {d["value"] for d in _decision_options(found)}
     return {

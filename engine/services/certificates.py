@@ -281,6 +281,91 @@ def revoke(
         )
 
 
+def case_holder(version: BundleVersion, data: Mapping[str, Any]) -> str:
+    """Whom the case is for, as a certificate names its holder: the `applicant.holder_field`
+    (the company), else the applicant's name; whitespace trimmed."""
+    fields = version.meta.applicant
+    holder = data.get(fields.holder_field) if fields.holder_field else None
+    if not (isinstance(holder, str) and holder.strip()):
+        holder = data.get(fields.name_field)
+    return str(holder or "").strip()
+
+
+def _held_by(cert: Certificate, holder: str) -> bool:
+    """Whether `holder` holds the certificate: its holder, or the first part of one written
+    `holder (applicant)` (a company's certificate names who applied for it too)."""
+    named = cert.holder.strip()
+    return bool(holder) and (
+        named == holder or (named.startswith(f"{holder} (") and named.endswith(")"))
+    )
+
+
+def cancel_problem(
+    cert: Certificate | None, number: str, kinds: tuple[str, ...], holder: str, today: Any
+) -> str | None:
+    """Why the certificate numbered `number` cannot be cancelled by a case for `holder` that
+    may cancel `kinds` (plain Chinese), or None."""
+    if cert is None:
+        return f"证号 {number} 的证照不存在: 不是本系统核发的证照"
+    status = cert.status_on(today)
+    if status == CertificateStatus.CANCELLED:
+        return f"证照 {number} ({cert.title}) 已注销 ({cert.revoked_on}), 不能再次注销"
+    if status == CertificateStatus.REVOKED:
+        return f"证照 {number} ({cert.title}) 已撤销 ({cert.revoked_on}), 不能注销"
+    if status == CertificateStatus.EXPIRED:
+        return f"证照 {number} ({cert.title}) 已过期 (有效期至 {cert.expires_on}), 不能注销"
+    if cert.kind not in kinds:
+        return (
+            f"证照 {number} 是{cert.title} (种类 {cert.kind}), 种类不符: "
+            f"本环节只能注销 {'、'.join(kinds)}"
+        )
+    if not _held_by(cert, holder):
+        return (
+            f"证照 {number} 的持有人 ({cert.holder}) 与申请不一致 (本办件为 {holder or '未填写'})"
+        )
+    return None
+
+
+def cancel_named(
+    svc: Services,
+    uow: UnitOfWork,
+    case: Case,
+    version: BundleVersion,
+    field: str,
+    kinds: tuple[str, ...],
+    reason: str,
+    now: datetime,
+) -> None:
+    """注销 the certificate whose number the case data field `field` holds, issued by any case,
+    of one of `kinds` and held by the case's holder; else refuse the step (Invalid, naming the
+    field). The issuing case's history stays as it is: this case records the 注销. An empty
+    field cancels nothing."""
+    value = case.data.get(field)
+    number = value.strip() if isinstance(value, str) else ""
+    if not number:
+        return
+    today = svc.today(now)
+    cert = uow.certificates.get(number)
+    problem = cancel_problem(cert, number, kinds, case_holder(version, case.data), today)
+    reason = f"{reason} (办件 {case.id})"
+    if problem is None and cert is not None and not uow.certificates.cancel(number, today, reason):
+        problem = f"证照 {number} 刚被注销或撤销, 不能注销"
+    if problem is not None or cert is None:
+        raise Invalid("不能注销证照", [{"field": field, "message": problem or ""}])
+    case.record(
+        EventType.CERTIFICATE_CANCELLED,
+        SYSTEM,
+        now,
+        data={
+            "number": cert.number,
+            "kind": cert.kind,
+            "title": cert.title,
+            "case_id": cert.case_id,
+            "reason": reason,
+        },
+    )
+
+
 def remind(svc: Services, uow: UnitOfWork, job: Job, now: datetime) -> None:
     """无感续证: tell the holder the certificate expires soon, unless already renewed or gone."""
     number = job.key.rsplit(":", 1)[0]
@@ -357,7 +442,8 @@ def verify(svc: Services, number: str) -> dict[str, Any]:
         "status",
         "revoked_on",
     )
-    return {k: full[k] for k in shown}
+    shown_reason = full["revoked_reason"] if found.status == CertificateStatus.CANCELLED else None
+    return {**{k: full[k] for k in shown}, "reason": shown_reason}
 
 
 def renewal_data(svc: Services, user: User, number: str) -> tuple[str, dict[str, Any]]:
@@ -369,8 +455,8 @@ def renewal_data(svc: Services, user: User, number: str) -> tuple[str, dict[str,
         cert = uow.certificates.get(number)
         if cert is None:
             raise NotFound(f"证照 {number} 不存在")
-        if cert.status_on(svc.today()) == CertificateStatus.REVOKED:
-            raise Conflict(f"证照 {number} 已撤销, 不能延续")
+        if cert.status_on(svc.today()) in (CertificateStatus.REVOKED, CertificateStatus.CANCELLED):
+            raise Conflict(f"证照 {number} {cert.status_on(svc.today()).label}, 不能延续")
         started = next(
             e for e in uow.cases.events(cert.case_id) if e.type == EventType.CASE_STARTED
         )

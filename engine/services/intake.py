@@ -213,7 +213,11 @@ def check_applying(
     asked = applying(meta, {**unnamed, "supplied_materials": data.get("supplied_materials")})
     by_code = {m.code: m for m in meta.materials}
     problems = []
-    for key in _material_lists(schema, set(by_code)):
+    # the form's lists of checklist codes, and the intake's own 补正/容缺 fields however typed
+    keys = dict.fromkeys(
+        [*_material_lists(schema, set(by_code)), meta.intake.missing_field, "deferred_materials"]
+    )
+    for key in keys:
         for code in _codes(submitted.get(key)):
             if code in asked or code not in by_code:
                 continue  # an unknown code is the form's to refuse

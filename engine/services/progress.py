@@ -43,6 +43,7 @@ _PUBLIC_EVENTS = {
     EventType.INTAKE_DEEMED_ACCEPTED: "逾期未答复, 依法视为受理 (行政许可法第三十二条)",
     EventType.CERTIFICATES_ISSUED: "发证",
     EventType.CERTIFICATES_REVOKED: "撤销许可",
+    EventType.CERTIFICATE_CANCELLED: "注销证照",
     EventType.CASE_COMPLETED: "办结",
     EventType.CASE_CANCELLED: "撤销办件",
     EventType.HEARING_RIGHTS_NOTIFIED: "告知听证权利",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from engine.bpmn.assignment import group_choices
 from engine.bundles.compiler import CompiledBundle, compile_bundle
 from engine.bundles.guide import is_attachment
+from engine.bundles.libraries import LibraryCatalogue, PublishedLibrary, is_library, uses
 from engine.bundles.problems import BundleInvalid
 from engine.bundles.source import BundleSource
 from engine.domain import bundle_lifecycle as lifecycle
@@ -30,9 +31,50 @@ def require_designer(user: User) -> None:
         raise Forbidden("只有流程设计员和管理员可以上传事项包")
 
 
+def published_libraries(svc: Services) -> list[PublishedLibrary]:
+    """The libraries (bundle.json `"library": true`) at their published version, not retired."""
+    with svc.uow() as uow:
+        found = []
+        for version, retired in uow.bundles.list_published():
+            if retired or not is_library(version.metadata):
+                continue
+            files = uow.bundles.files(version.key, version.version) or {}
+            stored = {path: text.encode("utf-8") for path, text in files.items()}
+            found.append(PublishedLibrary(version.key, version.version, stored))
+    return found
+
+
+def library_catalogue(svc: Services) -> LibraryCatalogue:
+    """What an upload's call activities may call besides its own processes."""
+    return LibraryCatalogue(lambda: published_libraries(svc))
+
+
+def library_uses(svc: Services, key: str, version: int) -> list[dict[str, Any]]:
+    """The library processes a version took a copy of, each with the library's published
+    version of today (`newer`: a re-upload or a save of the bundle would take that one)."""
+    with svc.uow() as uow:
+        files = uow.bundles.files(key, version)
+        if files is None:
+            raise NotFound(f"事项包 '{key}' 第 {version} 版不存在")
+        found = []
+        for use in uses(files):
+            status = uow.bundles.lifecycle(use.key)
+            current = status.published_version if status and not status.retired else None
+            found.append(
+                {
+                    "process": use.process,
+                    "library": use.key,
+                    "version": use.version,
+                    "published_version": current,
+                    "newer": current is not None and current > use.version,
+                }
+            )
+    return found
+
+
 def _compile(svc: Services, source: BundleSource) -> CompiledBundle:
     try:
-        return compile_bundle(source, svc.forms)
+        return compile_bundle(source, svc.forms, library_catalogue(svc))
     except BundleInvalid as err:
         raise Invalid(
             "事项包未通过检查, 没有保存任何内容", [p.to_dict() for p in err.problems]

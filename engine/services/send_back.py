@@ -24,6 +24,7 @@ revoked, a migration to another version, a data correction, an incident.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine.bpmn.errors import StepFailed
@@ -47,7 +48,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from . import audit
 from .cases import _locked
 from .context import Services, Step
-from .intake import check_applying
+from .intake import applying, check_applying
 from .steps import engine_step, record_step, retrying, step_failed
 from .submissions import check_case_data, check_submission, check_values
 from .suspended import require_workable
@@ -58,6 +59,7 @@ _IRREVERSIBLE = {
     EventType.TIMER_FIRED: "定时事件已触发",
     EventType.CERTIFICATES_ISSUED: "证照已发出",
     EventType.CERTIFICATES_REVOKED: "证照已撤销",
+    EventType.CERTIFICATE_CANCELLED: "证照已注销",
     EventType.CASE_MIGRATED: "办件已迁移到新版本",
     EventType.CASE_DATA_CORRECTED: "办件数据已被更正",
     EventType.INCIDENT_RAISED: "办件曾出错停止",
@@ -465,13 +467,24 @@ def reopened(events: list[CaseEvent], task_id: str) -> dict[str, Any] | None:
     return None
 
 
-def materials(svc: Services, bundle_key: str, version: int) -> list[dict[str, str]]:
-    """The materials of a bundle version, {"code", "name"}: what a 退回申请人补正 may list."""
+def materials(
+    svc: Services, bundle_key: str, version: int, data: Mapping[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """The materials of a bundle version, {"code", "name"}: what a 退回申请人补正 may list; with
+    a case's `data`, only those asked of that case (`intake.applying`, as the 退回 checks)."""
     with svc.uow() as uow:
         found = uow.bundles.get(bundle_key, version)
     if found is None:
         return []
-    return [{"code": m.code, "name": m.name} for m in found.meta.materials]
+    meta = found.meta
+    asked = None
+    if data is not None and meta.conditional_materials:
+        # as `check_applying` reads the case: the earlier 补正/容缺 lists do not count
+        unnamed = {**data, meta.intake.missing_field: None, "deferred_materials": None}
+        asked = applying(meta, unnamed)
+    return [
+        {"code": m.code, "name": m.name} for m in meta.materials if asked is None or m.code in asked
+    ]
 
 
 __all__ = ["materials", "recall", "recallable", "reopened", "send_back", "targets"]

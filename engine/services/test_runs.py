@@ -39,7 +39,7 @@ from engine.domain.users import User
 from engine.errors import Invalid, NotFound
 
 from .context import Services
-from .publishing import require_designer
+from .publishing import library_catalogue, require_designer
 from .submissions import check_case_data, check_submission
 
 MAX_STEPS = 500
@@ -91,7 +91,7 @@ def compile_draft(svc: Services, files: Any, actor: str) -> Draft:
     """The posted files compiled as a deploy would compile them; nothing stored."""
     try:
         source = from_zip("draft.zip", _source_zip(files))
-        compiled = compile_bundle(source, svc.forms)
+        compiled = compile_bundle(source, svc.forms, library_catalogue(svc))
     except BundleInvalid as err:
         raise Invalid("草稿未通过检查, 无法试运行", [p.to_dict() for p in err.problems]) from None
     version = BundleVersion(

@@ -229,6 +229,9 @@ FOLLOW_UP_EVENTS = {
     "rectification_opened",
     "follow_up_opened",
 }
+# 注销 of another case's certificate: covered (and matched to the spec) by
+# tests/integration/test_certificate_cancel.py
+CANCEL_EVENTS = {"certificate_cancelled"}
 # covered by tests/integration/test_incidents.py and test_incidents_runtime.py
 INCIDENT_EVENTS = {
     "incident_raised",
@@ -296,6 +299,7 @@ def test_events_of_every_type_match(client: Any, users: dict[str, Any], restaura
         - {"timer_fired"}
         - TIME_LIMIT_EVENTS
         - FOLLOW_UP_EVENTS
+        - CANCEL_EVENTS
         - INCIDENT_EVENTS
         - MESSAGE_EVENTS
         - SUSPENSION_EVENTS

@@ -2,7 +2,9 @@
 every path end to end (简易 with and without an objection, 一般, with and without customs and
 foreign trade, 清税 refused, 补正, 不予受理, 不予注销登记), the 20-day public notice fired by the
 worker on the fake clock with the case's clock paused meanwhile, each row of the procedure table
-(deregistration_procedure.dmn), the two certificates on the public check, every replay verified."""
+(deregistration_procedure.dmn), the two certificates on the public check, every replay verified;
+the 营业执照 a 企业开办 case issued cancelled (注销) at 统一出件, and refused when it is unknown,
+another company's or cancelled already."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PROCESSES
 from tests.fixtures import company_deregistration as cd
+from tests.fixtures import company_setup as cs
 from tests.interop.harness import Interop
 
 BUNDLE = Path(__file__).parents[2] / "processes" / "company_deregistration"
@@ -253,3 +257,103 @@ def test_the_clearance_certificate_is_issued_at_clearance_and_the_case_limit_is_
     view = do(store, view, "joint_issuance", cd.ISSUANCE)
     assert sorted(c["kind"] for c in view["certificates"]) == ["deregistration", "tax_clearance"]
     assert view["clock"] == "stopped"
+
+
+# 注销 of the 营业执照 a 企业开办 case issued (`cancels_certificate: licence_number` at 统一出件)
+
+SETUP_GROUPS = ("public_security", "bank")
+
+
+def set_up_company(store: Interop) -> tuple[dict[str, Any], str]:
+    """A 企业开办 case (processes/company_setup) through 营业执照 issuance; it and the licence."""
+    for group in SETUP_GROUPS:
+        store.clerk(group=group)
+    setup = PROCESSES / "company_setup"
+    files = {p.name: p.read_bytes() for p in sorted(setup.iterdir()) if p.is_file()}
+    store.accepted("company_setup.zip", files)
+    view = store.start("company_setup", cs.SOLO_APPLICATION)
+    for element, data in cs.REGISTER:
+        view = do(store, view, element, data)
+    [licence] = view["certificates"]
+    assert (licence["kind"], licence["status"]) == ("business_registration", "valid")
+    return view, licence["number"]
+
+
+def deregistration(company: str, licence: str | None) -> dict[str, Any]:
+    application = {**cd.BASE, "applicant_name": company}
+    if licence is not None:
+        application["licence_number"] = licence
+    return application
+
+
+def to_issuance(store: Interop, application: dict[str, Any], n: int = 1) -> dict[str, Any]:
+    """A 简易注销 case up to 统一出件 (the steps of `simple_without_objection` but the last),
+    its 清税证明 numbered after `n`."""
+    _, steps, _ = cd.PATHS["simple_without_objection"]
+    view = store.start(KEY, application)
+    for element, data in steps[:-1]:
+        if element == "tax_clearance":
+            data = {**data, "tax_clearance_number": f"QS330106260001{n:02d}"}
+        view = do(store, view, element, data)
+    assert open_elements(view) == {"joint_issuance"}
+    return view
+
+
+def issuance(n: int) -> dict[str, Any]:
+    return {**cd.ISSUANCE, "dereg_notice_number": f"ZX2026000001{n:02d}"}
+
+
+def issuance_refused(store: Interop, view: dict[str, Any], n: int) -> str:
+    [task] = view["tasks"]
+    answer = store.complete(task, issuance(n))
+    assert answer.status_code == 422, answer.get_json()
+    [error] = answer.get_json()["errors"]
+    assert error["field"] == "licence_number"
+    after = store.case(view["id"])
+    assert after["status"] == "running" and open_elements(after) == {"joint_issuance"}
+    assert [c["kind"] for c in after["certificates"]] == ["tax_clearance"]  # nothing issued
+    message: str = error["message"]
+    return message
+
+
+def test_deregistration_cancels_the_licence_the_company_setup_case_issued(store: Interop) -> None:
+    setup, licence = set_up_company(store)
+    company = cs.SOLO_APPLICATION["company_name"]
+    view = to_issuance(store, deregistration(company, licence))
+    view = do(store, view, "joint_issuance", cd.ISSUANCE)
+    assert view["status"] == "completed" and view["outcome"]["element"] == "concluded"
+    reason = f"注销登记 (办件 {view['id']})"
+    checked = store.client.get(f"/api/v1/public/certificates/{licence}").get_json()
+    assert (checked["status"], checked["reason"], checked["issuer"]) == (
+        "cancelled",
+        reason,
+        "示范区行政审批局",
+    )
+    page = store.client.get(f"/verify/{licence}").get_data(as_text=True)
+    assert "营业执照: 已注销" in page and reason in page
+    [cancelled] = [e for e in events(store, view["id"]) if e["type"] == "certificate_cancelled"]
+    assert cancelled["data"]["case_id"] == setup["id"]
+    assert cancelled["data"]["kind"] == "business_registration"
+    # the 清税证明 names the 税务局 that issued it, the notice the bundle's issuer
+    issuers = {c["kind"]: c["issuer"] for c in view["certificates"]}
+    assert issuers == {"tax_clearance": "示范区税务局", "deregistration": "示范区市场监督管理局"}
+    [setup_licence, *_] = store.case(setup["id"])["certificates"]
+    assert (setup_licence["status"], setup_licence["revoked_reason"]) == ("cancelled", reason)
+    replay_verifies(store, view["id"])
+    replay_verifies(store, setup["id"])
+
+
+def test_deregistration_refuses_an_unknown_another_holders_or_cancelled_licence(
+    store: Interop,
+) -> None:
+    _, licence = set_up_company(store)
+    company = cs.SOLO_APPLICATION["company_name"]
+    unknown = to_issuance(store, deregistration(company, "91330100MA2KCY8F4X"), 1)
+    assert "不存在" in issuance_refused(store, unknown, 1)
+    other = to_issuance(store, deregistration("示范区别家贸易有限公司", licence), 2)
+    assert "与申请不一致" in issuance_refused(store, other, 2)
+    first = to_issuance(store, deregistration(company, licence), 3)
+    do(store, first, "joint_issuance", issuance(3))
+    again = to_issuance(store, deregistration(company, licence), 4)
+    assert "已注销" in issuance_refused(store, again, 4)
+    replay_verifies(store, unknown["id"])

@@ -103,6 +103,9 @@ def test_path(desk: Interop, path: str) -> None:
         assert cert["holder"] == f"{application['company_name']} ({application['applicant_name']})"
         assert cert["expires_on"] is None
         assert public(desk, cert["number"])["status"] == "valid"
+        # each from its own 发证机关: the 备案回执 the police's, the licence the bundle's
+        issuer = {"seal_filing": "示范区公安分局"}.get(cert["kind"], "示范区行政审批局")
+        assert cert["issuer"] == issuer and public(desk, cert["number"])["issuer"] == issuer
     ran = {s[0] for s in steps}
     if "licence_issuance" in ran:  # the parallel stage ran: each optional branch as applied for
         assert ran & set(c.OPTIONAL) == c.branches_of(application)

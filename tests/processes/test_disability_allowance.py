@@ -103,6 +103,8 @@ def test_path(desk: Interop, path: str) -> None:
         public = desk.client.get(f"/api/v1/public/certificates/{cert['number']}")
         assert public.status_code == 200
         assert public.get_json()["status"] == "valid"
+        # 审定 by the county's 民政局 (the 残联 only 审核s): it confirms the eligibility
+        assert cert["issuer"] == public.get_json()["issuer"] == "示范县民政局"
     replay_verifies(desk, view["id"])
 
 

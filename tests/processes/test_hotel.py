@@ -325,6 +325,19 @@ def test_a_reviewer_cannot_send_back_for_materials_the_case_is_not_asked_for(
     interop.accepted("hotel.zip", files)
     view = do(interop, interop.start("hotel", h.APPLICATION), ("intake", h.ACCEPT))
     review = next(t for t in view["tasks"] if t["element"] == "review_licence")
+    # the page offers only the materials asked of this case (not the 消防 ones of a small hotel)
+    import re
+
+    from tests.fixtures.pages import sign_in
+
+    reviewer = f"member_of_{review['groups'][0]}"
+    sign_in(interop.client, interop.services, reviewer, "Kx7-window-pw-19")
+    page = interop.client.get(f"/work/tasks/{review['id']}").get_data(as_text=True)
+    panel = page[page.index('<fieldset class="correction-materials">') :]
+    panel = panel[: panel.index("</fieldset>")]
+    offered = re.findall(r'name="materials" value="([^"]+)"', panel)
+    assert "room_floor_plan" in offered and "fire_safety_materials" not in offered
+    assert "agent_authorization" not in offered  # no agent either
 
     def send_back(materials: list[str]) -> Any:
         return interop.client.post(

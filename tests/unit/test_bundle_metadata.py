@@ -293,5 +293,10 @@ def test_labels_as_the_pages_show_them() -> None:
         "stopped": "已停止计时",
     }
     assert labels.TIMELINESS_LABELS == {"normal": "正常", "warning": "预警", "overdue": "超期"}
-    assert labels.CERTIFICATE_STATUS == {"valid": "有效", "revoked": "已撤销", "expired": "已过期"}
+    assert labels.CERTIFICATE_STATUS == {
+        "valid": "有效",
+        "revoked": "已撤销",
+        "expired": "已过期",
+        "cancelled": "已注销",
+    }
     assert EventType.CLOCK_STARTED.label == "受理, 开始计时"

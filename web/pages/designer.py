@@ -168,7 +168,10 @@ def version(key: str, version: int) -> Any:
     found = catalogue.version_overview(services(), user, key, version)
     checks = publishing.version_checks(services(), user, key, version)
     can_retire = user.has_role(Role.ADMIN)
-    return render_template("designer/version.html", v=found, checks=checks, can_retire=can_retire)
+    libraries = publishing.library_uses(services(), key, version)
+    return render_template(
+        "designer/version.html", v=found, checks=checks, can_retire=can_retire, libraries=libraries
+    )
 
 
 @bp.post(f"/bundles/<key>/<{VERSION}:version>/publish")

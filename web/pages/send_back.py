@@ -33,9 +33,12 @@ def send_back_panel(task: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @bp.app_template_global("correction_materials")
-def correction_materials(bundle_key: str, version: int) -> list[dict[str, str]]:
-    """For the 退回申请人补正 choice: the bundle's materials, each {"code", "name"}."""
-    return send_back.materials(services(), bundle_key, version)
+def correction_materials(
+    bundle_key: str, version: int, data: dict[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """For the 退回申请人补正 choice: the bundle's materials asked of the case with this `data`
+    (all of them without), each {"code", "name"}."""
+    return send_back.materials(services(), bundle_key, version, data)
 
 
 @bp.app_template_global("reopened_note")

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..problems import Problem
-from . import condition_fields, elements, item_conditions, soundness, untyped_tasks
+from . import (
+    certificate_cancel,
+    condition_fields,
+    elements,
+    item_conditions,
+    soundness,
+    untyped_tasks,
+)
 from .upload import Upload
 
 Rule = Callable[[Upload], Iterator[Problem]]
@@ -24,6 +31,7 @@ RULES: dict[str, Rule] = {
     untyped_tasks.NAME: untyped_tasks.check,
     elements.NAME: elements.check,
     item_conditions.NAME: item_conditions.check,
+    certificate_cancel.NAME: certificate_cancel.check,
 }
 
 
