@@ -190,3 +190,32 @@ def test_the_editor_keeps_the_forms_and_the_zip_carries_them(desk: Interop) -> N
     with zipfile.ZipFile(io.BytesIO(got.data)) as archive:
         assert archive.read(f"restaurant_joint/{BLANK}") == (BUNDLE / BLANK).read_bytes()
         assert archive.read(f"restaurant_joint/{SAMPLE}") == (BUNDLE / SAMPLE).read_bytes()
+
+
+CATALOGUE = (
+    "newborn",
+    "convenience_store",
+    "pharmacy",
+    "hotel",
+    "company_setup",
+    "company_deregistration",
+    "disability_allowance",
+)
+
+
+@pytest.mark.parametrize("key", CATALOGUE)
+def test_every_catalogue_guide_offers_its_application_form_blank_and_filled(
+    services: Any, client: Any, key: str
+) -> None:
+    """Each shipped bundle, deployed as `lianban deploy processes` does, gives its 一表申请 as a
+    blank form and a sample on its public guide (scripts/make_guide_forms.py writes them)."""
+    from engine.bundles.source import from_path
+    from engine.services import publishing
+
+    publishing.deploy(services, from_path(PROCESSES / key), "test")
+    html = client.get(f"/guide/{key}").get_data(as_text=True)
+    for name in ("application_form_blank.pdf", "application_form_sample.pdf"):
+        assert f'href="/guide/{key}/files/{name}"' in html, name
+        got = client.get(f"/guide/{key}/files/{name}")
+        assert got.status_code == 200 and got.headers["Content-Type"] == "application/pdf"
+        assert got.data == (PROCESSES / key / name).read_bytes() and got.data.startswith(b"%PDF-")

@@ -19,7 +19,13 @@ from tests.fixtures import company_setup as cs
 from tests.interop.harness import Interop
 
 BUNDLE = Path(__file__).parents[2] / "processes" / "company_deregistration"
-FILES = ("bundle.json", "company_deregistration.bpmn", "deregistration_procedure.dmn")
+FILES = (
+    "bundle.json",
+    "company_deregistration.bpmn",
+    "deregistration_procedure.dmn",
+    "application_form_blank.pdf",
+    "application_form_sample.pdf",
+)
 GROUPS = (
     "front_desk",
     "market_regulation",

@@ -13,7 +13,13 @@ from tests.fixtures import convenience_store as cs
 from tests.interop.harness import Interop
 
 BUNDLE = Path(__file__).parents[2] / "processes" / "convenience_store"
-FILES = ("bundle.json", "convenience_store.bpmn", "tobacco_layout.dmn")
+FILES = (
+    "bundle.json",
+    "convenience_store.bpmn",
+    "tobacco_layout.dmn",
+    "application_form_blank.pdf",
+    "application_form_sample.pdf",
+)
 GROUPS = ("front_desk", "market_regulation", "food_safety", "tobacco", "issuance", "supervisors")
 
 

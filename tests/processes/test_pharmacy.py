@@ -24,7 +24,12 @@ BUNDLE = PROCESSES / "pharmacy"
 def bundle_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("bundle.json", "pharmacy.bpmn"):
+        for name in (
+            "bundle.json",
+            "pharmacy.bpmn",
+            "application_form_blank.pdf",
+            "application_form_sample.pdf",
+        ):
             archive.write(BUNDLE / name, name)
     return buffer.getvalue()
 
