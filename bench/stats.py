@@ -22,8 +22,8 @@ The loader, in three steps (docs/performance.md "Issue 21: a million cases"):
    derive per template and shift, since clones of one template and shift differ only in ids
    and names). `--rebuild` runs `engine.services.stats_refresh.rebuild` instead (slow at 1M).
 
-The database is kept between runs and reused when it holds the same N and loader version
-(`--reload` rebuilds it). Then the measures: `stats_p95_ms`, `search_p99_ms`, `bytes_per_case`.
+The database is kept between runs and reused when it holds the same N, loader version and schema
+revision (`--reload` rebuilds it). Then the measures: `stats_p95_ms`, `search_p99_ms`, `bytes_per_case`.
 """
 
 from __future__ import annotations
@@ -630,7 +630,8 @@ def database(n: int) -> str:
 
 
 def loaded(n: int, db: str) -> dict[str, Any] | None:
-    """What the kept database holds, if it holds N cases of this loader's version."""
+    """What the kept database holds, if it holds N cases of this loader's version under this
+    tree's schema revision."""
     if not _exists(db):
         return None
     with _pg(_url(db)) as conn:
@@ -638,8 +639,23 @@ def loaded(n: int, db: str) -> dict[str, Any] | None:
             row = conn.execute("SELECT info FROM bench_stats_load").fetchone()
         except Exception:
             return None
+        # a database loaded under another schema (an older tree's, a migration since) is not reused
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     info: dict[str, Any] = json.loads(row[0]) if row else {}
+    if revision is None or revision[0] != _head_revision():
+        return None
     return info if info.get("cases") == n and info.get("version") == LOADER_VERSION else None
+
+
+def _head_revision() -> str:
+    """The schema revision this tree's migrations end at."""
+    from alembic.script import ScriptDirectory
+
+    from engine.persistence.schema import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
 
 def _bundles(conn: Any) -> tuple[list[int], list[str]]:
