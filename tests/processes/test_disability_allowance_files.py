@@ -20,6 +20,7 @@ from engine.bpmn.namespaces import NSMAP
 from engine.bundles.compiler import FormLibrary, compile_bundle
 from engine.bundles.source import from_path
 from tests.conftest import FORMS, PROCESSES
+from tests.processes import diagram_geometry as diagram
 
 KEY = "disability_allowance"
 BUNDLE = PROCESSES / KEY
@@ -28,9 +29,6 @@ NS = NSMAP
 DMN = "{https://www.omg.org/spec/DMN/20191111/MODEL/}"
 FORM_FILES = sorted(FORM_DIR.glob("*.json"))
 VILLAGE_TASKS = {"intake", "correction", "village_verify", "publicity", "denial_notice"}
-
-Box = tuple[float, float, float, float]
-Point = tuple[float, float]
 
 
 @cache
@@ -158,54 +156,18 @@ def test_each_allowance_is_a_certificate_of_its_own_issued_when_granted() -> Non
         assert fields["补贴标准(元/月)"] == f"{code}_amount" and f"{code}_amount" in decision
 
 
-def _bounds(element: Any) -> Box:
-    b = element.find("dc:Bounds", NS)
-    return (float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height")))
-
-
-def _shapes() -> dict[str, Box]:
-    return {s.get("bpmnElement"): _bounds(s) for s in tree().iterfind(".//bpmndi:BPMNShape", NS)}
-
-
-def _edges() -> dict[str, list[Point]]:
-    return {
-        e.get("bpmnElement"): [
-            (float(w.get("x")), float(w.get("y"))) for w in e.iterfind("di:waypoint", NS)
-        ]
-        for e in tree().iterfind(".//bpmndi:BPMNEdge", NS)
-    }
-
-
-def _process() -> Any:
-    return tree().find("bpmn:process", NS)
-
-
-def _on_border(point: Point, box: Box) -> bool:
-    x, y = point
-    bx, by, w, h = box
-    inside = bx - 0.5 <= x <= bx + w + 0.5 and by - 0.5 <= y <= by + h + 0.5
-    return inside and (x in (bx, bx + w) or y in (by, by + h))
-
-
 def test_every_element_and_flow_is_drawn_inside_its_lane() -> None:
-    shapes, process = _shapes(), _process()
-    nodes = [n for n in process if n.get("id") and n.tag.rsplit("}", 1)[1] != "sequenceFlow"]
+    diagram.assert_drawn_inside_lanes(tree())
+    main = diagram.process(tree())
+    nodes = [n for n in main if n.get("id") and n.tag.rsplit("}", 1)[1] != "sequenceFlow"]
     nodes = [n for n in nodes if n.tag.rsplit("}", 1)[1] not in ("laneSet", "documentation")]
-    assert {n.get("id") for n in nodes} <= set(shapes)
-    flows = {f.get("id") for f in process.iterfind("bpmn:sequenceFlow", NS)}
-    assert set(_edges()) == flows
-    for lane in process.iterfind(".//bpmn:lane", NS):
-        lx, ly, lw, lh = shapes[lane.get("id")]
-        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
-            x, y, w, h = shapes[ref.text]
-            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, ref.text
-    refs = {r.text for r in process.iterfind(".//bpmn:flowNodeRef", NS)}
+    refs = {r.text for r in main.iterfind(".//bpmn:flowNodeRef", NS)}
     assert refs == {n.get("id") for n in nodes if not n.tag.endswith("boundaryEvent")}
 
 
 def test_shapes_never_overlap() -> None:
-    shapes = _shapes()
-    lanes = {lane.get("id") for lane in _process().iterfind(".//bpmn:lane", NS)}
+    shapes = diagram.shapes(tree())
+    lanes = {lane.get("id") for lane in diagram.process(tree()).iterfind(".//bpmn:lane", NS)}
     boxes = {k: b for k, b in shapes.items() if k not in lanes and not k.endswith("participant")}
     boxes.pop("publicity_period")  # a boundary event sits on its task's border
     for (a, (ax, ay, aw, ah)), (b, (bx, by, bw, bh)) in itertools.combinations(boxes.items(), 2):
@@ -214,24 +176,4 @@ def test_shapes_never_overlap() -> None:
 
 
 def test_flows_are_orthogonal_start_and_end_on_their_shapes_and_never_cross() -> None:
-    shapes, edges = _shapes(), _edges()
-    segments: list[tuple[str, Point, Point]] = []
-    for flow in _process().iterfind("bpmn:sequenceFlow", NS):
-        points = edges[flow.get("id")]
-        assert _on_border(points[0], shapes[flow.get("sourceRef")]), flow.get("id")
-        assert _on_border(points[-1], shapes[flow.get("targetRef")]), flow.get("id")
-        for a, b in itertools.pairwise(points):
-            assert a[0] == b[0] or a[1] == b[1], f"{flow.get('id')} has a slanted segment"
-            segments.append((flow.get("id"), a, b))
-    for (f1, a1, b1), (f2, a2, b2) in itertools.combinations(segments, 2):
-        if f1 == f2:
-            continue
-        horizontal = [(s, e) for s, e in ((a1, b1), (a2, b2)) if s[1] == e[1] and s[0] != e[0]]
-        vertical = [(s, e) for s, e in ((a1, b1), (a2, b2)) if s[0] == e[0] and s[1] != e[1]]
-        if len(horizontal) != 1 or len(vertical) != 1:
-            continue
-        (h1, h2), (v1, v2) = horizontal[0], vertical[0]
-        crosses = min(h1[0], h2[0]) < v1[0] < max(h1[0], h2[0]) and min(v1[1], v2[1]) < h1[1] < max(
-            v1[1], v2[1]
-        )
-        assert not crosses, f"{f1} crosses {f2} at ({v1[0]}, {h1[1]})"
+    diagram.assert_flows_orthogonal_and_uncrossed(tree())
