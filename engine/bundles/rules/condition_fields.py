@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import heapq
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -225,6 +226,7 @@ class Analysis:
         self.upload = upload
         self.declarations = _Declarations(upload)
         self.scopes: list[_Scope] = []
+        self._some_paths: dict[int, dict[str, frozenset[str]]] = {}
         by_element: dict[etree._Element, _Scope] = {}
         for path, tree in upload.documents.items():
             for graph in scopes(tree.getroot()):
@@ -305,18 +307,35 @@ class Analysis:
     def declared_before(self, scope: _Scope, element: str) -> frozenset[str]:
         """The fields declared on SOME path to `element` (itself included) within its scope,
         with what the scope started with: what a condition there may find, or may not."""
-        starts_case = scope.entry is None
-        found = set((scope.entry or UNKNOWN)[0])
-        seen = {element}
-        pending = [element]
+        found = self._some_paths.get(id(scope))
+        if found is None:
+            found = self._some_paths[id(scope)] = self._declared_on_some_path(scope)
+        return found[element]
+
+    def _declared_on_some_path(self, scope: _Scope) -> dict[str, frozenset[str]]:
+        """`declared_before` of every element of the scope at once: the least fixed point of
+        "what the element declares, and what any predecessor had", worked in document order so
+        a scope drawn forwards settles in about one pass (one walk back per flow would make an
+        upload of many conditions quadratic)."""
+        graph, starts_case = scope.graph, scope.entry is None
+        entry = frozenset((scope.entry or UNKNOWN)[0])
+        own = {
+            n: entry | self.declarations.of(node, starts_case)[0] for n, node in graph.nodes.items()
+        }
+        found = dict(own)
+        pending = deque(graph.nodes)
+        queued = set(pending)
         while pending:
-            node = pending.pop()
-            found |= self.declarations.of(scope.graph.nodes[node], starts_case)[0]
-            for previous in scope.graph.predecessors(node):
-                if previous not in seen:
-                    seen.add(previous)
-                    pending.append(previous)
-        return frozenset(found)
+            node = pending.popleft()
+            queued.discard(node)
+            joined = own[node].union(*(found[p] for p in graph.predecessors(node) if p in found))
+            if joined != found[node]:
+                found[node] = joined
+                for successor in graph.successors(node):
+                    if successor in found and successor not in queued:
+                        queued.add(successor)
+                        pending.append(successor)
+        return found
 
     def everywhere(self) -> set[str]:
         """Every field declared anywhere in the upload (the "did you mean" candidates)."""
